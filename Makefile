@@ -1,0 +1,72 @@
+# Cohorte — every command a new user needs. `make run` serves the demo, `make test` runs every test.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# The newest Python >= 3.12 that actually runs (pyenv shims exist without working).
+PYTHON_CANDIDATES := python3.14 python3.13 python3.12 $(shell ls -d /root/.pyenv/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV) python3
+PYTHON := $(firstword $(foreach p,$(PYTHON_CANDIDATES),$(shell $(p) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1 && echo $(p))))
+
+.PHONY: install run demo worker test test-fast lint format check-deploy messages bench clean
+
+$(VENV)/.installed: pyproject.toml
+	@if [ -z "$(PYTHON)" ]; then \
+	  echo "Cohorte a besoin de Python 3.12 ou plus récent, introuvable ici."; \
+	  echo "Installez-le, par exemple : sudo apt-get install python3.12 python3.12-venv (Debian/Ubuntu),"; \
+	  echo "brew install python@3.13 (macOS) ou pyenv install 3.13."; \
+	  echo "Cohorte needs Python 3.12 or newer; none was found (tried: $(PYTHON_CANDIDATES))."; \
+	  exit 1; fi
+	@echo "Python : $(PYTHON) ($$($(PYTHON) --version))"
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py demo
+
+run: demo
+	@echo ""
+	@echo "  Cohorte : http://$(HOST):$(PORT)/"
+	@echo "  Administrateur de démonstration / demo administrator:"
+	@echo "    courriel / e-mail : admin@cohorte.example"
+	@echo "    mot de passe / password : cohorte-demo"
+	@echo ""
+	@trap 'kill 0' EXIT INT TERM; \
+	  $(PY) manage.py db_worker --no-reload & \
+	  $(PY) manage.py runserver --noreload $(HOST):$(PORT)
+
+worker: install
+	$(PY) manage.py db_worker
+
+test: install
+	$(PY) manage.py makemigrations --check --dry-run >/dev/null || (echo "Migrations manquantes : lancez manage.py makemigrations"; exit 1)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
+
+check-deploy: install
+	DEBUG=0 SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	  ALLOWED_HOSTS=cohorte.example $(PY) manage.py check --deploy --fail-level WARNING
+
+messages: install
+	$(PY) manage.py makemessages -l fr -l en --no-obsolete --ignore=.venv --ignore=tests --ignore=bench
+	$(PY) manage.py compilemessages
+
+bench: install
+	$(PY) bench/participants_table.py
+
+clean:
+	rm -rf $(VENV) var

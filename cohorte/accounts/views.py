@@ -1,0 +1,66 @@
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse, reverse_lazy
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from cohorte.core.audit import log_action
+
+from .forms import LanguageForm, MemberPasswordResetForm, SignInForm
+
+
+class SignInView(auth_views.LoginView):
+    form_class = SignInForm
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "accounts/password_reset.html"
+    form_class = MemberPasswordResetForm
+    email_template_name = "accounts/email/password_reset.txt"
+    subject_template_name = "accounts/email/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password-reset-done")
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password-reset-complete")
+
+
+@require_POST
+def language_switch(request: HttpRequest) -> HttpResponse:
+    """Switch the interface language; a signed-in member keeps it on their account."""
+    form = LanguageForm(request.POST)
+    target = request.POST.get("next") or reverse("programs:home")
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = reverse("programs:home")
+    response = HttpResponseRedirect(target)
+    if form.is_valid():
+        language = form.cleaned_data["language"]
+        if request.user.is_authenticated and request.user.language != language:
+            old = request.user.language
+            request.user.language = language
+            request.user.save(update_fields=["language"])
+            log_action(
+                "member.language_changed",
+                actor=request.user,
+                target=request.user,
+                data={"old": old, "new": language},
+            )
+        translation.activate(language)
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax"
+        )
+    return response
+
+
+@login_required
+def my_space(request: HttpRequest) -> HttpResponse:
+    """A member's own space: their programmes and their account."""
+    enrolments = request.user.enrolments.filter(ended_at__isnull=True).select_related("program")
+    return render(request, "accounts/my_space.html", {"enrolments": enrolments})

@@ -1,0 +1,408 @@
+import datetime as dt
+import json
+from typing import Literal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.core.validators import validate_email
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
+from ninja.errors import HttpError
+from pydantic import AwareDatetime, TypeAdapter
+from pydantic import ValidationError as PydanticError
+
+from cohorte.accounts.models import Member
+from cohorte.core.api import ErrorOut, error_item
+from cohorte.meetings.services import meeting_create
+from cohorte.programs import services as program_services
+from cohorte.programs.api import validation_to_http
+from cohorte.programs.models import Program, Role
+from cohorte.programs.selectors import member_in_program, program_for
+
+from . import services
+from .models import EventKind
+from .selectors import SORTS, participant_activity_rows, row_flags
+
+router = Router(tags=["participants et activité"])
+
+
+class BatchError(HttpError):
+    def __init__(self, message: str, errors: list[dict]):
+        super().__init__(400, message)
+        self.errors = errors
+
+
+# --- Participants -----------------------------------------------------------------------
+
+RoleName = Literal["participant", "mentee", "collaborator", "mentor", "professional", "manager"]
+
+
+class ParticipantIn(Schema):
+    email: str = Field(min_length=3, max_length=254)
+    first_name: str = Field("", max_length=150)
+    last_name: str = Field("", max_length=150)
+    role: RoleName = "participant"
+    language: Literal["fr", "en"] | None = None
+
+
+class EnrolmentOut(Schema):
+    member_id: int
+    email: str
+    first_name: str
+    last_name: str
+    role: str
+    language: str
+
+
+class ParticipantRow(Schema):
+    member_id: int
+    email: str
+    name: str
+    role: str
+    profiles_visited: int
+    professionals_contacted: int
+    upcoming_meetings: int
+    confirmed_meetings: int
+    progress: int
+    last_access: dt.datetime | None
+    flags: list[str]
+
+
+class ParticipantPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    results: list[ParticipantRow]
+
+
+SortName = Literal[tuple(SORTS)]  # type: ignore[valid-type]
+
+
+class ParticipantQuery(Schema):
+    sort: SortName = "name"  # type: ignore[valid-type]
+    order: Literal["asc", "desc"] = "asc"
+    q: str = Field("", max_length=200)
+    never_signed_in: bool = False
+    flagged: bool = False
+    page: int = Field(1, ge=1)
+    page_size: int = Field(25, ge=1, le=1000)
+
+
+def _program(request: HttpRequest, program_id: int) -> Program:
+    return program_for(request.auth, program_id)
+
+
+@router.get(
+    "/{int:program_id}/participants", response={200: ParticipantPage, 400: ErrorOut, 404: ErrorOut}
+)
+def participants_list(request, program_id: int, filters: Query[ParticipantQuery]):
+    """The participants' activity table, the same figures as the programme's page."""
+    program = _program(request, program_id)
+    rows = participant_activity_rows(
+        program=program,
+        sort=filters.sort,
+        order=filters.order,
+        q=filters.q,
+        never_signed_in=filters.never_signed_in,
+        flagged=filters.flagged,
+    )
+    paginator = Paginator(rows, filters.page_size)
+    count = paginator.count
+    start = (filters.page - 1) * filters.page_size
+    page_rows = list(rows[start : start + filters.page_size]) if start < count else []
+    tz = program.organisation.tzinfo
+    return {
+        "count": count,
+        "page": filters.page,
+        "page_size": filters.page_size,
+        "results": [
+            {
+                "member_id": row.member_id,
+                "email": row.member.email,
+                "name": row.member.full_name,
+                "role": row.role,
+                "profiles_visited": row.profiles_visited,
+                "professionals_contacted": row.professionals_contacted,
+                "upcoming_meetings": row.upcoming_meetings,
+                "confirmed_meetings": row.confirmed_meetings,
+                "progress": row.progress,
+                "last_access": timezone.localtime(row.last_access, tz) if row.last_access else None,
+                "flags": row_flags(row),
+            }
+            for row in page_rows
+        ],
+    }
+
+
+@router.post(
+    "/{int:program_id}/participants",
+    response={200: EnrolmentOut, 201: EnrolmentOut, 400: ErrorOut, 404: ErrorOut},
+)
+def participant_add(request, program_id: int, payload: ParticipantIn):
+    """Create the member if new and enrol them; 201 when they joined, 200 when they were in."""
+    program = _program(request, program_id)
+    try:
+        validate_email(payload.email.strip())
+    except ValidationError as error:
+        raise BatchError(
+            _("Courriel invalide."),
+            [{"index": None, "field": "email", "reason": _("adresse invalide")}],
+        ) from error
+    try:
+        enrolment, created = program_services.enrolment_add(
+            program=program,
+            by=request.auth,
+            email=payload.email,
+            first_name=payload.first_name.strip(),
+            last_name=payload.last_name.strip(),
+            role=Role(payload.role),
+            language=payload.language,
+        )
+    except ValidationError as error:
+        raise validation_to_http(error) from error
+    member = enrolment.member
+    out = {
+        "member_id": member.pk,
+        "email": member.email,
+        "first_name": member.first_name,
+        "last_name": member.last_name,
+        "role": enrolment.role,
+        "language": member.language,
+    }
+    return (201 if created else 200), out
+
+
+@router.delete(
+    "/{int:program_id}/participants/{int:member_id}", response={204: None, 404: ErrorOut}
+)
+def participant_remove(request, program_id: int, member_id: int):
+    """End the enrolment; nothing is deleted. Repeating the call is harmless."""
+    program = _program(request, program_id)
+    enrolment = member_in_program(program, member_id)
+    program_services.enrolment_end(enrolment=enrolment, by=request.auth)
+    return 204, None
+
+
+# --- Events ---------------------------------------------------------------------------
+
+EventKindName = Literal["sign_in", "course_access", "profile_view", "contact", "message"]
+
+
+class EventIn(Schema):
+    email: str
+    kind: EventKindName
+    occurred_at: AwareDatetime
+    target_email: str | None = None
+    client_id: str | None = Field(None, min_length=1, max_length=100)
+
+
+class EventsOut(Schema):
+    created: int
+    ignored: int
+
+
+_event_adapter = TypeAdapter(EventIn)
+
+
+def _members_by_email(program: Program, emails: set[str]) -> dict[str, Member]:
+    found: dict[str, Member] = {}
+    email_list = sorted(emails)
+    for start in range(0, len(email_list), 900):
+        chunk = email_list[start : start + 900]
+        for member in Member.objects.filter(organisation=program.organisation, email__in=chunk):
+            found[member.email] = member
+    return found
+
+
+@router.post(
+    "/{int:program_id}/events",
+    response={200: EventsOut, 400: ErrorOut, 404: ErrorOut},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "array",
+                        "maxItems": settings.COHORTE_EVENTS_BATCH_MAX,
+                        "items": EventIn.model_json_schema(),
+                    }
+                }
+            },
+        }
+    },
+)
+def events_post(request, program_id: int):
+    """Up to 10,000 events, all or nothing. A repeated client_id is ignored, so a retried
+    batch never counts twice. 400 lists every bad item with its index and reason."""
+    program = _program(request, program_id)
+    try:
+        raw = json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError) as error:
+        raise BatchError(_("Le corps de la requête n'est pas du JSON valide."), []) from error
+    if not isinstance(raw, list):
+        raise BatchError(_("Une liste d'événements est attendue."), [])
+    limit = settings.COHORTE_EVENTS_BATCH_MAX
+    if len(raw) > limit:
+        raise BatchError(
+            _("%(count)d événements envoyés : %(limit)d au plus par lot.")
+            % {"count": len(raw), "limit": limit},
+            [],
+        )
+    errors: list[dict] = []
+    parsed: list[tuple[int, EventIn]] = []
+    for index, item in enumerate(raw):
+        try:
+            parsed.append((index, _event_adapter.validate_python(item)))
+        except PydanticError as error:
+            for detail in error.errors():
+                errors.append({**error_item(detail, index_from_loc=False), "index": index})
+    emails = {e.email.strip().lower() for _, e in parsed} | {
+        e.target_email.strip().lower() for _, e in parsed if e.target_email
+    }
+    members = _members_by_email(program, emails)
+    items: list[services.EventItem] = []
+    for index, event in parsed:
+        actor = members.get(event.email.strip().lower())
+        target = members.get(event.target_email.strip().lower()) if event.target_email else None
+        if actor is None:
+            errors.append(
+                {
+                    "index": index,
+                    "field": "email",
+                    "reason": _("membre inconnu dans cette organisation : %(email)s")
+                    % {"email": event.email},
+                }
+            )
+        if event.target_email and target is None:
+            errors.append(
+                {
+                    "index": index,
+                    "field": "target_email",
+                    "reason": _("membre inconnu dans cette organisation : %(email)s")
+                    % {"email": event.target_email},
+                }
+            )
+        if actor is not None and (target is not None or not event.target_email):
+            items.append(
+                services.EventItem(
+                    actor=actor,
+                    kind=EventKind(event.kind),
+                    occurred_at=event.occurred_at,
+                    target=target,
+                    client_id=event.client_id,
+                )
+            )
+    if errors:
+        errors.sort(key=lambda e: e["index"])
+        raise BatchError(
+            _("%(bad)d événement(s) invalide(s) sur %(total)d : rien n'a été enregistré.")
+            % {"bad": len({e["index"] for e in errors}), "total": len(raw)},
+            errors,
+        )
+    result = services.events_ingest(program=program, items=items)
+    return {"created": result.created, "ignored": result.ignored}
+
+
+# --- Meetings and reports -----------------------------------------------------------------
+
+
+class MeetingIn(Schema):
+    attendees: list[str] = Field(min_length=1, max_length=50)
+    starts_at: AwareDatetime
+    duration_minutes: int = Field(ge=1, le=24 * 60)
+    status: Literal["scheduled", "confirmed", "cancelled"] = "scheduled"
+
+
+class MeetingOut(Schema):
+    id: int
+    attendees: list[str]
+    starts_at: dt.datetime
+    duration_minutes: int
+    status: str
+
+
+def _require_members(program: Program, emails: list[str], field: str) -> list[Member]:
+    wanted = [email.strip().lower() for email in emails]
+    found = _members_by_email(program, set(wanted))
+    errors = [
+        {
+            "index": index,
+            "field": field,
+            "reason": _("membre inconnu dans cette organisation : %(email)s") % {"email": email},
+        }
+        for index, email in enumerate(wanted)
+        if email not in found
+    ]
+    if errors:
+        raise BatchError(_("Membre(s) inconnu(s) : rien n'a été enregistré."), errors)
+    return [found[email] for email in dict.fromkeys(wanted)]
+
+
+@router.post("/{int:program_id}/meetings", response={201: MeetingOut, 400: ErrorOut, 404: ErrorOut})
+def meeting_post(request, program_id: int, payload: MeetingIn):
+    program = _program(request, program_id)
+    attendees = _require_members(program, payload.attendees, "attendees")
+    meeting = meeting_create(
+        program=program,
+        attendees=attendees,
+        starts_at=payload.starts_at,
+        duration_minutes=payload.duration_minutes,
+        status=payload.status,
+        by=request.auth,
+    )
+    return 201, {
+        "id": meeting.pk,
+        "attendees": [m.email for m in attendees],
+        "starts_at": timezone.localtime(meeting.starts_at, program.organisation.tzinfo),
+        "duration_minutes": meeting.duration_minutes,
+        "status": meeting.status,
+    }
+
+
+class ReportIn(Schema):
+    email: str
+    reported_by_email: str
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ReportOut(Schema):
+    id: int
+    email: str
+    reported_by_email: str
+    reason: str
+    created_at: dt.datetime
+
+
+@router.post("/{int:program_id}/reports", response={201: ReportOut, 400: ErrorOut, 404: ErrorOut})
+def report_post(request, program_id: int, payload: ReportIn):
+    """A professional reports a participant: the orange ❗ in the table."""
+    program = _program(request, program_id)
+    if not payload.reason.strip():
+        raise BatchError(
+            _("Le motif est obligatoire."),
+            [{"field": "reason", "reason": _("ne doit pas être vide")}],
+        )
+    if payload.email.strip().lower() == payload.reported_by_email.strip().lower():
+        raise BatchError(_("Un membre ne peut pas se signaler lui-même."), [])
+    member, reporter = _require_members(
+        program, [payload.email, payload.reported_by_email], "email"
+    )
+    if not program.enrolments.filter(member=member, ended_at__isnull=True).exists():
+        raise BatchError(
+            _("%(email)s ne participe pas à ce programme.") % {"email": member.email},
+            [{"field": "email", "reason": _("pas inscrit à ce programme")}],
+        )
+    report = services.report_create(
+        program=program, member=member, reported_by=reporter, reason=payload.reason.strip()
+    )
+    return 201, {
+        "id": report.pk,
+        "email": member.email,
+        "reported_by_email": reporter.email,
+        "reason": report.reason,
+        "created_at": timezone.localtime(report.created_at, program.organisation.tzinfo),
+    }

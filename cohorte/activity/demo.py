@@ -1,0 +1,427 @@
+"""Demo and benchmark data: a believable organisation, and a bulk filler for big programmes.
+Random is seeded so every run builds the same world."""
+
+import datetime as dt
+import random
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.utils import timezone
+
+from cohorte.accounts.models import Language, Member
+from cohorte.meetings.models import Meeting, MeetingAttendee, MeetingStatus
+from cohorte.programs.models import Enrolment, Group, Organisation, Program, ProgramKind, Role
+from cohorte.programs.services import organisation_create
+
+from .models import ActivityEvent, Conversation, EventKind, Report
+from .services import stats_refresh
+
+DEMO_ORGANISATION = "Réseau Cohorte"
+DEMO_ADMIN_EMAIL = "admin@cohorte.example"
+DEMO_ADMIN_PASSWORD = "cohorte-demo"  # noqa: S105 — printed by `make run`, demo only
+DEMO_MANAGER_PASSWORD = "cohorte-demo"  # noqa: S105
+
+FRENCH_FIRST = [
+    "Camille",
+    "Léa",
+    "Manon",
+    "Chloé",
+    "Inès",
+    "Jade",
+    "Louise",
+    "Zoé",
+    "Lina",
+    "Emma",
+    "Lucas",
+    "Hugo",
+    "Louis",
+    "Nathan",
+    "Gabriel",
+    "Jules",
+    "Arthur",
+    "Raphaël",
+    "Adam",
+    "Théo",
+    "Sofiane",
+    "Yasmine",
+    "Mamadou",
+    "Aïcha",
+    "Élodie",
+    "Benoît",
+    "Gaëlle",
+    "Noé",
+    "Maëlys",
+    "Anaïs",
+]
+FRENCH_LAST = [
+    "Martin",
+    "Bernard",
+    "Dubois",
+    "Thomas",
+    "Robert",
+    "Richard",
+    "Petit",
+    "Durand",
+    "Leroy",
+    "Moreau",
+    "Simon",
+    "Laurent",
+    "Lefèvre",
+    "Michel",
+    "Garcia",
+    "David",
+    "Bertrand",
+    "Roux",
+    "Vincent",
+    "Fournier",
+    "Ait-Salem",
+    "Diallo",
+    "Nguyen",
+    "Girard",
+    "Bonnet",
+    "Dupont",
+]
+ENGLISH_FIRST = [
+    "Emily",
+    "Oliver",
+    "Grace",
+    "Jack",
+    "Sophie",
+    "Harry",
+    "Olivia",
+    "George",
+    "Amelia",
+]
+ENGLISH_LAST = ["Smith", "Johnson", "Brown", "Taylor", "Wilson", "Evans", "Walker", "Wright"]
+
+
+def _member(organisation: Organisation, first: str, last: str, language: str, n: int) -> Member:
+    slug = f"{first}.{last}".lower().replace(" ", "").replace("'", "")
+    for a, b in [("é", "e"), ("è", "e"), ("ë", "e"), ("ï", "i"), ("ç", "c"), ("ê", "e")]:
+        slug = slug.replace(a, b)
+    return Member(
+        email=f"{slug}.{n}@cohorte.example",
+        first_name=first,
+        last_name=last,
+        language=language,
+        organisation=organisation,
+        password=make_password(None),
+    )
+
+
+def _when(rng: random.Random, start: dt.datetime, end: dt.datetime) -> dt.datetime:
+    # In UTC: adding to a Paris time would move by the wall clock across a DST change.
+    span = max(1, int((end - start).total_seconds()))
+    return start.astimezone(dt.UTC) + dt.timedelta(seconds=rng.randrange(span))
+
+
+@transaction.atomic
+def demo_build(*, today: dt.date | None = None) -> Organisation | None:
+    """The demo world. Returns None when it is already there (the command is idempotent)."""
+    if Organisation.objects.filter(name=DEMO_ORGANISATION).exists():
+        return None
+    rng = random.Random(2026)  # noqa: S311
+    today = today or timezone.localdate()
+    organisation, admin = organisation_create(
+        name=DEMO_ORGANISATION,
+        admin_email=DEMO_ADMIN_EMAIL,
+        admin_password=DEMO_ADMIN_PASSWORD,
+        timezone_name="Europe/Paris",
+    )
+    admin.first_name, admin.last_name = "Alice", "Administratrice"
+    admin.save(update_fields=["first_name", "last_name"])
+    claire = Member.objects.create_user(
+        "claire.martin@cohorte.example",
+        DEMO_MANAGER_PASSWORD,
+        organisation=organisation,
+        first_name="Claire",
+        last_name="Martin",
+    )
+    james = Member.objects.create_user(
+        "james.wilson@cohorte.example",
+        DEMO_MANAGER_PASSWORD,
+        organisation=organisation,
+        first_name="James",
+        last_name="Wilson",
+        language=Language.EN,
+    )
+    region = Group.objects.create(organisation=organisation, name="Île-de-France")
+    paris = Group.objects.create(organisation=organisation, name="Paris", parent=region)
+    lycees = Group.objects.create(organisation=organisation, name="Lycées", parent=paris)
+    companies = Group.objects.create(organisation=organisation, name="Entreprises")
+    hr = Group.objects.create(
+        organisation=organisation, name="Ressources humaines", parent=companies
+    )
+
+    def program(name, kind, start, end, objective, group, description, managers):
+        p = Program.objects.create(
+            organisation=organisation,
+            name=name,
+            kind=kind,
+            start_date=start,
+            end_date=end,
+            objective=objective,
+            group=group,
+            description=description,
+        )
+        p.managers.set(managers)
+        return p
+
+    days = dt.timedelta
+    orientation = program(
+        "Orientation Terminale 2026",
+        ProgramKind.ACCOMPANIMENT,
+        today - days(60),
+        today + days(60),
+        3,
+        lycees,
+        "Les élèves de terminale rencontrent des professionnels pour choisir leur voie.",
+        [claire],
+    )
+    mentoring = program(
+        "Mentorat jeunes diplômés",
+        ProgramKind.MENTORING,
+        today - days(300),
+        today - days(30),
+        4,
+        paris,
+        "Un mentor accompagne chaque jeune diplômé pendant sa première année.",
+        [james],
+    )
+    training = program(
+        "Formation enseignants : le numérique en classe",
+        ProgramKind.TRAINING,
+        today - days(20),
+        today + days(70),
+        2,
+        region,
+        "Parcours en ligne et ateliers pour les enseignants du second degré.",
+        [claire],
+    )
+    campaign = program(
+        "Entretiens annuels 2027",
+        ProgramKind.INTERVIEW_CAMPAIGN,
+        today + days(20),
+        today + days(120),
+        1,
+        hr,
+        "Campagne d'entretiens annuels des collaborateurs.",
+        [james],
+    )
+
+    people = []
+    for n in range(52):
+        if n % 6 == 5:
+            first, last, lang = rng.choice(ENGLISH_FIRST), rng.choice(ENGLISH_LAST), Language.EN
+        else:
+            first, last, lang = rng.choice(FRENCH_FIRST), rng.choice(FRENCH_LAST), Language.FR
+        people.append(_member(organisation, first, last, lang, n))
+    Member.objects.bulk_create(people)
+    people = list(Member.objects.filter(email__in=[p.email for p in people]).order_by("pk"))
+    participants, professionals = people[:44], people[44:]
+
+    plan = [
+        (orientation, participants[:22], professionals[:5], Role.PARTICIPANT),
+        (mentoring, participants[18:34], professionals[4:8], Role.MENTEE),
+        (training, participants[30:44], professionals[6:8], Role.PARTICIPANT),
+        (campaign, participants[:10], professionals[:2], Role.COLLABORATOR),
+    ]
+    now = timezone.now()
+    events, meetings = [], []
+    for prog, members, pros, role in plan:
+        Enrolment.objects.bulk_create(
+            [Enrolment(program=prog, member=m, role=role) for m in members]
+            + [
+                Enrolment(
+                    program=prog,
+                    member=p,
+                    role=Role.MENTOR if prog.kind == ProgramKind.MENTORING else Role.PROFESSIONAL,
+                )
+                for p in pros
+            ]
+        )
+        start, end = prog.window()
+        active_end = min(end, now)
+        if active_end <= start:
+            continue
+        for i, member in enumerate(members):
+            if i % 7 == 3:
+                continue  # never came: « Jamais »
+            energy = rng.randint(1, 12)
+            for _ in range(energy):
+                events.append(
+                    ActivityEvent(
+                        program=None,
+                        actor=member,
+                        kind=EventKind.SIGN_IN,
+                        occurred_at=_when(rng, start, active_end),
+                    )
+                )
+            for _ in range(rng.randint(0, energy)):
+                events.append(
+                    ActivityEvent(
+                        program=prog,
+                        actor=member,
+                        kind=rng.choice(
+                            [EventKind.PROFILE_VIEW, EventKind.PROFILE_VIEW, EventKind.CONTACT]
+                        ),
+                        target=rng.choice(pros),
+                        occurred_at=_when(rng, start, active_end),
+                    )
+                )
+            if prog.kind == ProgramKind.TRAINING:
+                for _ in range(rng.randint(0, energy)):
+                    events.append(
+                        ActivityEvent(
+                            program=prog,
+                            actor=member,
+                            kind=EventKind.COURSE_ACCESS,
+                            occurred_at=_when(rng, start, active_end),
+                        )
+                    )
+            for _ in range(rng.randint(0, min(energy, prog.objective + 1))):
+                when = _when(rng, start, end)
+                status = (
+                    MeetingStatus.CONFIRMED
+                    if when < now and rng.random() < 0.8
+                    else (
+                        MeetingStatus.CANCELLED if rng.random() < 0.1 else MeetingStatus.SCHEDULED
+                    )
+                )
+                meetings.append((prog, when, status, [member, rng.choice(pros)]))
+    ActivityEvent.objects.bulk_create(events, batch_size=2000)
+    for prog, when, status, attendees in meetings:
+        meeting = Meeting.objects.create(
+            program=prog, starts_at=when, duration_minutes=rng.choice([30, 45, 60]), status=status
+        )
+        MeetingAttendee.objects.bulk_create(
+            [MeetingAttendee(meeting=meeting, member=m) for m in attendees]
+        )
+
+    # Flags: two reports and two conversations left unanswered in the running programme.
+    Report.objects.create(
+        program=orientation,
+        member=participants[2],
+        reported_by=professionals[0],
+        reason="Absent au rendez-vous sans prévenir",
+    )
+    Report.objects.create(
+        program=orientation,
+        member=participants[9],
+        reported_by=professionals[1],
+        reason="Propos inappropriés dans la messagerie",
+    )
+    for participant, pro, ago in [
+        (participants[5], professionals[2], 12),
+        (participants[12], professionals[3], 9),
+    ]:
+        sent = now - days(ago)
+        ActivityEvent.objects.create(
+            program=orientation,
+            actor=participant,
+            kind=EventKind.MESSAGE,
+            target=pro,
+            occurred_at=sent,
+        )
+        Conversation.objects.create(
+            program=orientation, participant=participant, professional=pro, last_message_at=sent
+        )
+    for prog in (orientation, mentoring, training, campaign):
+        stats_refresh(program=prog)
+    return organisation
+
+
+def bulk_fill(
+    *, program: Program, participants: int, events: int, seed: int = 7, prefix: str = "bulk"
+) -> None:
+    """Fill a programme with many participants and events, fast (bulk inserts), for the
+    benchmark and `demo --participants N --events M`. Counters are rebuilt at the end."""
+    rng = random.Random(seed)  # noqa: S311
+    organisation = program.organisation
+    password = make_password(None)
+    start, end = (moment.astimezone(dt.UTC) for moment in program.window())
+    now = timezone.now()
+    active_end = min(end, now) if now > start else end
+    pros = [
+        Member(
+            email=f"{prefix}-pro-{program.pk}-{i}@cohorte.example",
+            first_name=rng.choice(FRENCH_FIRST),
+            last_name=rng.choice(FRENCH_LAST),
+            organisation=organisation,
+            password=password,
+        )
+        for i in range(max(5, participants // 100))
+    ]
+    members = [
+        Member(
+            email=f"{prefix}-{program.pk}-{i}@cohorte.example",
+            first_name=rng.choice(FRENCH_FIRST + ENGLISH_FIRST),
+            last_name=rng.choice(FRENCH_LAST + ENGLISH_LAST),
+            organisation=organisation,
+            password=password,
+        )
+        for i in range(participants)
+    ]
+    Member.objects.bulk_create(pros + members, batch_size=2000)
+    emails = [m.email for m in pros + members]
+    by_email = {}
+    for i in range(0, len(emails), 900):
+        by_email.update(
+            Member.objects.filter(email__in=emails[i : i + 900]).values_list("email", "pk")
+        )
+    pro_ids = [by_email[p.email] for p in pros]
+    member_ids = [by_email[m.email] for m in members]
+    Enrolment.objects.bulk_create(
+        [Enrolment(program=program, member_id=pk, role=Role.PROFESSIONAL) for pk in pro_ids]
+        + [Enrolment(program=program, member_id=pk, role=Role.PARTICIPANT) for pk in member_ids],
+        batch_size=2000,
+    )
+    span = max(1, int((active_end - start).total_seconds()))
+    kinds = [EventKind.SIGN_IN, EventKind.COURSE_ACCESS, EventKind.PROFILE_VIEW, EventKind.CONTACT]
+    batch: list[ActivityEvent] = []
+    silent = set(rng.sample(member_ids, k=len(member_ids) // 10))
+    active_ids = [pk for pk in member_ids if pk not in silent] or member_ids
+    for _ in range(events):
+        kind = rng.choice(kinds)
+        batch.append(
+            ActivityEvent(
+                program=None if kind == EventKind.SIGN_IN else program,
+                actor_id=rng.choice(active_ids),
+                kind=kind,
+                target_id=rng.choice(pro_ids)
+                if kind in (EventKind.PROFILE_VIEW, EventKind.CONTACT)
+                else None,
+                occurred_at=start + dt.timedelta(seconds=rng.randrange(span)),
+            )
+        )
+        if len(batch) >= 20_000:
+            ActivityEvent.objects.bulk_create(batch)
+            batch = []
+    ActivityEvent.objects.bulk_create(batch)
+    meeting_rows = []
+    for pk in rng.sample(member_ids, k=len(member_ids) // 2):
+        meeting_rows.append(
+            (
+                Meeting(
+                    program=program,
+                    starts_at=start
+                    + dt.timedelta(
+                        seconds=rng.randrange(max(1, int((end - start).total_seconds())))
+                    ),
+                    duration_minutes=45,
+                    status=rng.choice(list(MeetingStatus.values)),
+                ),
+                pk,
+            )
+        )
+    Meeting.objects.bulk_create([m for m, _ in meeting_rows], batch_size=2000)
+    MeetingAttendee.objects.bulk_create(
+        [MeetingAttendee(meeting=m, member_id=pk) for m, pk in meeting_rows]
+        + [MeetingAttendee(meeting=m, member_id=rng.choice(pro_ids)) for m, _ in meeting_rows],
+        batch_size=2000,
+    )
+    for pk in rng.sample(member_ids, k=min(20, len(member_ids))):
+        Report.objects.create(
+            program=program, member_id=pk, reported_by_id=pro_ids[0], reason="Absent"
+        )
+    stats_refresh(program=program)

@@ -1,0 +1,25 @@
+from django.contrib.auth.signals import user_logged_in
+from django.db import transaction
+from django.dispatch import receiver
+
+from cohorte.meetings.signals import meetings_changed
+from cohorte.programs.signals import members_enrolled, program_dates_changed
+
+from . import services, tasks
+
+
+@receiver(program_dates_changed)
+def rebuild_after_dates_change(sender, *, program, **kwargs) -> None:
+    transaction.on_commit(lambda: tasks.program_stats_rebuild.enqueue(program.pk))
+
+
+@receiver(members_enrolled)
+@receiver(meetings_changed)
+def refresh_members(sender, *, program, member_ids, **kwargs) -> None:
+    services.stats_refresh(program=program, member_ids=member_ids)
+
+
+@receiver(user_logged_in)
+def record_sign_in(sender, *, user, **kwargs) -> None:
+    """A real sign-in is activity: an event, and the member's last access."""
+    services.sign_in_record(member=user)

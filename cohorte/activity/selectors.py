@@ -1,0 +1,161 @@
+import datetime as dt
+from collections import defaultdict
+
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Least
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cohorte.meetings.models import MeetingAttendee, MeetingStatus
+from cohorte.programs.models import PARTICIPANT_ROLES, Enrolment, Program
+from cohorte.programs.selectors import search_members
+
+from .models import Conversation, Report
+
+#: figure name → what to order by. The API's `sort` accepts exactly these keys.
+SORTS: dict[str, tuple[str, ...]] = {
+    "name": ("member__last_name", "member__first_name"),
+    "email": ("member__email",),
+    "profiles_visited": ("profiles_visited",),
+    "professionals_contacted": ("professionals_contacted",),
+    "upcoming_meetings": ("upcoming_meetings",),
+    "confirmed_meetings": ("confirmed_meetings",),
+    "progress": ("progress",),
+    "last_access": ("last_access",),
+    "flags": ("flag_count",),
+}
+FLAG_REPORTED = "reported"
+FLAG_UNANSWERED = "unanswered_conversation"
+
+
+def participant_activity_rows(
+    *,
+    program: Program,
+    sort: str = "name",
+    order: str = "asc",
+    q: str = "",
+    never_signed_in: bool = False,
+    flagged: bool = False,
+    now: dt.datetime | None = None,
+) -> QuerySet[Enrolment]:
+    """The participants' activity table: one row per current participant, every figure
+    counted between the programme's dates, sorted in the database."""
+    now = now or timezone.now()
+    start, end = program.window()
+    upcoming = (
+        MeetingAttendee.objects.filter(
+            member=OuterRef("member_id"),
+            meeting__program=program,
+            meeting__status=MeetingStatus.SCHEDULED,
+            meeting__starts_at__gte=max(now, start),
+            meeting__starts_at__lt=end,
+        )
+        .order_by()
+        .values("member")
+        .annotate(n=Count("pk"))
+        .values("n")[:1]
+    )
+    reported = Report.objects.filter(
+        program=program, member=OuterRef("member_id"), resolved_at__isnull=True
+    )
+    unanswered = Conversation.objects.filter(
+        program=program,
+        participant=OuterRef("member_id"),
+        last_message_at__lt=now - dt.timedelta(days=program.unanswered_after_days),
+    ).filter(Q(last_reply_at__isnull=True) | Q(last_reply_at__lt=F("last_message_at")))
+    rows = (
+        Enrolment.objects.filter(program=program, ended_at__isnull=True, role__in=PARTICIPANT_ROLES)
+        .select_related("member")
+        .annotate(
+            profiles_visited=Coalesce(F("stats__profiles_visited"), 0),
+            professionals_contacted=Coalesce(F("stats__professionals_contacted"), 0),
+            confirmed_meetings=Coalesce(F("stats__confirmed_meetings"), 0),
+            last_access=F("stats__last_access"),
+            upcoming_meetings=Coalesce(Subquery(upcoming), 0),
+            progress=Least(
+                Value(100),
+                ExpressionWrapper(
+                    Coalesce(F("stats__confirmed_meetings"), 0) * 100 / program.objective,
+                    output_field=IntegerField(),
+                ),
+            ),
+            is_reported=Exists(reported),
+            has_unanswered=Exists(unanswered),
+        )
+        .annotate(
+            flag_count=Case(
+                When(Q(is_reported=True) | Q(has_unanswered=True), then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            )
+        )
+    )
+    if q.strip():
+        rows = search_members(rows, q, prefix="member__")
+    if never_signed_in:
+        rows = rows.filter(stats__last_access__isnull=True)
+    if flagged:
+        rows = rows.filter(Q(is_reported=True) | Q(has_unanswered=True))
+    descending = order == "desc"
+    ordering = []
+    for name in SORTS.get(sort, SORTS["name"]):
+        expression = F(name)
+        ordering.append(
+            expression.desc(nulls_last=True) if descending else expression.asc(nulls_first=True)
+        )
+    return rows.order_by(*ordering, "member_id")
+
+
+def flag_reasons(*, program: Program, rows: list[Enrolment]) -> dict[int, list[str]]:
+    """The words behind each ❗ on a page of rows: report reasons, unanswered conversations.
+    Two queries for the page, whatever its size."""
+    member_ids = [row.member_id for row in rows if row.is_reported or row.has_unanswered]
+    reasons: dict[int, list[str]] = defaultdict(list)
+    if not member_ids:
+        return reasons
+    for report in (
+        Report.objects.filter(program=program, member_id__in=member_ids, resolved_at__isnull=True)
+        .select_related("reported_by")
+        .order_by("created_at")
+    ):
+        reasons[report.member_id].append(
+            _("Signalé par %(name)s : %(reason)s")
+            % {"name": report.reported_by.full_name, "reason": report.reason}
+        )
+    days = program.unanswered_after_days
+    for conversation in (
+        Conversation.objects.filter(
+            program=program,
+            participant_id__in=[r.member_id for r in rows if r.has_unanswered],
+            last_message_at__lt=timezone.now() - dt.timedelta(days=days),
+        )
+        .filter(Q(last_reply_at__isnull=True) | Q(last_reply_at__lt=F("last_message_at")))
+        .select_related("professional")
+    ):
+        reasons[conversation.participant_id].append(
+            _("Conversation sans réponse de %(name)s depuis plus de %(days)s jours")
+            % {"name": conversation.professional.full_name, "days": days}
+        )
+    return reasons
+
+
+def row_flags(row: Enrolment) -> list[str]:
+    flags = []
+    if row.is_reported:
+        flags.append(FLAG_REPORTED)
+    if row.has_unanswered:
+        flags.append(FLAG_UNANSWERED)
+    return flags

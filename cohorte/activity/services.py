@@ -1,0 +1,293 @@
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core import mail
+from django.db import transaction
+from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from cohorte.accounts.models import Member
+from cohorte.core.audit import log_action
+from cohorte.meetings.models import MeetingAttendee, MeetingStatus
+from cohorte.programs.models import PARTICIPANT_ROLES, Enrolment, Program
+
+from .models import ACCESS_KINDS, ActivityEvent, Conversation, EventKind, ParticipantStats, Report
+
+STATS_FIELDS = ["profiles_visited", "professionals_contacted", "confirmed_meetings", "last_access"]
+
+
+def stats_refresh(*, program: Program, member_ids: Iterable[int] | None = None) -> int:
+    """Recompute the counters of some (or all) enrolments of a programme from the events and
+    meetings inside its dates. One SELECT with correlated subqueries, then one upsert."""
+    start, end = program.window()
+    enrolments = Enrolment.objects.filter(program=program)
+    if member_ids is not None:
+        enrolments = enrolments.filter(member_id__in=list(member_ids))
+    events = ActivityEvent.objects.filter(
+        actor=OuterRef("member_id"), occurred_at__gte=start, occurred_at__lt=end
+    ).order_by()
+
+    def distinct_targets(kind: str) -> Coalesce:
+        per_actor = events.filter(program=program, kind=kind).values("actor")
+        return Coalesce(
+            Subquery(
+                per_actor.annotate(
+                    n=Count("target", distinct=True) + Count("pk", filter=Q(target__isnull=True))
+                ).values("n")[:1]
+            ),
+            0,
+        )
+
+    last_access = Subquery(
+        events.filter(
+            Q(kind=EventKind.SIGN_IN, program__isnull=True)
+            | Q(kind__in=ACCESS_KINDS, program=program)
+        )
+        .values("actor")
+        .annotate(m=Max("occurred_at"))
+        .values("m")[:1]
+    )
+    confirmed = Coalesce(
+        Subquery(
+            MeetingAttendee.objects.filter(
+                member=OuterRef("member_id"),
+                meeting__program=program,
+                meeting__status=MeetingStatus.CONFIRMED,
+                meeting__starts_at__gte=start,
+                meeting__starts_at__lt=end,
+            )
+            .order_by()
+            .values("member")
+            .annotate(n=Count("pk"))
+            .values("n")[:1]
+        ),
+        0,
+    )
+    rows = enrolments.annotate(
+        s_profiles=distinct_targets(EventKind.PROFILE_VIEW),
+        s_contacted=distinct_targets(EventKind.CONTACT),
+        s_confirmed=confirmed,
+        s_last=last_access,
+    ).values_list("pk", "s_profiles", "s_contacted", "s_confirmed", "s_last")
+    stats = [
+        ParticipantStats(
+            enrolment_id=pk,
+            profiles_visited=profiles,
+            professionals_contacted=contacted,
+            confirmed_meetings=confirmed_count,
+            last_access=last,
+        )
+        for pk, profiles, contacted, confirmed_count, last in rows.iterator(chunk_size=2000)
+    ]
+    ParticipantStats.objects.bulk_create(
+        stats,
+        batch_size=1000,
+        update_conflicts=True,
+        unique_fields=["enrolment"],
+        update_fields=[*STATS_FIELDS, "updated_at"],
+    )
+    return len(stats)
+
+
+def stats_refresh_member(member: Member) -> None:
+    """A platform-wide event (a sign-in) touches every programme the member is in."""
+    for program in Program.objects.filter(enrolments__member=member).select_related("organisation"):
+        stats_refresh(program=program, member_ids=[member.pk])
+
+
+@transaction.atomic
+def sign_in_record(*, member: Member, at: dt.datetime | None = None) -> ActivityEvent:
+    at = at or timezone.now()
+    event = ActivityEvent.objects.create(actor=member, kind=EventKind.SIGN_IN, occurred_at=at)
+    Member.objects.filter(pk=member.pk).update(last_access=at)
+    stats_refresh_member(member)
+    return event
+
+
+@dataclass
+class EventItem:
+    """One validated event of a batch, with its members resolved."""
+
+    actor: Member
+    kind: str
+    occurred_at: dt.datetime
+    target: Member | None = None
+    client_id: str | None = None
+
+
+@dataclass
+class IngestResult:
+    created: int
+    ignored: int
+
+
+@transaction.atomic
+def events_ingest(*, program: Program, items: Sequence[EventItem]) -> IngestResult:
+    """Store a validated batch all at once. A client_id seen before (in this batch or an
+    earlier one) is skipped, so a retried batch never counts twice."""
+    client_ids = {item.client_id for item in items if item.client_id}
+    seen = (
+        set(
+            ActivityEvent.objects.filter(program=program, client_id__in=client_ids).values_list(
+                "client_id", flat=True
+            )
+        )
+        if client_ids
+        else set()
+    )
+    fresh: list[ActivityEvent] = []
+    for item in items:
+        if item.client_id:
+            if item.client_id in seen:
+                continue
+            seen.add(item.client_id)
+        fresh.append(
+            ActivityEvent(
+                program=program,
+                actor=item.actor,
+                kind=item.kind,
+                target=item.target,
+                occurred_at=item.occurred_at,
+                client_id=item.client_id,
+            )
+        )
+    ActivityEvent.objects.bulk_create(fresh, batch_size=2000)
+    _conversations_update(program=program, events=fresh)
+    actor_ids = {event.actor_id for event in fresh}
+    access_ids = {event.actor_id for event in fresh if event.kind in ACCESS_KINDS}
+    if access_ids:
+        _last_access_update(access_ids)
+    if actor_ids:
+        stats_refresh(program=program, member_ids=actor_ids)
+    return IngestResult(created=len(fresh), ignored=len(items) - len(fresh))
+
+
+def _last_access_update(member_ids: set[int]) -> None:
+    latest = (
+        ActivityEvent.objects.filter(actor=OuterRef("pk"), kind__in=ACCESS_KINDS)
+        .order_by()
+        .values("actor")
+        .annotate(m=Max("occurred_at"))
+        .values("m")[:1]
+    )
+    Member.objects.filter(pk__in=member_ids).update(last_access=Subquery(latest))
+
+
+def _conversations_update(*, program: Program, events: Sequence[ActivityEvent]) -> None:
+    """A participant's message opens (or re-opens) a conversation with the other person;
+    that person's message back answers it."""
+    messages = [e for e in events if e.kind == EventKind.MESSAGE and e.target_id]
+    if not messages:
+        return
+    member_ids = {e.actor_id for e in messages} | {e.target_id for e in messages}
+    participants = set(
+        Enrolment.objects.filter(
+            program=program, member_id__in=member_ids, role__in=PARTICIPANT_ROLES
+        ).values_list("member_id", flat=True)
+    )
+    latest: dict[tuple[int, int], dict[str, dt.datetime]] = {}
+    for event in messages:
+        if event.actor_id in participants and event.target_id not in participants:
+            pair, field = (event.actor_id, event.target_id), "last_message_at"
+        elif event.target_id in participants and event.actor_id not in participants:
+            pair, field = (event.target_id, event.actor_id), "last_reply_at"
+        else:
+            continue
+        times = latest.setdefault(pair, {})
+        if field not in times or times[field] < event.occurred_at:
+            times[field] = event.occurred_at
+    if not latest:
+        return
+    existing = {
+        (c.participant_id, c.professional_id): c
+        for c in Conversation.objects.filter(
+            program=program, participant_id__in={p for p, _ in latest}
+        )
+    }
+    to_create, to_update = [], []
+    for (participant_id, professional_id), times in latest.items():
+        conversation = existing.get((participant_id, professional_id))
+        if conversation is None:
+            to_create.append(
+                Conversation(
+                    program=program,
+                    participant_id=participant_id,
+                    professional_id=professional_id,
+                    **times,
+                )
+            )
+            continue
+        for field, value in times.items():
+            current = getattr(conversation, field)
+            if current is None or current < value:
+                setattr(conversation, field, value)
+        to_update.append(conversation)
+    Conversation.objects.bulk_create(to_create, batch_size=1000)
+    Conversation.objects.bulk_update(
+        to_update, ["last_message_at", "last_reply_at"], batch_size=1000
+    )
+
+
+@transaction.atomic
+def report_create(*, program: Program, member: Member, reported_by: Member, reason: str) -> Report:
+    report = Report.objects.create(
+        program=program, member=member, reported_by=reported_by, reason=reason
+    )
+    log_action("participant.reported", actor=reported_by, target=member, data={"reason": reason})
+    return report
+
+
+def default_reminder(*, program: Program, member: Member) -> tuple[str, str]:
+    """Subject and body of a reminder, in the recipient's language."""
+    with translation.override(member.language):
+        subject = _("%(program)s : nous vous attendons") % {"program": program.name}
+        body = _(
+            "Bonjour %(first_name)s,\n\n"
+            "Votre programme « %(program)s » est en cours jusqu'au %(end)s. "
+            "Connectez-vous pour poursuivre votre parcours et prendre vos rendez-vous.\n\n"
+            "À bientôt,\n%(organisation)s"
+        ) % {
+            "first_name": member.first_name or member.email,
+            "program": program.name,
+            "end": program.end_date.strftime("%d/%m/%Y"),
+            "organisation": program.organisation.name,
+        }
+    return subject, body
+
+
+def participants_remind(
+    *, program: Program, members: Sequence[Member], by: Member, note: str = ""
+) -> int:
+    """Send each selected participant one plain-text reminder over one SMTP connection
+    and record it as activity. The full messaging (outbox, retries, log) comes later."""
+    messages = []
+    for member in members:
+        subject, body = default_reminder(program=program, member=member)
+        if note.strip():
+            body = f"{note.strip()}\n\n{body}"
+        messages.append(
+            mail.EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [member.email])
+        )
+    with mail.get_connection() as connection:
+        sent = connection.send_messages(messages) or 0
+    now = timezone.now()
+    with transaction.atomic():
+        ActivityEvent.objects.bulk_create(
+            [
+                ActivityEvent(
+                    program=program, actor=by, kind=EventKind.REMINDER, target=m, occurred_at=now
+                )
+                for m in members
+            ]
+        )
+        log_action(
+            "participants.reminded",
+            actor=by,
+            target=program,
+            data={"members": [m.pk for m in members]},
+        )
+    return sent

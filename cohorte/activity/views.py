@@ -1,0 +1,180 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cohorte.accounts.models import Member
+from cohorte.core.exports import csv_response
+from cohorte.programs import services as program_services
+from cohorte.programs.forms import ParticipantFilterForm
+from cohorte.programs.models import PARTICIPANT_ROLES, Program
+from cohorte.programs.selectors import member_in_program, program_for
+
+from . import services
+from .selectors import SORTS, flag_reasons, participant_activity_rows
+
+MAX_SELECTION = 100
+
+
+def _table_state(request: HttpRequest) -> dict:
+    form = ParticipantFilterForm(request.GET)
+    data = form.cleaned_data if form.is_valid() else {}
+    sort = data.get("sort") if data.get("sort") in SORTS else "name"
+    return {
+        "sort": sort,
+        "order": data.get("order") or "asc",
+        "q": data.get("q") or "",
+        "never": bool(data.get("never")),
+        "flagged": bool(data.get("flagged")),
+        "page": data.get("page") or 1,
+        "size": data.get("size") or 25,
+    }
+
+
+def _rows(program: Program, state: dict):
+    return participant_activity_rows(
+        program=program,
+        sort=state["sort"],
+        order=state["order"],
+        q=state["q"],
+        never_signed_in=state["never"],
+        flagged=state["flagged"],
+    )
+
+
+@login_required
+def program_page(request: HttpRequest, program_id: int) -> HttpResponse:
+    """The programme's page: who is active, who is behind, who never came."""
+    program = program_for(request.user, program_id)
+    request.current_program = program
+    state = _table_state(request)
+    page = Paginator(_rows(program, state), state["size"]).get_page(state["page"])
+    rows = list(page.object_list)
+    reasons = flag_reasons(program=program, rows=rows)
+    for row in rows:
+        row.flag_reasons = reasons.get(row.member_id, [])
+    start, end = program.window()
+    context = {
+        "program": program,
+        "page": page,
+        "rows": rows,
+        "state": state,
+        "has_participants": program.enrolments.filter(
+            ended_at__isnull=True, role__in=PARTICIPANT_ROLES
+        ).exists(),
+        "columns": [
+            ("profiles_visited", _("Profils visités")),
+            ("professionals_contacted", _("Professionnels contactés")),
+            ("upcoming_meetings", _("Rendez-vous à venir")),
+            ("confirmed_meetings", _("Rendez-vous confirmés")),
+        ],
+    }
+    template = "activity/program.html"
+    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "participants":
+        template += "#participants"
+    return render(request, template, context)
+
+
+@login_required
+def participants_csv(request: HttpRequest, program_id: int) -> HttpResponse:
+    """The table as shown (filters and sort applied), every page of it."""
+    program = program_for(request.user, program_id)
+    state = _table_state(request)
+    rows = _rows(program, state)
+    french = translation.get_language() == "fr"
+    header = [
+        _("Nom"),
+        _("Courriel"),
+        _("Profils visités"),
+        _("Professionnels contactés"),
+        _("Rendez-vous à venir"),
+        _("Rendez-vous confirmés"),
+        _("Progression (%)"),
+        _("Dernier accès"),
+        _("Signalé"),
+    ]
+    yes, no = _("oui"), _("non")
+
+    def lines():
+        for row in rows.iterator(chunk_size=2000):
+            yield [
+                row.member.full_name,
+                row.member.email,
+                row.profiles_visited,
+                row.professionals_contacted,
+                row.upcoming_meetings,
+                row.confirmed_meetings,
+                row.progress,
+                timezone.localtime(row.last_access) if row.last_access else _("Jamais"),
+                yes if (row.is_reported or row.has_unanswered) else no,
+            ]
+
+    stamp = timezone.localdate().isoformat()
+    return csv_response(
+        f"participants-{program.pk}-{stamp}.csv", header, lines(), delimiter=";" if french else ","
+    )
+
+
+@login_required
+def participant_remove(request: HttpRequest, program_id: int, member_id: int) -> HttpResponse:
+    """Ask, then end the enrolment. Nothing is deleted: their history stays."""
+    program = program_for(request.user, program_id)
+    request.current_program = program
+    enrolment = member_in_program(program, member_id)
+    if request.method == "POST":
+        program_services.enrolment_end(enrolment=enrolment, by=request.user)
+        messages.success(
+            request,
+            _("%(name)s a été retiré·e du programme.") % {"name": enrolment.member.full_name},
+        )
+        return redirect("activity:program", program_id=program.pk)
+    return render(
+        request, "activity/participant_remove.html", {"program": program, "enrolment": enrolment}
+    )
+
+
+def _selected_members(request: HttpRequest, program: Program) -> list[Member]:
+    ids = [int(value) for value in request.POST.getlist("member") if value.isdigit()]
+    return list(
+        Member.objects.filter(
+            pk__in=ids[:MAX_SELECTION],
+            enrolments__program=program,
+            enrolments__ended_at__isnull=True,
+        ).order_by("last_name", "first_name")
+    )
+
+
+@login_required
+@require_POST
+def participants_remind(request: HttpRequest, program_id: int) -> HttpResponse:
+    """First POST shows who will receive the reminder; « Envoyer » sends it."""
+    program = program_for(request.user, program_id)
+    request.current_program = program
+    members = _selected_members(request, program)
+    if not members:
+        messages.error(request, _("Sélectionnez au moins un participant à relancer."))
+        return redirect("activity:program", program_id=program.pk)
+    if request.POST.get("confirm") == "1":
+        sent = services.participants_remind(
+            program=program, members=members, by=request.user, note=request.POST.get("note", "")
+        )
+        messages.success(
+            request,
+            translation.ngettext(
+                "Relance envoyée à %(count)d participant.",
+                "Relance envoyée à %(count)d participants.",
+                sent,
+            )
+            % {"count": sent},
+        )
+        return redirect("activity:program", program_id=program.pk)
+    subject, body = services.default_reminder(program=program, member=members[0])
+    return render(
+        request,
+        "activity/participants_remind.html",
+        {"program": program, "members": members, "subject": subject, "body": body},
+    )

@@ -1,0 +1,57 @@
+"""The JSON API under /api/: token auth, OpenAPI at /api/openapi.json, errors as
+{"message": …, "errors": [{"index", "field", "reason"}]}."""
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from cohorte.accounts.api_auth import BearerToken, MemberSession
+from cohorte.activity.api import BatchError
+from cohorte.activity.api import router as activity_router
+from cohorte.core.api import error_item
+from cohorte.programs.api import router as programs_router
+
+api = NinjaAPI(
+    title="Cohorte API",
+    version="1",
+    description="Programmes, participants and their activity. Times are ISO 8601 with an offset.",
+    auth=[BearerToken(), MemberSession()],
+    urls_namespace="api",
+)
+api.add_router("/programs", programs_router)
+api.add_router("/programs", activity_router)
+
+
+@api.exception_handler(BatchError)
+def on_batch_error(request, exc: BatchError):
+    return api.create_response(request, {"message": exc.message, "errors": exc.errors}, status=400)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request, exc: ValidationError):
+    errors = [error_item(error) for error in exc.errors]
+    return api.create_response(
+        request, {"message": _("Requête invalide."), "errors": errors}, status=400
+    )
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    return api.create_response(
+        request, {"message": exc.message, "errors": []}, status=exc.status_code
+    )
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc: Http404):
+    return api.create_response(request, {"message": _("Introuvable."), "errors": []}, status=404)
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request, exc: AuthenticationError):
+    return api.create_response(
+        request,
+        {"message": _("Authentification requise : Authorization: Bearer <jeton>."), "errors": []},
+        status=401,
+    )

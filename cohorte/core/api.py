@@ -1,0 +1,69 @@
+"""Shared pieces of the JSON API: errors as {"message", "errors": [{index, field, reason}]}
+in the caller's language."""
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+from ninja import Schema
+
+PYDANTIC_REASONS = {
+    "missing": lambda ctx: _("champ obligatoire"),
+    "timezone_aware": lambda ctx: _("l'heure doit indiquer son décalage horaire (ex. +02:00)"),
+    "datetime_parsing": lambda ctx: _("date et heure ISO 8601 attendues"),
+    "datetime_from_date_parsing": lambda ctx: _("date et heure ISO 8601 attendues"),
+    "datetime_type": lambda ctx: _("date et heure ISO 8601 attendues"),
+    "date_parsing": lambda ctx: _("date attendue (AAAA-MM-JJ)"),
+    "date_from_datetime_parsing": lambda ctx: _("date attendue (AAAA-MM-JJ)"),
+    "date_from_datetime_inexact": lambda ctx: _("date attendue (AAAA-MM-JJ)"),
+    "date_type": lambda ctx: _("date attendue (AAAA-MM-JJ)"),
+    "int_parsing": lambda ctx: _("nombre entier attendu"),
+    "int_type": lambda ctx: _("nombre entier attendu"),
+    "int_from_float": lambda ctx: _("nombre entier attendu"),
+    "string_type": lambda ctx: _("texte attendu"),
+    "list_type": lambda ctx: _("liste attendue"),
+    "dict_type": lambda ctx: _("objet JSON attendu"),
+    "model_type": lambda ctx: _("objet JSON attendu"),
+    "greater_than_equal": lambda ctx: _("doit être au moins %(n)s") % {"n": ctx.get("ge")},
+    "greater_than": lambda ctx: _("doit être plus grand que %(n)s") % {"n": ctx.get("gt")},
+    "less_than_equal": lambda ctx: _("doit être au plus %(n)s") % {"n": ctx.get("le")},
+    "string_too_short": lambda ctx: _("ne doit pas être vide"),
+    "string_too_long": lambda ctx: (
+        _("trop long (%(n)s caractères au plus)") % {"n": ctx.get("max_length")}
+    ),
+    "too_long": lambda ctx: _("trop d'éléments (%(n)s au plus)") % {"n": ctx.get("max_length")},
+    "too_short": lambda ctx: _("au moins %(n)s élément(s)") % {"n": ctx.get("min_length")},
+    "literal_error": lambda ctx: (
+        _("valeur non autorisée, attendu : %(expected)s") % {"expected": ctx.get("expected")}
+    ),
+    "extra_forbidden": lambda ctx: _("champ inconnu"),
+    "json_invalid": lambda ctx: _("JSON invalide"),
+}
+
+#: parts of a pydantic location that say where the body is, not which field
+_LOCATION_NOISE = {"body", "payload", "query", "path", "params"}
+
+
+class ErrorItem(Schema):
+    index: int | None = None
+    field: str | None = None
+    reason: str
+
+
+class ErrorOut(Schema):
+    message: str
+    errors: list[ErrorItem] = []
+
+
+def error_item(error: dict[str, Any], *, index_from_loc: bool = True) -> dict[str, Any]:
+    """A pydantic error as {index, field, reason}, the reason in the active language."""
+    loc = [part for part in error.get("loc", ()) if part not in _LOCATION_NOISE]
+    index = None
+    if index_from_loc and loc and isinstance(loc[0], int):
+        index = loc.pop(0)
+    translate = PYDANTIC_REASONS.get(error.get("type", ""))
+    reason = translate(error.get("ctx") or {}) if translate else error.get("msg", "")
+    return {
+        "index": index,
+        "field": ".".join(str(part) for part in loc) or None,
+        "reason": str(reason),
+    }

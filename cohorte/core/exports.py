@@ -1,0 +1,58 @@
+"""The one exporter base: a report yields a header and rows, this writes them safely."""
+
+import csv
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> str:
+    """Make a cell inert in spreadsheet software: a leading = + - @ would start a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, datetime):
+        return timezone.localtime(value).isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value)
+    if text.startswith(FORMULA_PREFIXES):
+        return "'" + text
+    return text
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_lines(
+    header: Iterable[object], rows: Iterable[Iterable[object]], delimiter: str
+) -> Iterator[str]:
+    writer = csv.writer(_Echo(), delimiter=delimiter, lineterminator="\r\n")
+    yield "\ufeff"  # BOM: Excel then reads UTF-8.
+    yield writer.writerow([neutralise(cell) for cell in header])
+    for row in rows:
+        yield writer.writerow([neutralise(cell) for cell in row])
+
+
+def csv_response(
+    filename: str,
+    header: Iterable[object],
+    rows: Iterable[Iterable[object]],
+    *,
+    delimiter: str = ";",
+) -> StreamingHttpResponse:
+    """Stream a CSV so 10,000 rows never sit in memory at once."""
+    response = StreamingHttpResponse(
+        csv_lines(header, rows, delimiter), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

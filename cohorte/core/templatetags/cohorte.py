@@ -1,0 +1,31 @@
+from datetime import datetime
+
+from django import template
+from django.utils import timezone
+from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+@register.filter
+def ago(value: datetime | None) -> str:
+    """« il y a 3 jours » — the largest unit only, as people say it."""
+    if value is None:
+        return _("Jamais")
+    if timezone.now() - value < timezone.timedelta(minutes=1):
+        return _("à l'instant")
+    return _("il y a %(duration)s") % {"duration": timesince(value, depth=1)}
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context: template.Context, **changes: object) -> str:
+    """The current query string with some parameters changed (sort, page…), for links."""
+    params = context["request"].GET.copy()
+    for key, value in changes.items():
+        if value is None or value == "":
+            params.pop(key, None)
+        else:
+            params[key] = str(value)
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"

@@ -1,0 +1,70 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from cohorte.accounts.models import Member
+
+from .models import Group, Program
+
+
+class ProgramForm(forms.ModelForm):
+    class Meta:
+        model = Program
+        fields = [
+            "name",
+            "kind",
+            "group",
+            "start_date",
+            "end_date",
+            "objective",
+            "unanswered_after_days",
+            "description",
+            "managers",
+        ]
+        widgets = {
+            "start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "end_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "managers": forms.CheckboxSelectMultiple,
+        }
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["group"].queryset = Group.objects.filter(organisation=organisation)
+        self.fields["managers"].queryset = Member.objects.filter(
+            organisation=organisation, is_active=True
+        ).order_by("last_name", "first_name")
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start_date"), cleaned.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", _("La date de fin doit suivre la date de début."))
+        return cleaned
+
+
+class GroupForm(forms.Form):
+    name = forms.CharField(label=_("Nom"), max_length=200)
+    parent = forms.ModelChoiceField(
+        label=_("Groupe parent"), queryset=Group.objects.none(), required=False
+    )
+
+    def __init__(self, *args, organisation, group=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        parents = Group.objects.filter(organisation=organisation)
+        if group is not None:
+            parents = parents.exclude(pk=group.pk)
+        self.fields["parent"].queryset = parents
+
+
+class ParticipantFilterForm(forms.Form):
+    """The table's state, read from the URL: sort, order, search, filters, page."""
+
+    sort = forms.CharField(required=False)
+    order = forms.ChoiceField(choices=[("asc", "asc"), ("desc", "desc")], required=False)
+    q = forms.CharField(required=False, max_length=200)
+    never = forms.BooleanField(required=False)
+    flagged = forms.BooleanField(required=False)
+    page = forms.IntegerField(required=False, min_value=1)
+    size = forms.TypedChoiceField(
+        choices=[(25, 25), (50, 50), (100, 100)], coerce=int, required=False, empty_value=25
+    )

@@ -1,0 +1,191 @@
+import datetime as dt
+import zoneinfo
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from cohorte.core.models import TimeStampedModel
+
+
+def timezone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+class Organisation(TimeStampedModel):
+    name = models.CharField(_("nom"), max_length=200)
+    timezone = models.CharField(_("fuseau horaire"), max_length=64, default="Europe/Paris")
+
+    class Meta:
+        verbose_name = _("organisation")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    def admin_email(self) -> str:
+        admin = self.members.filter(is_org_admin=True, is_active=True).order_by("pk").first()
+        return admin.email if admin else settings.DEFAULT_FROM_EMAIL
+
+
+class Group(TimeStampedModel):
+    """A folder of programmes in the sidebar; groups nest to any depth."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="groups")
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("groupe parent"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="children",
+    )
+    name = models.CharField(_("nom"), max_length=200)
+
+    class Meta:
+        verbose_name = _("groupe")
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def ancestor_ids(self) -> list[int]:
+        ids, node = [], self
+        while node is not None:
+            ids.append(node.pk)
+            node = node.parent
+        return ids
+
+
+class ProgramKind(models.TextChoices):
+    ACCOMPANIMENT = "accompaniment", _("Accompagnement")
+    MENTORING = "mentoring", _("Mentorat")
+    TRAINING = "training", _("Formation")
+    INTERVIEW_CAMPAIGN = "interview_campaign", _("Campagne d'entretiens")
+
+
+class ProgramStatus(models.TextChoices):
+    PREPARING = "preparing", _("En préparation")
+    RUNNING = "running", _("En cours")
+    FINISHED = "finished", pgettext_lazy("programme", "Terminé")
+
+
+class Program(TimeStampedModel):
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="programs"
+    )
+    group = models.ForeignKey(
+        Group,
+        verbose_name=_("groupe"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="programs",
+    )
+    name = models.CharField(_("nom"), max_length=200)
+    kind = models.CharField(_("type"), max_length=32, choices=ProgramKind.choices)
+    start_date = models.DateField(_("date de début"))
+    end_date = models.DateField(_("date de fin"))
+    objective = models.PositiveIntegerField(
+        _("objectif"),
+        default=3,
+        validators=[MinValueValidator(1)],
+        help_text=_("Nombre de rendez-vous confirmés attendus par participant."),
+    )
+    description = models.TextField(_("description"), blank=True)
+    managers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("responsables"),
+        blank=True,
+        related_name="managed_programs",
+    )
+    unanswered_after_days = models.PositiveIntegerField(
+        _("conversation non suivie après (jours)"),
+        default=7,
+        validators=[MinValueValidator(1)],
+    )
+
+    class Meta:
+        verbose_name = _("programme")
+        ordering = ["name", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=models.F("start_date")), name="program_dates_in_order"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def status_on(self, day: dt.date) -> str:
+        if day < self.start_date:
+            return ProgramStatus.PREPARING
+        if day > self.end_date:
+            return ProgramStatus.FINISHED
+        return ProgramStatus.RUNNING
+
+    @property
+    def status(self) -> str:
+        return self.status_on(timezone.now().astimezone(self.organisation.tzinfo).date())
+
+    def get_status_display(self) -> str:
+        return ProgramStatus(self.status).label
+
+    def window(self) -> tuple[dt.datetime, dt.datetime]:
+        """[start, end) of the programme: the whole end day, in the organisation's time zone."""
+        tz = self.organisation.tzinfo
+        start = dt.datetime.combine(self.start_date, dt.time.min, tzinfo=tz)
+        end = dt.datetime.combine(self.end_date + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+        return start, end
+
+
+class Role(models.TextChoices):
+    PARTICIPANT = "participant", _("Participant")
+    MENTEE = "mentee", _("Mentoré")
+    COLLABORATOR = "collaborator", _("Collaborateur")
+    MENTOR = "mentor", _("Mentor")
+    PROFESSIONAL = "professional", _("Professionnel")
+    MANAGER = "manager", _("Manager")
+
+
+#: The roles whose activity the participants' table follows.
+PARTICIPANT_ROLES = (Role.PARTICIPANT, Role.MENTEE, Role.COLLABORATOR)
+
+
+class Enrolment(TimeStampedModel):
+    """A member's place in a programme. Removing someone ends it; nothing is deleted."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="enrolments")
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrolments"
+    )
+    role = models.CharField(_("rôle"), max_length=20, choices=Role.choices)
+    ended_at = models.DateTimeField(_("fin de participation"), null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("inscription")
+        constraints = [
+            models.UniqueConstraint(fields=["program", "member"], name="one_enrolment_per_member")
+        ]
+        indexes = [models.Index(fields=["program", "role", "ended_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.member} — {self.program}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.ended_at is None

@@ -1,0 +1,169 @@
+import datetime as dt
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cohorte.accounts.models import Language, Member
+from cohorte.core.audit import log_action
+
+from .models import Enrolment, Group, Organisation, Program
+from .signals import members_enrolled, program_dates_changed
+
+
+@transaction.atomic
+def organisation_create(
+    *, name: str, admin_email: str, admin_password: str, timezone_name: str = "Europe/Paris"
+) -> tuple[Organisation, Member]:
+    organisation = Organisation.objects.create(name=name, timezone=timezone_name)
+    admin = Member.objects.create_user(
+        admin_email, admin_password, organisation=organisation, is_org_admin=True
+    )
+    log_action("organisation.created", actor=admin, target=organisation)
+    return organisation, admin
+
+
+def _check_program(program: Program) -> None:
+    if program.start_date and program.end_date and program.end_date < program.start_date:
+        raise ValidationError({"end_date": _("La date de fin doit suivre la date de début.")})
+    if program.objective is not None and program.objective < 1:
+        raise ValidationError({"objective": _("L'objectif doit être d'au moins 1 rendez-vous.")})
+    if program.group_id and program.group.organisation_id != program.organisation_id:
+        raise ValidationError({"group": _("Ce groupe n'appartient pas à votre organisation.")})
+
+
+@transaction.atomic
+def program_create(
+    *,
+    organisation: Organisation,
+    by: Member | None,
+    name: str,
+    kind: str,
+    start_date: dt.date,
+    end_date: dt.date,
+    objective: int,
+    group: Group | None = None,
+    description: str = "",
+    managers: Iterable[Member] = (),
+    unanswered_after_days: int = 7,
+) -> Program:
+    program = Program(
+        unanswered_after_days=unanswered_after_days,
+        organisation=organisation,
+        group=group,
+        name=name,
+        kind=kind,
+        start_date=start_date,
+        end_date=end_date,
+        objective=objective,
+        description=description,
+    )
+    _check_program(program)
+    program.save()
+    program.managers.set(list(managers))
+    log_action("program.created", actor=by, target=program, data={"name": name})
+    return program
+
+
+@transaction.atomic
+def program_update(*, program: Program, by: Member, **changes: object) -> Program:
+    """Dates moving changes every figure: the counters are rebuilt after commit."""
+    managers = changes.pop("managers", None)
+    old = {key: getattr(program, key) for key in changes}
+    for key, value in changes.items():
+        setattr(program, key, value)
+    _check_program(program)
+    program.save()
+    if managers is not None:
+        program.managers.set(list(managers))  # type: ignore[call-overload]
+    log_action(
+        "program.updated",
+        actor=by,
+        target=program,
+        data={
+            "old": {k: str(v) for k, v in old.items()},
+            "new": {k: str(v) for k, v in changes.items()},
+        },
+    )
+    if (
+        old.get("start_date", program.start_date) != program.start_date
+        or old.get("end_date", program.end_date) != program.end_date
+    ):
+        transaction.on_commit(lambda: program_dates_changed.send(Program, program=program))
+    return program
+
+
+@transaction.atomic
+def group_save(
+    *,
+    organisation: Organisation,
+    by: Member,
+    name: str,
+    parent: Group | None,
+    group: Group | None = None,
+) -> Group:
+    if parent is not None and parent.organisation_id != organisation.pk:
+        raise ValidationError({"parent": _("Ce groupe n'appartient pas à votre organisation.")})
+    if group is not None and parent is not None and group.pk in parent.ancestor_ids():
+        raise ValidationError({"parent": _("Un groupe ne peut pas être placé dans lui-même.")})
+    created = group is None
+    group = group or Group(organisation=organisation)
+    group.name, group.parent = name, parent
+    group.save()
+    log_action("group.created" if created else "group.updated", actor=by, target=group)
+    return group
+
+
+@transaction.atomic
+def enrolment_add(
+    *,
+    program: Program,
+    by: Member | None,
+    email: str,
+    first_name: str = "",
+    last_name: str = "",
+    role: str,
+    language: str | None = None,
+) -> tuple[Enrolment, bool]:
+    """Create the member if new, then enrol them (again, if they had left). Returns
+    (enrolment, created) where created says whether the enrolment is new or re-opened."""
+    email = Member.objects.normalize_email(email)
+    member = Member.objects.filter(email=email).first()
+    if member is None:
+        member = Member.objects.create_user(
+            email,
+            None,
+            organisation=program.organisation,
+            first_name=first_name,
+            last_name=last_name,
+            language=language or Language.FR,
+        )
+        log_action("member.created", actor=by, target=member)
+    elif member.organisation_id != program.organisation_id:
+        raise ValidationError(
+            {"email": _("Ce courriel appartient à un compte d'une autre organisation.")}
+        )
+    enrolment, created = Enrolment.objects.get_or_create(
+        program=program, member=member, defaults={"role": role}
+    )
+    if not created and (enrolment.ended_at is not None or enrolment.role != role):
+        reopened = enrolment.ended_at is not None
+        enrolment.ended_at, enrolment.ended_by, enrolment.role = None, None, role
+        enrolment.save(update_fields=["ended_at", "ended_by", "role", "updated_at"])
+        created = reopened
+    if created:
+        log_action("enrolment.started", actor=by, target=enrolment, data={"role": role})
+        members_enrolled.send(Enrolment, program=program, member_ids=[member.pk])
+    return enrolment, created
+
+
+@transaction.atomic
+def enrolment_end(*, enrolment: Enrolment, by: Member | None) -> Enrolment:
+    """Remove someone from a programme: the enrolment ends, their history stays."""
+    if enrolment.ended_at is None:
+        enrolment.ended_at, enrolment.ended_by = timezone.now(), by
+        enrolment.save(update_fields=["ended_at", "ended_by", "updated_at"])
+        log_action("enrolment.ended", actor=by, target=enrolment)
+    return enrolment

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "programs"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("programmes/nouveau/", views.program_create, name="program-create"),
+    path("programmes/<int:program_id>/modifier/", views.program_edit, name="program-edit"),
+    path("groupes/nouveau/", views.group_create, name="group-create"),
+    path("groupes/<int:group_id>/modifier/", views.group_edit, name="group-edit"),
+]
