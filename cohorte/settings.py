@@ -162,29 +162,33 @@ STORAGES = {
 }
 
 
-# --- E-mail: EMAIL_URL=smtp://user:password@host:port?tls=1, or console:// (default in DEBUG).
-def _email_settings(url: str) -> dict[str, object]:
+# --- E-mail (Django's MAILERS): EMAIL_URL=smtp://user:password@host:port?tls=1, console:// or locmem://.
+def mailer_from_url(url: str) -> dict[str, object]:
     parsed = urlparse(url)
     if parsed.scheme == "console":
-        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+        return {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
     if parsed.scheme == "locmem":
-        return {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
+        return {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
     if parsed.scheme in {"smtp", "smtps"}:
         query = parse_qs(parsed.query)
         return {
-            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "EMAIL_HOST": parsed.hostname or "localhost",
-            "EMAIL_PORT": parsed.port or (465 if parsed.scheme == "smtps" else 25),
-            "EMAIL_HOST_USER": unquote(parsed.username or ""),
-            "EMAIL_HOST_PASSWORD": unquote(parsed.password or ""),
-            "EMAIL_USE_SSL": parsed.scheme == "smtps",
-            "EMAIL_USE_TLS": query.get("tls", ["0"])[0] in {"1", "true"},
-            "EMAIL_TIMEOUT": 30,
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": parsed.hostname or "localhost",
+                "port": parsed.port or (465 if parsed.scheme == "smtps" else 25),
+                "username": unquote(parsed.username or ""),
+                "password": unquote(parsed.password or ""),
+                "use_ssl": parsed.scheme == "smtps",
+                "use_tls": query.get("tls", ["0"])[0] in {"1", "true"},
+                "timeout": 30,
+            },
         }
     raise ImproperlyConfigured(f"EMAIL_URL scheme not understood: {parsed.scheme!r}")
 
 
-globals().update(_email_settings(os.environ.get("EMAIL_URL", "console://" if DEBUG else "smtp://")))
+MAILERS = {
+    "default": mailer_from_url(os.environ.get("EMAIL_URL", "console://" if DEBUG else "smtp://"))
+}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Cohorte <noreply@cohorte.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

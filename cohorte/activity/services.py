@@ -7,7 +7,7 @@ from django.core import mail
 from django.db import transaction
 from django.db.models import Count, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from cohorte.accounts.models import Member
@@ -253,7 +253,7 @@ def default_reminder(*, program: Program, member: Member) -> tuple[str, str]:
         ) % {
             "first_name": member.first_name or member.email,
             "program": program.name,
-            "end": program.end_date.strftime("%d/%m/%Y"),
+            "end": formats.date_format(program.end_date, "DATE_FORMAT"),
             "organisation": program.organisation.name,
         }
     return subject, body
@@ -272,7 +272,7 @@ def participants_remind(
         messages.append(
             mail.EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [member.email])
         )
-    with mail.get_connection() as connection:
+    with mail.mailers.default as connection:
         sent = connection.send_messages(messages) or 0
     now = timezone.now()
     with transaction.atomic():

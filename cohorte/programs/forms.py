@@ -1,9 +1,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cohorte.accounts.models import Member
+from cohorte.accounts.models import Language, Member
 
-from .models import Group, Program
+from .models import Group, Program, Role
 
 
 class ProgramForm(forms.ModelForm):
@@ -68,3 +68,11 @@ class ParticipantFilterForm(forms.Form):
     size = forms.TypedChoiceField(
         choices=[(25, 25), (50, 50), (100, 100)], coerce=int, required=False, empty_value=25
     )
+
+
+class ParticipantAddForm(forms.Form):
+    email = forms.EmailField(label=_("Courriel"))
+    first_name = forms.CharField(label=_("Prénom"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Nom"), max_length=150, required=False)
+    role = forms.ChoiceField(label=_("Rôle"), choices=Role.choices, initial=Role.PARTICIPANT)
+    language = forms.ChoiceField(label=_("Langue"), choices=Language.choices, initial=Language.FR)

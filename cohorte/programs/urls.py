@@ -7,6 +7,11 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("programmes/nouveau/", views.program_create, name="program-create"),
     path("programmes/<int:program_id>/modifier/", views.program_edit, name="program-edit"),
+    path(
+        "programmes/<int:program_id>/participants/ajouter/",
+        views.participant_add,
+        name="participant-add",
+    ),
     path("groupes/nouveau/", views.group_create, name="group-create"),
     path("groupes/<int:group_id>/modifier/", views.group_edit, name="group-edit"),
 ]

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from . import services
-from .forms import GroupForm, ProgramForm
+from .forms import GroupForm, ParticipantAddForm, ProgramForm
 from .models import Group, Program
 from .selectors import program_for, programs_visible_to
 
@@ -112,3 +112,27 @@ def group_create(request: HttpRequest) -> HttpResponse:
 def group_edit(request: HttpRequest, group_id: int) -> HttpResponse:
     group = get_object_or_404(Group, pk=group_id, organisation_id=request.user.organisation_id)
     return _group_form_view(request, group)
+
+
+@login_required
+def participant_add(request: HttpRequest, program_id: int) -> HttpResponse:
+    """Enrol one person by e-mail; the member is created if new."""
+    program = program_for(request.user, program_id)
+    request.current_program = program
+    form = ParticipantAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            enrolment, created = services.enrolment_add(program=program, by=request.user, **data)
+        except ValidationError as error:
+            form.add_error("email", error.message_dict.get("email", error.messages))
+        else:
+            name = enrolment.member.full_name
+            if created:
+                messages.success(request, _("%(name)s a rejoint le programme.") % {"name": name})
+            else:
+                messages.info(
+                    request, _("%(name)s fait déjà partie du programme.") % {"name": name}
+                )
+            return redirect("activity:program", program_id=program.pk)
+    return render(request, "programs/participant_add.html", {"form": form, "program": program})

@@ -1,0 +1,182 @@
+"""The people who recur in every test, so a permission test reads like a sentence:
+an organisation administrator, two managers of different programmes, a mentor (professional),
+a mentee (participant), and an outsider from another organisation."""
+
+import datetime as dt
+import socket
+
+import pytest
+from django.test import Client
+
+from cohorte.accounts.api_auth import token_issue
+from cohorte.accounts.models import Language, Member
+from cohorte.programs.models import Enrolment, Group, Organisation, Program, ProgramKind, Role
+
+PASSWORD = "correct horse battery staple"
+TODAY = dt.datetime.now(tz=dt.UTC).date()
+
+
+@pytest.fixture
+def organisation(db) -> Organisation:
+    return Organisation.objects.create(name="Lycées de Poitiers", timezone="Europe/Paris")
+
+
+@pytest.fixture
+def admin(organisation) -> Member:
+    return Member.objects.create_user(
+        "admin@poitiers.example",
+        PASSWORD,
+        organisation=organisation,
+        is_org_admin=True,
+        first_name="Anne",
+        last_name="Admin",
+    )
+
+
+def make_member(organisation, email, *, first="", last="", language=Language.FR, **extra):
+    return Member.objects.create_user(
+        email,
+        PASSWORD,
+        organisation=organisation,
+        first_name=first,
+        last_name=last,
+        language=language,
+        **extra,
+    )
+
+
+@pytest.fixture
+def manager_a(organisation) -> Member:
+    return make_member(organisation, "manon.a@poitiers.example", first="Manon", last="Alpha")
+
+
+@pytest.fixture
+def manager_b(organisation) -> Member:
+    return make_member(
+        organisation, "bob.b@poitiers.example", first="Bob", last="Beta", language=Language.EN
+    )
+
+
+@pytest.fixture
+def group(organisation) -> Group:
+    return Group.objects.create(organisation=organisation, name="Vienne")
+
+
+@pytest.fixture
+def program_a(organisation, group, manager_a) -> Program:
+    program = Program.objects.create(
+        organisation=organisation,
+        group=group,
+        name="Orientation A",
+        kind=ProgramKind.ACCOMPANIMENT,
+        start_date=TODAY - dt.timedelta(days=30),
+        end_date=TODAY + dt.timedelta(days=60),
+        objective=3,
+    )
+    program.managers.add(manager_a)
+    return program
+
+
+@pytest.fixture
+def program_b(organisation, manager_b) -> Program:
+    program = Program.objects.create(
+        organisation=organisation,
+        name="Mentorat B",
+        kind=ProgramKind.MENTORING,
+        start_date=TODAY - dt.timedelta(days=30),
+        end_date=TODAY + dt.timedelta(days=60),
+        objective=2,
+    )
+    program.managers.add(manager_b)
+    return program
+
+
+@pytest.fixture
+def mentor(organisation, program_a, program_b) -> Member:
+    member = make_member(organisation, "marc.mentor@poitiers.example", first="Marc", last="Mentor")
+    Enrolment.objects.create(program=program_a, member=member, role=Role.PROFESSIONAL)
+    Enrolment.objects.create(program=program_b, member=member, role=Role.MENTOR)
+    return member
+
+
+@pytest.fixture
+def mentee(organisation, program_a) -> Member:
+    member = make_member(organisation, "lea.mentee@poitiers.example", first="Léa", last="Mentee")
+    Enrolment.objects.create(program=program_a, member=member, role=Role.PARTICIPANT)
+    return member
+
+
+@pytest.fixture
+def outsider(db) -> Member:
+    other = Organisation.objects.create(name="Ailleurs", timezone="America/Montreal")
+    return make_member(other, "olga@ailleurs.example", first="Olga", last="Outsider")
+
+
+def signed_in(member: Member) -> Client:
+    client = Client()
+    client.force_login(member)
+    return client
+
+
+class Api:
+    """A JSON client with a bearer token, as another tool would call us."""
+
+    def __init__(self, member: Member):
+        self.client = Client()
+        self.headers = {"Authorization": f"Bearer {token_issue(member=member)}"}
+
+    def get(self, path, **params):
+        return self.client.get(path, params, headers=self.headers)
+
+    def post(self, path, data):
+        return self.client.post(path, data, content_type="application/json", headers=self.headers)
+
+    def delete(self, path):
+        return self.client.delete(path, headers=self.headers)
+
+
+@pytest.fixture
+def api_as():
+    return Api
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server on loopback; messages arrive as email.message.Message objects."""
+    from email import message_from_bytes
+
+    from aiosmtpd.controller import Controller
+
+    class Collect:
+        def __init__(self):
+            self.messages = []
+
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 — aiosmtpd's name
+            message = message_from_bytes(envelope.original_content or envelope.content)
+            message["X-Envelope-To"] = ",".join(envelope.rcpt_tos)
+            self.messages.append(message)
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = Collect()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 10},
+        }
+    }
+    try:
+        yield handler.messages
+    finally:
+        controller.stop()
+
+
+def body_of(message) -> str:
+    part = message.get_payload(decode=True)
+    if part is None:
+        part = message.get_payload(0).get_payload(decode=True)
+    return part.decode(message.get_content_charset() or "utf-8")

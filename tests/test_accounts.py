@@ -1,0 +1,150 @@
+import re
+
+import pytest
+from django.core.cache import cache
+
+from cohorte.activity.models import ActivityEvent, EventKind
+from cohorte.programs.models import Organisation
+
+from .conftest import PASSWORD, body_of, make_member, signed_in
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def sign_in(client, email, password=PASSWORD):
+    return client.post("/compte/connexion/", {"username": email, "password": password})
+
+
+def test_sign_in_records_event_and_last_access(client, manager_a, program_a):
+    response = sign_in(client, "Manon.A@poitiers.example")
+    assert response.status_code == 302
+    manager_a.refresh_from_db()
+    assert manager_a.last_access is not None
+    event = ActivityEvent.objects.get(actor=manager_a)
+    assert event.kind == EventKind.SIGN_IN and event.program is None
+
+
+def test_sign_in_updates_participants_last_access_in_table(client, mentee, program_a, manager_a):
+    sign_in(client, mentee.email)
+    row = signed_in(manager_a).get(f"/api/programs/{program_a.pk}/participants").json()
+    assert row["results"][0]["last_access"] is not None
+
+
+def test_wrong_password_is_refused_without_saying_which(client, manager_a):
+    response = sign_in(client, manager_a.email, "wrong")
+    assert "Courriel ou mot de passe incorrect." in response.content.decode()
+
+
+def test_deactivated_member_reads_whom_to_write_to(client, admin, manager_a):
+    manager_a.is_active = False
+    manager_a.save()
+    page = sign_in(client, manager_a.email).content.decode()
+    assert (
+        "Votre compte a été désactivé. Veuillez envoyer un courriel à admin@poitiers.example "
+        "pour réactiver votre compte." in page
+    )
+    assert "_auth_user_id" not in client.session
+
+
+def test_deactivated_member_reads_it_in_english(client, admin, manager_b):
+    manager_b.is_active = False
+    manager_b.save()
+    page = sign_in(client, manager_b.email).content.decode()
+    assert (
+        "Your account has been deactivated. Please send an e-mail to admin@poitiers.example "
+        "to reactivate your account." in page
+    )
+
+
+def test_deactivated_message_needs_the_right_password(client, admin, manager_a):
+    manager_a.is_active = False
+    manager_a.save()
+    page = sign_in(client, manager_a.email, "guess").content.decode()
+    assert "désactivé" not in page
+
+
+def test_repeated_failures_are_throttled(client, manager_a, settings):
+    settings.COHORTE_LOGIN_ATTEMPTS = 3
+    for _ in range(3):
+        sign_in(client, manager_a.email, "wrong")
+    page = sign_in(client, manager_a.email).content.decode()
+    assert "Trop de tentatives" in page
+
+
+def test_sign_out(manager_a):
+    client = signed_in(manager_a)
+    assert client.post("/compte/deconnexion/").status_code == 302
+    assert client.get("/").status_code == 302
+
+
+def test_password_reset_by_email(client, smtp, manager_b):
+    response = client.post("/compte/mot-de-passe/", {"email": manager_b.email})
+    assert response.status_code == 302
+    assert len(smtp) == 1
+    message = smtp[0]
+    assert message["To"] == manager_b.email
+    body = body_of(message)
+    assert "Hello Bob" in body  # in the member's own language
+    link = re.search(r"http://testserver(/compte/mot-de-passe/\S+/)", body).group(1)
+    form = client.get(link, follow=True)
+    assert form.status_code == 200
+    done = client.post(
+        form.redirect_chain[-1][0],
+        {"new_password1": "a new long passphrase 42", "new_password2": "a new long passphrase 42"},
+    )
+    assert done.status_code == 302
+    assert sign_in(client, manager_b.email, "a new long passphrase 42").status_code == 302
+
+
+def test_language_switch_is_kept_on_the_account(manager_a, program_a):
+    client = signed_in(manager_a)
+    assert (
+        "Activité des participants" in client.get(f"/programmes/{program_a.pk}/").content.decode()
+    )
+    client.post("/compte/langue/", {"language": "en", "next": f"/programmes/{program_a.pk}/"})
+    manager_a.refresh_from_db()
+    assert manager_a.language == "en"
+    page = client.get(f"/programmes/{program_a.pk}/").content.decode()
+    assert "Participants' activity" in page
+    assert '<html lang="en">' in page
+
+
+def test_language_switch_refuses_foreign_redirects(manager_a):
+    response = signed_in(manager_a).post(
+        "/compte/langue/", {"language": "en", "next": "https://evil.example/"}
+    )
+    assert response["Location"] == "/"
+
+
+def test_create_org_and_issue_token_commands(db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command(
+        "create_org",
+        "Acme",
+        "--admin-email",
+        "boss@acme.example",
+        "--admin-password",
+        "pw-123456",
+        "--timezone",
+        "America/Toronto",
+        stdout=StringIO(),
+    )
+    organisation = Organisation.objects.get(name="Acme")
+    assert organisation.timezone == "America/Toronto"
+    out = StringIO()
+    call_command("issue_token", "boss@acme.example", stdout=out)
+    token = out.getvalue().strip()
+    assert re.fullmatch(r"[A-Za-z0-9_\-]{40,}", token)
+
+
+def test_each_member_has_a_language(organisation):
+    member = make_member(organisation, "x@poitiers.example")
+    assert member.language == "fr"
