@@ -180,3 +180,20 @@ def body_of(message) -> str:
     if part is None:
         part = message.get_payload(0).get_payload(decode=True)
     return part.decode(message.get_content_charset() or "utf-8")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say plainly when the browser tests did not run, and why."""
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if "test_browser" in getattr(report, "nodeid", "")
+    ]
+    if skipped:
+        reason = skipped[0].longrepr[2] if isinstance(skipped[0].longrepr, tuple) else ""
+        terminalreporter.write_line(
+            f"ATTENTION : {len(skipped)} test(s) navigateur ignoré(s) — {reason}. "
+            "Browser tests were skipped: install Debian's chromium to run them.",
+            yellow=True,
+            bold=True,
+        )

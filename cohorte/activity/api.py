@@ -4,7 +4,6 @@ from typing import Literal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.core.validators import validate_email
 from django.http import HttpRequest
 from django.utils import timezone
@@ -109,8 +108,7 @@ def participants_list(request, program_id: int, filters: Query[ParticipantQuery]
         never_signed_in=filters.never_signed_in,
         flagged=filters.flagged,
     )
-    paginator = Paginator(rows, filters.page_size)
-    count = paginator.count
+    count = rows.count()
     start = (filters.page - 1) * filters.page_size
     page_rows = list(rows[start : start + filters.page_size]) if start < count else []
     tz = program.organisation.tzinfo

@@ -1,0 +1,116 @@
+"""The screen that matters, in a real Chromium: sign in, open a programme from the sidebar,
+sort by progress, remove a participant."""
+
+import datetime as dt
+import os
+import shutil
+
+import pytest
+from django.utils import timezone
+
+from cohorte.meetings.services import meeting_create
+from cohorte.programs.models import Enrolment, Role
+
+from .conftest import PASSWORD, make_member
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
+        reason = f"Chromium introuvable ({CHROMIUM}) : apt-get install chromium"
+        if os.environ.get("COHORTE_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's loop runs in this thread
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+def test_manager_sorts_by_progress_and_removes_a_participant(
+    browser, live_server, manager_a, program_a, mentor
+):
+    now = timezone.now()
+    people = {}
+    for last, confirmed in (("Aubert", 0), ("Blanc", 3), ("Carpentier", 1)):
+        member = make_member(
+            program_a.organisation, f"{last.lower()}@x.example", first="Test", last=last
+        )
+        Enrolment.objects.create(program=program_a, member=member, role=Role.PARTICIPANT)
+        for _ in range(confirmed):
+            meeting_create(
+                program=program_a,
+                attendees=[member, mentor],
+                starts_at=now - dt.timedelta(days=1),
+                duration_minutes=30,
+                status="confirmed",
+                by=None,
+            )
+        people[last] = member
+
+    page = browser.new_page()
+    page.goto(f"{live_server.url}/compte/connexion/")
+    page.fill("input[name=username]", manager_a.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button.primary")
+
+    # The programme is inside a group: unfold it in the sidebar, then open it.
+    page.click(f"summary:has-text('{program_a.group.name}')")
+    page.click(f".sidebar a:has-text('{program_a.name}')")
+    page.wait_for_selector("table.activity")
+    assert page.locator(".sidebar a.current").inner_text() == program_a.name
+
+    def names():
+        return page.locator("tbody tr").evaluate_all("rows => rows.map(r => r.dataset.name)")
+
+    assert names() == ["Test Aubert", "Test Blanc", "Test Carpentier"]
+    page.click("th a[data-sort=progress]")
+    page.wait_for_function("location.search.includes('sort=progress')")
+    page.wait_for_selector("th[aria-sort=ascending] a[data-sort=progress]")
+    assert names() == ["Test Aubert", "Test Carpentier", "Test Blanc"]
+    page.click("th a[data-sort=progress]")
+    page.wait_for_selector("th[aria-sort=descending] a[data-sort=progress]")
+    assert names() == ["Test Blanc", "Test Carpentier", "Test Aubert"]
+    assert "order=desc" in page.url
+
+    # Select Carpentier by clicking the photo, then remove after confirmation.
+    page.click("tr[data-name='Test Carpentier'] [data-toggle]")
+    remove = page.locator("a[data-remove]")
+    remove.wait_for(state="visible")
+    remove.click()
+    page.wait_for_selector("text=historique")
+    page.click("button.danger")
+    page.wait_for_selector("table.activity")
+    assert "Test Carpentier" not in names()
+    enrolment = Enrolment.objects.get(member=people["Carpentier"], program=program_a)
+    assert enrolment.ended_at is not None
+    page.close()
+
+
+def test_interface_in_english(browser, live_server, manager_b, program_b):
+    page = browser.new_page()
+    page.goto(f"{live_server.url}/compte/connexion/")
+    page.fill("input[name=username]", manager_b.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button.primary")
+    page.goto(f"{live_server.url}/programmes/{program_b.pk}/")
+    assert page.locator("h2").first.inner_text() == "Participants' activity"
+    assert "has no participant yet" in page.content()
+    page.close()

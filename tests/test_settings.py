@@ -1,0 +1,68 @@
+"""The same code runs embedded (SQLite, local memory) or at scale (PostgreSQL, Redis),
+chosen by environment variables alone."""
+
+import os
+import secrets
+import subprocess
+import sys
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+
+
+def test_database_follows_database_url():
+    url = os.environ.get("DATABASE_URL", "")
+    expected = "postgresql" if url.startswith("postgres") else "sqlite"
+    assert connection.vendor == expected
+
+
+def test_cache_follows_redis_url():
+    if os.environ.get("REDIS_URL"):
+        assert settings.CACHES["default"]["BACKEND"].endswith("RedisCache")
+        import redis
+
+        cache.set("probe", 41)
+        cache.incr("probe")
+        raw = redis.Redis.from_url(os.environ["REDIS_URL"])
+        assert any(
+            b"probe" in key for key in raw.keys(f"{settings.CACHES['default']['KEY_PREFIX']}*")
+        )
+        assert cache.get("probe") == 42
+        cache.delete("probe")
+    else:
+        assert settings.CACHES["default"]["BACKEND"].endswith("LocMemCache")
+
+
+def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "cohorte.example",
+        "COHORTE_VAR_DIR": str(tmp_path),
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+    env = {**os.environ, "DEBUG": "0", "SECRET_KEY": "", "COHORTE_VAR_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0 and "SECRET_KEY" in result.stderr
