@@ -32,11 +32,7 @@ demo: install
 	$(PY) manage.py demo
 
 run: demo
-	@echo ""
-	@echo "  Cohorte : http://$(HOST):$(PORT)/"
-	@echo "  Administrateur de démonstration / demo administrator:"
-	@echo "    courriel / e-mail : admin@cohorte.example"
-	@echo "    mot de passe / password : cohorte-demo"
+	@echo "  Cohorte : http://$(HOST):$(PORT)/   (Ctrl-C pour arrêter / to stop)"
 	@echo ""
 	@trap 'kill 0' EXIT INT TERM; \
 	  $(PY) manage.py db_worker --no-reload & \

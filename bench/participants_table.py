@@ -128,6 +128,30 @@ def main() -> None:
         assert size > args.participants * 20
 
     print(f"{'CSV export, all rows':<40} {median_ms(csv_export, 3):>10.1f}")
+    emails = list(
+        program.enrolments.filter(role="participant").values_list("member__email", flat=True)[:5000]
+    )
+    now = timezone.now()
+    batch = [
+        {
+            "email": emails[i % len(emails)],
+            "kind": "course_access",
+            "occurred_at": (now - timezone.timedelta(minutes=i)).isoformat(),
+            "client_id": f"bench-{now.timestamp()}-{i}",
+        }
+        for i in range(10_000)
+    ]
+    for label in ("API: ingest 10,000 events", "API: same batch again (all ignored)"):
+        started = time.perf_counter()
+        response = client.post(
+            f"/api/programs/{program.pk}/events",
+            batch,
+            content_type="application/json",
+            headers=api_headers,
+        )
+        assert response.status_code == 200, response.content[:300]
+        print(f"{label:<40} {(time.perf_counter() - started) * 1000:>10.1f}  {response.json()}")
+
     started = time.perf_counter()
     stats_refresh(program=program)
     rebuild_ms = (time.perf_counter() - started) * 1000

@@ -54,7 +54,6 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -65,6 +64,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+if not DEBUG:  # runserver serves static files in development; WhiteNoise in production
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "cohorte.urls"
 WSGI_APPLICATION = "cohorte.wsgi.application"
@@ -211,6 +213,8 @@ if not DEBUG:
 COHORTE_LOGIN_ATTEMPTS = int(os.environ.get("COHORTE_LOGIN_ATTEMPTS", "10"))
 COHORTE_LOGIN_WINDOW_SECONDS = int(os.environ.get("COHORTE_LOGIN_WINDOW_SECONDS", "900"))
 COHORTE_EVENTS_BATCH_MAX = 10_000
+# A full batch of 10,000 events is a few megabytes of JSON.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
 
 LOGGING = {
     "version": 1,

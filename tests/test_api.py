@@ -30,6 +30,22 @@ def program(api):
     return response.json()
 
 
+def running_program(api, now):
+    """A programme that runs from 60 days ago to 60 days ahead."""
+    response = api.post(
+        "/api/programs",
+        {
+            "name": "Now",
+            "kind": "accompaniment",
+            "start_date": str((now - dt.timedelta(days=60)).date()),
+            "end_date": str((now + dt.timedelta(days=60)).date()),
+            "objective": 3,
+        },
+    )
+    assert response.status_code == 201
+    return response.json()
+
+
 def add(api, program, email, role="participant", **extra):
     response = api.post(
         f"/api/programs/{program['id']}/participants",
@@ -268,16 +284,7 @@ def test_repeated_client_id_never_counts_twice(api, program):
 
 def test_unanswered_conversation_flag(api, admin, api_as):
     now = timezone.now()
-    program = api.post(
-        "/api/programs",
-        {
-            "name": "Now",
-            "kind": "accompaniment",
-            "start_date": str((now - dt.timedelta(days=60)).date()),
-            "end_date": str((now + dt.timedelta(days=60)).date()),
-            "objective": 3,
-        },
-    ).json()
+    program = running_program(api, now)
     add(api, program, "lea@example.org")
     add(api, program, "tom@example.org")
     add(api, program, "pro@example.org", role="professional")
@@ -310,16 +317,7 @@ def test_unanswered_conversation_flag(api, admin, api_as):
 
 def test_recent_message_is_not_yet_unanswered(api, admin):
     now = timezone.now()
-    program = api.post(
-        "/api/programs",
-        {
-            "name": "Now",
-            "kind": "accompaniment",
-            "start_date": str((now - dt.timedelta(days=60)).date()),
-            "end_date": str((now + dt.timedelta(days=60)).date()),
-            "objective": 3,
-        },
-    ).json()
+    program = running_program(api, now)
     add(api, program, "lea@example.org")
     add(api, program, "pro@example.org", role="professional")
     api.post(

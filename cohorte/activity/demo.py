@@ -11,7 +11,7 @@ from django.utils import timezone
 from cohorte.accounts.models import Language, Member
 from cohorte.meetings.models import Meeting, MeetingAttendee, MeetingStatus
 from cohorte.programs.models import Enrolment, Group, Organisation, Program, ProgramKind, Role
-from cohorte.programs.services import organisation_create
+from cohorte.programs.services import organisation_create, program_create
 
 from .models import ActivityEvent, Conversation, EventKind, Report
 from .services import stats_refresh
@@ -154,8 +154,9 @@ def demo_build(*, today: dt.date | None = None) -> Organisation | None:
     )
 
     def program(name, kind, start, end, objective, group, description, managers):
-        p = Program.objects.create(
+        return program_create(
             organisation=organisation,
+            by=admin,
             name=name,
             kind=kind,
             start_date=start,
@@ -163,9 +164,8 @@ def demo_build(*, today: dt.date | None = None) -> Organisation | None:
             objective=objective,
             group=group,
             description=description,
+            managers=managers,
         )
-        p.managers.set(managers)
-        return p
 
     days = dt.timedelta
     orientation = program(
@@ -210,7 +210,7 @@ def demo_build(*, today: dt.date | None = None) -> Organisation | None:
     )
 
     people = []
-    for n in range(52):
+    for n in range(58):
         if n % 6 == 5:
             first, last, lang = rng.choice(ENGLISH_FIRST), rng.choice(ENGLISH_LAST), Language.EN
         else:
@@ -218,12 +218,12 @@ def demo_build(*, today: dt.date | None = None) -> Organisation | None:
         people.append(_member(organisation, first, last, lang, n))
     Member.objects.bulk_create(people)
     people = list(Member.objects.filter(email__in=[p.email for p in people]).order_by("pk"))
-    participants, professionals = people[:44], people[44:]
+    participants, professionals = people[:48], people[48:]
 
     plan = [
         (orientation, participants[:22], professionals[:5], Role.PARTICIPANT),
         (mentoring, participants[18:34], professionals[4:8], Role.MENTEE),
-        (training, participants[30:44], professionals[6:8], Role.PARTICIPANT),
+        (training, participants[30:48], professionals[6:10], Role.PARTICIPANT),
         (campaign, participants[:10], professionals[:2], Role.COLLABORATOR),
     ]
     now = timezone.now()

@@ -46,7 +46,9 @@ class ActivityEvent(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["actor", "kind", "occurred_at"], name="event_actor_kind_time"),
+            models.Index(
+                fields=["actor", "program", "kind", "occurred_at"], name="event_actor_program_time"
+            ),
             models.Index(fields=["program", "kind", "occurred_at"], name="event_program_kind_time"),
         ]
         constraints = [

@@ -5,8 +5,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core import mail
 from django.db import transaction
-from django.db.models import Count, Max, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
@@ -22,66 +21,62 @@ STATS_FIELDS = ["profiles_visited", "professionals_contacted", "confirmed_meetin
 
 def stats_refresh(*, program: Program, member_ids: Iterable[int] | None = None) -> int:
     """Recompute the counters of some (or all) enrolments of a programme from the events and
-    meetings inside its dates. One SELECT with correlated subqueries, then one upsert."""
+    meetings inside its dates: a few GROUP BY queries over the programme (each one index
+    range scan, whatever the number of participants), then one upsert."""
     start, end = program.window()
     enrolments = Enrolment.objects.filter(program=program)
-    if member_ids is not None:
-        enrolments = enrolments.filter(member_id__in=list(member_ids))
-    events = ActivityEvent.objects.filter(
-        actor=OuterRef("member_id"), occurred_at__gte=start, occurred_at__lt=end
+    events = ActivityEvent.objects.filter(occurred_at__gte=start, occurred_at__lt=end).order_by()
+    attendances = MeetingAttendee.objects.filter(
+        meeting__program=program,
+        meeting__status=MeetingStatus.CONFIRMED,
+        meeting__starts_at__gte=start,
+        meeting__starts_at__lt=end,
     ).order_by()
+    if member_ids is not None:
+        member_ids = list(member_ids)
+        enrolments = enrolments.filter(member_id__in=member_ids)
+        events = events.filter(actor_id__in=member_ids)
+        attendances = attendances.filter(member_id__in=member_ids)
+        members_in_program: Iterable[int] | QuerySet = member_ids
+    else:
+        members_in_program = enrolments.values("member_id")
+    enrolment_of = dict(enrolments.values_list("member_id", "pk"))
 
-    def distinct_targets(kind: str) -> Coalesce:
-        per_actor = events.filter(program=program, kind=kind).values("actor")
-        return Coalesce(
-            Subquery(
-                per_actor.annotate(
-                    n=Count("target", distinct=True) + Count("pk", filter=Q(target__isnull=True))
-                ).values("n")[:1]
-            ),
-            0,
+    distinct: dict[tuple[int, str], int] = {
+        (actor, kind): n
+        for actor, kind, n in events.filter(
+            program=program, kind__in=[EventKind.PROFILE_VIEW, EventKind.CONTACT]
         )
-
-    last_access = Subquery(
+        .values("actor", "kind")
+        .annotate(n=Count("target", distinct=True) + Count("pk", filter=Q(target__isnull=True)))
+        .values_list("actor", "kind", "n")
+    }
+    last_access: dict[int, dt.datetime] = {}
+    for scoped in (
+        # platform sign-ins (no programme) of this programme's members…
         events.filter(
-            Q(kind=EventKind.SIGN_IN, program__isnull=True)
-            | Q(kind__in=ACCESS_KINDS, program=program)
-        )
-        .values("actor")
-        .annotate(m=Max("occurred_at"))
-        .values("m")[:1]
-    )
-    confirmed = Coalesce(
-        Subquery(
-            MeetingAttendee.objects.filter(
-                member=OuterRef("member_id"),
-                meeting__program=program,
-                meeting__status=MeetingStatus.CONFIRMED,
-                meeting__starts_at__gte=start,
-                meeting__starts_at__lt=end,
-            )
-            .order_by()
-            .values("member")
-            .annotate(n=Count("pk"))
-            .values("n")[:1]
+            kind=EventKind.SIGN_IN, program__isnull=True, actor_id__in=members_in_program
         ),
-        0,
+        # …and sign-ins or course access inside the programme
+        events.filter(kind__in=ACCESS_KINDS, program=program),
+    ):
+        for actor, latest in (
+            scoped.values("actor").annotate(m=Max("occurred_at")).values_list("actor", "m")
+        ):
+            if actor not in last_access or last_access[actor] < latest:
+                last_access[actor] = latest
+    confirmed = dict(
+        attendances.values("member").annotate(n=Count("pk")).values_list("member", "n")
     )
-    rows = enrolments.annotate(
-        s_profiles=distinct_targets(EventKind.PROFILE_VIEW),
-        s_contacted=distinct_targets(EventKind.CONTACT),
-        s_confirmed=confirmed,
-        s_last=last_access,
-    ).values_list("pk", "s_profiles", "s_contacted", "s_confirmed", "s_last")
     stats = [
         ParticipantStats(
-            enrolment_id=pk,
-            profiles_visited=profiles,
-            professionals_contacted=contacted,
-            confirmed_meetings=confirmed_count,
-            last_access=last,
+            enrolment_id=enrolment_id,
+            profiles_visited=distinct.get((member_id, EventKind.PROFILE_VIEW), 0),
+            professionals_contacted=distinct.get((member_id, EventKind.CONTACT), 0),
+            confirmed_meetings=confirmed.get(member_id, 0),
+            last_access=last_access.get(member_id),
         )
-        for pk, profiles, contacted, confirmed_count, last in rows.iterator(chunk_size=2000)
+        for member_id, enrolment_id in enrolment_of.items()
     ]
     ParticipantStats.objects.bulk_create(
         stats,

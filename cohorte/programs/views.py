@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from . import services
 from .forms import GroupForm, ParticipantAddForm, ProgramForm
 from .models import Group, Program
-from .selectors import program_for, programs_visible_to
+from .selectors import groups_of, program_for, programs_visible_to
 
 
 def _require_admin(request: HttpRequest) -> None:
@@ -22,7 +22,8 @@ def home(request: HttpRequest) -> HttpResponse:
     programs = programs_visible_to(request.user)
     if not programs.exists() and not request.user.is_org_admin:
         return redirect("accounts:my-space")
-    return render(request, "programs/home.html", {"programs": programs})
+    groups = groups_of(request.user).select_related("parent") if request.user.is_org_admin else []
+    return render(request, "programs/home.html", {"programs": programs, "groups": groups})
 
 
 @login_required

@@ -1,7 +1,13 @@
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from cohorte.activity.demo import DEMO_ADMIN_EMAIL, DEMO_ORGANISATION, bulk_fill, demo_build
+from cohorte.activity.demo import (
+    DEMO_ADMIN_EMAIL,
+    DEMO_ADMIN_PASSWORD,
+    DEMO_ORGANISATION,
+    bulk_fill,
+    demo_build,
+)
 from cohorte.programs.models import Organisation, Program, ProgramKind
 
 
@@ -35,4 +41,8 @@ class Command(BaseCommand):
                 )
                 bulk_fill(program=program, participants=participants, events=events)
                 self.stdout.write(f"« {name} » built with {events} events.")
-        self.stdout.write(f"Administrator: {DEMO_ADMIN_EMAIL}")
+        self.stdout.write(
+            "\n  Administrateur de démonstration / demo administrator:\n"
+            f"    courriel / e-mail : {DEMO_ADMIN_EMAIL}\n"
+            f"    mot de passe / password : {DEMO_ADMIN_PASSWORD}\n"
+        )
