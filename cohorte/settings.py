@@ -98,8 +98,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # transactions avoid "database is locked" under light concurrency.
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA analysis_limit=1000;"
+        ),
     }
+    MIDDLEWARE.append("cohorte.core.db.SQLiteOptimizeMiddleware")
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

@@ -9,11 +9,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from cohorte.accounts.models import Language, Member
+from cohorte.core.db import analyze
 from cohorte.meetings.models import Meeting, MeetingAttendee, MeetingStatus
 from cohorte.programs.models import Enrolment, Group, Organisation, Program, ProgramKind, Role
 from cohorte.programs.services import organisation_create, program_create
 
-from .models import ActivityEvent, Conversation, EventKind, Report
+from .models import ActivityEvent, Conversation, EventKind, ParticipantStats, Report
 from .services import stats_refresh
 
 DEMO_ORGANISATION = "Réseau Cohorte"
@@ -425,3 +426,11 @@ def bulk_fill(
             program=program, member_id=pk, reported_by_id=pro_ids[0], reason="Absent"
         )
     stats_refresh(program=program)
+    analyze(
+        ActivityEvent._meta.db_table,
+        Meeting._meta.db_table,
+        MeetingAttendee._meta.db_table,
+        Enrolment._meta.db_table,
+        ParticipantStats._meta.db_table,
+        Member._meta.db_table,
+    )

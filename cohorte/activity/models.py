@@ -46,8 +46,10 @@ class ActivityEvent(models.Model):
 
     class Meta:
         indexes = [
+            # target last: the distinct-profile counts read it from the index alone
             models.Index(
-                fields=["actor", "program", "kind", "occurred_at"], name="event_actor_program_time"
+                fields=["actor", "program", "kind", "occurred_at", "target"],
+                name="event_actor_program_time",
             ),
             models.Index(fields=["program", "kind", "occurred_at"], name="event_program_kind_time"),
         ]

@@ -1,0 +1,30 @@
+"""Keep the query planner informed. PostgreSQL's autovacuum gathers statistics by itself;
+SQLite only has them when asked, and without them it picks index plans that are 100 times
+slower on big tables (measured: sorting 10,000 participants by upcoming meetings, 1 s → 15 ms)."""
+
+from django.db import connection
+
+
+def analyze(*tables: str) -> None:
+    """Refresh planner statistics after a bulk load."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for table in tables:
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+        elif connection.vendor == "sqlite":
+            cursor.execute("ANALYZE")
+
+
+class SQLiteOptimizeMiddleware:
+    """After each request, let SQLite refresh the statistics its planner missed on this
+    connection (``PRAGMA optimize``: usually a no-op, bounded by analysis_limit)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if connection.vendor == "sqlite" and connection.connection is not None:
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA optimize")
+        return response
