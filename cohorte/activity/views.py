@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -74,9 +75,14 @@ def program_page(request: HttpRequest, program_id: int) -> HttpResponse:
         ],
     }
     template = "activity/program.html"
-    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "participants":
-        template += "#participants"
-    return render(request, template, context)
+    if (
+        request.headers.get("HX-Target") == "participants"
+        and not request.headers.get("HX-History-Restore-Request")
+    ):
+        template += "#participants"  # htmx asked for the table only
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
+    return response
 
 
 @login_required
