@@ -16,6 +16,12 @@ PASSWORD = "correct horse battery staple"
 TODAY = dt.datetime.now(tz=dt.UTC).date()
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Real hashing costs 0.3 s a member; the tests create hundreds."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def organisation(db) -> Organisation:
     return Organisation.objects.create(name="Lycées de Poitiers", timezone="Europe/Paris")

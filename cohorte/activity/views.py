@@ -75,9 +75,8 @@ def program_page(request: HttpRequest, program_id: int) -> HttpResponse:
         ],
     }
     template = "activity/program.html"
-    if (
-        request.headers.get("HX-Target") == "participants"
-        and not request.headers.get("HX-History-Restore-Request")
+    if request.headers.get("HX-Target") == "participants" and not request.headers.get(
+        "HX-History-Restore-Request"
     ):
         template += "#participants"  # htmx asked for the table only
     response = render(request, template, context)
