@@ -8,7 +8,7 @@ from django.core.validators import validate_email
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import AwareDatetime, TypeAdapter
 from pydantic import ValidationError as PydanticError
@@ -170,7 +170,7 @@ def participant_add(request, program_id: int, payload: ParticipantIn):
         "role": enrolment.role,
         "language": member.language,
     }
-    return (201 if created else 200), out
+    return Status(201 if created else 200, out)
 
 
 @router.delete(
@@ -181,7 +181,7 @@ def participant_remove(request, program_id: int, member_id: int):
     program = _program(request, program_id)
     enrolment = member_in_program(program, member_id)
     program_services.enrolment_end(enrolment=enrolment, by=request.auth)
-    return 204, None
+    return Status(204, None)
 
 
 # --- Events ---------------------------------------------------------------------------
@@ -352,13 +352,16 @@ def meeting_post(request, program_id: int, payload: MeetingIn):
         status=payload.status,
         by=request.auth,
     )
-    return 201, {
-        "id": meeting.pk,
-        "attendees": [m.email for m in attendees],
-        "starts_at": timezone.localtime(meeting.starts_at, program.organisation.tzinfo),
-        "duration_minutes": meeting.duration_minutes,
-        "status": meeting.status,
-    }
+    return Status(
+        201,
+        {
+            "id": meeting.pk,
+            "attendees": [m.email for m in attendees],
+            "starts_at": timezone.localtime(meeting.starts_at, program.organisation.tzinfo),
+            "duration_minutes": meeting.duration_minutes,
+            "status": meeting.status,
+        },
+    )
 
 
 class ReportIn(Schema):
@@ -397,10 +400,13 @@ def report_post(request, program_id: int, payload: ReportIn):
     report = services.report_create(
         program=program, member=member, reported_by=reporter, reason=payload.reason.strip()
     )
-    return 201, {
-        "id": report.pk,
-        "email": member.email,
-        "reported_by_email": reporter.email,
-        "reason": report.reason,
-        "created_at": timezone.localtime(report.created_at, program.organisation.tzinfo),
-    }
+    return Status(
+        201,
+        {
+            "id": report.pk,
+            "email": member.email,
+            "reported_by_email": reporter.email,
+            "reason": report.reason,
+            "created_at": timezone.localtime(report.created_at, program.organisation.tzinfo),
+        },
+    )

@@ -3,7 +3,7 @@ from typing import Literal
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from cohorte.core.api import ErrorOut
@@ -72,7 +72,7 @@ def program_create(request, payload: ProgramIn):
         )
     except ValidationError as error:
         raise validation_to_http(error) from error
-    return 201, program
+    return Status(201, program)
 
 
 @router.get("", response=list[ProgramOut])
