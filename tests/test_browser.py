@@ -104,6 +104,30 @@ def test_manager_sorts_by_progress_and_removes_a_participant(
     page.close()
 
 
+def test_selection_survives_leaving_the_search_box(browser, live_server, manager_a, program_a):
+    for last in ("Dumas", "Durand", "Martin"):
+        member = make_member(
+            program_a.organisation, f"{last.lower()}@x.example", first="Test", last=last
+        )
+        Enrolment.objects.create(program=program_a, member=member, role=Role.PARTICIPANT)
+    page = browser.new_page()
+    page.goto(f"{live_server.url}/compte/connexion/")
+    page.fill("input[name=username]", manager_a.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button.primary")
+    page.goto(f"{live_server.url}/programmes/{program_a.pk}/")
+    page.fill("input[type=search]", "du")
+    page.wait_for_function("location.search.includes('q=du')")
+    assert page.locator("tbody tr").count() == 2
+    # Clicking a photo blurs the search box: that must not reload the table and lose the choice.
+    page.click("tr[data-name='Test Durand'] [data-toggle]")
+    page.wait_for_timeout(700)
+    assert page.locator("tr.selected").count() == 1
+    assert page.locator("a[data-remove]").is_visible()
+    assert page.locator("button[data-needs]").is_enabled()
+    page.close()
+
+
 def test_interface_in_english(browser, live_server, manager_b, program_b):
     page = browser.new_page()
     page.goto(f"{live_server.url}/compte/connexion/")
