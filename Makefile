@@ -45,10 +45,11 @@ test: install
 	$(PY) manage.py makemigrations --check --dry-run >/dev/null || (echo "Migrations manquantes : lancez manage.py makemigrations"; exit 1)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy cohorte
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy cohorte
 
 format: install
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .

@@ -1,10 +1,10 @@
 from django.conf import settings
 from django.conf.urls.static import static
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from .api import api
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("api/", api.urls),
     path("compte/", include("cohorte.accounts.urls")),
     path("", include("cohorte.activity.urls")),

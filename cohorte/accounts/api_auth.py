@@ -18,7 +18,7 @@ def token_issue(*, member: Member) -> str:
 def _enter(request: HttpRequest, member: Member) -> Member:
     request.user = member
     translation.activate(member.language)
-    if member.organisation_id:
+    if member.organisation is not None:
         timezone.activate(member.organisation.tzinfo)
     return member
 

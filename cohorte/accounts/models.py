@@ -13,7 +13,9 @@ class Language(models.TextChoices):
 class MemberManager(BaseUserManager["Member"]):
     use_in_migrations = True
 
-    def normalize_email(self, email: str | None) -> str:
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
+        """E-mails are matched without regard to case or surrounding spaces."""
         return (email or "").strip().lower()
 
     def create_user(self, email: str, password: str | None = None, **fields: object) -> "Member":
@@ -56,7 +58,7 @@ class Member(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS = []
 
     class Meta:
         verbose_name = _("membre")

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from cohorte.core.audit import log_action
 
 from .forms import LanguageForm, MemberPasswordResetForm, SignInForm
+from .http import MemberRequest
 
 
 class SignInView(auth_views.LoginView):
@@ -60,7 +61,7 @@ def language_switch(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def my_space(request: HttpRequest) -> HttpResponse:
+def my_space(request: MemberRequest) -> HttpResponse:
     """A member's own space: their programmes and their account."""
     enrolments = request.user.enrolments.filter(ended_at__isnull=True).select_related("program")
     return render(request, "accounts/my_space.html", {"enrolments": enrolments})

@@ -1,11 +1,10 @@
 import datetime as dt
 import json
-from typing import Literal
+from typing import Any, Literal, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
@@ -23,7 +22,7 @@ from cohorte.programs.selectors import member_in_program, program_for
 
 from . import services
 from .models import EventKind
-from .selectors import SORTS, participant_activity_rows, row_flags
+from .selectors import SORTS, ActivityRow, participant_activity_rows, row_flags
 
 router = Router(tags=["participants et activité"])
 
@@ -90,7 +89,8 @@ class ParticipantQuery(Schema):
     page_size: int = Field(25, ge=1, le=1000)
 
 
-def _program(request: HttpRequest, program_id: int) -> Program:
+def _program(request: Any, program_id: int) -> Program:
+    """The programme if the caller (request.auth, set by the API's auth) may manage it."""
     return program_for(request.auth, program_id)
 
 
@@ -110,7 +110,9 @@ def participants_list(request, program_id: int, filters: Query[ParticipantQuery]
     )
     count = rows.count()
     start = (filters.page - 1) * filters.page_size
-    page_rows = list(rows[start : start + filters.page_size]) if start < count else []
+    page_rows = cast(
+        list[ActivityRow], list(rows[start : start + filters.page_size]) if start < count else []
+    )
     tz = program.organisation.tzinfo
     return {
         "count": count,
@@ -257,7 +259,7 @@ def events_post(request, program_id: int):
             parsed.append((index, _event_adapter.validate_python(item)))
         except PydanticError as error:
             for detail in error.errors():
-                errors.append({**error_item(detail, index_from_loc=False), "index": index})
+                errors.append({**error_item(dict(detail), index_from_loc=False), "index": index})
     emails = {e.email.strip().lower() for _, e in parsed} | {
         e.target_email.strip().lower() for _, e in parsed if e.target_email
     }

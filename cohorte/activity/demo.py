@@ -365,7 +365,7 @@ def bulk_fill(
     ]
     Member.objects.bulk_create(pros + members, batch_size=2000)
     emails = [m.email for m in pros + members]
-    by_email = {}
+    by_email: dict[str, int] = {}
     for i in range(0, len(emails), 900):
         by_email.update(
             Member.objects.filter(email__in=emails[i : i + 900]).values_list("email", "pk")

@@ -1,5 +1,7 @@
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
+from typing import Protocol
 
 from django.db.models import (
     Case,
@@ -19,11 +21,30 @@ from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cohorte.accounts.models import Member
 from cohorte.meetings.models import MeetingAttendee, MeetingStatus
 from cohorte.programs.models import PARTICIPANT_ROLES, Enrolment, Program
 from cohorte.programs.selectors import search_members
 
 from .models import Conversation, Report
+
+
+class ActivityRow(Protocol):
+    """An enrolment as participant_activity_rows annotates it: one line of the table."""
+
+    member_id: int
+    member: Member
+    role: str
+    profiles_visited: int
+    professionals_contacted: int
+    upcoming_meetings: int
+    confirmed_meetings: int
+    progress: int
+    last_access: dt.datetime | None
+    is_reported: bool
+    has_unanswered: bool
+    flag_reasons: list[str]
+
 
 #: figure name → what to order by. The API's `sort` accepts exactly these keys.
 SORTS: dict[str, tuple[str, ...]] = {
@@ -119,7 +140,7 @@ def participant_activity_rows(
     return rows.order_by(*ordering, "member_id")
 
 
-def flag_reasons(*, program: Program, rows: list[Enrolment]) -> dict[int, list[str]]:
+def flag_reasons(*, program: Program, rows: Sequence[ActivityRow]) -> dict[int, list[str]]:
     """The words behind each ❗ on a page of rows: report reasons, unanswered conversations.
     Two queries for the page, whatever its size."""
     member_ids = [row.member_id for row in rows if row.is_reported or row.has_unanswered]
@@ -152,7 +173,7 @@ def flag_reasons(*, program: Program, rows: list[Enrolment]) -> dict[int, list[s
     return reasons
 
 
-def row_flags(row: Enrolment) -> list[str]:
+def row_flags(row: ActivityRow) -> list[str]:
     flags = []
     if row.is_reported:
         flags.append(FLAG_REPORTED)

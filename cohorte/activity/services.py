@@ -175,26 +175,30 @@ def _last_access_update(member_ids: set[int]) -> None:
 def _conversations_update(*, program: Program, events: Sequence[ActivityEvent]) -> None:
     """A participant's message opens (or re-opens) a conversation with the other person;
     that person's message back answers it."""
-    messages = [e for e in events if e.kind == EventKind.MESSAGE and e.target_id]
+    messages = [
+        (e.actor_id, e.target_id, e.occurred_at)
+        for e in events
+        if e.kind == EventKind.MESSAGE and e.target_id is not None
+    ]
     if not messages:
         return
-    member_ids = {e.actor_id for e in messages} | {e.target_id for e in messages}
+    member_ids = {actor for actor, _, _ in messages} | {target for _, target, _ in messages}
     participants = set(
         Enrolment.objects.filter(
             program=program, member_id__in=member_ids, role__in=PARTICIPANT_ROLES
         ).values_list("member_id", flat=True)
     )
     latest: dict[tuple[int, int], dict[str, dt.datetime]] = {}
-    for event in messages:
-        if event.actor_id in participants and event.target_id not in participants:
-            pair, field = (event.actor_id, event.target_id), "last_message_at"
-        elif event.target_id in participants and event.actor_id not in participants:
-            pair, field = (event.target_id, event.actor_id), "last_reply_at"
+    for actor, target, occurred_at in messages:
+        if actor in participants and target not in participants:
+            pair, field = (actor, target), "last_message_at"
+        elif target in participants and actor not in participants:
+            pair, field = (target, actor), "last_reply_at"
         else:
             continue
         times = latest.setdefault(pair, {})
-        if field not in times or times[field] < event.occurred_at:
-            times[field] = event.occurred_at
+        if field not in times or times[field] < occurred_at:
+            times[field] = occurred_at
     if not latest:
         return
     existing = {

@@ -1,13 +1,17 @@
+from collections.abc import Iterator
+from typing import cast
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from cohorte.accounts.http import MemberRequest
 from cohorte.accounts.models import Member
 from cohorte.core.exports import csv_response
 from cohorte.programs import services as program_services
@@ -16,12 +20,12 @@ from cohorte.programs.models import PARTICIPANT_ROLES, Program
 from cohorte.programs.selectors import member_in_program, program_for
 
 from . import services
-from .selectors import SORTS, flag_reasons, participant_activity_rows
+from .selectors import SORTS, ActivityRow, flag_reasons, participant_activity_rows
 
 MAX_SELECTION = 100
 
 
-def _table_state(request: HttpRequest) -> dict:
+def _table_state(request: MemberRequest) -> dict:
     form = ParticipantFilterForm(request.GET)
     data = form.cleaned_data if form.is_valid() else {}
     sort = data.get("sort") if data.get("sort") in SORTS else "name"
@@ -48,13 +52,13 @@ def _rows(program: Program, state: dict):
 
 
 @login_required
-def program_page(request: HttpRequest, program_id: int) -> HttpResponse:
+def program_page(request: MemberRequest, program_id: int) -> HttpResponse:
     """The programme's page: who is active, who is behind, who never came."""
     program = program_for(request.user, program_id)
     request.current_program = program
     state = _table_state(request)
     page = Paginator(_rows(program, state), state["size"]).get_page(state["page"])
-    rows = list(page.object_list)
+    rows = cast(list[ActivityRow], list(page.object_list))
     reasons = flag_reasons(program=program, rows=rows)
     for row in rows:
         row.flag_reasons = reasons.get(row.member_id, [])
@@ -85,7 +89,7 @@ def program_page(request: HttpRequest, program_id: int) -> HttpResponse:
 
 
 @login_required
-def participants_csv(request: HttpRequest, program_id: int) -> HttpResponse:
+def participants_csv(request: MemberRequest, program_id: int) -> StreamingHttpResponse:
     """The table as shown (filters and sort applied), every page of it."""
     program = program_for(request.user, program_id)
     state = _table_state(request)
@@ -105,7 +109,7 @@ def participants_csv(request: HttpRequest, program_id: int) -> HttpResponse:
     yes, no = _("oui"), _("non")
 
     def lines():
-        for row in rows.iterator(chunk_size=2000):
+        for row in cast(Iterator[ActivityRow], rows.iterator(chunk_size=2000)):
             yield [
                 row.member.full_name,
                 row.member.email,
@@ -125,7 +129,7 @@ def participants_csv(request: HttpRequest, program_id: int) -> HttpResponse:
 
 
 @login_required
-def participant_remove(request: HttpRequest, program_id: int, member_id: int) -> HttpResponse:
+def participant_remove(request: MemberRequest, program_id: int, member_id: int) -> HttpResponse:
     """Ask, then end the enrolment. Nothing is deleted: their history stays."""
     program = program_for(request.user, program_id)
     request.current_program = program
@@ -142,7 +146,7 @@ def participant_remove(request: HttpRequest, program_id: int, member_id: int) ->
     )
 
 
-def _selected_members(request: HttpRequest, program: Program) -> list[Member]:
+def _selected_members(request: MemberRequest, program: Program) -> list[Member]:
     ids = [int(value) for value in request.POST.getlist("member") if value.isdigit()]
     return list(
         Member.objects.filter(
@@ -155,7 +159,7 @@ def _selected_members(request: HttpRequest, program: Program) -> list[Member]:
 
 @login_required
 @require_POST
-def participants_remind(request: HttpRequest, program_id: int) -> HttpResponse:
+def participants_remind(request: MemberRequest, program_id: int) -> HttpResponse:
     """First POST shows who will receive the reminder; « Envoyer » sends it."""
     program = program_for(request.user, program_id)
     request.current_program = program

@@ -1,5 +1,5 @@
 import datetime as dt
-from typing import Literal
+from typing import Literal, get_args
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -15,7 +15,7 @@ from .selectors import program_for, programs_visible_to
 router = Router(tags=["programmes"])
 
 Kind = Literal["accompaniment", "mentoring", "training", "interview_campaign"]
-assert set(Kind.__args__) == set(ProgramKind.values)  # noqa: S101 — keep the two in step
+assert set(get_args(Kind)) == set(ProgramKind.values)  # noqa: S101 — keep the two in step
 
 
 class ProgramIn(Schema):

@@ -66,7 +66,7 @@ class ParticipantFilterForm(forms.Form):
     flagged = forms.BooleanField(required=False)
     page = forms.IntegerField(required=False, min_value=1)
     size = forms.TypedChoiceField(
-        choices=[(25, 25), (50, 50), (100, 100)], coerce=int, required=False, empty_value=25
+        choices=[(25, 25), (50, 50), (100, 100)], coerce=int, required=False, empty_value=None
     )
 
 

@@ -57,7 +57,8 @@ class Group(TimeStampedModel):
         return self.name
 
     def ancestor_ids(self) -> list[int]:
-        ids, node = [], self
+        ids: list[int] = []
+        node: Group | None = self
         while node is not None:
             ids.append(node.pk)
             node = node.parent
@@ -136,7 +137,7 @@ class Program(TimeStampedModel):
         return self.status_on(timezone.now().astimezone(self.organisation.tzinfo).date())
 
     def get_status_display(self) -> str:
-        return ProgramStatus(self.status).label
+        return str(ProgramStatus(self.status).label)
 
     def window(self) -> tuple[dt.datetime, dt.datetime]:
         """[start, end) of the programme: the whole end day, in the organisation's time zone."""

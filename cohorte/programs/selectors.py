@@ -12,7 +12,7 @@ def programs_visible_to(member: Member) -> QuerySet[Program]:
     """Administrators see their organisation's programmes; managers those they manage."""
     if not member.is_authenticated or not member.is_active or member.organisation_id is None:
         return Program.objects.none()
-    programs = Program.objects.filter(organisation_id=member.organisation_id)
+    programs = Program.objects.filter(organisation=member.organisation)
     if not member.is_org_admin:
         programs = programs.filter(managers=member)
     return programs.select_related("organisation", "group")
@@ -58,9 +58,7 @@ class Sidebar:
 def sidebar_tree(member: Member, current: Program | None = None) -> Sidebar:
     """Groups nested to any depth with the programmes this member sees: two queries."""
     programs = list(programs_visible_to(member).order_by("name", "pk"))
-    groups = list(
-        Group.objects.filter(organisation_id=member.organisation_id).order_by("name", "pk")
-    )
+    groups = list(groups_of(member).order_by("name", "pk"))
     nodes = {group.pk: SidebarNode(group=group) for group in groups}
     roots: list[SidebarNode] = []
     for group in groups:
@@ -91,7 +89,9 @@ def _prune(nodes: list[SidebarNode]) -> list[SidebarNode]:
 
 
 def groups_of(member: Member) -> QuerySet[Group]:
-    return Group.objects.filter(organisation_id=member.organisation_id)
+    if member.organisation is None:
+        return Group.objects.none()
+    return Group.objects.filter(organisation=member.organisation)
 
 
 def search_members(queryset: QuerySet, q: str, prefix: str = "") -> QuerySet:

@@ -30,7 +30,7 @@ def _check_program(program: Program) -> None:
         raise ValidationError({"end_date": _("La date de fin doit suivre la date de début.")})
     if program.objective is not None and program.objective < 1:
         raise ValidationError({"objective": _("L'objectif doit être d'au moins 1 rendez-vous.")})
-    if program.group_id and program.group.organisation_id != program.organisation_id:
+    if program.group is not None and program.group.organisation_id != program.organisation_id:
         raise ValidationError({"group": _("Ce groupe n'appartient pas à votre organisation.")})
 
 

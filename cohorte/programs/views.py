@@ -1,23 +1,27 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from cohorte.accounts.http import MemberRequest
+
 from . import services
 from .forms import GroupForm, ParticipantAddForm, ProgramForm
-from .models import Group, Program
+from .models import Group, Organisation, Program
 from .selectors import groups_of, program_for, programs_visible_to
 
 
-def _require_admin(request: HttpRequest) -> None:
-    if not request.user.is_org_admin:
+def _admin_organisation(request: MemberRequest) -> Organisation:
+    """The organisation an administrator administers; anyone else is refused."""
+    if not request.user.is_org_admin or request.user.organisation is None:
         raise PermissionDenied
+    return request.user.organisation
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: MemberRequest) -> HttpResponse:
     """Managers land on their programmes; members on their own space."""
     programs = programs_visible_to(request.user)
     if not programs.exists() and not request.user.is_org_admin:
@@ -27,9 +31,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def program_create(request: HttpRequest) -> HttpResponse:
-    _require_admin(request)
-    organisation = request.user.organisation
+def program_create(request: MemberRequest) -> HttpResponse:
+    organisation = _admin_organisation(request)
     form = ProgramForm(
         request.POST or None,
         organisation=organisation,
@@ -56,9 +59,9 @@ def program_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def program_edit(request: HttpRequest, program_id: int) -> HttpResponse:
+def program_edit(request: MemberRequest, program_id: int) -> HttpResponse:
     program = program_for(request.user, program_id)
-    _require_admin(request)
+    _admin_organisation(request)
     request.current_program = program
     # The form validates a copy: `program` keeps the old values, so the service sees what moved.
     form = ProgramForm(
@@ -78,9 +81,8 @@ def program_edit(request: HttpRequest, program_id: int) -> HttpResponse:
     return render(request, "programs/program_form.html", {"form": form, "program": program})
 
 
-def _group_form_view(request: HttpRequest, group: Group | None) -> HttpResponse:
-    _require_admin(request)
-    organisation = request.user.organisation
+def _group_form_view(request: MemberRequest, group: Group | None) -> HttpResponse:
+    organisation = _admin_organisation(request)
     initial = (
         {"name": group.name, "parent": group.parent_id}
         if group
@@ -105,18 +107,18 @@ def _group_form_view(request: HttpRequest, group: Group | None) -> HttpResponse:
 
 
 @login_required
-def group_create(request: HttpRequest) -> HttpResponse:
+def group_create(request: MemberRequest) -> HttpResponse:
     return _group_form_view(request, None)
 
 
 @login_required
-def group_edit(request: HttpRequest, group_id: int) -> HttpResponse:
+def group_edit(request: MemberRequest, group_id: int) -> HttpResponse:
     group = get_object_or_404(Group, pk=group_id, organisation_id=request.user.organisation_id)
     return _group_form_view(request, group)
 
 
 @login_required
-def participant_add(request: HttpRequest, program_id: int) -> HttpResponse:
+def participant_add(request: MemberRequest, program_id: int) -> HttpResponse:
     """Enrol one person by e-mail; the member is created if new."""
     program = program_for(request.user, program_id)
     request.current_program = program

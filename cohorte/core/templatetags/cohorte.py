@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django import template
 from django.utils import timezone
@@ -13,7 +13,7 @@ def ago(value: datetime | None) -> str:
     """« il y a 3 jours » — the largest unit only, as people say it."""
     if value is None:
         return _("Jamais")
-    if timezone.now() - value < timezone.timedelta(minutes=1):
+    if timezone.now() - value < timedelta(minutes=1):
         return _("à l'instant")
     return _("il y a %(duration)s") % {"duration": timesince(value, depth=1)}
 
