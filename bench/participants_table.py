@@ -33,36 +33,28 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from cohorte.accounts.api_auth import token_issue  # noqa: E402
-from cohorte.activity.demo import bulk_fill  # noqa: E402
+from cohorte.activity.demo import big_program  # noqa: E402
 from cohorte.activity.selectors import SORTS  # noqa: E402
 from cohorte.activity.services import stats_refresh  # noqa: E402
-from cohorte.programs.models import Organisation, Program, ProgramKind  # noqa: E402
+from cohorte.programs.models import Organisation, Program  # noqa: E402
 from cohorte.programs.services import organisation_create  # noqa: E402
 
 
 def build(participants: int, events: int) -> Program:
-    name = f"Bench {participants} participants / {events} events"
-    program = Program.objects.filter(name=name).select_related("organisation").first()
-    if program:
-        print(f"reusing « {name} »")
-        return program
     organisation = Organisation.objects.filter(name="Bench").first()
     if organisation is None:
         organisation, _ = organisation_create(
             name="Bench", admin_email="bench@cohorte.example", admin_password="bench-password-1"
         )
-    today = timezone.localdate()
-    program = Program.objects.create(
-        organisation=organisation,
-        name=name,
-        kind=ProgramKind.ACCOMPANIMENT,
-        start_date=today - timezone.timedelta(days=120),
-        end_date=today + timezone.timedelta(days=60),
-        objective=3,
-    )
     started = time.perf_counter()
-    bulk_fill(program=program, participants=participants, events=events, prefix="bench")
-    print(f"built in {time.perf_counter() - started:.1f} s")
+    program, built = big_program(
+        organisation=organisation,
+        name=f"Bench {participants} participants / {events} events",
+        participants=participants,
+        events=events,
+        prefix="bench",
+    )
+    print(f"built in {time.perf_counter() - started:.1f} s" if built else f"reusing « {program} »")
     return program
 
 

@@ -44,6 +44,17 @@ def browser():
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
+def signed_in_page(browser, live_server, member):
+    """A new tab, signed in through the real form."""
+    page = browser.new_page()
+    page.goto(f"{live_server.url}/compte/connexion/")
+    page.fill("input[name=username]", member.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button.primary")
+    page.wait_for_url(lambda url: "/connexion/" not in url)
+    return page
+
+
 def test_manager_sorts_by_progress_and_removes_a_participant(
     browser, live_server, manager_a, program_a, mentor
 ):
@@ -65,11 +76,7 @@ def test_manager_sorts_by_progress_and_removes_a_participant(
             )
         people[last] = member
 
-    page = browser.new_page()
-    page.goto(f"{live_server.url}/compte/connexion/")
-    page.fill("input[name=username]", manager_a.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button.primary")
+    page = signed_in_page(browser, live_server, manager_a)
 
     # The programme is inside a group: unfold it in the sidebar, then open it.
     page.click(f"summary:has-text('{program_a.group.name}')")
@@ -110,11 +117,7 @@ def test_selection_survives_leaving_the_search_box(browser, live_server, manager
             program_a.organisation, f"{last.lower()}@x.example", first="Test", last=last
         )
         Enrolment.objects.create(program=program_a, member=member, role=Role.PARTICIPANT)
-    page = browser.new_page()
-    page.goto(f"{live_server.url}/compte/connexion/")
-    page.fill("input[name=username]", manager_a.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button.primary")
+    page = signed_in_page(browser, live_server, manager_a)
     page.goto(f"{live_server.url}/programmes/{program_a.pk}/")
     page.fill("input[type=search]", "du")
     page.wait_for_function("location.search.includes('q=du')")
@@ -129,11 +132,7 @@ def test_selection_survives_leaving_the_search_box(browser, live_server, manager
 
 
 def test_interface_in_english(browser, live_server, manager_b, program_b):
-    page = browser.new_page()
-    page.goto(f"{live_server.url}/compte/connexion/")
-    page.fill("input[name=username]", manager_b.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button.primary")
+    page = signed_in_page(browser, live_server, manager_b)
     page.goto(f"{live_server.url}/programmes/{program_b.pk}/")
     assert page.locator("h2").first.inner_text() == "Participants' activity"
     assert "has no participant yet" in page.content()

@@ -434,3 +434,28 @@ def bulk_fill(
         ParticipantStats._meta.db_table,
         Member._meta.db_table,
     )
+
+
+def big_program(
+    *, organisation: Organisation, name: str, participants: int, events: int, prefix: str = "bulk"
+) -> tuple[Program, bool]:
+    """A running programme (90 days in, 90 to go) filled by bulk_fill; the one already there
+    under that name is reused. Returns (programme, built)."""
+    program = (
+        Program.objects.filter(organisation=organisation, name=name)
+        .select_related("organisation")
+        .first()
+    )
+    if program is not None:
+        return program, False
+    today = timezone.localdate()
+    program = Program.objects.create(
+        organisation=organisation,
+        name=name,
+        kind=ProgramKind.ACCOMPANIMENT,
+        start_date=today - dt.timedelta(days=90),
+        end_date=today + dt.timedelta(days=90),
+        objective=3,
+    )
+    bulk_fill(program=program, participants=participants, events=events, prefix=prefix)
+    return program, True

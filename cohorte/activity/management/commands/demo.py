@@ -1,14 +1,13 @@
 from django.core.management.base import BaseCommand
-from django.utils import timezone
 
 from cohorte.activity.demo import (
     DEMO_ADMIN_EMAIL,
     DEMO_ADMIN_PASSWORD,
     DEMO_ORGANISATION,
-    bulk_fill,
+    big_program,
     demo_build,
 )
-from cohorte.programs.models import Organisation, Program, ProgramKind
+from cohorte.programs.models import Organisation
 
 
 class Command(BaseCommand):
@@ -27,20 +26,14 @@ class Command(BaseCommand):
             self.stdout.write(f"Demo organisation « {organisation.name} » built.")
         if participants:
             name = f"Programme volumineux ({participants} participants)"
-            if Program.objects.filter(organisation=organisation, name=name).exists():
-                self.stdout.write(f"« {name} » already present.")
-            else:
-                today = timezone.localdate()
-                program = Program.objects.create(
-                    organisation=organisation,
-                    name=name,
-                    kind=ProgramKind.ACCOMPANIMENT,
-                    start_date=today - timezone.timedelta(days=90),
-                    end_date=today + timezone.timedelta(days=90),
-                    objective=3,
-                )
-                bulk_fill(program=program, participants=participants, events=events)
-                self.stdout.write(f"« {name} » built with {events} events.")
+            _, built = big_program(
+                organisation=organisation, name=name, participants=participants, events=events
+            )
+            self.stdout.write(
+                f"« {name} » built with {events} events."
+                if built
+                else f"« {name} » already present."
+            )
         self.stdout.write(
             "\n  Administrateur de démonstration / demo administrator:\n"
             f"    courriel / e-mail : {DEMO_ADMIN_EMAIL}\n"
