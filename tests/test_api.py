@@ -444,3 +444,42 @@ def test_same_figures_as_the_page(api, program, admin):
     page = signed_in(admin).get(f"/programmes/{program['id']}/").content.decode()
     assert "Lea X" in page
     assert rows(api, program)["results"][0]["name"] == "Lea X"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_retries_of_a_batch_store_it_once(api_as, admin):
+    """Two copies of one batch arriving at once (a client's retry racing the original)."""
+    import threading
+
+    from django.db import connection
+
+    api = api_as(admin)
+    program = running_program(api, timezone.now())
+    add(api, program, "lea@example.org")
+    batch = [
+        {
+            "email": "lea@example.org",
+            "kind": "course_access",
+            "occurred_at": (timezone.now() - dt.timedelta(minutes=i)).isoformat(),
+            "client_id": f"race-{i}",
+        }
+        for i in range(500)
+    ]
+    start = threading.Barrier(2)
+    statuses = []
+
+    def post():
+        try:
+            start.wait()
+            statuses.append(api.post(f"/api/programs/{program['id']}/events", batch).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [200, 200]
+    assert ActivityEvent.objects.filter(client_id__startswith="race-").count() == 500
+    assert rows(api, program)["results"][0]["last_access"] is not None

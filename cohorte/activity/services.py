@@ -150,7 +150,10 @@ def events_ingest(*, program: Program, items: Sequence[EventItem]) -> IngestResu
                 client_id=item.client_id,
             )
         )
-    ActivityEvent.objects.bulk_create(fresh, batch_size=2000)
+    # A concurrent retry of the same batch may commit between our check and this insert:
+    # the unique (program, client_id) index then skips its rows instead of failing. The
+    # counters below are recomputed from what is stored, so they stay right either way.
+    ActivityEvent.objects.bulk_create(fresh, batch_size=2000, ignore_conflicts=True)
     _conversations_update(program=program, events=fresh)
     actor_ids = {event.actor_id for event in fresh}
     access_ids = {event.actor_id for event in fresh if event.kind in ACCESS_KINDS}

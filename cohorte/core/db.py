@@ -24,7 +24,7 @@ class SQLiteOptimizeMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if connection.vendor == "sqlite" and connection.connection is not None:
-            with connection.cursor() as cursor:
-                cursor.execute("PRAGMA optimize")
+        raw = connection.connection
+        if connection.vendor == "sqlite" and raw is not None:
+            raw.execute("PRAGMA optimize")  # on the open connection only; never opens one
         return response
