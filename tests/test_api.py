@@ -483,3 +483,20 @@ def test_concurrent_retries_of_a_batch_store_it_once(api_as, admin):
     assert statuses == [200, 200]
     assert ActivityEvent.objects.filter(client_id__startswith="race-").count() == 500
     assert rows(api, program)["results"][0]["last_access"] is not None
+
+
+def test_meeting_retry_with_client_id_returns_the_first(api, program):
+    add(api, program, "lea@example.org")
+    add(api, program, "pro@example.org", role="professional")
+    body = {
+        "attendees": ["lea@example.org", "pro@example.org"],
+        "starts_at": "2026-03-10T10:00:00+01:00",
+        "duration_minutes": 30,
+        "status": "confirmed",
+        "client_id": "rdv-42",
+    }
+    first = api.post(f"/api/programs/{program['id']}/meetings", body)
+    again = api.post(f"/api/programs/{program['id']}/meetings", body)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["id"] == again.json()["id"]
+    assert rows(api, program, q="lea")["results"][0]["confirmed_meetings"] == 1

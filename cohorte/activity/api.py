@@ -5,6 +5,7 @@ from typing import Any, Literal, cast
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
@@ -14,6 +15,7 @@ from pydantic import ValidationError as PydanticError
 
 from cohorte.accounts.models import Member
 from cohorte.core.api import ErrorOut, error_item
+from cohorte.meetings.models import Meeting
 from cohorte.meetings.services import meeting_create
 from cohorte.programs import services as program_services
 from cohorte.programs.api import validation_to_http
@@ -315,6 +317,7 @@ class MeetingIn(Schema):
     starts_at: AwareDatetime
     duration_minutes: int = Field(ge=1, le=24 * 60)
     status: Literal["scheduled", "confirmed", "cancelled"] = "scheduled"
+    client_id: str | None = Field(None, min_length=1, max_length=100)
 
 
 class MeetingOut(Schema):
@@ -323,6 +326,7 @@ class MeetingOut(Schema):
     starts_at: dt.datetime
     duration_minutes: int
     status: str
+    client_id: str | None = None
 
 
 def _require_members(program: Program, emails: list[str], field: str) -> list[Member]:
@@ -342,28 +346,43 @@ def _require_members(program: Program, emails: list[str], field: str) -> list[Me
     return [found[email] for email in dict.fromkeys(wanted)]
 
 
-@router.post("/{int:program_id}/meetings", response={201: MeetingOut, 400: ErrorOut, 404: ErrorOut})
+@router.post(
+    "/{int:program_id}/meetings",
+    response={200: MeetingOut, 201: MeetingOut, 400: ErrorOut, 404: ErrorOut},
+)
 def meeting_post(request, program_id: int, payload: MeetingIn):
+    """Create a meeting; with a client_id, a retry returns the first one (200), not a twin."""
     program = _program(request, program_id)
     attendees = _require_members(program, payload.attendees, "attendees")
-    meeting = meeting_create(
-        program=program,
-        attendees=attendees,
-        starts_at=payload.starts_at,
-        duration_minutes=payload.duration_minutes,
-        status=payload.status,
-        by=request.auth,
-    )
-    return Status(
-        201,
-        {
-            "id": meeting.pk,
-            "attendees": [m.email for m in attendees],
-            "starts_at": timezone.localtime(meeting.starts_at, program.organisation.tzinfo),
-            "duration_minutes": meeting.duration_minutes,
-            "status": meeting.status,
-        },
-    )
+    if payload.client_id:
+        existing = program.meetings.filter(client_id=payload.client_id).first()
+        if existing is not None:
+            return Status(200, _meeting_out(existing, program))
+    try:
+        with transaction.atomic():
+            meeting = meeting_create(
+                program=program,
+                attendees=attendees,
+                starts_at=payload.starts_at,
+                duration_minutes=payload.duration_minutes,
+                status=payload.status,
+                by=request.auth,
+                client_id=payload.client_id,
+            )
+    except IntegrityError:  # the same client_id won a race with this request
+        return Status(200, _meeting_out(program.meetings.get(client_id=payload.client_id), program))
+    return Status(201, _meeting_out(meeting, program))
+
+
+def _meeting_out(meeting: Meeting, program: Program) -> dict[str, Any]:
+    return {
+        "id": meeting.pk,
+        "attendees": list(meeting.attendees.order_by("pk").values_list("email", flat=True)),
+        "starts_at": timezone.localtime(meeting.starts_at, program.organisation.tzinfo),
+        "duration_minutes": meeting.duration_minutes,
+        "status": meeting.status,
+        "client_id": meeting.client_id,
+    }
 
 
 class ReportIn(Schema):

@@ -33,10 +33,19 @@ class Meeting(TimeStampedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    #: the caller's own id for this meeting: a retried creation finds it instead of doubling it
+    client_id = models.CharField(max_length=100, null=True, blank=True)
 
     class Meta:
         verbose_name = _("rencontre")
         indexes = [models.Index(fields=["program", "status", "starts_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "client_id"],
+                condition=models.Q(client_id__isnull=False),
+                name="meeting_client_id_once_per_program",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.starts_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"

@@ -20,6 +20,7 @@ def meeting_create(
     duration_minutes: int,
     status: str,
     by: Member | None,
+    client_id: str | None = None,
 ) -> Meeting:
     meeting = Meeting.objects.create(
         program=program,
@@ -27,6 +28,7 @@ def meeting_create(
         duration_minutes=duration_minutes,
         status=status,
         created_by=by,
+        client_id=client_id,
     )
     MeetingAttendee.objects.bulk_create(
         [MeetingAttendee(meeting=meeting, member=member) for member in attendees]
