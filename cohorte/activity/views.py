@@ -151,6 +151,7 @@ def _selected_members(request: MemberRequest, program: Program) -> list[Member]:
     return list(
         Member.objects.filter(
             pk__in=ids[:MAX_SELECTION],
+            is_active=True,
             enrolments__program=program,
             enrolments__ended_at__isnull=True,
         ).order_by("last_name", "first_name")
