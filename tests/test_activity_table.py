@@ -355,3 +355,14 @@ def test_remind_ignores_people_outside_the_programme(manager_a, program_a, crowd
     client = signed_in(manager_a)
     client.post(f"/programmes/{program_a.pk}/relancer/", {"member": [outsider.pk], "confirm": "1"})
     assert smtp == []
+
+
+def test_remind_skips_deactivated_members(manager_a, program_a, crowd, smtp):
+    zoe, bob, _ = crowd
+    bob.is_active = False
+    bob.save()
+    client = signed_in(manager_a)
+    client.post(
+        f"/programmes/{program_a.pk}/relancer/", {"member": [zoe.pk, bob.pk], "confirm": "1"}
+    )
+    assert [m["To"] for m in smtp] == ["zoe@x.example"]
