@@ -68,33 +68,31 @@ def group(organisation) -> Group:
     return Group.objects.create(organisation=organisation, name="Vienne")
 
 
-@pytest.fixture
-def program_a(organisation, group, manager_a) -> Program:
+def running_program(organisation, name, kind, objective, manager, group=None) -> Program:
+    """A programme that started 30 days ago and ends in 60, with one manager."""
     program = Program.objects.create(
         organisation=organisation,
         group=group,
-        name="Orientation A",
-        kind=ProgramKind.ACCOMPANIMENT,
+        name=name,
+        kind=kind,
         start_date=TODAY - dt.timedelta(days=30),
         end_date=TODAY + dt.timedelta(days=60),
-        objective=3,
+        objective=objective,
     )
-    program.managers.add(manager_a)
+    program.managers.add(manager)
     return program
+
+
+@pytest.fixture
+def program_a(organisation, group, manager_a) -> Program:
+    return running_program(
+        organisation, "Orientation A", ProgramKind.ACCOMPANIMENT, 3, manager_a, group=group
+    )
 
 
 @pytest.fixture
 def program_b(organisation, manager_b) -> Program:
-    program = Program.objects.create(
-        organisation=organisation,
-        name="Mentorat B",
-        kind=ProgramKind.MENTORING,
-        start_date=TODAY - dt.timedelta(days=30),
-        end_date=TODAY + dt.timedelta(days=60),
-        objective=2,
-    )
-    program.managers.add(manager_b)
-    return program
+    return running_program(organisation, "Mentorat B", ProgramKind.MENTORING, 2, manager_b)
 
 
 @pytest.fixture
