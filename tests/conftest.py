@@ -7,6 +7,7 @@ import socket
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from cohorte.accounts.api_auth import token_issue
 from cohorte.accounts.models import Language, Member
@@ -114,6 +115,21 @@ def mentee(organisation, program_a) -> Member:
 def outsider(db) -> Member:
     other = Organisation.objects.create(name="Ailleurs", timezone="America/Montreal")
     return make_member(other, "olga@ailleurs.example", first="Olga", last="Outsider")
+
+
+def hold_meetings(program: Program, member: Member, other: Member, count: int) -> None:
+    """`count` meetings held yesterday and confirmed by both sides."""
+    from cohorte.meetings.services import meeting_create
+
+    for _ in range(count):
+        meeting_create(
+            program=program,
+            attendees=[member, other],
+            starts_at=timezone.now() - dt.timedelta(days=1),
+            duration_minutes=30,
+            status="confirmed",
+            by=None,
+        )
 
 
 def signed_in(member: Member) -> Client:

@@ -16,7 +16,7 @@ from cohorte.activity.services import EventItem, events_ingest, report_create
 from cohorte.meetings.services import meeting_create
 from cohorte.programs.models import Enrolment, Program, ProgramKind, Role
 
-from .conftest import body_of, make_member, signed_in
+from .conftest import body_of, hold_meetings, make_member, signed_in
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 
@@ -188,16 +188,8 @@ def crowd(program_a, mentor):
         (zoe, EventKind.PROFILE_VIEW, now - dt.timedelta(days=1), pro),
         (bob, EventKind.PROFILE_VIEW, now - dt.timedelta(days=1), pro),
     )
-    for member, count in ((bob, 3), (zoe, 1)):
-        for _ in range(count):
-            meeting_create(
-                program=program_a,
-                attendees=[member, mentor],
-                starts_at=now - dt.timedelta(days=2),
-                duration_minutes=30,
-                status="confirmed",
-                by=None,
-            )
+    hold_meetings(program_a, bob, mentor, 3)
+    hold_meetings(program_a, zoe, mentor, 1)
     report_create(
         program=program_a, member=ana, reported_by=mentor, reason="Absente au rendez-vous"
     )

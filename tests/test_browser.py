@@ -1,17 +1,14 @@
 """The screen that matters, in a real Chromium: sign in, open a programme from the sidebar,
 sort by progress, remove a participant."""
 
-import datetime as dt
 import os
 import shutil
 
 import pytest
-from django.utils import timezone
 
-from cohorte.meetings.services import meeting_create
 from cohorte.programs.models import Enrolment, Role
 
-from .conftest import PASSWORD, make_member
+from .conftest import PASSWORD, hold_meetings, make_member
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -58,22 +55,13 @@ def signed_in_page(browser, live_server, member):
 def test_manager_sorts_by_progress_and_removes_a_participant(
     browser, live_server, manager_a, program_a, mentor
 ):
-    now = timezone.now()
     people = {}
     for last, confirmed in (("Aubert", 0), ("Blanc", 3), ("Carpentier", 1)):
         member = make_member(
             program_a.organisation, f"{last.lower()}@x.example", first="Test", last=last
         )
         Enrolment.objects.create(program=program_a, member=member, role=Role.PARTICIPANT)
-        for _ in range(confirmed):
-            meeting_create(
-                program=program_a,
-                attendees=[member, mentor],
-                starts_at=now - dt.timedelta(days=1),
-                duration_minutes=30,
-                status="confirmed",
-                by=None,
-            )
+        hold_meetings(program_a, member, mentor, confirmed)
         people[last] = member
 
     page = signed_in_page(browser, live_server, manager_a)
