@@ -89,14 +89,10 @@ def participant_activity_rows(
         .annotate(n=Count("pk"))
         .values("n")[:1]
     )
-    reported = Report.objects.filter(
-        program=program, member=OuterRef("member_id"), resolved_at__isnull=True
+    reported = open_reports(program=program).filter(member=OuterRef("member_id"))
+    unanswered = unanswered_conversations(program=program, now=now).filter(
+        participant=OuterRef("member_id")
     )
-    unanswered = Conversation.objects.filter(
-        program=program,
-        participant=OuterRef("member_id"),
-        last_message_at__lt=now - dt.timedelta(days=program.unanswered_after_days),
-    ).filter(Q(last_reply_at__isnull=True) | Q(last_reply_at__lt=F("last_message_at")))
     rows = (
         Enrolment.objects.filter(program=program, ended_at__isnull=True, role__in=PARTICIPANT_ROLES)
         .select_related("member")
@@ -140,7 +136,23 @@ def participant_activity_rows(
     return rows.order_by(*ordering, "member_id")
 
 
-def flag_reasons(*, program: Program, rows: Sequence[ActivityRow]) -> dict[int, list[str]]:
+def open_reports(*, program: Program) -> QuerySet[Report]:
+    """Reports on participants that nobody has resolved yet: each one raises the ❗."""
+    return Report.objects.filter(program=program, resolved_at__isnull=True)
+
+
+def unanswered_conversations(*, program: Program, now: dt.datetime) -> QuerySet[Conversation]:
+    """Conversations whose participant's last message has waited more than the programme's
+    N days with no message back since: each one raises the ❗."""
+    return Conversation.objects.filter(
+        program=program,
+        last_message_at__lt=now - dt.timedelta(days=program.unanswered_after_days),
+    ).filter(Q(last_reply_at__isnull=True) | Q(last_reply_at__lt=F("last_message_at")))
+
+
+def flag_reasons(
+    *, program: Program, rows: Sequence[ActivityRow], now: dt.datetime | None = None
+) -> dict[int, list[str]]:
     """The words behind each ❗ on a page of rows: report reasons, unanswered conversations.
     Two queries for the page, whatever its size."""
     member_ids = [row.member_id for row in rows if row.is_reported or row.has_unanswered]
@@ -148,7 +160,8 @@ def flag_reasons(*, program: Program, rows: Sequence[ActivityRow]) -> dict[int, 
     if not member_ids:
         return reasons
     for report in (
-        Report.objects.filter(program=program, member_id__in=member_ids, resolved_at__isnull=True)
+        open_reports(program=program)
+        .filter(member_id__in=member_ids)
         .select_related("reported_by")
         .order_by("created_at")
     ):
@@ -156,19 +169,14 @@ def flag_reasons(*, program: Program, rows: Sequence[ActivityRow]) -> dict[int, 
             _("Signalé par %(name)s : %(reason)s")
             % {"name": report.reported_by.full_name, "reason": report.reason}
         )
-    days = program.unanswered_after_days
     for conversation in (
-        Conversation.objects.filter(
-            program=program,
-            participant_id__in=[r.member_id for r in rows if r.has_unanswered],
-            last_message_at__lt=timezone.now() - dt.timedelta(days=days),
-        )
-        .filter(Q(last_reply_at__isnull=True) | Q(last_reply_at__lt=F("last_message_at")))
+        unanswered_conversations(program=program, now=now or timezone.now())
+        .filter(participant_id__in=[r.member_id for r in rows if r.has_unanswered])
         .select_related("professional")
     ):
         reasons[conversation.participant_id].append(
             _("Conversation sans réponse de %(name)s depuis plus de %(days)s jours")
-            % {"name": conversation.professional.full_name, "days": days}
+            % {"name": conversation.professional.full_name, "days": program.unanswered_after_days}
         )
     return reasons
 
