@@ -1,4 +1,5 @@
 import hashlib
+import zoneinfo
 
 from django import forms
 from django.conf import settings
@@ -9,7 +10,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .models import Language, Member
+from .models import CustomField, Language, Member, MemberRole
 
 
 def deactivated_message(member: Member) -> str:
@@ -51,7 +52,11 @@ class SignInForm(AuthenticationForm):
         self.user_cache = authenticate(self.request, username=email, password=password)
         if self.user_cache is None:
             member = Member.objects.filter(email=email).select_related("organisation").first()
-            if member is not None and not member.is_active and member.check_password(password):
+            if (
+                member is not None
+                and (not member.is_active or member.archived_at is not None)
+                and member.check_password(password)
+            ):
                 raise forms.ValidationError(deactivated_message(member), code="inactive")
             cache.add(key, 0, timeout=settings.COHORTE_LOGIN_WINDOW_SECONDS)
             try:
@@ -75,3 +80,183 @@ class MemberPasswordResetForm(PasswordResetForm):
     def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
         with translation.override(context["user"].language):
             super().send_mail(subject_template_name, email_template_name, context, *args, **kwargs)
+
+
+class MemberFilterForm(forms.Form):
+    """The members list's state, read from the URL (and kept by a saved filter)."""
+
+    q = forms.CharField(required=False, max_length=200)
+    role = forms.ChoiceField(
+        label=gettext_lazy("Sélectionner un rôle"),
+        required=False,
+        choices=[
+            ("", gettext_lazy("Pour tous")),
+            *MemberRole.choices,
+            ("none", gettext_lazy("Sans rôle")),
+        ],
+    )
+    custom_field = forms.TypedChoiceField(
+        label=gettext_lazy("Champ personnalisé"), required=False, coerce=int, empty_value=None
+    )
+    option = forms.CharField(label=gettext_lazy("Options"), required=False, max_length=500)
+    industries = forms.MultipleChoiceField(label=gettext_lazy("Secteurs"), required=False)
+    job_titles = forms.MultipleChoiceField(label=gettext_lazy("Fonctions exercées"), required=False)
+    completion_below = forms.IntegerField(
+        label=gettext_lazy("Complétude du profil inférieure à (%)"),
+        required=False,
+        min_value=1,
+        max_value=101,
+    )
+    created_after = forms.DateField(
+        label=gettext_lazy("Créé au-delà du"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    current_positions = forms.BooleanField(
+        label=gettext_lazy("Postes actuels uniquement"), required=False
+    )
+    active = forms.ChoiceField(
+        label=gettext_lazy("Compte activé"),
+        required=False,
+        choices=[
+            ("", gettext_lazy("Veuillez sélectionner")),
+            ("yes", gettext_lazy("Oui")),
+            ("no", gettext_lazy("Non")),
+        ],
+    )
+    recent = forms.ChoiceField(
+        label=gettext_lazy("Activité récente"),
+        required=False,
+        choices=[
+            ("", gettext_lazy("Veuillez sélectionner")),
+            ("7", gettext_lazy("7 derniers jours")),
+            ("30", gettext_lazy("30 derniers jours")),
+            ("90", gettext_lazy("90 derniers jours")),
+            ("never", gettext_lazy("Jamais")),
+        ],
+    )
+    relationship = forms.ChoiceField(
+        label=gettext_lazy("Relation"),
+        required=False,
+        choices=[
+            ("", gettext_lazy("Veuillez sélectionner")),
+            ("matched", gettext_lazy("Jumelé")),
+            ("unmatched", gettext_lazy("Non jumelé")),
+        ],
+    )
+    cohort = forms.TypedChoiceField(
+        label=gettext_lazy("Cohorte ou étiquette"), required=False, coerce=int, empty_value=None
+    )
+    program = forms.TypedChoiceField(
+        label=gettext_lazy("Programme"), required=False, coerce=int, empty_value=None
+    )
+    archived = forms.BooleanField(label=gettext_lazy("Afficher les archivés"), required=False)
+    sort = forms.CharField(required=False)
+    order = forms.ChoiceField(choices=[("asc", "asc"), ("desc", "desc")], required=False)
+    page = forms.IntegerField(required=False, min_value=1)
+    size = forms.TypedChoiceField(
+        choices=[(25, 25), (50, 50), (100, 100)], coerce=int, required=False, empty_value=None
+    )
+
+    #: the fields a saved filter keeps (not the page)
+    SAVED = (
+        "q", "role", "custom_field", "option", "industries", "job_titles", "completion_below",
+        "created_after", "current_positions", "active", "recent", "relationship", "cohort",
+        "program", "archived", "sort", "order",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        *args,
+        custom_fields=(),
+        industries=(),
+        job_titles=(),
+        cohorts=(),
+        programs=(),
+        **kwargs,
+    ):
+        super().__init__(*args, **kwargs)
+        blank = [("", gettext_lazy("Veuillez sélectionner"))]
+        self.fields["custom_field"].choices = blank + [(f.pk, f.name) for f in custom_fields]
+        self.fields["industries"].choices = [(value, value) for value in industries]
+        self.fields["job_titles"].choices = [(value, value) for value in job_titles]
+        self.fields["cohort"].choices = blank + [(c.pk, c.name) for c in cohorts]
+        self.fields["program"].choices = [("", gettext_lazy("Tous les programmes"))] + [
+            (p.pk, p.name) for p in programs
+        ]
+
+
+class SavedFilterForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Nom"), max_length=100)
+
+
+class CustomFieldForm(forms.ModelForm):
+    class Meta:
+        model = CustomField
+        fields = [
+            "name_fr", "name_en", "description", "options", "hint", "role", "required",
+            "searchable", "admin_only", "multiple", "order", "in_profile", "in_reports",
+        ]  # fmt: skip
+
+    def clean_options(self):
+        options = [option.strip() for option in self.cleaned_data["options"].split(",")]
+        return ", ".join(option for option in options if option)
+
+
+class ProfileForm(forms.ModelForm):
+    """A member's own profile (or an administrator editing it)."""
+
+    class Meta:
+        model = Member
+        fields = [
+            "first_name", "last_name", "photo", "timezone", "language", "role", "job_title",
+            "company", "industry", "years_experience", "country", "province", "city", "goals",
+            "skills", "development_areas", "linkedin",
+        ]  # fmt: skip
+        widgets = {
+            "goals": forms.Textarea(attrs={"rows": 3}),
+            "skills": forms.Textarea(attrs={"rows": 2}),
+            "development_areas": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, custom_fields=(), custom_values=None, is_admin=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"] = forms.ChoiceField(
+            label=gettext_lazy("Fuseau horaire"),
+            required=False,
+            choices=[("", "—")] + [(name, name) for name in sorted(zoneinfo.available_timezones())],
+        )
+        self.fields["years_experience"].widget.attrs["max"] = 80
+        self.custom_fields = [
+            f for f in custom_fields if f.in_profile and (is_admin or not f.admin_only)
+        ]
+        custom_values = custom_values or {}
+        for field in self.custom_fields:
+            name = f"custom_{field.pk}"
+            initial = custom_values.get(field.pk, [])
+            if field.choices and field.multiple:
+                self.fields[name] = forms.MultipleChoiceField(
+                    choices=[(c, c) for c in field.choices],
+                    widget=forms.CheckboxSelectMultiple,
+                    initial=initial,
+                )
+            elif field.choices:
+                self.fields[name] = forms.ChoiceField(
+                    choices=[("", "—")] + [(c, c) for c in field.choices],
+                    initial=initial[0] if initial else "",
+                )
+            else:
+                self.fields[name] = forms.CharField(
+                    max_length=500, initial=initial[0] if initial else ""
+                )
+            self.fields[name].label = field.name
+            self.fields[name].required = field.required and field.applies_to(self.instance.role)
+            self.fields[name].help_text = field.hint or field.description
+
+    def custom_data(self) -> dict:
+        data = {}
+        for field in self.custom_fields:
+            value = self.cleaned_data.get(f"custom_{field.pk}")
+            values = value if isinstance(value, list) else ([value] if value else [])
+            data[field] = [v for v in values if v]
+        return data

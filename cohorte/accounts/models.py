@@ -10,6 +10,14 @@ class Language(models.TextChoices):
     EN = "en", "English"
 
 
+class MemberRole(models.TextChoices):
+    """The member's side in mentoring relationships (« Rôle Relation »)."""
+
+    MENTOR = "mentor", _("Mentor")
+    MENTEE = "mentee", _("Mentoré")
+    BOTH = "both", _("Mentor et mentoré")
+
+
 class MemberManager(BaseUserManager["Member"]):
     use_in_migrations = True
 
@@ -53,6 +61,40 @@ class Member(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(_("membre depuis"), default=timezone.now)
     last_access = models.DateTimeField(_("dernier accès"), null=True, blank=True)
+    role = models.CharField(_("rôle"), max_length=8, choices=MemberRole.choices, blank=True)
+    administrator = models.ForeignKey(
+        "self",
+        verbose_name=_("administrateur des membres"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="administered",
+    )
+    #: « Date de fin »: when the account was last switched off
+    deactivated_at = models.DateTimeField(_("date de fin"), null=True, blank=True)
+    archived_at = models.DateTimeField(_("archivé le"), null=True, blank=True)
+
+    # The profile (core fields); the organisation adds its own custom fields.
+    timezone = models.CharField(_("fuseau horaire"), max_length=64, blank=True)
+    job_title = models.CharField(_("intitulé du poste"), max_length=200, blank=True)
+    company = models.CharField(_("entreprise"), max_length=200, blank=True)
+    industry = models.CharField(_("secteur"), max_length=200, blank=True)
+    years_experience = models.PositiveSmallIntegerField(
+        _("années d'expérience"), null=True, blank=True
+    )
+    country = models.CharField(_("pays"), max_length=100, blank=True)
+    province = models.CharField(_("état/province"), max_length=100, blank=True)
+    city = models.CharField(_("ville"), max_length=100, blank=True)
+    goals = models.TextField(_("objectifs"), blank=True)
+    skills = models.TextField(_("compétences spécialisées"), blank=True)
+    development_areas = models.TextField(_("domaines de développement"), blank=True)
+    linkedin = models.URLField(_("LinkedIn"), blank=True)
+
+    # Kept up to date by services so that the members list sorts and filters in the database.
+    profile_completion = models.PositiveSmallIntegerField(_("achèvement du profil"), default=0)
+    relationships_count = models.PositiveIntegerField(_("relations en cours"), default=0)
+    matches_count = models.PositiveIntegerField(_("jumelages"), default=0)
+    mentoring_minutes = models.PositiveIntegerField(_("heures de mentorat"), default=0)
 
     objects = MemberManager()
 
@@ -63,7 +105,12 @@ class Member(AbstractBaseUser, PermissionsMixin):
     class Meta:
         verbose_name = _("membre")
         verbose_name_plural = _("membres")
-        indexes = [models.Index(fields=["organisation", "last_name", "first_name"])]
+        indexes = [
+            models.Index(fields=["organisation", "last_name", "first_name"]),
+            models.Index(fields=["organisation", "profile_completion"]),
+            models.Index(fields=["organisation", "date_joined"]),
+            models.Index(fields=["organisation", "last_access"]),
+        ]
 
     def __str__(self) -> str:
         return self.full_name
@@ -76,6 +123,15 @@ class Member(AbstractBaseUser, PermissionsMixin):
     def initials(self) -> str:
         letters = (self.first_name[:1] + self.last_name[:1]) or self.email[:1]
         return letters.upper()
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+    @property
+    def mentoring_hours(self) -> str:
+        """« 01:30 », as the members list shows it."""
+        return f"{self.mentoring_minutes // 60:02d}:{self.mentoring_minutes % 60:02d}"
 
     def get_full_name(self) -> str:
         return self.full_name
@@ -94,3 +150,100 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"token {self.key_hash[:8]}… ({self.member})"
+
+
+class FieldRole(models.TextChoices):
+    """Whom a profile field applies to."""
+
+    ANY = "any", _("Tous les rôles")
+    MENTOR = "mentor", _("Mentor")
+    MENTEE = "mentee", _("Mentoré")
+    BOTH = "both", _("Mentor et mentoré")
+
+
+class CustomField(models.Model):
+    """A profile field an organisation adds (« Gérer les champs personnalisés »)."""
+
+    organisation = models.ForeignKey(
+        "programs.Organisation", on_delete=models.CASCADE, related_name="custom_fields"
+    )
+    name_fr = models.CharField(_("nom (français)"), max_length=100)
+    name_en = models.CharField(_("nom (anglais)"), max_length=100, blank=True)
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    options = models.TextField(
+        _("options"),
+        blank=True,
+        help_text=_("Séparez les options par des virgules ; laissez vide pour du texte libre."),
+    )
+    hint = models.CharField(_("conseil"), max_length=300, blank=True)
+    role = models.CharField(_("rôle"), max_length=8, choices=FieldRole.choices, default="any")
+    required = models.BooleanField(_("champ obligatoire"), default=False)
+    searchable = models.BooleanField(_("apparaître dans la recherche"), default=False)
+    admin_only = models.BooleanField(_("administrateur seulement"), default=False)
+    multiple = models.BooleanField(_("choix multiple"), default=False)
+    order = models.PositiveSmallIntegerField(_("ordre"), default=0)
+    in_profile = models.BooleanField(_("dans le profil"), default=True)
+    in_reports = models.BooleanField(_("dans les rapports"), default=True)
+
+    class Meta:
+        verbose_name = _("champ personnalisé")
+        ordering = ["order", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        from django.utils.translation import get_language
+
+        if get_language() == "en" and self.name_en:
+            return self.name_en
+        return self.name_fr
+
+    @property
+    def choices(self) -> list[str]:
+        return [option.strip() for option in self.options.split(",") if option.strip()]
+
+    def applies_to(self, role: str) -> bool:
+        if self.role == FieldRole.ANY:
+            return True
+        if self.role == FieldRole.BOTH:
+            return role in (MemberRole.MENTOR, MemberRole.MENTEE, MemberRole.BOTH)
+        return role in (self.role, MemberRole.BOTH)
+
+
+class CustomFieldValue(models.Model):
+    """One answer; a multiple-choice field has one row per option chosen."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="field_values")
+    field = models.ForeignKey(CustomField, on_delete=models.CASCADE, related_name="values")
+    value = models.CharField(max_length=500)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["member", "field", "value"], name="one_value_once")
+        ]
+        indexes = [models.Index(fields=["field", "value"])]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class SavedMemberFilter(models.Model):
+    """« Recherches récentes »: a named set of members-list filters, shared by the admins."""
+
+    organisation = models.ForeignKey(
+        "programs.Organisation", on_delete=models.CASCADE, related_name="saved_filters"
+    )
+    name = models.CharField(_("nom"), max_length=100)
+    query = models.TextField()
+    created_by = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.name

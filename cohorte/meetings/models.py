@@ -69,3 +69,47 @@ class MeetingAttendee(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id} @ {self.meeting_id}"
+
+
+class RelationshipStatus(models.TextChoices):
+    MATCHED = "matched", _("Jumelé")
+    COMPLETED = "completed", _("Complété")
+
+
+class Relationship(TimeStampedModel):
+    """A pairing in a programme: mentor ↔ mentee (or manager ↔ collaborator).
+
+    The relationships issue builds its pages on this; here it is what the members list
+    counts and what ending a cycle closes.
+    """
+
+    program = models.ForeignKey(
+        "programs.Program", on_delete=models.CASCADE, related_name="relationships"
+    )
+    mentor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="as_mentor"
+    )
+    mentee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="as_mentee"
+    )
+    status = models.CharField(
+        _("statut"),
+        max_length=12,
+        choices=RelationshipStatus.choices,
+        default=RelationshipStatus.MATCHED,
+    )
+    ended_at = models.DateTimeField(_("fin"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("relation")
+        indexes = [
+            models.Index(fields=["program", "status"]),
+            models.Index(fields=["mentor", "status"]),
+            models.Index(fields=["mentee", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mentor} ↔ {self.mentee}"

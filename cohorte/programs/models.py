@@ -190,3 +190,31 @@ class Enrolment(TimeStampedModel):
     @property
     def is_active(self) -> bool:
         return self.ended_at is None
+
+
+class CohortKind(models.TextChoices):
+    COHORT = "cohort", _("Cohorte")
+    TAG = "tag", _("Étiquette")
+
+
+class Cohort(TimeStampedModel):
+    """A custom grouping of members (« Cohortes et tags »), made ahead of time or later."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="cohorts")
+    name = models.CharField(_("nom"), max_length=100)
+    kind = models.CharField(
+        _("type"), max_length=8, choices=CohortKind.choices, default=CohortKind.COHORT
+    )
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="cohorts")
+
+    class Meta:
+        verbose_name = _("cohorte ou étiquette")
+        ordering = ["kind", "name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "kind", "name"], name="cohort_name_once_per_kind"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,698 @@
+"""Everything that changes members: profiles and their completion, switching accounts off,
+archiving, deleting, bulk deactivation and import."""
+
+import dataclasses
+import zoneinfo
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator, validate_email
+from django.db import transaction
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models.expressions import CombinedExpression, Expression
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cohorte.core.audit import log_action
+from cohorte.core.models import AuditEntry
+
+from .models import CustomField, CustomFieldValue, Language, Member, MemberRole
+from .signals import member_counters_stale
+
+# --- Profile completion ------------------------------------------------------------------
+
+#: core profile fields every member is asked to fill
+CORE_COMPLETION_FIELDS = (
+    "first_name",
+    "last_name",
+    "photo",
+    "job_title",
+    "company",
+    "industry",
+    "years_experience",
+    "country",
+    "city",
+    "goals",
+    "linkedin",
+)
+#: core fields that only make sense for one side of a relationship
+ROLE_COMPLETION_FIELDS = {
+    "": (),
+    MemberRole.MENTOR: ("skills",),
+    MemberRole.MENTEE: ("development_areas",),
+    MemberRole.BOTH: ("skills", "development_areas"),
+}
+NULLABLE_FIELDS = {"years_experience"}
+
+
+def _filled(field: str) -> Expression:
+    empty = Q(**{f"{field}__isnull": True}) if field in NULLABLE_FIELDS else Q(**{field: ""})
+    return Case(When(empty, then=Value(0)), default=Value(1), output_field=IntegerField())
+
+
+def _sum(expressions: Sequence[Expression]) -> Expression:
+    total: Expression = Value(0, output_field=IntegerField())
+    for expression in expressions:
+        total = CombinedExpression(total, "+", expression, output_field=IntegerField())
+    return total
+
+
+def completion_expression(organisation_id: int) -> Expression:
+    """Profile completion % of each member, as one SQL expression.
+
+    % = the fields that apply to the member's role — the core ones and the organisation's
+    required custom fields — that are filled, rounded down: 100 means all of them.
+    Written for the database so that recomputing 50,000 members is a few UPDATEs.
+    """
+    required = list(CustomField.objects.filter(organisation_id=organisation_id, required=True))
+    filled_core = _sum([_filled(field) for field in CORE_COMPLETION_FIELDS])
+    whens_filled, whens_total = [], []
+    for role, fields in ROLE_COMPLETION_FIELDS.items():
+        custom_ids = [field.pk for field in required if field.applies_to(role)]
+        custom_filled: Expression = Value(0, output_field=IntegerField())
+        if custom_ids:
+            answered = (
+                CustomFieldValue.objects.filter(member=OuterRef("pk"), field_id__in=custom_ids)
+                .exclude(value="")
+                .order_by()
+                .values("member")
+                .annotate(n=Count("field", distinct=True))
+                .values("n")
+            )
+            custom_filled = Coalesce(Subquery(answered, output_field=IntegerField()), 0)
+        role_filled = _sum([_filled(field) for field in fields] + [custom_filled])
+        whens_filled.append(When(role=role, then=role_filled))
+        total = len(CORE_COMPLETION_FIELDS) + len(fields) + len(custom_ids)
+        whens_total.append(When(role=role, then=Value(total)))
+    filled = CombinedExpression(
+        filled_core,
+        "+",
+        Case(*whens_filled, default=Value(0), output_field=IntegerField()),
+        output_field=IntegerField(),
+    )
+    total = Case(
+        *whens_total,
+        default=Value(len(CORE_COMPLETION_FIELDS)),
+        output_field=IntegerField(),
+    )
+    return CombinedExpression(
+        CombinedExpression(filled, "*", Value(100), output_field=IntegerField()),
+        "/",
+        total,
+        output_field=IntegerField(),
+    )
+
+
+def members_completion_refresh(*, organisation_id: int, member_ids: Iterable[int]) -> None:
+    ids = list(member_ids)
+    expression = completion_expression(organisation_id)
+    for start in range(0, len(ids), 5000):
+        Member.objects.filter(
+            organisation_id=organisation_id, pk__in=ids[start : start + 5000]
+        ).update(profile_completion=expression)
+
+
+def organisation_completion_recompute(
+    *, organisation_id: int, progress: Callable[[int, int], None] | None = None
+) -> int:
+    """« Recalculer valeur du profil »: every member, in slices of primary keys."""
+    members = Member.objects.filter(organisation_id=organisation_id)
+    total = members.count()
+    expression = completion_expression(organisation_id)
+    ids = members.order_by("pk").values_list("pk", flat=True)
+    bounds = list(ids[::5000]) if total else []
+    done = 0
+    for index, low in enumerate(bounds):
+        piece = members.filter(pk__gte=low)
+        if index + 1 < len(bounds):
+            piece = piece.filter(pk__lt=bounds[index + 1])
+        with transaction.atomic():
+            done += piece.update(profile_completion=expression)
+        if progress:
+            progress(done, total)
+    return done
+
+
+# --- Profiles -----------------------------------------------------------------------------
+
+PROFILE_FIELDS = (
+    "first_name",
+    "last_name",
+    "timezone",
+    "language",
+    "role",
+    "job_title",
+    "company",
+    "industry",
+    "years_experience",
+    "country",
+    "province",
+    "city",
+    "goals",
+    "skills",
+    "development_areas",
+    "linkedin",
+)
+
+
+def custom_values_set(
+    *, member: Member, values: dict[CustomField, list[str]], replace: bool = True
+) -> None:
+    for field, chosen in values.items():
+        if replace:
+            CustomFieldValue.objects.filter(member=member, field=field).delete()
+        CustomFieldValue.objects.bulk_create(
+            [CustomFieldValue(member=member, field=field, value=value) for value in chosen],
+            ignore_conflicts=True,
+        )
+
+
+@transaction.atomic
+def member_profile_update(
+    *,
+    member: Member,
+    by: Member,
+    data: dict[str, Any],
+    custom: dict[CustomField, list[str]] | None = None,
+) -> Member:
+    """Save a profile and its completion together, and keep who changed what."""
+    changed = {}
+    for name in PROFILE_FIELDS + ("photo",):
+        if name in data and getattr(member, name) != data[name]:
+            changed[name] = [str(getattr(member, name) or ""), str(data[name] or "")]
+            setattr(member, name, data[name])
+    member.full_clean(exclude=["password", "email", "organisation", "administrator"])
+    member.save()
+    if custom:
+        custom_values_set(member=member, values=custom)
+        changed.update({f"custom:{field.pk}": ["", ", ".join(v)] for field, v in custom.items()})
+    if member.organisation_id:
+        members_completion_refresh(organisation_id=member.organisation_id, member_ids=[member.pk])
+        member.refresh_from_db(fields=["profile_completion"])
+    if changed:
+        log_action("member.profile_updated", actor=by, target=member, data=changed)
+    return member
+
+
+# --- Active, archived, deleted --------------------------------------------------------------
+
+
+@transaction.atomic
+def member_set_active(*, member: Member, active: bool, by: Member) -> Member:
+    """The « Actif » box: at once, no confirmation; the data stays."""
+    if member.is_active == active:
+        return member
+    if not active and member.pk == by.pk:
+        raise ValidationError(_("Vous ne pouvez pas désactiver votre propre compte."))
+    member.is_active = active
+    member.deactivated_at = None if active else timezone.now()
+    member.save(update_fields=["is_active", "deactivated_at"])
+    log_action(
+        "member.activated" if active else "member.deactivated",
+        actor=by,
+        target=member,
+        data={"old": not active, "new": active},
+    )
+    return member
+
+
+@transaction.atomic
+def member_archive(*, member: Member, by: Member) -> Member:
+    """Archived: nothing is lost, the member cannot sign in and leaves the lists."""
+    if member.pk == by.pk:
+        raise ValidationError(_("Vous ne pouvez pas archiver votre propre compte."))
+    if member.archived_at is None:
+        member.archived_at = timezone.now()
+        member.save(update_fields=["archived_at"])
+        log_action("member.archived", actor=by, target=member)
+    return member
+
+
+@transaction.atomic
+def member_unarchive(*, member: Member, by: Member) -> Member:
+    if member.archived_at is not None:
+        member.archived_at = None
+        member.save(update_fields=["archived_at"])
+        log_action("member.unarchived", actor=by, target=member)
+    return member
+
+
+@dataclasses.dataclass
+class DeletionSummary:
+    relationships: int
+    meetings: int
+    messages: int
+    events: int
+    enrolments: int
+
+
+def member_deletion_summary(member: Member) -> DeletionSummary:
+    """What « Supprimer définitivement » takes with it, for the confirmation."""
+    return DeletionSummary(
+        relationships=member.as_mentor.count() + member.as_mentee.count(),
+        meetings=member.attendances.count(),
+        messages=member.events.filter(kind="message").count(),
+        events=member.events.count(),
+        enrolments=member.enrolments.count(),
+    )
+
+
+def deletion_refusal(member: Member, by: Member) -> str | None:
+    if member.pk == by.pk:
+        return _("Vous ne pouvez pas supprimer votre propre compte.")
+    if member.is_org_admin:
+        return _("Un administrateur ne peut pas être supprimé depuis cet écran.")
+    return None
+
+
+@transaction.atomic
+def member_delete(*, member: Member, by: Member) -> None:
+    """Delete for good: the member and everything that is theirs (events, relationships,
+    attendances, answers). Meetings created by them stay for the other attendees."""
+    refusal = deletion_refusal(member, by)
+    if refusal:
+        raise ValidationError(refusal)
+    members_delete(members=[member], by=by)
+
+
+def members_delete(*, members: Sequence[Member], by: Member | None) -> int:
+    """Delete members for good (the caller has checked who may go); partners' counters follow."""
+    ids = [member.pk for member in members]
+    if not ids:
+        return 0
+    partners = set(
+        Member.objects.filter(as_mentor__mentee_id__in=ids).values_list("pk", flat=True)
+    ) | set(Member.objects.filter(as_mentee__mentor_id__in=ids).values_list("pk", flat=True))
+    AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(
+                action="member.deleted",
+                actor=by if by is not None and by.pk not in ids else None,
+                target_type="accounts.member",
+                target_id=str(member.pk),
+                target_repr=f"{member.full_name} <{member.email}>"[:300],
+            )
+            for member in members
+        ]
+    )
+    for start in range(0, len(ids), 500):
+        Member.objects.filter(pk__in=ids[start : start + 500]).delete()
+    stale = partners - set(ids)
+    if stale:
+        member_counters_stale.send(sender=Member, member_ids=sorted(stale))
+    return len(ids)
+
+
+# --- Line-by-line problems ------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class LineError:
+    """A problem in an uploaded file or a batch: line is 1-based in a file, index in a batch."""
+
+    line: int
+    field: str
+    message: str
+
+
+class BatchRefused(Exception):
+    """Nothing was changed: the batch has these problems."""
+
+    def __init__(self, errors: list[LineError]):
+        super().__init__(f"{len(errors)} problem(s)")
+        self.errors = errors
+
+
+# --- Deactivation from a list of e-mails ----------------------------------------------------
+
+
+def deactivation_check(
+    *, organisation_id: int, emails: Sequence[tuple[int, str]]
+) -> tuple[list[Member], list[LineError]]:
+    """Who the list switches off, or why it cannot: unknown e-mails, administrators."""
+    errors: list[LineError] = []
+    wanted: dict[str, int] = {}
+    for line, raw in emails:
+        email = Member.objects.normalize_email(raw)
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors.append(
+                LineError(
+                    line, "email", _("« %(value)s » n'est pas un courriel valide.") % {"value": raw}
+                )
+            )
+            continue
+        wanted.setdefault(email, line)
+    known = {
+        member.email: member
+        for member in Member.objects.filter(organisation_id=organisation_id, email__in=list(wanted))
+    }
+    for email, line in wanted.items():
+        member = known.get(email)
+        if member is None:
+            errors.append(
+                LineError(
+                    line, "email", _("Aucun membre n'a le courriel %(email)s.") % {"email": email}
+                )
+            )
+        elif member.is_org_admin:
+            errors.append(
+                LineError(
+                    line,
+                    "email",
+                    _(
+                        "%(email)s est administrateur : un fichier ne désactive jamais "
+                        "un administrateur."
+                    )
+                    % {"email": email},
+                )
+            )
+    errors.sort(key=lambda error: error.line)
+    return list(known.values()), errors
+
+
+@transaction.atomic
+def members_deactivate(
+    *, organisation_id: int, emails: Sequence[tuple[int, str]], by: Member
+) -> int:
+    """All or nothing: a single bad line and no one is switched off."""
+    members, errors = deactivation_check(organisation_id=organisation_id, emails=emails)
+    if errors:
+        raise BatchRefused(errors)
+    now = timezone.now()
+    to_switch = [member for member in members if member.is_active]
+    Member.objects.filter(pk__in=[member.pk for member in to_switch]).update(
+        is_active=False, deactivated_at=now
+    )
+    AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(
+                action="member.deactivated",
+                actor=by,
+                target_type="accounts.member",
+                target_id=str(member.pk),
+                target_repr=str(member)[:300],
+                data={"old": True, "new": False, "by": "file"},
+            )
+            for member in to_switch
+        ]
+    )
+    return len(to_switch)
+
+
+# --- Import ---------------------------------------------------------------------------------
+
+#: the core columns an import may fill
+IMPORT_FIELDS = ("email",) + PROFILE_FIELDS
+
+ROLE_WORDS = {
+    "mentor": MemberRole.MENTOR,
+    "mentee": MemberRole.MENTEE,
+    "mentoré": MemberRole.MENTEE,
+    "mentore": MemberRole.MENTEE,
+    "mentorée": MemberRole.MENTEE,
+    "both": MemberRole.BOTH,
+    "mentor et mentoré": MemberRole.BOTH,
+    "mentor and mentee": MemberRole.BOTH,
+    "mentor & mentee": MemberRole.BOTH,
+    "": "",
+}
+LANGUAGE_WORDS = {
+    "fr": Language.FR,
+    "français": Language.FR,
+    "francais": Language.FR,
+    "french": Language.FR,
+    "en": Language.EN,
+    "english": Language.EN,
+    "anglais": Language.EN,
+}
+
+
+@dataclasses.dataclass
+class ImportRow:
+    line: int
+    core: dict[str, Any]
+    custom: dict[int, list[str]]
+
+
+def _clean_core(name: str, raw: str, line: int, errors: list[LineError]) -> Any:
+    value = raw.strip()
+    if name == "role":
+        if value.lower() not in ROLE_WORDS:
+            errors.append(
+                LineError(
+                    line,
+                    name,
+                    _("Rôle inconnu : « %(value)s » (mentor, mentoré ou mentor et mentoré).")
+                    % {"value": value},
+                )
+            )
+        return ROLE_WORDS.get(value.lower(), "")
+    if name == "language":
+        if value and value.lower() not in LANGUAGE_WORDS:
+            errors.append(
+                LineError(
+                    line, name, _("Langue inconnue : « %(value)s » (fr ou en).") % {"value": value}
+                )
+            )
+        return LANGUAGE_WORDS.get(value.lower(), "")
+    if name == "years_experience":
+        if not value:
+            return None
+        if not value.isdigit() or int(value) > 80:
+            errors.append(
+                LineError(
+                    line, name, _("Années d'expérience : un nombre entier de 0 à 80 est attendu.")
+                )
+            )
+            return None
+        return int(value)
+    if name == "timezone" and value:
+        if value not in zoneinfo.available_timezones():
+            errors.append(
+                LineError(
+                    line, name, _("Fuseau horaire inconnu : « %(value)s ».") % {"value": value}
+                )
+            )
+    if name == "linkedin" and value:
+        try:
+            URLValidator()(value)
+        except ValidationError:
+            errors.append(
+                LineError(
+                    line, name, _("LinkedIn : une adresse web complète est attendue (https://…).")
+                )
+            )
+    limit = Member._meta.get_field(name).max_length
+    if limit and len(value) > limit:
+        errors.append(
+            LineError(line, name, _("Trop long : %(limit)d caractères au plus.") % {"limit": limit})
+        )
+    return value
+
+
+def import_check(
+    *, organisation_id: int, rows: Sequence[tuple[int, dict[str, str]]]
+) -> tuple[list[ImportRow], list[LineError]]:
+    """Validate every row of an import. A row maps a column key to the raw text of its cell:
+    core field names (« email », « first_name »…) or « custom:<id> »."""
+    fields = {
+        field.pk: field for field in CustomField.objects.filter(organisation_id=organisation_id)
+    }
+    errors: list[LineError] = []
+    cleaned: list[ImportRow] = []
+    seen: dict[str, int] = {}
+    for line, raw in rows:
+        email = Member.objects.normalize_email(raw.get("email"))
+        if not email:
+            errors.append(LineError(line, "email", _("Le courriel est obligatoire.")))
+        else:
+            try:
+                validate_email(email)
+            except ValidationError:
+                errors.append(
+                    LineError(
+                        line,
+                        "email",
+                        _("« %(value)s » n'est pas un courriel valide.")
+                        % {"value": raw.get("email", "")},
+                    )
+                )
+            if email in seen:
+                errors.append(
+                    LineError(
+                        line,
+                        "email",
+                        _("Ce courriel figure déjà à la ligne %(line)d.") % {"line": seen[email]},
+                    )
+                )
+            seen.setdefault(email, line)
+        core: dict[str, Any] = {"email": email}
+        custom: dict[int, list[str]] = {}
+        for key, value in raw.items():
+            value = "" if value is None else str(value)
+            if key in PROFILE_FIELDS:
+                if value.strip():
+                    core[key] = _clean_core(key, value, line, errors)
+            elif key.startswith("custom:"):
+                field = fields.get(int(key.split(":", 1)[1])) if key[7:].isdigit() else None
+                if field is None:
+                    errors.append(LineError(line, key, _("Champ personnalisé inconnu.")))
+                    continue
+                chosen = _custom_choices(field, value, line, errors)
+                if chosen:
+                    custom[field.pk] = chosen
+        cleaned.append(ImportRow(line, core, custom))
+    others = set(
+        Member.objects.filter(email__in=list(seen))
+        .exclude(organisation_id=organisation_id)
+        .values_list("email", flat=True)
+    )
+    for email in others:
+        errors.append(
+            LineError(
+                seen[email],
+                "email",
+                _("Ce courriel est déjà utilisé par un autre compte et ne peut pas être importé."),
+            )
+        )
+    errors.sort(key=lambda error: error.line)
+    return cleaned, errors
+
+
+def _custom_choices(
+    field: CustomField, value: str, line: int, errors: list[LineError]
+) -> list[str]:
+    value = value.strip()
+    if not value:
+        return []
+    options = field.choices
+    if not options:
+        return [value[:500]]
+    by_word = {option.casefold(): option for option in options}
+    parts = (
+        [part.strip() for part in value.split(",") if part.strip()] if field.multiple else [value]
+    )
+    chosen = []
+    for part in parts:
+        option = by_word.get(part.casefold())
+        if option is None:
+            errors.append(
+                LineError(
+                    line,
+                    f"custom:{field.pk}",
+                    _("« %(value)s » n'est pas une option de « %(field)s » (%(options)s).")
+                    % {"value": part, "field": field.name, "options": ", ".join(options)},
+                )
+            )
+        else:
+            chosen.append(option)
+    return chosen
+
+
+def members_import(
+    *,
+    organisation_id: int,
+    rows: Sequence[tuple[int, dict[str, str]]],
+    by: Member | None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Import all rows or none. Existing e-mails are updated (an empty cell keeps what is
+    there), new ones get an account without a password: they set it from the invitation."""
+    cleaned, errors = import_check(organisation_id=organisation_id, rows=rows)
+    if errors:
+        raise BatchRefused(errors)
+    with transaction.atomic():
+        existing = {
+            member.email: member
+            for member in Member.objects.filter(
+                organisation_id=organisation_id, email__in=[row.core["email"] for row in cleaned]
+            )
+        }
+        created: list[Member] = []
+        updated: list[Member] = []
+        touched_fields: set[str] = set()
+        for row in cleaned:
+            member = existing.get(row.core["email"])
+            values = {
+                key: value
+                for key, value in row.core.items()
+                if key != "email" and value not in ("", None)
+            }
+            if member is None:
+                member = Member(organisation_id=organisation_id, email=row.core["email"], **values)
+                member.set_unusable_password()
+                created.append(member)
+            else:
+                for key, value in values.items():
+                    setattr(member, key, value)
+                touched_fields.update(values)
+                updated.append(member)
+        Member.objects.bulk_create(created, batch_size=1000)
+        if progress:
+            progress(len(created), len(cleaned) * 2)
+        if updated and touched_fields:
+            Member.objects.bulk_update(updated, sorted(touched_fields), batch_size=1000)
+        if created and not created[0].pk:  # databases that do not return primary keys
+            by_email = dict(
+                Member.objects.filter(
+                    organisation_id=organisation_id, email__in=[m.email for m in created]
+                ).values_list("email", "pk")
+            )
+            for member in created:
+                member.pk = by_email[member.email]
+        member_of = {member.email: member for member in created + updated}
+        field_ids = {field_id for row in cleaned for field_id in row.custom}
+        if field_ids:
+            member_ids = [member_of[row.core["email"]].pk for row in cleaned if row.custom]
+            for start in range(0, len(member_ids), 1000):
+                CustomFieldValue.objects.filter(
+                    member_id__in=member_ids[start : start + 1000], field_id__in=field_ids
+                ).delete()
+            CustomFieldValue.objects.bulk_create(
+                [
+                    CustomFieldValue(
+                        member_id=member_of[row.core["email"]].pk, field_id=field_id, value=value
+                    )
+                    for row in cleaned
+                    for field_id, values in row.custom.items()
+                    for value in values
+                ],
+                batch_size=2000,
+                ignore_conflicts=True,
+            )
+        all_ids = [member.pk for member in created + updated]
+        members_completion_refresh(organisation_id=organisation_id, member_ids=all_ids)
+        log_action(
+            "members.imported",
+            actor=by,
+            data={"created": len(created), "updated": len(updated)},
+        )
+    if progress:
+        progress(len(cleaned) * 2, len(cleaned) * 2)
+    return {
+        "created": len(created),
+        "updated": len(updated),
+        "created_ids": [member.pk for member in created],
+        "member_ids": all_ids,
+    }
+
+
+def custom_field_save(*, field: CustomField, by: Member) -> CustomField:
+    created = field.pk is None
+    field.full_clean()
+    field.save()
+    log_action(
+        "custom_field.created" if created else "custom_field.updated", actor=by, target=field
+    )
+    return field
+
+
+def profile_fields_of(member: Member) -> dict[int, list[str]]:
+    values: dict[int, list[str]] = {}
+    for field_id, value in member.field_values.values_list("field_id", "value").order_by("pk"):
+        values.setdefault(field_id, []).append(value)
+    return values

@@ -1,0 +1,7 @@
+"""Signals let the apps downstream keep their data in step without accounts importing them."""
+
+from django.dispatch import Signal
+
+#: sent with member_ids= when those members' relationship counters may be wrong
+#: (a partner was deleted)
+member_counters_stale = Signal()
