@@ -200,6 +200,8 @@ MAILERS = {
 }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Cohorte <noreply@cohorte.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+#: the address links in e-mails point to (invitations, sign-in links)
+COHORTE_BASE_URL = os.environ.get("COHORTE_BASE_URL", "http://127.0.0.1:8000")
 
 # --- Security. Production (DEBUG off) is secure by default; each setting can be relaxed by env.
 SESSION_COOKIE_HTTPONLY = True

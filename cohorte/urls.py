@@ -7,6 +7,8 @@ from .api import api
 urlpatterns: list[URLPattern | URLResolver] = [
     path("api/", api.urls),
     path("compte/", include("cohorte.accounts.urls")),
+    path("membres/", include("cohorte.accounts.member_urls")),
+    path("", include("cohorte.core.urls")),
     path("", include("cohorte.activity.urls")),
     path("", include("cohorte.programs.urls")),
 ]

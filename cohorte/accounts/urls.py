@@ -27,4 +27,5 @@ urlpatterns = [
     ),
     path("langue/", views.language_switch, name="language"),
     path("mon-espace/", views.my_space, name="my-space"),
+    path("mon-espace/profil/", views.profile_edit, name="profile"),
 ]

@@ -2,15 +2,19 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
+from django.contrib import messages
+from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from cohorte.core.audit import log_action
 
-from .forms import LanguageForm, MemberPasswordResetForm, SignInForm
+from . import services
+from .forms import LanguageForm, MemberPasswordResetForm, ProfileForm, SignInForm
+from .models import CustomField
 from .http import MemberRequest
 
 
@@ -65,3 +69,30 @@ def my_space(request: MemberRequest) -> HttpResponse:
     """A member's own space: their programmes and their account."""
     enrolments = request.user.enrolments.filter(ended_at__isnull=True).select_related("program")
     return render(request, "accounts/my_space.html", {"enrolments": enrolments})
+
+
+@login_required
+def profile_edit(request: MemberRequest) -> HttpResponse:
+    """A member edits their own profile and photo; completion follows at once."""
+    member = request.user
+    form = ProfileForm(
+        request.POST or None,
+        request.FILES or None,
+        instance=member,
+        custom_fields=CustomField.objects.filter(organisation_id=member.organisation_id),
+        custom_values=services.profile_fields_of(member),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = {
+            name: form.cleaned_data[name] for name in form.Meta.fields if name in form.cleaned_data
+        }
+        member.refresh_from_db()
+        services.member_profile_update(
+            member=member, by=member, data=data, custom=form.custom_data()
+        )
+        messages.success(
+            request,
+            _("Profil enregistré : complété à %(pct)d %%.") % {"pct": member.profile_completion},
+        )
+        return redirect("accounts:my-space")
+    return render(request, "accounts/profile_edit.html", {"form": form})

@@ -70,6 +70,7 @@ def participant_activity_rows(
     q: str = "",
     never_signed_in: bool = False,
     flagged: bool = False,
+    cohort: int | None = None,
     now: dt.datetime | None = None,
 ) -> QuerySet[Enrolment]:
     """The participants' activity table: one row per current participant, every figure
@@ -126,6 +127,8 @@ def participant_activity_rows(
         rows = rows.filter(stats__last_access__isnull=True)
     if flagged:
         rows = rows.filter(Q(is_reported=True) | Q(has_unanswered=True))
+    if cohort:
+        rows = rows.filter(member__cohorts=cohort)
     descending = order == "desc"
     ordering = []
     for name in SORTS.get(sort, SORTS["name"]):

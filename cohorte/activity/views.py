@@ -35,6 +35,7 @@ def _table_state(request: MemberRequest) -> dict:
         "q": data.get("q") or "",
         "never": bool(data.get("never")),
         "flagged": bool(data.get("flagged")),
+        "cohort": data.get("cohort"),
         "page": data.get("page") or 1,
         "size": data.get("size") or 25,
     }
@@ -48,6 +49,7 @@ def _rows(program: Program, state: dict):
         q=state["q"],
         never_signed_in=state["never"],
         flagged=state["flagged"],
+        cohort=state["cohort"],
     )
 
 
@@ -68,6 +70,7 @@ def program_page(request: MemberRequest, program_id: int) -> HttpResponse:
         "page": page,
         "rows": rows,
         "state": state,
+        "cohorts": program.organisation.cohorts.all(),
         "has_participants": program.enrolments.filter(
             ended_at__isnull=True, role__in=PARTICIPANT_ROLES
         ).exists(),

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cohorte.accounts.models import Language, Member
 
-from .models import Group, Program, Role
+from .models import CohortKind, Group, Program, Role
 
 
 class ProgramForm(forms.ModelForm):
@@ -64,6 +64,7 @@ class ParticipantFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=200)
     never = forms.BooleanField(required=False)
     flagged = forms.BooleanField(required=False)
+    cohort = forms.IntegerField(required=False, min_value=1)
     page = forms.IntegerField(required=False, min_value=1)
     size = forms.TypedChoiceField(
         choices=[(25, 25), (50, 50), (100, 100)], coerce=int, required=False, empty_value=None
@@ -76,3 +77,8 @@ class ParticipantAddForm(forms.Form):
     last_name = forms.CharField(label=_("Nom"), max_length=150, required=False)
     role = forms.ChoiceField(label=_("Rôle"), choices=Role.choices, initial=Role.PARTICIPANT)
     language = forms.ChoiceField(label=_("Langue"), choices=Language.choices, initial=Language.FR)
+
+
+class CohortForm(forms.Form):
+    name = forms.CharField(label=_("Nom"), max_length=100)
+    kind = forms.ChoiceField(label=_("Type"), choices=CohortKind.choices)

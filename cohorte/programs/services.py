@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from cohorte.accounts.models import Language, Member
 from cohorte.core.audit import log_action
 
-from .models import Enrolment, Group, Organisation, Program
+from .models import Cohort, Enrolment, Group, Organisation, Program
 from .signals import members_enrolled, program_dates_changed
 
 
@@ -167,3 +167,44 @@ def enrolment_end(*, enrolment: Enrolment, by: Member | None) -> Enrolment:
         enrolment.save(update_fields=["ended_at", "ended_by", "updated_at"])
         log_action("enrolment.ended", actor=by, target=enrolment)
     return enrolment
+
+
+@transaction.atomic
+def cohort_save(
+    *, organisation: Organisation, name: str, kind: str, by: Member, cohort: Cohort | None = None
+) -> Cohort:
+    name = name.strip()
+    duplicate = Cohort.objects.filter(organisation=organisation, kind=kind, name__iexact=name)
+    if cohort is not None:
+        duplicate = duplicate.exclude(pk=cohort.pk)
+    if duplicate.exists():
+        raise ValidationError({"name": _("Ce nom existe déjà.")})
+    created = cohort is None
+    cohort = cohort or Cohort(organisation=organisation)
+    cohort.name, cohort.kind = name, kind
+    cohort.save()
+    log_action("cohort.created" if created else "cohort.updated", actor=by, target=cohort)
+    return cohort
+
+
+@transaction.atomic
+def cohort_members_set(*, cohort: Cohort, members: Iterable[Member], add: bool, by: Member) -> int:
+    """Put members in a cohort or tag, or take them out; only the organisation's members."""
+    ids = [m.pk for m in members if m.organisation_id == cohort.organisation_id]
+    if add:
+        cohort.members.add(*ids)
+    else:
+        cohort.members.remove(*ids)
+    log_action(
+        "cohort.members_added" if add else "cohort.members_removed",
+        actor=by,
+        target=cohort,
+        data={"members": ids},
+    )
+    return len(ids)
+
+
+@transaction.atomic
+def cohort_delete(*, cohort: Cohort, by: Member) -> None:
+    log_action("cohort.deleted", actor=by, target=cohort, data={"name": cohort.name})
+    cohort.delete()

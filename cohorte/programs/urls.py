@@ -12,6 +12,9 @@ urlpatterns = [
         views.participant_add,
         name="participant-add",
     ),
+    path("cohortes/", views.cohorts, name="cohorts"),
+    path("cohortes/<int:cohort_id>/", views.cohorts, name="cohort"),
+    path("cohortes/affecter/", views.cohort_assign, name="cohort-assign"),
     path("groupes/nouveau/", views.group_create, name="group-create"),
     path("groupes/<int:group_id>/modifier/", views.group_edit, name="group-edit"),
 ]

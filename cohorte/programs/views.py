@@ -1,15 +1,21 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.db.models import Count
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
 
 from cohorte.accounts.http import MemberRequest
+from cohorte.accounts.models import Member
 
 from . import services
-from .forms import GroupForm, ParticipantAddForm, ProgramForm
-from .models import Group, Organisation, Program
+from .forms import CohortForm, GroupForm, ParticipantAddForm, ProgramForm
+from .models import Cohort, Group, Organisation, Program
 from .selectors import groups_of, program_for, programs_visible_to
 
 
@@ -139,3 +145,74 @@ def participant_add(request: MemberRequest, program_id: int) -> HttpResponse:
                 )
             return redirect("activity:program", program_id=program.pk)
     return render(request, "programs/participant_add.html", {"form": form, "program": program})
+
+
+@login_required
+def cohorts(request: MemberRequest, cohort_id: int | None = None) -> HttpResponse:
+    """« Cohortes et tags »: made ahead of time or later, filled from the members list."""
+    if not request.user.is_org_admin:
+        raise Http404("Administrators only.")
+    organisation = request.user.organisation
+    cohort = (
+        get_object_or_404(Cohort, pk=cohort_id, organisation=organisation) if cohort_id else None
+    )
+    form = CohortForm(
+        request.POST or None, initial={"name": cohort.name, "kind": cohort.kind} if cohort else None
+    )
+    if request.method == "POST":
+        if request.POST.get("delete") == "1" and cohort is not None:
+            services.cohort_delete(cohort=cohort, by=request.user)
+            messages.success(request, _("« %(name)s » supprimé.") % {"name": cohort.name})
+            return redirect("programs:cohorts")
+        if form.is_valid():
+            try:
+                services.cohort_save(
+                    organisation=organisation, by=request.user, cohort=cohort, **form.cleaned_data
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("Enregistré."))
+                return redirect("programs:cohorts")
+    listing = organisation.cohorts.annotate(size=Count("members")).order_by("kind", "name")
+    return render(
+        request, "programs/cohorts.html", {"form": form, "cohorts": listing, "editing": cohort}
+    )
+
+
+@login_required
+@require_POST
+def cohort_assign(request: MemberRequest) -> HttpResponse:
+    """Bulk from the members list's selection: add to (or remove from) a cohort or tag."""
+    if not request.user.is_org_admin:
+        raise Http404("Administrators only.")
+    cohort = get_object_or_404(
+        Cohort, pk=request.POST.get("cohort") or 0, organisation=request.user.organisation
+    )
+    ids = [int(v) for v in request.POST.getlist("member") if v.isdigit()]
+    members = Member.objects.filter(pk__in=ids, organisation=request.user.organisation)
+    if not ids:
+        messages.error(request, _("Sélectionnez au moins un membre."))
+    else:
+        add = request.POST.get("action") != "remove"
+        count = services.cohort_members_set(
+            cohort=cohort, members=members, add=add, by=request.user
+        )
+        text = (
+            ngettext(
+                "%(count)d membre ajouté à « %(name)s ».",
+                "%(count)d membres ajoutés à « %(name)s ».",
+                count,
+            )
+            if add
+            else ngettext(
+                "%(count)d membre retiré de « %(name)s ».",
+                "%(count)d membres retirés de « %(name)s ».",
+                count,
+            )
+        )
+        messages.success(request, text % {"count": count, "name": cohort.name})
+    target = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = reverse("members:list")
+    return redirect(target)

@@ -45,11 +45,35 @@
   // Keep the filter form's hidden sort/order in step with the URL after a header click.
   document.addEventListener("htmx:pushedIntoHistory", () => {
     const params = new URLSearchParams(window.location.search);
-    document.querySelectorAll("form.filters").forEach((form) => {
+    document.querySelectorAll("form.filters, form.member-filters").forEach((form) => {
       ["sort", "order"].forEach((name) => {
         const input = form.querySelector('input[name="' + name + '"]');
         if (input) { input.value = params.get(name) || ""; }
       });
     });
+  });
+
+  // The members list: « select all » for boxes tied to the bulk form by their form= attribute.
+  document.addEventListener("change", (event) => {
+    if (!event.target.matches('[data-select-all][form]')) { return; }
+    const formId = event.target.getAttribute("form");
+    document.querySelectorAll('tbody input[name="member"][form="' + formId + '"]').forEach((b) => {
+      b.checked = event.target.checked;
+    });
+  });
+
+  // Dialogs (« Sauvegarder le filtre de recherche »): the saved query is the list's current one.
+  document.addEventListener("click", (event) => {
+    const opener = event.target.closest("[data-open-dialog]");
+    if (opener) {
+      const dialog = document.getElementById(opener.dataset.openDialog);
+      const current = document.querySelector("[data-current-query]");
+      const saved = dialog.querySelector("[data-saved-query]");
+      if (current && saved) { saved.value = current.value; }
+      dialog.showModal();
+      return;
+    }
+    const closer = event.target.closest("[data-close-dialog]");
+    if (closer) { closer.closest("dialog").close(); }
   });
 })();

@@ -1,0 +1,587 @@
+"""The Members tab: the list and everything an administrator does to people."""
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMessage
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cohorte.core.audit import log_action
+from cohorte.core.exports import csv_response
+from cohorte.core.jobs import job_create
+from cohorte.core.models import AuditEntry, Job
+from cohorte.core.tabular import TableError, read_csv, read_table
+
+from . import services, tasks
+from .forms import CustomFieldForm, MemberFilterForm, ProfileForm, SavedFilterForm
+from .http import MemberRequest
+from .models import CustomField, Member, SavedMemberFilter
+from .reports import member_report_rows
+from .selectors import (
+    MEMBER_SORTS,
+    MemberFilters,
+    custom_fields_of,
+    filter_choices,
+    may_administer_members,
+    member_rows,
+    members_visible_to,
+    saved_filters_of,
+)
+
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+MAX_IMPORT_BYTES = 15 * 1024 * 1024
+
+
+def _require_admin(request: MemberRequest) -> None:
+    if not may_administer_members(request.user):
+        raise Http404("Not an administrator.")
+
+
+def _member_or_404(request: MemberRequest, member_id: int) -> Member:
+    return get_object_or_404(members_visible_to(request.user), pk=member_id)
+
+
+def _filter_form(request: MemberRequest, data: QueryDict | dict) -> MemberFilterForm:
+    organisation_id = request.user.organisation_id
+    choices = filter_choices(organisation_id)
+    organisation = request.user.organisation
+    programs = (
+        organisation.programs.all()
+        if request.user.is_org_admin
+        else request.user.managed_programs.all()
+    )
+    return MemberFilterForm(
+        data,
+        custom_fields=custom_fields_of(organisation_id),
+        industries=choices["industries"],
+        job_titles=choices["job_titles"],
+        cohorts=organisation.cohorts.all() if organisation else [],
+        programs=programs,
+    )
+
+
+def _state(form: MemberFilterForm) -> tuple[MemberFilters, dict]:
+    data = form.cleaned_data if form.is_valid() else {}
+    filters = MemberFilters(
+        q=data.get("q") or "",
+        role=data.get("role") or "",
+        custom_field=data.get("custom_field"),
+        option=data.get("option") or "",
+        industries=data.get("industries") or [],
+        job_titles=data.get("job_titles") or [],
+        completion_below=data.get("completion_below"),
+        created_after=data.get("created_after"),
+        current_positions=bool(data.get("current_positions")),
+        active=data.get("active") or "",
+        recent=data.get("recent") or "",
+        relationship=data.get("relationship") or "",
+        cohort=data.get("cohort"),
+        program=data.get("program"),
+        archived=bool(data.get("archived")),
+    )
+    sort = data.get("sort") if data.get("sort") in MEMBER_SORTS else "name"
+    state = {
+        "sort": sort,
+        "order": data.get("order") or "asc",
+        "page": data.get("page") or 1,
+        "size": data.get("size") or 25,
+    }
+    return filters, state
+
+
+def _saved_query(request: MemberRequest) -> str:
+    params = [(key, value) for key, value in request.GET.lists() if key in MemberFilterForm.SAVED]
+    return urlencode([(key, v) for key, values in params for v in values if v])
+
+
+@login_required
+def member_list(request: MemberRequest) -> HttpResponse:
+    """« Membres »: find people, see how complete and how active they are, act on them."""
+    members = members_visible_to(request.user)
+    if not request.user.is_org_admin and not request.user.managed_programs.exists():
+        raise Http404("No members to see.")
+    form = _filter_form(request, request.GET)
+    filters, state = _state(form)
+    rows = member_rows(members=members, filters=filters, sort=state["sort"], order=state["order"])
+    page = Paginator(rows, state["size"]).get_page(state["page"])
+    page_rows = list(page.object_list.prefetch_related("cohorts"))
+    organisation_id = request.user.organisation_id
+    context = {
+        "form": form,
+        "page": page,
+        "rows": page_rows,
+        "state": state,
+        "filters": filters,
+        "is_admin": may_administer_members(request.user),
+        "saved_filters": saved_filters_of(organisation_id)[:20],
+        "saved_query": _saved_query(request),
+        "cohorts": request.user.organisation.cohorts.all() if request.user.organisation else [],
+        "advanced_open": any(
+            request.GET.get(name)
+            for name in (
+                "industries",
+                "job_titles",
+                "completion_below",
+                "created_after",
+                "current_positions",
+                "active",
+                "recent",
+                "relationship",
+                "cohort",
+            )
+        ),  # fmt: skip
+    }
+    template = "accounts/members.html"
+    if request.headers.get("HX-Target") == "members" and not request.headers.get(
+        "HX-History-Restore-Request"
+    ):
+        template += "#members"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
+    return response
+
+
+@login_required
+def members_report(request: MemberRequest) -> HttpResponse:
+    """« Rapport complet »: the list as filtered, every column of the profile, re-importable."""
+    form = _filter_form(request, request.GET)
+    filters, state = _state(form)
+    rows = member_rows(
+        members=members_visible_to(request.user),
+        filters=filters,
+        sort=state["sort"],
+        order=state["order"],
+    )
+    fields = list(custom_fields_of(request.user.organisation_id).filter(in_reports=True))
+    if not request.user.is_org_admin:
+        fields = [field for field in fields if not field.admin_only]
+    header, lines = member_report_rows(rows, fields)
+    french = translation.get_language() == "fr"
+    return csv_response("membres.csv", header, lines, delimiter=";" if french else ",")
+
+
+@login_required
+@require_POST
+def member_active(request: MemberRequest, member_id: int) -> HttpResponse:
+    """The « Actif » box: htmx posts it, the member is switched at once."""
+    _require_admin(request)
+    member = _member_or_404(request, member_id)
+    active = request.POST.get("active") == "1"
+    error = ""
+    try:
+        services.member_set_active(member=member, active=active, by=request.user)
+    except ValidationError as problem:
+        error = " ".join(problem.messages)
+        member.refresh_from_db()
+    if request.headers.get("HX-Request"):
+        return render(
+            request,
+            "accounts/members.html#active-cell",
+            {"row": member, "error": error, "is_admin": True},
+        )
+    if error:
+        messages.error(request, error)
+    return redirect(request.POST.get("next") or "members:list")
+
+
+@login_required
+def member_profile(request: MemberRequest, member_id: int) -> HttpResponse:
+    """A member's profile; an administrator may edit it."""
+    member = _member_or_404(request, member_id)
+    is_admin = may_administer_members(request.user)
+    fields = custom_fields_of(member.organisation_id)
+    form = ProfileForm(
+        request.POST or None,
+        request.FILES or None,
+        instance=member,
+        custom_fields=fields,
+        custom_values=services.profile_fields_of(member),
+        is_admin=is_admin,
+    )
+    if request.method == "POST":
+        if not is_admin:
+            raise PermissionDenied
+        if form.is_valid():
+            data = {
+                name: form.cleaned_data[name]
+                for name in form.Meta.fields
+                if name in form.cleaned_data
+            }
+            services.member_profile_update(
+                member=Member.objects.get(pk=member.pk),
+                by=request.user,
+                data=data,
+                custom=form.custom_data(),
+            )
+            messages.success(request, _("Profil enregistré."))
+            return redirect("members:profile", member_id=member.pk)
+    history = AuditEntry.objects.filter(
+        target_type="accounts.member", target_id=str(member.pk)
+    ).select_related("actor")[:20]
+    return render(
+        request,
+        "accounts/member_profile.html",
+        {
+            "member": member,
+            "form": form,
+            "is_admin": is_admin,
+            "history": history,
+            "enrolments": member.enrolments.select_related("program").order_by("-created_at"),
+        },
+    )
+
+
+@login_required
+def member_message(request: MemberRequest, member_id: int) -> HttpResponse:
+    """« Envoyer un message »: a plain e-mail for now (the messaging issue brings the outbox)."""
+    member = _member_or_404(request, member_id)
+    if request.method == "POST":
+        subject = request.POST.get("subject", "").strip()
+        body = request.POST.get("body", "").strip()
+        if not subject or not body:
+            messages.error(request, _("Le sujet et le message sont obligatoires."))
+        else:
+            EmailMessage(
+                subject=subject,
+                body=body,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                to=[member.email],
+                reply_to=[request.user.email],
+            ).send()
+            log_action(
+                "member.messaged", actor=request.user, target=member, data={"subject": subject}
+            )
+            messages.success(request, _("Message envoyé à %(name)s.") % {"name": member.full_name})
+            return redirect("members:list")
+    return render(request, "accounts/member_message.html", {"member": member})
+
+
+@login_required
+@require_POST
+def member_archive(request: MemberRequest, member_id: int) -> HttpResponse:
+    _require_admin(request)
+    member = _member_or_404(request, member_id)
+    try:
+        if request.POST.get("undo") == "1":
+            services.member_unarchive(member=member, by=request.user)
+            messages.success(
+                request, _("%(name)s n'est plus archivé·e.") % {"name": member.full_name}
+            )
+        else:
+            services.member_archive(member=member, by=request.user)
+            messages.success(
+                request,
+                _("%(name)s est archivé·e : ses données sont conservées, sa connexion est bloquée.")
+                % {"name": member.full_name},
+            )
+    except ValidationError as problem:
+        messages.error(request, " ".join(problem.messages))
+    return redirect(request.POST.get("next") or "members:list")
+
+
+@login_required
+def member_delete(request: MemberRequest, member_id: int) -> HttpResponse:
+    """Delete for good, after a confirmation that names what will be lost."""
+    _require_admin(request)
+    member = _member_or_404(request, member_id)
+    refusal = services.deletion_refusal(member, request.user)
+    if request.method == "POST" and not refusal:
+        name = member.full_name
+        services.member_delete(member=member, by=request.user)
+        messages.success(request, _("%(name)s a été supprimé·e définitivement.") % {"name": name})
+        return redirect("members:list")
+    return render(
+        request,
+        "accounts/member_delete.html",
+        {"member": member, "summary": services.member_deletion_summary(member), "refusal": refusal},
+    )
+
+
+# --- Saved filters ---------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def saved_filter_create(request: MemberRequest) -> HttpResponse:
+    _require_admin(request)
+    form = SavedFilterForm(request.POST)
+    query = request.POST.get("query", "")
+    if form.is_valid():
+        saved = SavedMemberFilter.objects.create(
+            organisation_id=request.user.organisation_id,
+            name=form.cleaned_data["name"],
+            query=query,
+            created_by=request.user,
+        )
+        log_action("saved_filter.created", actor=request.user, target=saved, data={"query": query})
+        messages.success(request, _("Filtre « %(name)s » sauvegardé.") % {"name": saved.name})
+    else:
+        messages.error(request, _("Donnez un nom au filtre."))
+    return redirect(reverse("members:list") + (f"?{query}" if query else ""))
+
+
+@login_required
+def saved_filter_apply(request: MemberRequest, filter_id: int) -> HttpResponse:
+    saved = get_object_or_404(saved_filters_of(request.user.organisation_id), pk=filter_id)
+    return redirect(reverse("members:list") + (f"?{saved.query}" if saved.query else ""))
+
+
+@login_required
+@require_POST
+def saved_filter_edit(request: MemberRequest, filter_id: int) -> HttpResponse:
+    _require_admin(request)
+    saved = get_object_or_404(saved_filters_of(request.user.organisation_id), pk=filter_id)
+    if request.POST.get("delete") == "1":
+        log_action("saved_filter.deleted", actor=request.user, target=saved)
+        saved.delete()
+        messages.success(request, _("Filtre supprimé."))
+    else:
+        form = SavedFilterForm(request.POST)
+        if form.is_valid():
+            old = saved.name
+            saved.name = form.cleaned_data["name"]
+            saved.save(update_fields=["name"])
+            log_action("saved_filter.renamed", actor=request.user, target=saved, data={"old": old})
+            messages.success(request, _("Filtre renommé."))
+    return redirect("members:saved-filters")
+
+
+@login_required
+def saved_filters(request: MemberRequest) -> HttpResponse:
+    _require_admin(request)
+    return render(
+        request,
+        "accounts/saved_filters.html",
+        {"saved_filters": saved_filters_of(request.user.organisation_id)},
+    )
+
+
+# --- Bulk deactivation from a file ------------------------------------------------------------
+
+
+def _emails_from_file(data: bytes) -> list[tuple[int, str]]:
+    header, rows = read_csv(data)
+    names = [cell.strip().strip('"').lower() for cell in header]
+    column = next(
+        (i for i, name in enumerate(names) if name in ("courriel", "email", "e-mail")), None
+    )
+    if column is None:
+        raise TableError(
+            _(
+                "La première ligne doit contenir une colonne « courriel » ou « email » "
+                "(trouvé : %(found)s)."
+            )
+            % {"found": ", ".join(header) or "—"}
+        )
+    if not rows:
+        raise TableError(_("Le fichier ne contient aucun courriel."))
+    return [(line, row[column] if column < len(row) else "") for line, row in rows]
+
+
+@login_required
+def members_deactivate(request: MemberRequest) -> HttpResponse:
+    """« Désactiver les membres »: a CSV of e-mails; nothing changes until it is clean."""
+    _require_admin(request)
+    errors: list[services.LineError] = []
+    problem = ""
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            problem = _("Choisissez un fichier.")
+        elif upload.size > MAX_UPLOAD_BYTES:
+            problem = _("Le fichier dépasse %(limit)d Mo : découpez-le en plusieurs fichiers.") % {
+                "limit": MAX_UPLOAD_BYTES // (1024 * 1024)
+            }
+        else:
+            try:
+                emails = _emails_from_file(upload.read())
+                count = services.members_deactivate(
+                    organisation_id=request.user.organisation_id, emails=emails, by=request.user
+                )
+            except TableError as error:
+                problem = str(error)
+            except services.BatchRefused as refused:
+                errors = refused.errors
+                problem = _(
+                    "Aucun membre n'a été désactivé : corrigez ces lignes puis renvoyez le fichier."
+                )
+            else:
+                messages.success(
+                    request,
+                    translation.ngettext(
+                        "%(count)d membre désactivé.", "%(count)d membres désactivés.", count
+                    )
+                    % {"count": count},
+                )
+                return redirect(reverse("members:list") + "?active=no")
+    return render(
+        request, "accounts/members_deactivate.html", {"errors": errors, "problem": problem}
+    )
+
+
+@login_required
+def members_deactivate_sample(request: MemberRequest) -> HttpResponse:
+    """« Télécharger un échantillon »: the template to fill in."""
+    _require_admin(request)
+    return csv_response(
+        "desactivation-echantillon.csv",
+        ["courriel"],
+        iter([["prenom.nom@exemple.org"], ["autre.membre@exemple.org"]]),
+        delimiter=";",
+    )
+
+
+# --- Custom fields and completion ------------------------------------------------------------
+
+
+@login_required
+def custom_fields(request: MemberRequest, field_id: int | None = None) -> HttpResponse:
+    """« Gérer les champs personnalisés » and « Recalculer valeur du profil »."""
+    _require_admin(request)
+    organisation_id = request.user.organisation_id
+    instance = (
+        get_object_or_404(CustomField, pk=field_id, organisation_id=organisation_id)
+        if field_id
+        else CustomField(organisation_id=organisation_id)
+    )
+    form = CustomFieldForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        field = form.save(commit=False)
+        field.organisation_id = organisation_id
+        services.custom_field_save(field=field, by=request.user)
+        messages.success(
+            request,
+            _(
+                "Champ « %(name)s » enregistré. Les pourcentages d'achèvement suivront après "
+                "« Recalculer valeur du profil »."
+            )
+            % {"name": field.name},
+        )
+        return redirect("members:custom-fields")
+    return render(
+        request,
+        "accounts/custom_fields.html",
+        {"form": form, "fields": custom_fields_of(organisation_id), "editing": instance},
+    )
+
+
+@login_required
+@require_POST
+def completion_recompute(request: MemberRequest) -> HttpResponse:
+    _require_admin(request)
+    with transaction.atomic():
+        job = job_create(
+            kind="completion_recompute",
+            by=request.user,
+            organisation_id=request.user.organisation_id,
+        )
+        transaction.on_commit(lambda: tasks.completion_recompute.enqueue(job.pk))
+    return redirect("core:job", job_id=job.pk)
+
+
+# --- Import ---------------------------------------------------------------------------------
+
+
+@login_required
+def members_import(request: MemberRequest) -> HttpResponse:
+    """« Importer des membres », step 1: the file."""
+    _require_admin(request)
+    problem = ""
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            problem = _("Choisissez un fichier.")
+        elif upload.size > MAX_IMPORT_BYTES:
+            problem = _("Le fichier dépasse %(limit)d Mo.") % {
+                "limit": MAX_IMPORT_BYTES // (1024 * 1024)
+            }
+        else:
+            try:
+                header, rows = read_table(upload.read(), upload.name)
+            except TableError as error:
+                problem = str(error)
+            else:
+                if not header or not rows:
+                    problem = _("Le fichier ne contient aucune ligne de membre.")
+                else:
+                    job = job_create(
+                        kind="members_import",
+                        by=request.user,
+                        organisation_id=request.user.organisation_id,
+                        payload={"filename": upload.name, "header": header, "rows": rows},
+                    )
+                    return redirect("members:import-map", job_id=job.pk)
+    return render(request, "accounts/members_import.html", {"problem": problem})
+
+
+@login_required
+def members_import_map(request: MemberRequest, job_id: int) -> HttpResponse:
+    """Step 2: map columns, preview the first rows with their problems, then import."""
+    _require_admin(request)
+    job = get_object_or_404(
+        Job,
+        pk=job_id,
+        kind="members_import",
+        organisation_id=request.user.organisation_id,
+        status="queued",
+    )
+    fields = list(custom_fields_of(request.user.organisation_id))
+    targets = tasks.import_targets(fields)
+    header = job.payload["header"]
+    if request.method == "POST":
+        mapping = {str(i): request.POST.get(f"col_{i}", "") for i in range(len(header))}
+    else:
+        mapping = job.payload.get("mapping") or tasks.guess_mapping(header, fields)
+    rows = tasks.mapped_rows(job.payload["rows"], mapping)
+    preview_rows = rows[:10]
+    _, preview_errors = services.import_check(
+        organisation_id=request.user.organisation_id, rows=preview_rows
+    )
+    mapped = set(mapping.values()) - {""}
+    problem = (
+        ""
+        if "email" in mapped
+        else _("Associez une colonne au courriel : il identifie chaque membre.")
+    )
+    if request.method == "POST" and request.POST.get("go") == "1" and not problem:
+        payload = {**job.payload, "mapping": mapping, "invite": request.POST.get("invite") == "1"}
+        with transaction.atomic():
+            Job.objects.filter(pk=job.pk).update(payload=payload, total=len(rows))
+            transaction.on_commit(lambda: tasks.members_import.enqueue(job.pk))
+        return redirect("core:job", job_id=job.pk)
+    labels = dict(targets)
+    return render(
+        request,
+        "accounts/members_import_map.html",
+        {
+            "job": job,
+            "columns": [
+                (
+                    i,
+                    name,
+                    mapping.get(str(i), ""),
+                    [row[i] if i < len(row) else "" for _, row in job.payload["rows"][:3]],
+                )
+                for i, name in enumerate(header)
+            ],
+            "targets": targets,
+            "preview": [
+                (line, {labels.get(k, k): v for k, v in cells.items() if v})
+                for line, cells in preview_rows
+            ],
+            "preview_errors": preview_errors,
+            "problem": problem,
+            "count": len(rows),
+        },
+    )
