@@ -1,21 +1,21 @@
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import translation
-from django.utils.translation import gettext as _
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cohorte.core.audit import log_action
 
 from . import services
 from .forms import LanguageForm, MemberPasswordResetForm, ProfileForm, SignInForm
-from .models import CustomField
 from .http import MemberRequest
+from .models import CustomField
 
 
 class SignInView(auth_views.LoginView):

@@ -8,10 +8,34 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
-from cohorte.accounts.models import Language, Member
+from cohorte.accounts.models import (
+    CustomField,
+    CustomFieldValue,
+    FieldRole,
+    Language,
+    Member,
+    MemberRole,
+)
+from cohorte.accounts.services import organisation_completion_recompute
 from cohorte.core.db import analyze
-from cohorte.meetings.models import Meeting, MeetingAttendee, MeetingStatus
-from cohorte.programs.models import Enrolment, Group, Organisation, Program, ProgramKind, Role
+from cohorte.meetings.models import (
+    Meeting,
+    MeetingAttendee,
+    MeetingStatus,
+    Relationship,
+    RelationshipStatus,
+)
+from cohorte.meetings.services import member_counters_refresh
+from cohorte.programs.models import (
+    Cohort,
+    CohortKind,
+    Enrolment,
+    Group,
+    Organisation,
+    Program,
+    ProgramKind,
+    Role,
+)
 from cohorte.programs.services import organisation_create, program_create
 
 from .models import ActivityEvent, Conversation, EventKind, ParticipantStats, Report
@@ -329,7 +353,123 @@ def demo_build(*, today: dt.date | None = None) -> Organisation | None:
         )
     for prog in (orientation, mentoring, training, campaign):
         stats_refresh(program=prog)
+    _demo_profiles(
+        rng, organisation, participants=participants, professionals=professionals,
+        mentoring=mentoring, manager=claire, now=now,
+    )  # fmt: skip
     return organisation
+
+
+JOBS = [
+    ("Développeuse web", "Numérique"),
+    ("Chargé de communication", "Communication"),
+    ("Infirmière", "Santé"),
+    ("Comptable", "Finance"),
+    ("Ingénieur qualité", "Industrie"),
+    ("Professeure des écoles", "Éducation"),
+    ("Responsable RH", "Ressources humaines"),
+]
+COMPANIES = [
+    "Atelier Lumière",
+    "Banque du Marais",
+    "Hôpital Saint-Louis",
+    "Rails & Cie",
+    "Lycée Voltaire",
+]
+CITIES = [
+    ("Paris", "Île-de-France"),
+    ("Lyon", "Auvergne-Rhône-Alpes"),
+    ("Lille", "Hauts-de-France"),
+    ("Nantes", "Pays de la Loire"),
+]
+SKILLS = ["Communication", "Leadership", "Négociation", "Prise de parole", "Gestion de projet"]
+
+
+def _demo_profiles(
+    rng: random.Random,
+    organisation: Organisation,
+    *,
+    participants: list[Member],
+    professionals: list[Member],
+    mentoring: Program,
+    manager: Member,
+    now: dt.datetime,
+) -> None:
+    """Profiles of every completeness, custom fields, cohorts and tags, mentoring pairs,
+    a few members switched off and one archived: the Members tab has something to show."""
+    sport = CustomField.objects.create(
+        organisation=organisation, name_fr="Sport préféré", name_en="Favorite sport",
+        options="Baseball, Football, Hockey, Natation, Tennis", multiple=True, searchable=True,
+        order=1, hint="Choisissez un ou plusieurs sports",
+    )  # fmt: skip
+    pronoun = CustomField.objects.create(
+        organisation=organisation, name_fr="Votre pronom", name_en="Preferred pronouns",
+        options="Il/Lui, Elle/Elle, Iel, Autre", required=True, role=FieldRole.BOTH, order=2,
+    )  # fmt: skip
+    CustomField.objects.create(
+        organisation=organisation, name_fr="Disponibilités", name_en="Availability",
+        description="Quand êtes-vous disponible pour une rencontre ?", order=3,
+    )  # fmt: skip
+    values = []
+    for index, member in enumerate(participants + professionals):
+        member.role = MemberRole.MENTOR if member in professionals else MemberRole.MENTEE
+        depth = rng.random()
+        job, industry = rng.choice(JOBS)
+        city, province = rng.choice(CITIES)
+        member.country = "France"
+        member.city, member.province = (city, province) if depth > 0.2 else ("", "")
+        if depth > 0.35:
+            member.job_title, member.industry = job, industry
+            member.company = rng.choice(COMPANIES)
+            member.years_experience = rng.randint(0, 25)
+        if depth > 0.55:
+            member.goals = "Trouver ma voie et élargir mon réseau."
+            member.skills = ", ".join(rng.sample(SKILLS, 2))
+            member.development_areas = ", ".join(rng.sample(SKILLS, 2))
+        if depth > 0.8:
+            member.linkedin = f"https://www.linkedin.com/in/demo-{index}"
+        if index < 22:
+            member.administrator = manager
+        member.date_joined = now - dt.timedelta(days=rng.randint(5, 400))
+        if depth > 0.3:
+            values += [
+                CustomFieldValue(member=member, field=sport, value=value)
+                for value in rng.sample(sport.choices, rng.randint(1, 2))
+            ]
+        if depth > 0.45:
+            values.append(
+                CustomFieldValue(member=member, field=pronoun, value=rng.choice(pronoun.choices))
+            )
+    for member in participants[40:42]:
+        member.is_active, member.deactivated_at = False, now - dt.timedelta(days=10)
+    participants[43].archived_at = now - dt.timedelta(days=3)
+    Member.objects.bulk_update(
+        participants + professionals,
+        ["role", "country", "city", "province", "job_title", "industry", "company",
+         "years_experience", "goals", "skills", "development_areas", "linkedin",
+         "administrator", "date_joined", "is_active", "deactivated_at", "archived_at"],
+    )  # fmt: skip
+    CustomFieldValue.objects.bulk_create(values)
+    autumn = Cohort.objects.create(organisation=organisation, name="Cohorte automne 2026")
+    spring = Cohort.objects.create(organisation=organisation, name="Cohorte printemps 2027")
+    grant = Cohort.objects.create(organisation=organisation, name="Boursier", kind=CohortKind.TAG)
+    autumn.members.add(*participants[:24])
+    spring.members.add(*participants[24:40])
+    grant.members.add(*participants[::5])
+    mentees, mentors = participants[18:34], professionals[4:8]
+    pairs = [
+        Relationship(
+            program=mentoring,
+            mentor=mentors[i % len(mentors)],
+            mentee=mentee,
+            status=RelationshipStatus.COMPLETED if i >= 10 else RelationshipStatus.MATCHED,
+            ended_at=now if i >= 10 else None,
+        )
+        for i, mentee in enumerate(mentees[:13])
+    ]
+    Relationship.objects.bulk_create(pairs)
+    member_counters_refresh(member_ids=[m.pk for m in participants + professionals])
+    organisation_completion_recompute(organisation_id=organisation.pk)
 
 
 def bulk_fill(
