@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "cohorte.programs",
     "cohorte.meetings",
     "cohorte.activity",
+    "cohorte.reports",
 ]
 
 MIDDLEWARE = [

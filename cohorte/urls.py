@@ -9,6 +9,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("compte/", include("cohorte.accounts.urls")),
     path("membres/", include("cohorte.accounts.member_urls")),
     path("", include("cohorte.core.urls")),
+    path("", include("cohorte.reports.urls")),
     path("", include("cohorte.activity.urls")),
     path("", include("cohorte.programs.urls")),
 ]

@@ -1,4 +1,3 @@
-from collections.abc import Iterator
 from typing import cast
 
 from django.contrib import messages
@@ -20,6 +19,7 @@ from cohorte.programs.models import PARTICIPANT_ROLES, Program
 from cohorte.programs.selectors import member_in_program, program_for
 
 from . import services
+from .reports import participants_report
 from .selectors import SORTS, ActivityRow, flag_reasons, participant_activity_rows
 
 MAX_SELECTION = 100
@@ -98,36 +98,10 @@ def participants_csv(request: MemberRequest, program_id: int) -> StreamingHttpRe
     state = _table_state(request)
     rows = _rows(program, state)
     french = translation.get_language() == "fr"
-    header = [
-        _("Nom"),
-        _("Courriel"),
-        _("Profils visités"),
-        _("Professionnels contactés"),
-        _("Rendez-vous à venir"),
-        _("Rendez-vous confirmés"),
-        _("Progression (%)"),
-        _("Dernier accès"),
-        _("Signalé"),
-    ]
-    yes, no = _("oui"), _("non")
-
-    def lines():
-        for row in cast(Iterator[ActivityRow], rows.iterator(chunk_size=2000)):
-            yield [
-                row.member.full_name,
-                row.member.email,
-                row.profiles_visited,
-                row.professionals_contacted,
-                row.upcoming_meetings,
-                row.confirmed_meetings,
-                row.progress,
-                timezone.localtime(row.last_access) if row.last_access else _("Jamais"),
-                yes if (row.is_reported or row.has_unanswered) else no,
-            ]
-
+    header, lines = participants_report(rows)
     stamp = timezone.localdate().isoformat()
     return csv_response(
-        f"participants-{program.pk}-{stamp}.csv", header, lines(), delimiter=";" if french else ","
+        f"participants-{program.pk}-{stamp}.csv", header, lines, delimiter=";" if french else ","
     )
 
 

@@ -3,6 +3,7 @@
 import csv
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
+from typing import IO
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
@@ -56,3 +57,11 @@ def csv_response(
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def csv_write(
+    stream: IO[bytes], header: Iterable[object], rows: Iterable[Iterable[object]], *, delimiter: str
+) -> None:
+    """The same CSV into a binary stream (a file inside a zip), line by line."""
+    for line in csv_lines(header, rows, delimiter):
+        stream.write(line.encode("utf-8"))

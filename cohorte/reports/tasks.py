@@ -1,0 +1,58 @@
+from django.conf import settings
+from django.tasks import task
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from cohorte.core.jobs import job_run
+from cohorte.core.models import Job
+from cohorte.programs.models import Program
+
+from . import services
+
+
+@task()
+def cycle_end(job_id: int) -> None:
+    """« Terminer le cycle », in the background: the job keeps its progress and the archive."""
+
+    def work(job: Job, progress) -> dict:
+        program = Program.objects.select_related("organisation").get(pk=job.payload["program_id"])
+        language = job.created_by.language if job.created_by else settings.LANGUAGE_CODE
+        with translation.override(language):
+            result = services.cycle_end(
+                program=program,
+                method=job.payload["method"],
+                by=job.created_by,
+                returning_ids=job.payload.get("returning", []),
+                progress=progress,
+                job=job,
+            )
+            summary = _(
+                "%(deactivated)d membre(s) désactivé(s), %(ended)d relation(s) terminée(s), "
+                "%(deleted)d membre(s) supprimé(s), %(reactivated)d réactivé(s), "
+                "%(kept)d conservé(s) car inscrit(s) à un autre programme."
+            ) % {
+                "deactivated": result["deactivated"],
+                "ended": result["relationships_ended"],
+                "deleted": result["deleted"],
+                "reactivated": result["reactivated"],
+                "kept": result["kept_in_other_programmes"],
+            }
+            next_url, next_label = (
+                reverse("activity:program", args=[program.pk]),
+                _("Retour au programme"),
+            )
+            if job.payload["method"] == services.REIMPORT:
+                next_url, next_label = (
+                    reverse("members:import"),
+                    _("Réimporter les membres qui reviennent"),
+                )
+            return {
+                **result,
+                "title": _("Terminer le cycle : %(name)s") % {"name": program.name},
+                "summary": summary,
+                "next_url": next_url,
+                "next_label": next_label,
+            }
+
+    job_run(job_id, work)

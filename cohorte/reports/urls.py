@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "reports"
+urlpatterns = [
+    path("programmes/<int:program_id>/terminer-le-cycle/", views.cycle_end, name="cycle-end"),
+    path(
+        "programmes/<int:program_id>/terminer-les-relations/",
+        views.relationships_end_view,
+        name="relationships-end",
+    ),
+]
