@@ -6,10 +6,10 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from cohorte.accounts.api import custom_fields_router, members_router
 from cohorte.accounts.api_auth import BearerToken, MemberSession
-from cohorte.activity.api import BatchError
 from cohorte.activity.api import router as activity_router
-from cohorte.core.api import error_item
+from cohorte.core.api import BatchError, error_item
 from cohorte.programs.api import router as programs_router
 
 api = NinjaAPI(
@@ -21,6 +21,8 @@ api = NinjaAPI(
 )
 api.add_router("/programs", programs_router)
 api.add_router("/programs", activity_router)
+api.add_router("/members", members_router)
+api.add_router("/custom-fields", custom_fields_router)
 
 
 @api.exception_handler(BatchError)

@@ -1,5 +1,6 @@
 """The Members tab: the list and everything an administrator does to people."""
 
+from typing import cast
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -9,7 +10,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpResponse, QueryDict
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -43,9 +45,17 @@ MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 MAX_IMPORT_BYTES = 15 * 1024 * 1024
 
 
-def _require_admin(request: MemberRequest) -> None:
-    if not may_administer_members(request.user):
+def _require_admin(request: MemberRequest) -> int:
+    """The administrator's organisation id; anyone else gets 404."""
+    if not may_administer_members(request.user) or request.user.organisation_id is None:
         raise Http404("Not an administrator.")
+    return request.user.organisation_id
+
+
+def _organisation_id(request: MemberRequest) -> int:
+    if request.user.organisation_id is None:
+        raise Http404("No organisation.")
+    return request.user.organisation_id
 
 
 def _member_or_404(request: MemberRequest, member_id: int) -> Member:
@@ -53,12 +63,12 @@ def _member_or_404(request: MemberRequest, member_id: int) -> Member:
 
 
 def _filter_form(request: MemberRequest, data: QueryDict | dict) -> MemberFilterForm:
-    organisation_id = request.user.organisation_id
+    organisation_id = _organisation_id(request)
     choices = filter_choices(organisation_id)
     organisation = request.user.organisation
     programs = (
         organisation.programs.all()
-        if request.user.is_org_admin
+        if organisation and request.user.is_org_admin
         else request.user.managed_programs.all()
     )
     return MemberFilterForm(
@@ -115,8 +125,8 @@ def member_list(request: MemberRequest) -> HttpResponse:
     filters, state = _state(form)
     rows = member_rows(members=members, filters=filters, sort=state["sort"], order=state["order"])
     page = Paginator(rows, state["size"]).get_page(state["page"])
-    page_rows = list(page.object_list.prefetch_related("cohorts"))
-    organisation_id = request.user.organisation_id
+    page_rows = list(cast(QuerySet[Member], page.object_list).prefetch_related("cohorts"))
+    organisation_id = _organisation_id(request)
     context = {
         "form": form,
         "page": page,
@@ -153,7 +163,7 @@ def member_list(request: MemberRequest) -> HttpResponse:
 
 
 @login_required
-def members_report(request: MemberRequest) -> HttpResponse:
+def members_report(request: MemberRequest) -> StreamingHttpResponse:
     """« Rapport complet »: the list as filtered, every column of the profile, re-importable."""
     form = _filter_form(request, request.GET)
     filters, state = _state(form)
@@ -163,7 +173,7 @@ def members_report(request: MemberRequest) -> HttpResponse:
         sort=state["sort"],
         order=state["order"],
     )
-    fields = list(custom_fields_of(request.user.organisation_id).filter(in_reports=True))
+    fields = list(custom_fields_of(_organisation_id(request)).filter(in_reports=True))
     if not request.user.is_org_admin:
         fields = [field for field in fields if not field.admin_only]
     header, lines = member_report_rows(rows, fields)
@@ -200,7 +210,7 @@ def member_profile(request: MemberRequest, member_id: int) -> HttpResponse:
     """A member's profile; an administrator may edit it."""
     member = _member_or_404(request, member_id)
     is_admin = may_administer_members(request.user)
-    fields = custom_fields_of(member.organisation_id)
+    fields = custom_fields_of(member.organisation_id or 0)
     form = ProfileForm(
         request.POST or None,
         request.FILES or None,
@@ -314,12 +324,12 @@ def member_delete(request: MemberRequest, member_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def saved_filter_create(request: MemberRequest) -> HttpResponse:
-    _require_admin(request)
+    organisation_id = _require_admin(request)
     form = SavedFilterForm(request.POST)
     query = request.POST.get("query", "")
     if form.is_valid():
         saved = SavedMemberFilter.objects.create(
-            organisation_id=request.user.organisation_id,
+            organisation_id=organisation_id,
             name=form.cleaned_data["name"],
             query=query,
             created_by=request.user,
@@ -333,15 +343,15 @@ def saved_filter_create(request: MemberRequest) -> HttpResponse:
 
 @login_required
 def saved_filter_apply(request: MemberRequest, filter_id: int) -> HttpResponse:
-    saved = get_object_or_404(saved_filters_of(request.user.organisation_id), pk=filter_id)
+    saved = get_object_or_404(saved_filters_of(_organisation_id(request)), pk=filter_id)
     return redirect(reverse("members:list") + (f"?{saved.query}" if saved.query else ""))
 
 
 @login_required
 @require_POST
 def saved_filter_edit(request: MemberRequest, filter_id: int) -> HttpResponse:
-    _require_admin(request)
-    saved = get_object_or_404(saved_filters_of(request.user.organisation_id), pk=filter_id)
+    organisation_id = _require_admin(request)
+    saved = get_object_or_404(saved_filters_of(organisation_id), pk=filter_id)
     if request.POST.get("delete") == "1":
         log_action("saved_filter.deleted", actor=request.user, target=saved)
         saved.delete()
@@ -359,11 +369,9 @@ def saved_filter_edit(request: MemberRequest, filter_id: int) -> HttpResponse:
 
 @login_required
 def saved_filters(request: MemberRequest) -> HttpResponse:
-    _require_admin(request)
+    organisation_id = _require_admin(request)
     return render(
-        request,
-        "accounts/saved_filters.html",
-        {"saved_filters": saved_filters_of(request.user.organisation_id)},
+        request, "accounts/saved_filters.html", {"saved_filters": saved_filters_of(organisation_id)}
     )
 
 
@@ -392,14 +400,14 @@ def _emails_from_file(data: bytes) -> list[tuple[int, str]]:
 @login_required
 def members_deactivate(request: MemberRequest) -> HttpResponse:
     """« Désactiver les membres »: a CSV of e-mails; nothing changes until it is clean."""
-    _require_admin(request)
+    organisation_id = _require_admin(request)
     errors: list[services.LineError] = []
     problem = ""
     if request.method == "POST":
         upload = request.FILES.get("file")
         if upload is None:
             problem = _("Choisissez un fichier.")
-        elif upload.size > MAX_UPLOAD_BYTES:
+        elif (upload.size or 0) > MAX_UPLOAD_BYTES:
             problem = _("Le fichier dépasse %(limit)d Mo : découpez-le en plusieurs fichiers.") % {
                 "limit": MAX_UPLOAD_BYTES // (1024 * 1024)
             }
@@ -407,7 +415,7 @@ def members_deactivate(request: MemberRequest) -> HttpResponse:
             try:
                 emails = _emails_from_file(upload.read())
                 count = services.members_deactivate(
-                    organisation_id=request.user.organisation_id, emails=emails, by=request.user
+                    organisation_id=organisation_id, emails=emails, by=request.user
                 )
             except TableError as error:
                 problem = str(error)
@@ -431,7 +439,7 @@ def members_deactivate(request: MemberRequest) -> HttpResponse:
 
 
 @login_required
-def members_deactivate_sample(request: MemberRequest) -> HttpResponse:
+def members_deactivate_sample(request: MemberRequest) -> StreamingHttpResponse:
     """« Télécharger un échantillon »: the template to fill in."""
     _require_admin(request)
     return csv_response(
@@ -448,8 +456,7 @@ def members_deactivate_sample(request: MemberRequest) -> HttpResponse:
 @login_required
 def custom_fields(request: MemberRequest, field_id: int | None = None) -> HttpResponse:
     """« Gérer les champs personnalisés » and « Recalculer valeur du profil »."""
-    _require_admin(request)
-    organisation_id = request.user.organisation_id
+    organisation_id = _require_admin(request)
     instance = (
         get_object_or_404(CustomField, pk=field_id, organisation_id=organisation_id)
         if field_id
@@ -496,19 +503,19 @@ def completion_recompute(request: MemberRequest) -> HttpResponse:
 @login_required
 def members_import(request: MemberRequest) -> HttpResponse:
     """« Importer des membres », step 1: the file."""
-    _require_admin(request)
+    organisation_id = _require_admin(request)
     problem = ""
     if request.method == "POST":
         upload = request.FILES.get("file")
         if upload is None:
             problem = _("Choisissez un fichier.")
-        elif upload.size > MAX_IMPORT_BYTES:
+        elif (upload.size or 0) > MAX_IMPORT_BYTES:
             problem = _("Le fichier dépasse %(limit)d Mo.") % {
                 "limit": MAX_IMPORT_BYTES // (1024 * 1024)
             }
         else:
             try:
-                header, rows = read_table(upload.read(), upload.name)
+                header, rows = read_table(upload.read(), upload.name or "")
             except TableError as error:
                 problem = str(error)
             else:
@@ -518,7 +525,7 @@ def members_import(request: MemberRequest) -> HttpResponse:
                     job = job_create(
                         kind="members_import",
                         by=request.user,
-                        organisation_id=request.user.organisation_id,
+                        organisation_id=organisation_id,
                         payload={"filename": upload.name, "header": header, "rows": rows},
                     )
                     return redirect("members:import-map", job_id=job.pk)
@@ -528,15 +535,15 @@ def members_import(request: MemberRequest) -> HttpResponse:
 @login_required
 def members_import_map(request: MemberRequest, job_id: int) -> HttpResponse:
     """Step 2: map columns, preview the first rows with their problems, then import."""
-    _require_admin(request)
+    organisation_id = _require_admin(request)
     job = get_object_or_404(
         Job,
         pk=job_id,
         kind="members_import",
-        organisation_id=request.user.organisation_id,
+        organisation_id=organisation_id,
         status="queued",
     )
-    fields = list(custom_fields_of(request.user.organisation_id))
+    fields = list(custom_fields_of(organisation_id))
     targets = tasks.import_targets(fields)
     header = job.payload["header"]
     if request.method == "POST":
@@ -545,8 +552,8 @@ def members_import_map(request: MemberRequest, job_id: int) -> HttpResponse:
         mapping = job.payload.get("mapping") or tasks.guess_mapping(header, fields)
     rows = tasks.mapped_rows(job.payload["rows"], mapping)
     preview_rows = rows[:10]
-    _, preview_errors = services.import_check(
-        organisation_id=request.user.organisation_id, rows=preview_rows
+    _checked, preview_errors = services.import_check(
+        organisation_id=organisation_id, rows=preview_rows
     )
     mapped = set(mapping.values()) - {""}
     problem = (

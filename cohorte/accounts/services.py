@@ -85,14 +85,14 @@ def completion_expression(organisation_id: int) -> Expression:
         role_filled = _sum([_filled(field) for field in fields] + [custom_filled])
         whens_filled.append(When(role=role, then=role_filled))
         total = len(CORE_COMPLETION_FIELDS) + len(fields) + len(custom_ids)
-        whens_total.append(When(role=role, then=Value(total)))
+        whens_total.append(When(role=role, then=Value(total)))  # type: ignore[misc]
     filled = CombinedExpression(
         filled_core,
         "+",
         Case(*whens_filled, default=Value(0), output_field=IntegerField()),
         output_field=IntegerField(),
     )
-    total = Case(
+    total_fields = Case(
         *whens_total,
         default=Value(len(CORE_COMPLETION_FIELDS)),
         output_field=IntegerField(),
@@ -100,7 +100,7 @@ def completion_expression(organisation_id: int) -> Expression:
     return CombinedExpression(
         CombinedExpression(filled, "*", Value(100), output_field=IntegerField()),
         "/",
-        total,
+        total_fields,
         output_field=IntegerField(),
     )
 
@@ -486,7 +486,7 @@ def _clean_core(name: str, raw: str, line: int, errors: list[LineError]) -> Any:
                     line, name, _("LinkedIn : une adresse web complète est attendue (https://…).")
                 )
             )
-    limit = Member._meta.get_field(name).max_length
+    limit = getattr(Member._meta.get_field(name), "max_length", None)
     if limit and len(value) > limit:
         errors.append(
             LineError(line, name, _("Trop long : %(limit)d caractères au plus.") % {"limit": limit})
@@ -542,7 +542,7 @@ def import_check(
                 if field is None:
                     errors.append(LineError(line, key, _("Champ personnalisé inconnu.")))
                     continue
-                chosen = _custom_choices(field, value, line, errors)
+                chosen = custom_choices(field, value, line, errors)
                 if chosen:
                     custom[field.pk] = chosen
         cleaned.append(ImportRow(line, core, custom))
@@ -563,9 +563,7 @@ def import_check(
     return cleaned, errors
 
 
-def _custom_choices(
-    field: CustomField, value: str, line: int, errors: list[LineError]
-) -> list[str]:
+def custom_choices(field: CustomField, value: str, line: int, errors: list[LineError]) -> list[str]:
     value = value.strip()
     if not value:
         return []

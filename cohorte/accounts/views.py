@@ -79,7 +79,7 @@ def profile_edit(request: MemberRequest) -> HttpResponse:
         request.POST or None,
         request.FILES or None,
         instance=member,
-        custom_fields=CustomField.objects.filter(organisation_id=member.organisation_id),
+        custom_fields=CustomField.objects.filter(organisation_id=member.organisation_id or 0),
         custom_values=services.profile_fields_of(member),
     )
     if request.method == "POST" and form.is_valid():

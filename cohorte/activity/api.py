@@ -9,12 +9,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
-from ninja.errors import HttpError
 from pydantic import AwareDatetime, TypeAdapter
 from pydantic import ValidationError as PydanticError
 
 from cohorte.accounts.models import Member
-from cohorte.core.api import ErrorOut, error_item
+from cohorte.core.api import BatchError, ErrorOut, error_item
 from cohorte.meetings.models import Meeting
 from cohorte.meetings.services import meeting_create
 from cohorte.programs import services as program_services
@@ -27,12 +26,6 @@ from .models import EventKind
 from .selectors import SORTS, ActivityRow, participant_activity_rows, row_flags
 
 router = Router(tags=["participants et activité"])
-
-
-class BatchError(HttpError):
-    def __init__(self, message: str, errors: list[dict]):
-        super().__init__(400, message)
-        self.errors = errors
 
 
 # --- Participants -----------------------------------------------------------------------

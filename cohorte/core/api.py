@@ -5,6 +5,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 from ninja import Schema
+from ninja.errors import HttpError
 
 PYDANTIC_REASONS = {
     "missing": lambda ctx: _("champ obligatoire"),
@@ -67,3 +68,11 @@ def error_item(error: dict[str, Any], *, index_from_loc: bool = True) -> dict[st
         "field": ".".join(str(part) for part in loc) or None,
         "reason": str(reason),
     }
+
+
+class BatchError(HttpError):
+    """A batch refused as a whole: 400 with every bad item listed."""
+
+    def __init__(self, message: str, errors: list[dict]):
+        super().__init__(400, message)
+        self.errors = errors

@@ -20,5 +20,5 @@ def job_file(request: HttpRequest, job_id: int) -> FileResponse:
     job = get_object_or_404(jobs_visible_to(request.user), pk=job_id)
     if not job.file:
         raise Http404("No file.")
-    name = job.result.get("filename") or job.file.name.rsplit("/", 1)[-1]
+    name = job.result.get("filename") or (job.file.name or "").rsplit("/", 1)[-1]
     return FileResponse(job.file.open("rb"), as_attachment=True, filename=name)

@@ -2,7 +2,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from django.db import transaction
-from django.db.models import F, Func, IntegerField, OuterRef, Q, Subquery, Sum
+from django.db.models import F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -43,7 +43,7 @@ def meeting_create(
     return meeting
 
 
-def _subquery_count(queryset) -> Coalesce:
+def _subquery_count(queryset: QuerySet) -> Coalesce:
     """SELECT COUNT(*) of a correlated queryset, as one column."""
     counted = queryset.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)

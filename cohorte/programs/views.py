@@ -150,7 +150,7 @@ def participant_add(request: MemberRequest, program_id: int) -> HttpResponse:
 @login_required
 def cohorts(request: MemberRequest, cohort_id: int | None = None) -> HttpResponse:
     """« Cohortes et tags »: made ahead of time or later, filled from the members list."""
-    if not request.user.is_org_admin:
+    if not request.user.is_org_admin or request.user.organisation is None:
         raise Http404("Administrators only.")
     organisation = request.user.organisation
     cohort = (
