@@ -217,3 +217,10 @@ def pytest_terminal_summary(terminalreporter):
             yellow=True,
             bold=True,
         )
+
+
+def run_tasks() -> None:
+    """Run every queued background task through the real worker (django-tasks-db)."""
+    from django.core.management import call_command
+
+    call_command("db_worker", "--batch", "--no-reload", "--no-startup-delay", verbosity=0)
