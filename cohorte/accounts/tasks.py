@@ -4,7 +4,7 @@ import unicodedata
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
-from django.core.mail import EmailMessage, get_connection
+from django.core import mail
 from django.tasks import task
 from django.urls import reverse
 from django.utils import translation
@@ -127,27 +127,30 @@ def invitations_send(*, member_ids: list[int], organisation_name: str) -> int:
     """The sign-in link for imported members, over one connection (the messaging issue
     moves this to the outbox)."""
     base = settings.COHORTE_BASE_URL.rstrip("/")
-    sent = 0
-    with get_connection() as connection:
-        for member in Member.objects.filter(pk__in=member_ids, is_active=True).iterator():
-            uid = urlsafe_base64_encode(force_bytes(member.pk))
-            token = default_token_generator.make_token(member)
-            link = base + reverse("accounts:password-reset-confirm", args=[uid, token])
-            with translation.override(member.language):
-                subject = _("Votre accès à %(org)s") % {"org": organisation_name}
-                body = _(
-                    "Bonjour %(name)s,\n\nUn compte a été créé pour vous sur %(org)s. "
-                    "Choisissez votre mot de passe pour vous connecter :\n%(link)s\n\n"
-                    "Votre identifiant est votre courriel : %(email)s"
-                ) % {
-                    "name": member.first_name or member.email,
-                    "org": organisation_name,
-                    "link": link,
-                    "email": member.email,
-                }
-            EmailMessage(subject, body, to=[member.email], connection=connection).send()
-            sent += 1
-    return sent
+    messages = []
+    for member in Member.objects.filter(pk__in=member_ids, is_active=True).iterator():
+        uid = urlsafe_base64_encode(force_bytes(member.pk))
+        token = default_token_generator.make_token(member)
+        link = base + reverse("accounts:password-reset-confirm", args=[uid, token])
+        with translation.override(member.language):
+            subject = _("Votre accès à %(org)s") % {"org": organisation_name}
+            body = _(
+                "Bonjour %(name)s,\n\nUn compte a été créé pour vous sur %(org)s. "
+                "Choisissez votre mot de passe pour vous connecter :\n%(link)s\n\n"
+                "Votre identifiant est votre courriel : %(email)s"
+            ) % {
+                "name": member.first_name or member.email,
+                "org": organisation_name,
+                "link": link,
+                "email": member.email,
+            }
+        messages.append(
+            mail.EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [member.email])
+        )
+    if not messages:
+        return 0
+    with mail.mailers.default as connection:
+        return connection.send_messages(messages) or 0
 
 
 @task()
