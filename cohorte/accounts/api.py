@@ -9,7 +9,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from cohorte.core.api import BatchError, ErrorOut
@@ -454,4 +454,4 @@ def custom_field_create(request, payload: CustomFieldIO):
                 for k, v in error.message_dict.items()
             ],
         ) from error
-    return 201, field
+    return Status(201, field)
