@@ -125,3 +125,60 @@ def test_interface_in_english(browser, live_server, manager_b, program_b):
     assert page.locator("h2").first.inner_text() == "Participants' activity"
     assert "has no participant yet" in page.content()
     page.close()
+
+
+def test_admin_filters_members_saves_the_filter_reapplies_it_and_switches_one_off(
+    browser, live_server, admin, organisation
+):
+    """Issue 3's walk: role + completion below 80 %, save the filter, reapply it from
+    « Recherches récentes », untick « Actif », and that member can no longer sign in."""
+    from cohorte.accounts.models import Member
+
+    make_member(organisation, "incomplet@x.example", first="Inès", last="Incomplète",
+                role="mentor", profile_completion=42)  # fmt: skip
+    make_member(organisation, "charles@x.example", first="Charles", last="Complet",
+                role="mentor", profile_completion=95)  # fmt: skip
+    make_member(organisation, "mentee@x.example", first="Maé", last="Mentorée",
+                role="mentee", profile_completion=10)  # fmt: skip
+    page = signed_in_page(browser, live_server, admin)
+    page.click(".sidebar-links a")
+    page.wait_for_url(f"{live_server.url}/membres/")
+    page.select_option("select[name=role]", "mentor")
+    page.click("text=Filtre avancé")
+    page.fill("input[name=completion_below]", "80")
+    page.click("button:has-text('Rechercher')")
+    page.wait_for_function(
+        "() => !document.querySelector('#members').textContent.includes('charles@x.example')"
+    )
+    rows = page.locator("#members tbody tr")
+    assert rows.count() == 1 and "incomplet@x.example" in rows.first.inner_text()
+
+    page.click("button:has-text('Sauvegarder le filtre de recherche')")
+    page.fill("#filter-name", "Mentors à compléter")
+    page.click("#save-filter button.primary")
+    page.wait_for_selector(".saved-filters a:has-text('Mentors à compléter')")
+
+    page.goto(f"{live_server.url}/membres/")
+    assert page.locator("#members tbody tr").count() >= 4
+    page.click(".saved-filters a:has-text('Mentors à compléter')")
+    page.wait_for_url("**completion_below=80**")
+    rows = page.locator("#members tbody tr")
+    assert rows.count() == 1 and "incomplet@x.example" in rows.first.inner_text()
+
+    box = rows.first.locator(".active-cell input[type=checkbox]")
+    assert box.is_checked()
+    box.click()
+    page.wait_for_function(
+        "() => !document.querySelector('#members tbody tr .active-cell input').checked"
+    )
+    assert not Member.objects.get(email="incomplet@x.example").is_active
+
+    other = browser.new_page()
+    other.goto(f"{live_server.url}/compte/connexion/")
+    other.fill("input[name=username]", "incomplet@x.example")
+    other.fill("input[name=password]", PASSWORD)
+    other.click("button.primary")
+    other.wait_for_selector("text=Votre compte a été désactivé")
+    assert "/connexion/" in other.url
+    other.close()
+    page.close()
