@@ -110,6 +110,9 @@ class Member(AbstractBaseUser, PermissionsMixin):
             models.Index(fields=["organisation", "profile_completion"]),
             models.Index(fields=["organisation", "date_joined"]),
             models.Index(fields=["organisation", "last_access"]),
+            models.Index(fields=["organisation", "industry"]),
+            models.Index(fields=["organisation", "job_title"]),
+            models.Index(fields=["organisation", "archived_at"]),
         ]
 
     def __str__(self) -> str:
