@@ -24,8 +24,13 @@ def busy_mentee(organisation, program_a, program_b, mentee, mentor, admin):
     relationship_create(program=program_b, mentor=mentor, mentee=mentee, by=admin)
     hold_meetings(program_a, mentee, mentor, 2)
     for kind in (EventKind.PROFILE_VIEW, EventKind.MESSAGE):
-        ActivityEvent.objects.create(program=program_a, actor=mentee, kind=kind, target=mentor,
-                                     occurred_at=timezone.now() - dt.timedelta(hours=1))  # fmt: skip
+        ActivityEvent.objects.create(
+            program=program_a,
+            actor=mentee,
+            kind=kind,
+            target=mentor,
+            occurred_at=timezone.now() - dt.timedelta(hours=1),
+        )
     field = CustomField.objects.create(organisation=organisation, name_fr="Sport")
     CustomFieldValue.objects.create(member=mentee, field=field, value="Tennis")
     return mentee

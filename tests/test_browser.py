@@ -134,12 +134,30 @@ def test_admin_filters_members_saves_the_filter_reapplies_it_and_switches_one_of
     « Recherches récentes », untick « Actif », and that member can no longer sign in."""
     from cohorte.accounts.models import Member
 
-    make_member(organisation, "incomplet@x.example", first="Inès", last="Incomplète",
-                role="mentor", profile_completion=42)  # fmt: skip
-    make_member(organisation, "charles@x.example", first="Charles", last="Complet",
-                role="mentor", profile_completion=95)  # fmt: skip
-    make_member(organisation, "mentee@x.example", first="Maé", last="Mentorée",
-                role="mentee", profile_completion=10)  # fmt: skip
+    make_member(
+        organisation,
+        "incomplet@x.example",
+        first="Inès",
+        last="Incomplète",
+        role="mentor",
+        profile_completion=42,
+    )
+    make_member(
+        organisation,
+        "charles@x.example",
+        first="Charles",
+        last="Complet",
+        role="mentor",
+        profile_completion=95,
+    )
+    make_member(
+        organisation,
+        "mentee@x.example",
+        first="Maé",
+        last="Mentorée",
+        role="mentee",
+        profile_completion=10,
+    )
     page = signed_in_page(browser, live_server, admin)
     page.click(".sidebar-links a")
     page.wait_for_url(f"{live_server.url}/membres/")

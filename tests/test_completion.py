@@ -95,10 +95,17 @@ def test_a_multiple_choice_answer_counts_once(organisation):
 
 def test_editing_ones_profile_recomputes_at_once(organisation, mentee):
     client = signed_in(mentee)
-    response = client.post("/compte/mon-espace/profil/", {
-        "first_name": "Léa", "last_name": "Mentee", "language": "fr", "role": "mentee",
-        "job_title": "Lycéenne", "city": "Poitiers",
-    })  # fmt: skip
+    response = client.post(
+        "/compte/mon-espace/profil/",
+        {
+            "first_name": "Léa",
+            "last_name": "Mentee",
+            "language": "fr",
+            "role": "mentee",
+            "job_title": "Lycéenne",
+            "city": "Poitiers",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     mentee.refresh_from_db()
     assert mentee.job_title == "Lycéenne"
@@ -109,9 +116,14 @@ def test_profile_form_refuses_an_option_that_is_not_offered(organisation, mentee
     field = CustomField.objects.create(
         organisation=organisation, name_fr="Pronom", options="Il, Elle"
     )
-    response = signed_in(mentee).post("/compte/mon-espace/profil/", {
-        "first_name": "Léa", "language": "fr", f"custom_{field.pk}": "Autre",
-    })  # fmt: skip
+    response = signed_in(mentee).post(
+        "/compte/mon-espace/profil/",
+        {
+            "first_name": "Léa",
+            "language": "fr",
+            f"custom_{field.pk}": "Autre",
+        },
+    )
     assert response.status_code == 200
     assert not CustomFieldValue.objects.exists()
 
@@ -139,10 +151,19 @@ def test_adding_a_field_then_recompute_lowers_the_percentages_through_the_worker
         )
     ) == {100}
     client = signed_in(admin)
-    response = client.post("/membres/champs/", {
-        "name_fr": "Votre pronom", "name_en": "Preferred pronouns", "options": "Il/Lui, Elle/Elle",
-        "role": "any", "required": "on", "order": 3, "in_profile": "on", "in_reports": "on",
-    })  # fmt: skip
+    response = client.post(
+        "/membres/champs/",
+        {
+            "name_fr": "Votre pronom",
+            "name_en": "Preferred pronouns",
+            "options": "Il/Lui, Elle/Elle",
+            "role": "any",
+            "required": "on",
+            "order": 3,
+            "in_profile": "on",
+            "in_reports": "on",
+        },
+    )
     assert response.status_code == 302
     member = Member.objects.get(pk=members[0].pk)
     assert member.profile_completion == 100  # not yet: as the seed says

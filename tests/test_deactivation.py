@@ -67,7 +67,7 @@ def upload(client, content: bytes, name="liste.csv"):
 @pytest.mark.parametrize(
     "content",
     [
-        "courriel\nm0@x.example\nm1@x.example\n".encode(),
+        b"courriel\nm0@x.example\nm1@x.example\n",
         "\ufeffEmail;Nom\nM0@X.example;Zéro\n m1@x.example ;Un\n".encode(),
         "Nom,COURRIEL\nZéro,m0@x.example\nUn,m1@x.example\n\n".encode("cp1252"),
         "courriel\r\nm0@x.example\r\nm1@x.example\r\nm0@x.example\r\n".encode("utf-8-sig"),

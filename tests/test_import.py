@@ -36,24 +36,36 @@ def go(client, mapping_url: str, **extra):
 @pytest.fixture
 def sport(organisation):
     return CustomField.objects.create(
-        organisation=organisation, name_fr="Sport préféré", name_en="Favorite sport",
-        options="Baseball, Hockey, Soccer", multiple=True,
-    )  # fmt: skip
+        organisation=organisation,
+        name_fr="Sport préféré",
+        name_en="Favorite sport",
+        options="Baseball, Hockey, Soccer",
+        multiple=True,
+    )
 
 
 def test_the_seeds_spreadsheet_maps_by_itself_and_imports(admin, organisation, sport):
     existing = make_member(organisation, "joe@x.example", first="Joe", city="Ancienne")
     csv = (
-        "First Name,Last Name,Email,Country,State/Province,City,Development Areas,Favorite Sport\n"
-        'Charlotte,Test,charlotte@x.example,Canada,Quebec,Laval,"Adaptability, Leadership","Baseball, Hockey"\n'
-        'joe,smith,JOE@x.example,Canada,Ontario,,,"Soccer"\n'
-    ).encode()
+        b"First Name,Last Name,Email,Country,State/Province,City,Development Areas,Favorite Sport\n"
+        b"Charlotte,Test,charlotte@x.example,Canada,Quebec,Laval,"
+        b'"Adaptability, Leadership","Baseball, Hockey"\n'
+        b'joe,smith,JOE@x.example,Canada,Ontario,,,"Soccer"\n'
+    )
     client = signed_in(admin)
     mapping_url = send_file(client, "reimport.csv", csv)
     page = client.get(mapping_url)
     targets = [target for _i, _n, target, _s in page.context["columns"]]
-    assert targets == ["first_name", "last_name", "email", "country", "province", "city",
-                       "development_areas", f"custom:{sport.pk}"]  # fmt: skip
+    assert targets == [
+        "first_name",
+        "last_name",
+        "email",
+        "country",
+        "province",
+        "city",
+        "development_areas",
+        f"custom:{sport.pk}",
+    ]
     assert "Charlotte" in page.content.decode()
     job = go(client, mapping_url)
     assert job.status == "done", job.result
@@ -116,8 +128,15 @@ def test_excel_file_with_invitations(admin, organisation, smtp):
 
 def test_our_own_members_report_reimports_as_is(admin, organisation, sport):
     """Method 3 of the end of a cycle: export the report, re-import it."""
-    member = make_member(organisation, "back@x.example", first="Retour", last="Ancien",
-                         role="mentor", city="Lyon", job_title="Chef")  # fmt: skip
+    member = make_member(
+        organisation,
+        "back@x.example",
+        first="Retour",
+        last="Ancien",
+        role="mentor",
+        city="Lyon",
+        job_title="Chef",
+    )
     CustomFieldValue.objects.create(member=member, field=sport, value="Soccer")
     client = signed_in(admin)
     report = b"".join(client.get("/membres/rapport.csv").streaming_content)
@@ -147,9 +166,12 @@ def test_an_email_of_another_organisation_is_refused(admin, outsider):
 
 @pytest.mark.parametrize(
     "name, content, message",
-    [("vide.csv", b"", "Le fichier est vide."), ("x.xlsx", b"PK\x03\x04garbage", "Ce fichier Excel est illisible"),
-     ("x.csv", b"email\n", "aucune ligne de membre")],
-)  # fmt: skip
+    [
+        ("vide.csv", b"", "Le fichier est vide."),
+        ("x.xlsx", b"PK\x03\x04garbage", "Ce fichier Excel est illisible"),
+        ("x.csv", b"email\n", "aucune ligne de membre"),
+    ],
+)
 def test_unreadable_files_are_explained(admin, name, content, message):
     response = signed_in(admin).post(
         "/membres/importer/", {"file": SimpleUploadedFile(name, content)}

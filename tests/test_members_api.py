@@ -59,9 +59,11 @@ def test_a_manager_lists_only_their_programmes_members(api_as, manager_a, mentee
 def test_other_organisations_are_invisible(api_as, outsider, crew):
     assert emails(api_as(outsider).get("/api/members")) == []
     response = api_as(outsider).client.patch(
-        f"/api/members/{crew[0].pk}", {"active": False}, content_type="application/json",
+        f"/api/members/{crew[0].pk}",
+        {"active": False},
+        content_type="application/json",
         headers=api_as(outsider).headers,
-    )  # fmt: skip
+    )
     assert response.status_code == 403
 
 

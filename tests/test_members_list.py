@@ -23,19 +23,56 @@ def people(organisation, admin, program_a, program_b):
         options="Baseball, Hockey",
         multiple=True,
     )
-    ada = make_member(organisation, "ada@x.example", first="Ada", last="Lovelace",
-                      role=MemberRole.MENTOR, industry="Numérique", job_title="Ingénieure",
-                      profile_completion=95, last_access=now - dt.timedelta(days=2))  # fmt: skip
-    bob = make_member(organisation, "bob@x.example", first="Bob", last="Martin",
-                      role=MemberRole.MENTOR, industry="Santé", job_title="",
-                      profile_completion=40, last_access=now - dt.timedelta(days=20))  # fmt: skip
-    cam = make_member(organisation, "cam@x.example", first="Camille", last="Durand",
-                      role=MemberRole.MENTEE, industry="Numérique", job_title="Étudiante",
-                      profile_completion=70, last_access=now - dt.timedelta(days=60))  # fmt: skip
-    dan = make_member(organisation, "dan@x.example", first="Dan", last="Zed",
-                      role=MemberRole.MENTEE, profile_completion=10, is_active=False)  # fmt: skip
-    eve = make_member(organisation, "eve@x.example", first="Ève", last="Both",
-                      role=MemberRole.BOTH, profile_completion=79)  # fmt: skip
+    ada = make_member(
+        organisation,
+        "ada@x.example",
+        first="Ada",
+        last="Lovelace",
+        role=MemberRole.MENTOR,
+        industry="Numérique",
+        job_title="Ingénieure",
+        profile_completion=95,
+        last_access=now - dt.timedelta(days=2),
+    )
+    bob = make_member(
+        organisation,
+        "bob@x.example",
+        first="Bob",
+        last="Martin",
+        role=MemberRole.MENTOR,
+        industry="Santé",
+        job_title="",
+        profile_completion=40,
+        last_access=now - dt.timedelta(days=20),
+    )
+    cam = make_member(
+        organisation,
+        "cam@x.example",
+        first="Camille",
+        last="Durand",
+        role=MemberRole.MENTEE,
+        industry="Numérique",
+        job_title="Étudiante",
+        profile_completion=70,
+        last_access=now - dt.timedelta(days=60),
+    )
+    dan = make_member(
+        organisation,
+        "dan@x.example",
+        first="Dan",
+        last="Zed",
+        role=MemberRole.MENTEE,
+        profile_completion=10,
+        is_active=False,
+    )
+    eve = make_member(
+        organisation,
+        "eve@x.example",
+        first="Ève",
+        last="Both",
+        role=MemberRole.BOTH,
+        profile_completion=79,
+    )
     ada.date_joined = now - dt.timedelta(days=400)
     ada.save(update_fields=["date_joined"])
     CustomFieldValue.objects.create(member=ada, field=sport, value="Baseball")
@@ -48,8 +85,15 @@ def people(organisation, admin, program_a, program_b):
         organisation=organisation, name="Automne", kind=CohortKind.COHORT
     )
     autumn.members.add(bob, dan)
-    return {"ada": ada, "bob": bob, "cam": cam, "dan": dan, "eve": eve, "sport": sport,
-            "autumn": autumn}  # fmt: skip
+    return {
+        "ada": ada,
+        "bob": bob,
+        "cam": cam,
+        "dan": dan,
+        "eve": eve,
+        "sport": sport,
+        "autumn": autumn,
+    }
 
 
 def names(admin, **filters):
@@ -67,8 +111,9 @@ def test_custom_field_and_option(admin, people):
     field = people["sport"].pk
     assert names(admin, custom_field=field) == ["Ada", "Bob", "Ève"]
     assert names(admin, custom_field=field, option="baseball") == ["Ada", "Ève"]
-    assert names(admin, role="mentor", custom_field=field, option="Baseball",
-                 completion_below=80) == ["Ève"]  # fmt: skip
+    assert names(
+        admin, role="mentor", custom_field=field, option="Baseball", completion_below=80
+    ) == ["Ève"]
 
 
 def test_sectors_functions_and_current_positions(admin, people):
@@ -126,9 +171,16 @@ def test_archived_members_are_hidden_unless_asked(admin, people):
 
 @pytest.mark.parametrize(
     "sort, first",
-    [("completion", "Dan"), ("relationships", "Bob"), ("last_session", "Camille"),
-     ("since", "Ada"), ("email", "Ada"), ("name", "Ève"), ("role", "Ève")],
-)  # fmt: skip
+    [
+        ("completion", "Dan"),
+        ("relationships", "Bob"),
+        ("last_session", "Camille"),
+        ("since", "Ada"),
+        ("email", "Ada"),
+        ("name", "Ève"),
+        ("role", "Ève"),
+    ],
+)
 def test_sorting_happens_in_the_database(admin, people, sort, first):
     rows = member_rows(
         members=members_visible_to(admin).filter(email__endswith="@x.example"),
@@ -145,9 +197,21 @@ def test_page_shows_the_seed_columns_and_sorts_by_header(
     with django_assert_max_num_queries(20):
         response = client.get("/membres/", {"sort": "completion", "order": "desc"})
     html = response.content.decode()
-    for column in ("Nom et prénom", "Courriel", "Achèvement des profils", "Dernière session",
-                   "Vos relations", "Nom de groupes", "Jumelages", "Rôle", "Heures de mentorat",
-                   "Membre depuis", "Date de fin", "Actif", "Administrateur des membres"):  # fmt: skip
+    for column in (
+        "Nom et prénom",
+        "Courriel",
+        "Achèvement des profils",
+        "Dernière session",
+        "Vos relations",
+        "Nom de groupes",
+        "Jumelages",
+        "Rôle",
+        "Heures de mentorat",
+        "Membre depuis",
+        "Date de fin",
+        "Actif",
+        "Administrateur des membres",
+    ):
         assert column in html
     assert html.index("ada@x.example") < html.index("eve@x.example") < html.index("bob@x.example")
 
