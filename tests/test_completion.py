@@ -186,3 +186,36 @@ def test_someone_elses_job_is_not_visible(organisation, admin, mentee):
         kind="completion_recompute", created_by=admin, organisation_id=organisation.pk
     )
     assert signed_in(mentee).get(f"/taches/{job.pk}/").status_code == 404
+
+
+def test_a_job_runs_once_even_when_its_task_is_delivered_twice(organisation, admin):
+    from cohorte.core.jobs import job_create, job_run
+
+    job = job_create(kind="x", by=admin, organisation_id=organisation.pk, title="X")
+    calls = []
+
+    def work(job, progress):
+        calls.append(job.pk)
+        progress(1, 1)
+        return {"summary": "ok"}
+
+    job_run(job.pk, work)
+    job_run(job.pk, work)
+    job.refresh_from_db()
+    assert calls == [job.pk]
+    assert (job.status, job.result, job.done) == ("done", {"title": "X", "summary": "ok"}, 1)
+
+
+def test_a_job_that_breaks_says_so(organisation, admin):
+    from cohorte.core.jobs import job_create, job_run
+
+    job = job_create(kind="x", by=admin, organisation_id=organisation.pk)
+
+    def work(job, progress):
+        raise RuntimeError("disque plein")
+
+    with pytest.raises(RuntimeError):
+        job_run(job.pk, work)
+    job.refresh_from_db()
+    assert job.status == "failed" and job.result["error"] == "disque plein"
+    assert "disque plein" in signed_in(admin).get(f"/taches/{job.pk}/").content.decode()

@@ -525,6 +525,7 @@ def members_import(request: MemberRequest) -> HttpResponse:
                     job = job_create(
                         kind="members_import",
                         by=request.user,
+                        title=_("Importer des membres"),
                         organisation_id=organisation_id,
                         payload={"filename": upload.name, "header": header, "rows": rows},
                     )

@@ -173,11 +173,18 @@ def members_import(job_id: int) -> None:
                     progress=progress,
                 )
             except services.BatchRefused as refused:
+                fields = list(CustomField.objects.filter(organisation_id=job.organisation_id))
+                labels = dict(import_targets(fields))
                 return {
                     "title": title,
-                    "summary": _("Rien n'a été importé : corrigez ces lignes puis recommencez."),
+                    "failed": True,
+                    "error": _("Rien n'a été importé : corrigez ces lignes puis recommencez."),
                     "errors": [
-                        {"line": e.line, "field": e.field, "message": e.message}
+                        {
+                            "line": e.line,
+                            "field": labels.get(e.field, e.field),
+                            "message": e.message,
+                        }
                         for e in refused.errors
                     ],
                     "next_url": reverse("members:import"),

@@ -13,10 +13,14 @@ logger = logging.getLogger(__name__)
 
 
 def job_create(
-    *, kind: str, by: Any, organisation_id: int | None, payload: dict | None = None
+    *, kind: str, by: Any, organisation_id: int | None, title: str = "", payload: dict | None = None
 ) -> Job:
     return Job.objects.create(
-        kind=kind, created_by=by, organisation_id=organisation_id, payload=payload or {}
+        kind=kind,
+        created_by=by,
+        organisation_id=organisation_id,
+        payload=payload or {},
+        result={"title": title} if title else {},
     )
 
 
@@ -29,7 +33,8 @@ def job_progress(job: Job) -> Callable[[int, int], None]:
 
 def job_run(job_id: int, work: Callable[[Job, Callable[[int, int], None]], dict]) -> Job | None:
     """Run work(job, progress) once: a job already finished is not run again (a retried
-    task does nothing twice); an error marks it failed with the reason."""
+    task does nothing twice); an error marks it failed with the reason, and so does a
+    result that says {"failed": True} (a batch refused as a whole)."""
     claimed = Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
         status=JobStatus.RUNNING
     )
@@ -47,8 +52,9 @@ def job_run(job_id: int, work: Callable[[Job, Callable[[int, int], None]], dict]
         job.save(update_fields=["status", "result", "finished_at"])
         raise
     job.refresh_from_db()
-    job.status = JobStatus.DONE
-    job.result = {**job.result, **(result or {})}
+    result = result or {}
+    job.status = JobStatus.FAILED if result.get("failed") else JobStatus.DONE
+    job.result = {**job.result, **result}
     job.finished_at = timezone.now()
     job.save(update_fields=["status", "result", "finished_at"])
     return job

@@ -43,6 +43,7 @@ def cycle_end(request: MemberRequest, program_id: int) -> HttpResponse:
                 job = job_create(
                     kind="cycle_end",
                     by=request.user,
+                    title=_("Terminer le cycle : %(name)s") % {"name": program.name},
                     organisation_id=program.organisation_id,
                     payload={"program_id": program.pk, "method": method, "returning": returning},
                 )
