@@ -219,3 +219,19 @@ def test_a_job_that_breaks_says_so(organisation, admin):
     job.refresh_from_db()
     assert job.status == "failed" and job.result["error"] == "disque plein"
     assert "disque plein" in signed_in(admin).get(f"/taches/{job.pk}/").content.decode()
+
+
+def test_deleting_a_field_removes_its_answers(organisation, admin, mentee):
+    field = CustomField.objects.create(organisation=organisation, name_fr="Sport", required=True)
+    CustomFieldValue.objects.create(member=mentee, field=field, value="Ski")
+    response = signed_in(admin).post(f"/membres/champs/{field.pk}/", {"delete": "1"})
+    assert response.status_code == 302
+    assert not CustomField.objects.exists() and not CustomFieldValue.objects.exists()
+
+
+def test_another_organisations_field_is_out_of_reach(admin, outsider):
+    theirs = CustomField.objects.create(organisation=outsider.organisation, name_fr="Secret")
+    assert (
+        signed_in(admin).post(f"/membres/champs/{theirs.pk}/", {"delete": "1"}).status_code == 404
+    )
+    assert CustomField.objects.filter(pk=theirs.pk).exists()

@@ -315,3 +315,21 @@ def test_report_csv_follows_the_filters_and_neutralises_formulas(admin, people):
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     assert "ada@x.example" in text and "cam@x.example" not in text
     assert "'=HYPERLINK" in text
+
+
+def test_one_bad_filter_does_not_drop_the_others(admin, people):
+    html = (
+        signed_in(admin)
+        .get("/membres/", {"role": "mentee", "completion_below": "abc"})
+        .content.decode()
+    )
+    assert "cam@x.example" in html and "ada@x.example" not in html
+    assert 'class="errors"' in html
+
+
+def test_only_searchable_fields_are_offered_as_filters(admin, people, organisation):
+    CustomField.objects.create(organisation=organisation, name_fr="Caché", searchable=False)
+    people["sport"].searchable = True
+    people["sport"].save()
+    html = signed_in(admin).get("/membres/").content.decode()
+    assert "Sport préféré</option>" in html and "Caché</option>" not in html

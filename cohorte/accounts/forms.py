@@ -198,6 +198,10 @@ class CustomFieldForm(forms.ModelForm):
             "searchable", "admin_only", "multiple", "order", "in_profile", "in_reports",
         ]  # fmt: skip
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["options"].widget.attrs["rows"] = 2
+
     def clean_options(self):
         options = [option.strip() for option in self.cleaned_data["options"].split(",")]
         return ", ".join(option for option in options if option)

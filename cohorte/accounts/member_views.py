@@ -71,9 +71,12 @@ def _filter_form(request: MemberRequest, data: QueryDict | dict) -> MemberFilter
         if organisation and request.user.is_org_admin
         else request.user.managed_programs.all()
     )
+    fields = custom_fields_of(organisation_id).filter(searchable=True)
+    if not request.user.is_org_admin:
+        fields = fields.filter(admin_only=False)
     return MemberFilterForm(
         data,
-        custom_fields=custom_fields_of(organisation_id),
+        custom_fields=fields,
         industries=choices["industries"],
         job_titles=choices["job_titles"],
         cohorts=organisation.cohorts.all() if organisation else [],
@@ -82,7 +85,8 @@ def _filter_form(request: MemberRequest, data: QueryDict | dict) -> MemberFilter
 
 
 def _state(form: MemberFilterForm) -> tuple[MemberFilters, dict]:
-    data = form.cleaned_data if form.is_valid() else {}
+    form.is_valid()
+    data = form.cleaned_data  # the valid filters apply; the others are shown as errors
     filters = MemberFilters(
         q=data.get("q") or "",
         role=data.get("role") or "",
@@ -463,6 +467,13 @@ def custom_fields(request: MemberRequest, field_id: int | None = None) -> HttpRe
         else CustomField(organisation_id=organisation_id)
     )
     form = CustomFieldForm(request.POST or None, instance=instance)
+    if request.method == "POST" and request.POST.get("delete") == "1" and instance.pk:
+        services.custom_field_delete(field=instance, by=request.user)
+        messages.success(
+            request,
+            _("Champ « %(name)s » supprimé avec ses réponses.") % {"name": instance.name},
+        )
+        return redirect("members:custom-fields")
     if request.method == "POST" and form.is_valid():
         field = form.save(commit=False)
         field.organisation_id = organisation_id

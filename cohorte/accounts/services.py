@@ -689,6 +689,18 @@ def custom_field_save(*, field: CustomField, by: Member) -> CustomField:
     return field
 
 
+@transaction.atomic
+def custom_field_delete(*, field: CustomField, by: Member) -> None:
+    """The field and every answer to it; completion follows after a recompute."""
+    log_action(
+        "custom_field.deleted",
+        actor=by,
+        target=field,
+        data={"name": field.name_fr, "answers": field.values.count()},
+    )
+    field.delete()
+
+
 def profile_fields_of(member: Member) -> dict[int, list[str]]:
     values: dict[int, list[str]] = {}
     for field_id, value in member.field_values.values_list("field_id", "value").order_by("pk"):
