@@ -173,7 +173,7 @@ def members_import(job_id: int) -> None:
                     progress=progress,
                 )
             except services.BatchRefused as refused:
-                fields = list(CustomField.objects.filter(organisation_id=job.organisation_id))
+                fields = list(CustomField.objects.filter(organisation_id=job.organisation_id or 0))
                 labels = dict(import_targets(fields))
                 return {
                     "title": title,
