@@ -64,6 +64,7 @@ messages: install
 
 bench: install
 	$(PY) bench/participants_table.py
+	$(PY) bench/members.py
 
 clean:
 	rm -rf $(VENV) var

@@ -13,7 +13,6 @@ Options: --members N --repeat R
 import argparse
 import os
 import random
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -27,6 +26,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from common import median_ms  # noqa: E402
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
@@ -49,6 +49,7 @@ JOBS = ["Ingénieure", "Infirmier", "Comptable", "Enseignante", "Vendeur", "Chef
 def build(count: int) -> Organisation:
     organisation = Organisation.objects.filter(name=NAME).first()
     if organisation is not None and organisation.members.count() >= count:
+        organisation.custom_fields.update(searchable=True)
         print(f"reusing « {NAME} » ({organisation.members.count()} members)")
         return organisation
     started = time.perf_counter()
@@ -66,6 +67,7 @@ def build(count: int) -> Organisation:
                 name_fr=f"Champ {n}",
                 options="A, B, C, D" if n % 2 else "",
                 multiple=n % 4 == 1,
+                searchable=True,
                 required=n < 6,
                 role=["any", "mentor", "mentee", "both"][n % 4],
                 order=n,
@@ -129,16 +131,6 @@ def build(count: int) -> Organisation:
     elapsed = time.perf_counter() - started
     print(f"built {count} members, {len(values)} custom answers in {elapsed:.1f} s")
     return organisation
-
-
-def median_ms(fn, repeat: int) -> float:
-    fn()
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
 
 
 def main() -> None:

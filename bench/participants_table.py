@@ -12,7 +12,6 @@ Options: --participants N --events M --repeat R
 
 import argparse
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from common import median_ms  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -56,16 +56,6 @@ def build(participants: int, events: int) -> Program:
     )
     print(f"built in {time.perf_counter() - started:.1f} s" if built else f"reusing « {program} »")
     return program
-
-
-def median_ms(fn, repeat: int) -> float:
-    fn()  # warm-up
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
 
 
 def main() -> None:

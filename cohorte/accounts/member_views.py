@@ -382,6 +382,19 @@ def saved_filters(request: MemberRequest) -> HttpResponse:
 # --- Bulk deactivation from a file ------------------------------------------------------------
 
 
+def _uploaded_bytes(request: MemberRequest, limit: int) -> tuple[str, bytes]:
+    """The uploaded file's name and content, or TableError with the reason (none, too big)."""
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise TableError(_("Choisissez un fichier."))
+    if (upload.size or 0) > limit:
+        raise TableError(
+            _("Le fichier dépasse %(limit)d Mo : découpez-le en plusieurs fichiers.")
+            % {"limit": limit // (1024 * 1024)}
+        )
+    return upload.name or "", upload.read()
+
+
 def _emails_from_file(data: bytes) -> list[tuple[int, str]]:
     header, rows = read_csv(data)
     names = [cell.strip().strip('"').lower() for cell in header]
@@ -408,35 +421,27 @@ def members_deactivate(request: MemberRequest) -> HttpResponse:
     errors: list[services.LineError] = []
     problem = ""
     if request.method == "POST":
-        upload = request.FILES.get("file")
-        if upload is None:
-            problem = _("Choisissez un fichier.")
-        elif (upload.size or 0) > MAX_UPLOAD_BYTES:
-            problem = _("Le fichier dépasse %(limit)d Mo : découpez-le en plusieurs fichiers.") % {
-                "limit": MAX_UPLOAD_BYTES // (1024 * 1024)
-            }
+        try:
+            emails = _emails_from_file(_uploaded_bytes(request, MAX_UPLOAD_BYTES)[1])
+            count = services.members_deactivate(
+                organisation_id=organisation_id, emails=emails, by=request.user
+            )
+        except TableError as error:
+            problem = str(error)
+        except services.BatchRefused as refused:
+            errors = refused.errors
+            problem = _(
+                "Aucun membre n'a été désactivé : corrigez ces lignes puis renvoyez le fichier."
+            )
         else:
-            try:
-                emails = _emails_from_file(upload.read())
-                count = services.members_deactivate(
-                    organisation_id=organisation_id, emails=emails, by=request.user
+            messages.success(
+                request,
+                translation.ngettext(
+                    "%(count)d membre désactivé.", "%(count)d membres désactivés.", count
                 )
-            except TableError as error:
-                problem = str(error)
-            except services.BatchRefused as refused:
-                errors = refused.errors
-                problem = _(
-                    "Aucun membre n'a été désactivé : corrigez ces lignes puis renvoyez le fichier."
-                )
-            else:
-                messages.success(
-                    request,
-                    translation.ngettext(
-                        "%(count)d membre désactivé.", "%(count)d membres désactivés.", count
-                    )
-                    % {"count": count},
-                )
-                return redirect(reverse("members:list") + "?active=no")
+                % {"count": count},
+            )
+            return redirect(reverse("members:list") + "?active=no")
     return render(
         request, "accounts/members_deactivate.html", {"errors": errors, "problem": problem}
     )
@@ -517,30 +522,27 @@ def members_import(request: MemberRequest) -> HttpResponse:
     organisation_id = _require_admin(request)
     problem = ""
     if request.method == "POST":
-        upload = request.FILES.get("file")
-        if upload is None:
-            problem = _("Choisissez un fichier.")
-        elif (upload.size or 0) > MAX_IMPORT_BYTES:
-            problem = _("Le fichier dépasse %(limit)d Mo.") % {
-                "limit": MAX_IMPORT_BYTES // (1024 * 1024)
-            }
+        try:
+            filename, data = _uploaded_bytes(request, MAX_IMPORT_BYTES)
+            header, rows = read_table(data, filename)
+        except TableError as error:
+            problem = str(error)
         else:
-            try:
-                header, rows = read_table(upload.read(), upload.name or "")
-            except TableError as error:
-                problem = str(error)
+            if not header or not rows:
+                problem = _("Le fichier ne contient aucune ligne de membre.")
             else:
-                if not header or not rows:
-                    problem = _("Le fichier ne contient aucune ligne de membre.")
-                else:
-                    job = job_create(
-                        kind="members_import",
-                        by=request.user,
-                        title=_("Importer des membres"),
-                        organisation_id=organisation_id,
-                        payload={"filename": upload.name, "header": header, "rows": rows},
-                    )
-                    return redirect("members:import-map", job_id=job.pk)
+                job = job_create(
+                    kind="members_import",
+                    by=request.user,
+                    title=_("Importer des membres"),
+                    organisation_id=organisation_id,
+                    payload={
+                        "filename": request.FILES["file"].name,
+                        "header": header,
+                        "rows": rows,
+                    },
+                )
+                return redirect("members:import-map", job_id=job.pk)
     return render(request, "accounts/members_import.html", {"problem": problem})
 
 
