@@ -537,7 +537,7 @@ def members_import(request: MemberRequest) -> HttpResponse:
                     title=_("Importer des membres"),
                     organisation_id=organisation_id,
                     payload={
-                        "filename": request.FILES["file"].name,
+                        "filename": filename,
                         "header": header,
                         "rows": rows,
                     },
