@@ -4,6 +4,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 
+from django.core.cache import cache
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
@@ -95,7 +96,11 @@ def member_rows(
     if filters.custom_field:
         answered = Q(field_id=filters.custom_field)
         if filters.option:
-            answered &= Q(value__iexact=filters.option)
+            # options are stored as the field spells them: an exact match can use the index
+            field = CustomField.objects.filter(pk=filters.custom_field).first()
+            spelled = {choice.casefold(): choice for choice in (field.choices if field else [])}
+            option = spelled.get(filters.option.casefold())
+            answered &= Q(value=option) if option else Q(value__iexact=filters.option)
         members = members.filter(
             pk__in=CustomFieldValue.objects.filter(answered).values("member_id")
         )
@@ -148,7 +153,17 @@ def member_rows(
 
 
 def filter_choices(organisation_id: int) -> dict[str, list[str]]:
-    """The values the advanced filters offer: sectors and functions members actually have."""
+    """The values the advanced filters offer: sectors and functions members actually have.
+    Two DISTINCT scans of the whole organisation: kept a few minutes in the shared cache."""
+    choices = cache.get_or_set(
+        f"member-filter-choices:{organisation_id}",
+        lambda: _filter_choices(organisation_id),
+        timeout=300,
+    )
+    return choices or {"industries": [], "job_titles": []}
+
+
+def _filter_choices(organisation_id: int) -> dict[str, list[str]]:
     members = Member.objects.filter(organisation_id=organisation_id)
     return {
         "industries": list(
