@@ -235,3 +235,24 @@ def test_another_organisations_field_is_out_of_reach(admin, outsider):
         signed_in(admin).post(f"/membres/champs/{theirs.pk}/", {"delete": "1"}).status_code == 404
     )
     assert CustomField.objects.filter(pk=theirs.pk).exists()
+
+
+def test_a_member_uploads_a_photo_and_completion_counts_it(mentee, settings, tmp_path):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    settings.MEDIA_ROOT = tmp_path
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 40), "orange").save(buffer, "PNG")
+    data = {"first_name": "Léa", "last_name": "Mentee", "language": "fr", "role": "mentee"}
+    before = completion(mentee)
+    photo = SimpleUploadedFile("moi.png", buffer.getvalue(), "image/png")
+    response = signed_in(mentee).post("/compte/mon-espace/profil/", {**data, "photo": photo})
+    assert response.status_code == 302
+    mentee.refresh_from_db()
+    assert mentee.photo.name.startswith("photos/") and mentee.profile_completion > before
+    not_an_image = SimpleUploadedFile("x.png", b"not an image", "image/png")
+    response = signed_in(mentee).post("/compte/mon-espace/profil/", {**data, "photo": not_an_image})
+    assert response.status_code == 200 and "errorlist" in response.content.decode()

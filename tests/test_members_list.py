@@ -333,3 +333,12 @@ def test_only_searchable_fields_are_offered_as_filters(admin, people, organisati
     people["sport"].save()
     html = signed_in(admin).get("/membres/").content.decode()
     assert "Sport préféré</option>" in html and "Caché</option>" not in html
+
+
+def test_a_saved_filter_keeps_only_the_lists_filters(admin):
+    signed_in(admin).post(
+        "/membres/filtres/nouveau/",
+        {"name": "Bizarre", "query": "role=mentor&next=https://evil.example&q=a%0D%0AX"},
+    )
+    saved = SavedMemberFilter.objects.get()
+    assert saved.query == "q=a%0D%0AX&role=mentor"

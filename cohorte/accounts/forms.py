@@ -207,6 +207,9 @@ class CustomFieldForm(forms.ModelForm):
         return ", ".join(option for option in options if option)
 
 
+PHOTO_MAX_BYTES = 5 * 1024 * 1024
+
+
 class ProfileForm(forms.ModelForm):
     """A member's own profile (or an administrator editing it)."""
 
@@ -256,6 +259,12 @@ class ProfileForm(forms.ModelForm):
             self.fields[name].label = field.name
             self.fields[name].required = field.required and field.applies_to(self.instance.role)
             self.fields[name].help_text = field.hint or field.description
+
+    def clean_photo(self):
+        photo = self.cleaned_data.get("photo")
+        if photo and getattr(photo, "size", 0) > PHOTO_MAX_BYTES:
+            raise forms.ValidationError(_("La photo dépasse 5 Mo."))
+        return photo
 
     def custom_data(self) -> dict:
         data = {}

@@ -330,7 +330,16 @@ def member_delete(request: MemberRequest, member_id: int) -> HttpResponse:
 def saved_filter_create(request: MemberRequest) -> HttpResponse:
     organisation_id = _require_admin(request)
     form = SavedFilterForm(request.POST)
-    query = request.POST.get("query", "")
+    # only the list's own filters are kept, re-encoded: a saved filter is never more than that
+    submitted = QueryDict(request.POST.get("query", ""))
+    query = urlencode(
+        [
+            (key, value)
+            for key in MemberFilterForm.SAVED
+            for value in submitted.getlist(key)
+            if value
+        ]
+    )
     if form.is_valid():
         saved = SavedMemberFilter.objects.create(
             organisation_id=organisation_id,
