@@ -121,3 +121,39 @@ def test_an_administrator_cannot_delete_themself_or_another_administrator(admin,
 def test_only_administrators_delete(manager_a, mentee):
     assert signed_in(manager_a).post(f"/membres/{mentee.pk}/supprimer/").status_code == 404
     assert Member.objects.filter(pk=mentee.pk).exists()
+
+
+def test_an_administrator_edits_a_profile_and_names_its_member_administrator(
+    admin, manager_a, mentee, program_a
+):
+    response = signed_in(admin).post(
+        f"/membres/{mentee.pk}/",
+        {
+            "first_name": "Léa",
+            "last_name": "Mentee",
+            "language": "fr",
+            "role": "mentee",
+            "city": "Poitiers",
+            "administrator": manager_a.pk,
+        },
+    )
+    assert response.status_code == 302
+    mentee.refresh_from_db()
+    assert (mentee.city, mentee.administrator) == ("Poitiers", manager_a)
+    assert AuditEntry.objects.filter(
+        action="member.profile_updated", target_id=str(mentee.pk)
+    ).exists()
+    html = signed_in(admin).get("/membres/").content.decode()
+    row = html[html.index(f'data-member="{mentee.pk}"') :]
+    assert "Manon Alpha" in row[: row.index("</tr>")]
+
+
+def test_a_manager_may_read_a_profile_but_not_change_it(manager_a, mentee):
+    client = signed_in(manager_a)
+    assert client.get(f"/membres/{mentee.pk}/").status_code == 200
+    assert (
+        client.post(f"/membres/{mentee.pk}/", {"first_name": "X", "language": "fr"}).status_code
+        == 403
+    )
+    mentee.refresh_from_db()
+    assert mentee.first_name == "Léa"

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.cache import cache
+from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -234,6 +235,18 @@ class ProfileForm(forms.ModelForm):
             choices=[("", "—")] + [(name, name) for name in sorted(zoneinfo.available_timezones())],
         )
         self.fields["years_experience"].widget.attrs["max"] = 80
+        if is_admin and self.instance.organisation_id:
+            # « Administrateur des membres »: who follows this member (an administrator or
+            # a programme manager of the organisation)
+            self.fields["administrator"] = forms.ModelChoiceField(
+                label=gettext_lazy("Administrateur des membres"),
+                required=False,
+                initial=self.instance.administrator_id,
+                queryset=Member.objects.filter(organisation_id=self.instance.organisation_id)
+                .filter(Q(is_org_admin=True) | Q(managed_programs__isnull=False))
+                .distinct()
+                .order_by("last_name", "first_name"),
+            )
         self.custom_fields = [
             f for f in custom_fields if f.in_profile and (is_admin or not f.admin_only)
         ]
