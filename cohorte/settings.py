@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "cohorte.programs",
     "cohorte.meetings",
     "cohorte.activity",
+    "cohorte.messaging",
     "cohorte.reports",
 ]
 
@@ -193,6 +194,15 @@ def mailer_from_url(url: str) -> dict[str, object]:
                 "timeout": 30,
             },
         }
+    if parsed.scheme.startswith("anymail+"):
+        # an e-mail service provider through django-anymail: anymail+postmark://<server-token>@,
+        # anymail+mailgun://<api-key>@?sender_domain=mg.example.org …
+        esp = parsed.scheme.split("+", 1)[1]
+        options: dict[str, object] = {k: v[0] for k, v in parse_qs(parsed.query).items()}
+        if parsed.username:
+            key = {"postmark": "server_token", "mailgun": "api_key", "sendgrid": "api_key"}
+            options[key.get(esp, "api_key")] = unquote(parsed.username)
+        return {"BACKEND": f"anymail.backends.{esp}.EmailBackend", "OPTIONS": options}
     raise ImproperlyConfigured(f"EMAIL_URL scheme not understood: {parsed.scheme!r}")
 
 
@@ -201,6 +211,20 @@ MAILERS = {
 }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Cohorte <noreply@cohorte.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+#: the right-hand side of our Message-IDs
+COHORTE_MESSAGE_ID_DOMAIN = os.environ.get("COHORTE_MESSAGE_ID_DOMAIN", "cohorte.example")
+#: the e-mail log keeps this many months; a daily task deletes older rows in batches
+COHORTE_EMAIL_RETENTION_MONTHS = int(os.environ.get("COHORTE_EMAIL_RETENTION_MONTHS", "24"))
+#: a failed send is tried again this many times in all, waiting longer each time
+COHORTE_EMAIL_MAX_ATTEMPTS = int(os.environ.get("COHORTE_EMAIL_MAX_ATTEMPTS", "5"))
+COHORTE_EMAIL_RETRY_SECONDS = [60, 300, 1800, 7200]
+COHORTE_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+#: django-anymail's tracking webhook is protected by HTTP basic auth: "user:password"
+ANYMAIL = (
+    {"WEBHOOK_SECRET": os.environ.get("ANYMAIL_WEBHOOK_SECRET", "")}
+    if os.environ.get("ANYMAIL_WEBHOOK_SECRET")
+    else {}
+)
 #: the address links in e-mails point to (invitations, sign-in links)
 COHORTE_BASE_URL = os.environ.get("COHORTE_BASE_URL", "http://127.0.0.1:8000")
 

@@ -10,6 +10,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("membres/", include("cohorte.accounts.member_urls")),
     path("", include("cohorte.core.urls")),
     path("", include("cohorte.reports.urls")),
+    path("", include("cohorte.messaging.urls")),
+    path("webhooks/anymail/", include("anymail.urls")),
     path("", include("cohorte.activity.urls")),
     path("", include("cohorte.programs.urls")),
 ]

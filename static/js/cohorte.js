@@ -76,4 +76,104 @@
     const closer = event.target.closest("[data-close-dialog]");
     if (closer) { closer.closest("dialog").close(); }
   });
+
+  // Rich text: a small editor over the (hidden) textarea the server reads and sanitises.
+  function syncEditor(editor) {
+    editor.querySelector("textarea").value = editor.querySelector(".surface").innerHTML;
+  }
+  function setUpEditors(root) {
+    root.querySelectorAll("[data-editor]").forEach((editor) => {
+      if (editor.dataset.ready) { return; }
+      editor.dataset.ready = "1";
+      const area = editor.querySelector("textarea");
+      const surface = editor.querySelector(".surface");
+      surface.innerHTML = area.value;
+      area.hidden = true;
+      surface.addEventListener("input", () => syncEditor(editor));
+      editor.querySelectorAll("[data-cmd]").forEach((button) => {
+        button.addEventListener("click", () => {
+          surface.focus();
+          let value = null;
+          if (button.dataset.ask) {
+            value = window.prompt(button.dataset.ask, "https://");
+            if (!value) { return; }
+          }
+          document.execCommand(button.dataset.cmd, false, value);
+          syncEditor(editor);
+        });
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", () => setUpEditors(document));
+  document.addEventListener("submit", (event) => {
+    event.target.querySelectorAll("[data-editor]").forEach(syncEditor);
+  });
+
+  // Dynamic tags: the copy button puts {prénom} & co. on the clipboard.
+  document.addEventListener("click", (event) => {
+    const copy = event.target.closest("[data-copy]");
+    if (!copy) { return; }
+    if (navigator.clipboard) { navigator.clipboard.writeText(copy.dataset.copy); }
+    copy.classList.add("copied");
+    window.setTimeout(() => copy.classList.remove("copied"), 800);
+  });
+
+  // Recipients: the cohort and « Personnes » fields show only for their audience.
+  function showFor(form) {
+    const audience = form.querySelector('select[name="audience"]');
+    if (!audience) { return; }
+    form.querySelectorAll("[data-show-for]").forEach((block) => {
+      block.hidden = block.dataset.showFor !== audience.value;
+    });
+  }
+  document.addEventListener("change", (event) => {
+    if (event.target.matches('select[name="audience"]')) { showFor(event.target.form); }
+  });
+  document.addEventListener("DOMContentLoaded", () => {
+    document.querySelectorAll("form.compose").forEach(showFor);
+  });
+
+  // People chosen one by one (« Personnes », the e-mail log's members): chips.
+  function chipsChanged(chips) {
+    const hidden = chips.parentElement.querySelector('input[name="people"]');
+    if (hidden) {
+      hidden.value = Array.from(chips.querySelectorAll("[data-id]")).map((c) => c.dataset.id).join(",");
+    }
+  }
+  document.addEventListener("click", (event) => {
+    const pick = event.target.closest("[data-pick]");
+    if (pick) {
+      const block = pick.closest("div").parentElement;
+      const chips = block.querySelector("[data-chips]");
+      if (!chips.querySelector('[data-id="' + pick.dataset.pick + '"]')) {
+        const chip = document.createElement("span");
+        chip.className = "chip";
+        chip.dataset.id = pick.dataset.pick;
+        chip.textContent = pick.dataset.name + " ";
+        const remove = document.createElement("button");
+        remove.type = "button";
+        remove.dataset.unchip = "1";
+        remove.textContent = "×";
+        chip.appendChild(remove);
+        if (chips.dataset.field) {
+          const input = document.createElement("input");
+          input.type = "hidden";
+          input.name = chips.dataset.field;
+          input.value = pick.dataset.pick;
+          chip.appendChild(input);
+        }
+        chips.appendChild(chip);
+        chipsChanged(chips);
+      }
+      block.querySelector("#people-found").innerHTML = "";
+      block.querySelector('input[type="search"]').value = "";
+      return;
+    }
+    const unchip = event.target.closest("[data-unchip]");
+    if (unchip) {
+      const chips = unchip.closest("[data-chips]");
+      unchip.closest(".chip").remove();
+      chipsChanged(chips);
+    }
+  });
 })();

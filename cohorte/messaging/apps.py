@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class MessagingConfig(AppConfig):
+    name = "cohorte.messaging"
+    label = "messaging"
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401

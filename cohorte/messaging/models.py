@@ -1,0 +1,198 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from cohorte.core.models import TimeStampedModel
+
+
+class MessageKind(models.TextChoices):
+    COMMUNITY = "community", _("Message de la communauté")
+    REMINDER = "reminder", _("Relance")
+    SYSTEM = "system", _("Message généré par le système")
+
+
+class MessageStatus(models.TextChoices):
+    DRAFT = "draft", _("Non envoyé")
+    QUEUED = "queued", _("En file d'attente")
+    SENT = "sent", _("Envoyé")
+
+
+class Audience(models.TextChoices):
+    ALL = "all", _("Tous")
+    MENTORS = "mentors", _("Mentors")
+    MENTEES = "mentees", _("Mentorés")
+    MENTORS_AND_MENTEES = "mentors_mentees", _("Mentors et mentorés")
+    UNMATCHED = "unmatched", _("Non jumelés")
+    COHORT = "cohort", _("Cohorte ou étiquette")
+    PEOPLE = "people", _("Personnes")
+
+
+class Message(TimeStampedModel):
+    """What an administrator writes (or the system generates) for a set of recipients.
+    Each delivery to one person is an `Email` row: the outbox and the e-mail log."""
+
+    organisation = models.ForeignKey(
+        "programs.Organisation", on_delete=models.CASCADE, related_name="messages"
+    )
+    program = models.ForeignKey(
+        "programs.Program",
+        verbose_name=_("programme"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="messages",
+    )
+    kind = models.CharField(
+        max_length=12, choices=MessageKind.choices, default=MessageKind.COMMUNITY
+    )
+    audience = models.CharField(_("destinataires"), max_length=16, choices=Audience.choices)
+    cohort = models.ForeignKey(
+        "programs.Cohort", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    #: the chosen people (« Personnes », or a selection in a table)
+    people = models.JSONField(default=list, blank=True)
+    subject_fr = models.CharField(_("sujet (français)"), max_length=200, blank=True)
+    subject_en = models.CharField(_("sujet (anglais)"), max_length=200, blank=True)
+    body_fr = models.TextField(_("message (français)"), blank=True)
+    body_en = models.TextField(_("message (anglais)"), blank=True)
+    status = models.CharField(
+        _("état"), max_length=8, choices=MessageStatus.choices, default=MessageStatus.DRAFT
+    )
+    send_at = models.DateTimeField(_("envoi prévu le"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("envoyé le"), null=True, blank=True)
+    recipients_count = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("message")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["organisation", "kind", "-created_at"]),
+            models.Index(fields=["status", "send_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject_fr or self.subject_en or f"#{self.pk}"
+
+    @property
+    def subject(self) -> str:
+        return self.subject_fr or self.subject_en
+
+
+class Attachment(models.Model):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to="attachments/%Y/%m/")
+    name = models.CharField(max_length=200)
+    size = models.PositiveIntegerField()
+    content_type = models.CharField(max_length=100)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EmailStatus(models.TextChoices):
+    QUEUED = "queued", _("En file d'attente")
+    SENDING = "sending", _("En cours d'envoi")
+    SENT = "sent", pgettext_lazy("e-mail", "Envoyé")
+    DEFERRED = "deferred", _("Différé")
+    DELIVERED = "delivered", _("Délivré")
+    OPENED = "opened", _("Ouvert")
+    BOUNCED = "bounced", _("Retourné")
+    COMPLAINED = "complained", _("Rapport de spam")
+    FAILED = "failed", _("Échec")
+
+
+#: a status only moves up this ladder (a late « delivered » after « opened » keeps « opened »)
+STATUS_RANK = {
+    EmailStatus.QUEUED: 0,
+    EmailStatus.SENDING: 1,
+    EmailStatus.FAILED: 2,
+    EmailStatus.SENT: 2,
+    EmailStatus.DEFERRED: 3,
+    EmailStatus.DELIVERED: 4,
+    EmailStatus.BOUNCED: 5,
+    EmailStatus.OPENED: 6,
+    EmailStatus.COMPLAINED: 7,
+}
+
+
+def new_message_id() -> str:
+    domain = settings.COHORTE_MESSAGE_ID_DOMAIN
+    return f"<{uuid.uuid4().hex}@{domain}>"
+
+
+class Email(models.Model):
+    """One e-mail to one person: written in the transaction that decided it (the outbox),
+    sent after commit by the worker, its status is the e-mail log. A retry sends this same
+    row again (same Message-ID); it is never copied."""
+
+    organisation_id = models.IntegerField()
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="emails"
+    )
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_email = models.EmailField()
+    to_name = models.CharField(max_length=300, blank=True)
+    subject = models.CharField(max_length=300)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    language = models.CharField(max_length=2, default="fr")
+    attachments = models.JSONField(default=list, blank=True)
+    status = models.CharField(
+        max_length=10, choices=EmailStatus.choices, default=EmailStatus.QUEUED
+    )
+    message_id_header = models.CharField(max_length=200, unique=True, default=new_message_id)
+    provider_message_id = models.CharField(max_length=200, blank=True, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    status_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("courriel")
+        indexes = [
+            # the log, newest first, for an organisation; by member; by status
+            models.Index(fields=["organisation_id", "-created_at", "-id"], name="email_log_idx"),
+            models.Index(
+                fields=["organisation_id", "member", "-created_at", "-id"],
+                name="email_log_member_idx",
+            ),
+            models.Index(
+                fields=["organisation_id", "status", "-created_at", "-id"],
+                name="email_log_status_idx",
+            ),
+            # what the worker picks up
+            models.Index(
+                fields=["next_attempt_at"],
+                name="email_outbox_due_idx",
+                condition=models.Q(status__in=["queued", "sending"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.to_email} ({self.status})"
+
+
+class DeliveryEvent(models.Model):
+    """A provider's tracking event, kept once by its id: providers send them again."""
+
+    event_key = models.CharField(max_length=200, unique=True)
+    email = models.ForeignKey(Email, null=True, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20)
+    occurred_at = models.DateTimeField()
+    detail = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.event_key}"

@@ -1,0 +1,83 @@
+"""Reads of messages and of the e-mail log, bounded whatever the volume."""
+
+import datetime as dt
+from collections.abc import Sequence
+
+from django.db.models import Q, QuerySet
+
+from cohorte.accounts.models import Member
+from cohorte.accounts.selectors import members_visible_to
+from cohorte.programs.models import Program
+from cohorte.programs.selectors import programs_visible_to
+
+from .models import Email, Message
+
+
+def messages_visible_to(user: Member) -> QuerySet[Message]:
+    """An administrator sees the organisation's messages; a manager those of their programmes."""
+    if not user.is_authenticated or user.organisation_id is None:
+        return Message.objects.none()
+    messages = Message.objects.filter(organisation_id=user.organisation_id)
+    if not user.is_org_admin:
+        messages = messages.filter(program__in=programs_visible_to(user))
+    return messages.select_related("program", "created_by", "cohort")
+
+
+def message_programs(user: Member) -> QuerySet[Program]:
+    return programs_visible_to(user).order_by("name")
+
+
+def email_log(
+    *,
+    user: Member,
+    member_ids: Sequence[int] = (),
+    statuses: Sequence[str] = (),
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    message_id: int | None = None,
+) -> QuerySet[Email]:
+    """Every e-mail the platform sent that this person may see, newest first. The filters
+    match the log's indexes (organisation + member/status + time)."""
+    if not user.is_authenticated or user.organisation_id is None:
+        return Email.objects.none()
+    rows = Email.objects.filter(organisation_id=user.organisation_id)
+    if not user.is_org_admin:
+        rows = rows.filter(member__in=members_visible_to(user))
+    if member_ids:
+        rows = rows.filter(member_id__in=list(member_ids))
+    if statuses:
+        rows = rows.filter(status__in=list(statuses))
+    if start:
+        rows = rows.filter(created_at__gte=start)
+    if end:
+        rows = rows.filter(created_at__lt=end)
+    if message_id:
+        rows = rows.filter(message_id=message_id)
+    return rows.order_by("-created_at", "-id")
+
+
+def cursor_of(email: Email) -> str:
+    return f"{email.created_at.isoformat()}_{email.pk}"
+
+
+def parse_cursor(value: str) -> tuple[dt.datetime, int] | None:
+    try:
+        stamp, pk = value.rsplit("_", 1)
+        return dt.datetime.fromisoformat(stamp), int(pk)
+    except (ValueError, TypeError):
+        return None
+
+
+def email_log_page(
+    rows: QuerySet[Email], *, after: str = "", size: int = 50
+) -> tuple[list[Email], str]:
+    """Keyset pagination: the next page starts after the last row seen, so page 1,000 costs
+    what page 1 costs, and nothing counts the whole log."""
+    cursor = parse_cursor(after) if after else None
+    if cursor is not None:
+        stamp, pk = cursor
+        rows = rows.filter(Q(created_at__lt=stamp) | Q(created_at=stamp, id__lt=pk))
+    page = list(rows.select_related("member")[: size + 1])
+    more = len(page) > size
+    page = page[:size]
+    return page, (cursor_of(page[-1]) if more and page else "")

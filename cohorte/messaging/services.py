@@ -1,0 +1,581 @@
+"""Sending that never loses or doubles a message: messages become outbox rows in the
+transaction that decides them; the worker sends each row, retries it with back-off, and
+the row's status is the e-mail log."""
+
+import dataclasses
+import datetime as dt
+import logging
+import mimetypes
+import smtplib
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.db import connection, transaction
+from django.db.models import F, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from cohorte.accounts.models import Member, MemberRole
+from cohorte.core.audit import log_action
+from cohorte.programs.models import PARTICIPANT_ROLES, Program, Role
+
+from . import rendering
+from .models import (
+    STATUS_RANK,
+    Audience,
+    DeliveryEvent,
+    Email,
+    EmailStatus,
+    Message,
+    MessageStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+MENTOR_ENROLMENT_ROLES = (Role.MENTOR, Role.PROFESSIONAL)
+
+
+# --- Who receives a message -------------------------------------------------------------
+
+
+def audience_scope(*, organisation_id: int, program: Program | None) -> QuerySet[Member]:
+    """Everyone a message may reach: the programme's current members, or the organisation's;
+    never a deactivated or archived account."""
+    members = Member.objects.filter(
+        organisation_id=organisation_id, is_active=True, archived_at__isnull=True
+    )
+    if program is not None:
+        members = members.filter(
+            pk__in=program.enrolments.filter(ended_at__isnull=True).values("member_id")
+        )
+    return members
+
+
+def audience_members(message: Message) -> QuerySet[Member]:
+    members = audience_scope(organisation_id=message.organisation_id, program=message.program)
+    mentor = Q(role__in=[MemberRole.MENTOR, MemberRole.BOTH])
+    mentee = Q(role__in=[MemberRole.MENTEE, MemberRole.BOTH])
+    if message.program is not None:
+        enrolled = message.program.enrolments.filter(ended_at__isnull=True)
+        mentor |= Q(pk__in=enrolled.filter(role__in=MENTOR_ENROLMENT_ROLES).values("member_id"))
+        mentee |= Q(pk__in=enrolled.filter(role__in=PARTICIPANT_ROLES).values("member_id"))
+    match message.audience:
+        case Audience.MENTORS:
+            members = members.filter(mentor)
+        case Audience.MENTEES:
+            members = members.filter(mentee)
+        case Audience.MENTORS_AND_MENTEES:
+            members = members.filter(mentor | mentee)
+        case Audience.UNMATCHED:
+            members = members.filter(mentor | mentee).filter(relationships_count=0)
+        case Audience.COHORT:
+            members = (
+                members.filter(cohorts=message.cohort_id) if message.cohort_id else members.none()
+            )
+        case Audience.PEOPLE:
+            members = members.filter(pk__in=[int(pk) for pk in message.people])
+    return members.distinct().order_by("pk")
+
+
+# --- Composing ---------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Draft:
+    audience: str
+    subject_fr: str
+    subject_en: str
+    body_fr: str
+    body_en: str
+    cohort_id: int | None = None
+    people: list[int] = dataclasses.field(default_factory=list)
+    send_at: dt.datetime | None = None
+
+
+def draft_check(draft: Draft, *, now: dt.datetime | None = None) -> dict[str, list[str]]:
+    """Every problem at once, field by field; nothing is saved while there is one."""
+    now = now or timezone.now()
+    errors: dict[str, list[str]] = {}
+
+    def add(field: str, text: str) -> None:
+        errors.setdefault(field, []).append(text)
+
+    if not draft.subject_fr.strip() and not draft.subject_en.strip():
+        add("subject_fr", _("Le sujet est obligatoire."))
+    if not rendering.text_of(draft.body_fr) and not rendering.text_of(draft.body_en):
+        add("body_fr", _("Le message est vide dans les deux langues."))
+    for field in ("subject_fr", "subject_en", "body_fr", "body_en"):
+        unknown = rendering.unknown_tags(getattr(draft, field))
+        if unknown:
+            add(
+                field,
+                _("Balise inconnue : %(tags)s. Balises possibles : %(known)s.")
+                % {
+                    "tags": ", ".join(unknown),
+                    "known": ", ".join(t for t, _h in rendering.tag_help()),
+                },
+            )
+    if draft.audience == Audience.COHORT and not draft.cohort_id:
+        add("cohort", _("Choisissez une cohorte ou une étiquette."))
+    if draft.audience == Audience.PEOPLE and not draft.people:
+        add("people", _("Choisissez au moins une personne."))
+    if draft.send_at is not None and draft.send_at <= now:
+        add("send_at", _("La date d'envoi prévue est déjà passée."))
+    return errors
+
+
+@transaction.atomic
+def message_save(
+    *,
+    organisation_id: int,
+    program: Program | None,
+    draft: Draft,
+    by: Member,
+    message: Message | None = None,
+    kind: str = "community",
+) -> Message:
+    """Create or revise a message that has not left yet."""
+    errors = draft_check(draft)
+    if errors:
+        raise ValidationError(errors)
+    if message is not None:
+        message = Message.objects.select_for_update().get(pk=message.pk)
+        if message.status == MessageStatus.SENT:
+            raise ValidationError(_("Ce message est déjà parti : dupliquez-le pour le renvoyer."))
+    message = message or Message(
+        organisation_id=organisation_id, program=program, created_by=by, kind=kind
+    )
+    message.audience = draft.audience
+    message.cohort_id = draft.cohort_id if draft.audience == Audience.COHORT else None
+    message.people = [int(pk) for pk in draft.people] if draft.audience == Audience.PEOPLE else []
+    message.subject_fr, message.subject_en = draft.subject_fr.strip(), draft.subject_en.strip()
+    message.body_fr, message.body_en = (
+        rendering.sanitise(draft.body_fr),
+        rendering.sanitise(draft.body_en),
+    )
+    message.send_at = draft.send_at
+    message.status = MessageStatus.DRAFT
+    message.save()
+    log_action("message.saved", actor=by, target=message, data={"audience": draft.audience})
+    return message
+
+
+def _values_for(member: Member, message: Message, organisation_name: str) -> dict[str, str]:
+    return {
+        "first_name": member.first_name,
+        "last_name": member.last_name,
+        "full_name": member.full_name,
+        "email": member.email,
+        "program": message.program.name if message.program else "",
+        "organisation": organisation_name,
+        "sign_in_link": settings.COHORTE_BASE_URL.rstrip("/") + reverse("accounts:login"),
+    }
+
+
+@dataclasses.dataclass
+class Rendered:
+    language: str
+    subject: str
+    html: str
+    text: str
+
+
+def message_render(message: Message, member: Member, organisation_name: str) -> Rendered:
+    """The recipient's version: their language, or the other when theirs is empty."""
+    language = member.language
+    body = message.body_en if language == "en" else message.body_fr
+    if not rendering.text_of(body):
+        language = "fr" if language == "en" else "en"
+        body = message.body_en if language == "en" else message.body_fr
+    subject = (message.subject_en if language == "en" else message.subject_fr) or message.subject
+    values = _values_for(member, message, organisation_name)
+    html_body = rendering.fill(body, values, escape=True)
+    return Rendered(
+        language=language,
+        subject=rendering.fill(subject, values, escape=False),
+        html=html_body,
+        text=rendering.text_of(html_body),
+    )
+
+
+@transaction.atomic
+def message_send(*, message: Message, by: Member | None) -> int:
+    """Now: one outbox row per recipient, in this transaction; the worker sends after commit."""
+    message = Message.objects.select_for_update().get(pk=message.pk)
+    if message.status == MessageStatus.SENT:
+        return 0  # already left: a second click or a late scheduled task changes nothing
+    organisation_name = message.organisation.name
+    attachments = [
+        {"path": a.file.name, "name": a.name, "content_type": a.content_type}
+        for a in message.attachments.all()
+    ]
+    rows = []
+    for member in audience_members(message).iterator(chunk_size=2000):
+        rendered = message_render(message, member, organisation_name)
+        rows.append(
+            Email(
+                organisation_id=message.organisation_id,
+                message=message,
+                member=member,
+                to_email=member.email,
+                to_name=member.full_name,
+                subject=rendered.subject,
+                body_text=rendered.text,
+                body_html=rendered.html,
+                language=rendered.language,
+                attachments=attachments,
+            )
+        )
+    Email.objects.bulk_create(rows, batch_size=2000)
+    message.status = MessageStatus.SENT
+    message.sent_at = timezone.now()
+    message.recipients_count = len(rows)
+    message.save(update_fields=["status", "sent_at", "recipients_count", "updated_at"])
+    log_action("message.sent", actor=by, target=message, data={"recipients": len(rows)})
+    outbox_kick()
+    return len(rows)
+
+
+@transaction.atomic
+def message_schedule(*, message: Message, send_at: dt.datetime, by: Member) -> Message:
+    """« Prévoir horaire »: queued until its time; the worker sends it then."""
+    from . import tasks
+
+    message = Message.objects.select_for_update().get(pk=message.pk)
+    if send_at <= timezone.now():
+        raise ValidationError({"send_at": [_("La date d'envoi prévue est déjà passée.")]})
+    if message.status == MessageStatus.SENT:
+        raise ValidationError(_("Ce message est déjà parti."))
+    message.status, message.send_at = MessageStatus.QUEUED, send_at
+    message.save(update_fields=["status", "send_at", "updated_at"])
+    log_action("message.scheduled", actor=by, target=message, data={"send_at": send_at.isoformat()})
+    transaction.on_commit(
+        lambda: tasks.message_send_due.using(run_after=send_at).enqueue(message.pk)
+    )
+    return message
+
+
+def message_send_if_due(*, message_id: int, now: dt.datetime | None = None) -> int:
+    """The scheduled task: sends only a message still queued whose time has come (a revised
+    time has its own task; a deleted message has none left to send)."""
+    now = now or timezone.now()
+    message = Message.objects.filter(pk=message_id, status=MessageStatus.QUEUED).first()
+    if message is None or message.send_at is None or message.send_at > now:
+        return 0
+    return message_send(message=message, by=None)
+
+
+def messages_send_due(*, now: dt.datetime | None = None) -> int:
+    """Every scheduled message whose time has passed (a safety net beside each one's task)."""
+    now = now or timezone.now()
+    due = Message.objects.filter(status=MessageStatus.QUEUED, send_at__lte=now).values_list(
+        "pk", flat=True
+    )
+    return sum(message_send_if_due(message_id=pk, now=now) for pk in list(due))
+
+
+@transaction.atomic
+def message_delete(*, message: Message, by: Member) -> None:
+    message = Message.objects.select_for_update().get(pk=message.pk)
+    if message.status == MessageStatus.SENT:
+        raise ValidationError(
+            _("Un message envoyé reste dans le registre : il ne peut pas être supprimé.")
+        )
+    log_action("message.deleted", actor=by, target=message, data={"subject": message.subject})
+    message.delete()
+
+
+def message_duplicate(*, message: Message, by: Member) -> Message:
+    copy = Message.objects.create(
+        organisation_id=message.organisation_id,
+        program=message.program,
+        kind=message.kind,
+        audience=message.audience,
+        cohort_id=message.cohort_id,
+        people=message.people,
+        subject_fr=message.subject_fr,
+        subject_en=message.subject_en,
+        body_fr=message.body_fr,
+        body_en=message.body_en,
+        created_by=by,
+    )
+    log_action("message.duplicated", actor=by, target=copy, data={"from": message.pk})
+    return copy
+
+
+# --- The outbox ----------------------------------------------------------------------------
+
+
+def email_enqueue(
+    *,
+    organisation_id: int,
+    member: Member | None,
+    to_email: str,
+    subject: str,
+    text: str,
+    html: str = "",
+    language: str = "fr",
+    message: Message | None = None,
+) -> Email:
+    """One e-mail into the outbox, in the caller's transaction; sent after commit."""
+    email = Email.objects.create(
+        organisation_id=organisation_id,
+        message=message,
+        member=member,
+        to_email=to_email,
+        to_name=member.full_name if member else "",
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        language=language,
+    )
+    outbox_kick()
+    return email
+
+
+def outbox_kick(run_after: dt.datetime | None = None) -> None:
+    """Wake the worker once the current transaction has committed."""
+    from . import tasks
+
+    task = tasks.outbox_send.using(run_after=run_after) if run_after else tasks.outbox_send
+    transaction.on_commit(lambda: task.enqueue())
+
+
+def _claim(batch: int, now: dt.datetime) -> list[Email]:
+    """Take up to `batch` due rows for this worker. On PostgreSQL SKIP LOCKED lets several
+    workers claim side by side; SQLite's IMMEDIATE transactions let one writer at a time.
+    A row claimed by a worker that died is taken again when its claim runs out."""
+    due = Q(status=EmailStatus.QUEUED) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
+    stale = Q(status=EmailStatus.SENDING, claimed_until__lt=now)
+    with transaction.atomic():
+        rows = Email.objects.filter(due | stale).order_by("pk")
+        if connection.features.has_select_for_update_skip_locked:
+            rows = rows.select_for_update(skip_locked=True)
+        claimed = list(rows[:batch])
+        if claimed:
+            Email.objects.filter(pk__in=[row.pk for row in claimed]).update(
+                status=EmailStatus.SENDING,
+                claimed_until=now + dt.timedelta(minutes=10),
+                attempts=F("attempts") + 1,
+            )
+    for row in claimed:
+        row.attempts += 1
+    return claimed
+
+
+def _as_email_message(row: Email) -> mail.EmailMultiAlternatives:
+    message = mail.EmailMultiAlternatives(
+        subject=row.subject,
+        body=row.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[f"{row.to_name} <{row.to_email}>" if row.to_name else row.to_email],
+        headers={"Message-ID": row.message_id_header},
+    )
+    if row.body_html:
+        message.attach_alternative(_with_open_pixel(row), "text/html")
+    for attachment in row.attachments:
+        with default_storage.open(attachment["path"], "rb") as handle:
+            message.attach(attachment["name"], handle.read(), attachment["content_type"])
+    return message
+
+
+def _with_open_pixel(row: Email) -> str:
+    from django.core import signing
+
+    token = signing.dumps(row.pk, salt="email-open")
+    url = settings.COHORTE_BASE_URL.rstrip("/") + reverse("messaging:open", args=[token])
+    pixel = f'<img src="{url}" width="1" height="1" alt="" style="display:block;border:0">'
+    return f"<!doctype html><html><body>{row.body_html}{pixel}</body></html>"
+
+
+def _retry_or_fail(row: Email, reason: str, now: dt.datetime) -> None:
+    delays = settings.COHORTE_EMAIL_RETRY_SECONDS
+    if row.attempts >= settings.COHORTE_EMAIL_MAX_ATTEMPTS:
+        Email.objects.filter(pk=row.pk).update(
+            status=EmailStatus.FAILED, last_error=reason[:2000], status_at=now, claimed_until=None
+        )
+        return
+    wait = delays[min(row.attempts - 1, len(delays) - 1)]
+    retry_at = now + dt.timedelta(seconds=wait)
+    Email.objects.filter(pk=row.pk).update(
+        status=EmailStatus.QUEUED,
+        next_attempt_at=retry_at,
+        last_error=reason[:2000],
+        claimed_until=None,
+    )
+    outbox_kick(run_after=retry_at)
+
+
+def outbox_send(*, batch: int = 200, limit: int | None = None) -> int:
+    """Send what is due, a batch at a time over one connection, each row marked as soon as
+    the server accepted it. Returns how many left."""
+    sent = 0
+    while limit is None or sent < limit:
+        now = timezone.now()
+        rows = _claim(batch, now)
+        if not rows:
+            break
+        try:
+            with mail.mailers.default as backend:
+                for row in rows:
+                    try:
+                        message = _as_email_message(row)
+                        backend.send_messages([message])
+                    except (OSError, ValueError, smtplib.SMTPException) as error:
+                        if _connection_lost(error):
+                            raise
+                        _retry_or_fail(row, str(error), timezone.now())
+                        continue
+                    provider_id = _provider_id(message)
+                    Email.objects.filter(pk=row.pk, status=EmailStatus.SENDING).update(
+                        status=EmailStatus.SENT,
+                        sent_at=timezone.now(),
+                        status_at=timezone.now(),
+                        provider_message_id=provider_id,
+                        claimed_until=None,
+                        last_error="",
+                    )
+                    sent += 1
+        except Exception as error:  # the server went away: the rest of the batch waits
+            logger.warning("outbox: %s", error)
+            reason = str(error) or error.__class__.__name__
+            for row in rows:
+                if Email.objects.filter(pk=row.pk, status=EmailStatus.SENDING).exists():
+                    _retry_or_fail(row, reason, timezone.now())
+            break
+    return sent
+
+
+def _connection_lost(error: BaseException) -> bool:
+    if isinstance(
+        error, smtplib.SMTPRecipientsRefused | smtplib.SMTPDataError | smtplib.SMTPSenderRefused
+    ):
+        return False
+    return isinstance(error, OSError | smtplib.SMTPServerDisconnected)
+
+
+def _provider_id(message: mail.EmailMessage) -> str:
+    status = getattr(message, "anymail_status", None)
+    if status is not None and getattr(status, "message_id", None):
+        return str(status.message_id)
+    return ""
+
+
+# --- Tracking -------------------------------------------------------------------------------
+
+TRACKING_STATUS = {
+    "delivered": EmailStatus.DELIVERED,
+    "opened": EmailStatus.OPENED,
+    "clicked": EmailStatus.OPENED,
+    "bounced": EmailStatus.BOUNCED,
+    "rejected": EmailStatus.BOUNCED,
+    "deferred": EmailStatus.DEFERRED,
+    "complained": EmailStatus.COMPLAINED,
+    "failed": EmailStatus.FAILED,
+}
+
+
+def email_status_record(
+    *,
+    email: Email,
+    status: str,
+    at: dt.datetime,
+    event_key: str,
+    detail: str = "",
+) -> bool:
+    """A provider's event, once (by its key); a status never moves back down."""
+    with transaction.atomic():
+        _event, created = DeliveryEvent.objects.get_or_create(
+            event_key=event_key[:200],
+            defaults={"email": email, "kind": status, "occurred_at": at, "detail": detail[:2000]},
+        )
+        if not created:
+            return False
+        row = Email.objects.select_for_update().get(pk=email.pk)
+        changes: dict[str, Any] = {}
+        if status == EmailStatus.OPENED and row.opened_at is None:
+            changes["opened_at"] = at
+        if status in (EmailStatus.DELIVERED, EmailStatus.OPENED) and row.delivered_at is None:
+            changes["delivered_at"] = at
+        if STATUS_RANK[EmailStatus(status)] > STATUS_RANK[EmailStatus(row.status)]:
+            changes.update(status=status, status_at=at)
+            if status in (EmailStatus.BOUNCED, EmailStatus.FAILED, EmailStatus.DEFERRED) and detail:
+                changes["last_error"] = detail[:2000]
+        if changes:
+            Email.objects.filter(pk=row.pk).update(**changes)
+    return True
+
+
+def emails_purge(*, now: dt.datetime | None = None, batch: int = 5000) -> int:
+    """Retention: the log keeps COHORTE_EMAIL_RETENTION_MONTHS months, deleted in batches so
+    no transaction grows with millions of rows."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=30 * settings.COHORTE_EMAIL_RETENTION_MONTHS)
+    deleted = 0
+    while True:
+        ids = list(
+            Email.objects.filter(created_at__lt=cutoff)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch]
+        )
+        if not ids:
+            return deleted
+        deleted += Email.objects.filter(pk__in=ids).delete()[0]
+
+
+def attachment_check(upload: Any) -> str | None:
+    """Size and type: documents and images people share, nothing that runs."""
+    allowed = {
+        "application/pdf",
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "text/plain",
+        "text/csv",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "application/msword",
+        "application/vnd.ms-excel",
+        "application/vnd.oasis.opendocument.text",
+    }
+    if (upload.size or 0) > settings.COHORTE_ATTACHMENT_MAX_BYTES:
+        return _("« %(name)s » dépasse 5 Mo.") % {"name": upload.name}
+    guessed = mimetypes.guess_type(upload.name or "")[0] or ""
+    if guessed not in allowed:
+        return _(
+            "« %(name)s » : ce type de fichier n'est pas accepté "
+            "(PDF, images, documents bureautiques)."
+        ) % {"name": upload.name}
+    head = upload.read(8)
+    upload.seek(0)
+    if head.startswith((b"MZ", b"\x7fELF", b"#!")):
+        return _(
+            "« %(name)s » : ce type de fichier n'est pas accepté "
+            "(PDF, images, documents bureautiques)."
+        ) % {"name": upload.name}
+    return None
+
+
+def recipients_preview(message: Message, limit: int = 20) -> tuple[int, list[Member]]:
+    members = audience_members(message)
+    return members.count(), list(members[:limit])
+
+
+def render_for_preview(message: Message) -> tuple[Member | None, Rendered | None]:
+    first = audience_members(message).first()
+    if first is None:
+        return None, None
+    with translation.override(first.language):
+        return first, message_render(message, first, message.organisation.name)
+
+
+def sequence_ids(values: Iterable[str]) -> list[int]:
+    return [int(v) for v in values if str(v).isdigit()]

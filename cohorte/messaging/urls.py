@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+app_name = "messaging"
+urlpatterns = [
+    path("messages/", views.compose, name="compose"),
+    path("messages/personnes/", views.people_search, name="people"),
+    path("messages/registre/", views.email_log_view, name="log"),
+    path("messages/registre.csv", views.email_log_csv, name="log-csv"),
+    path("messages/<int:message_id>/", views.message_detail, name="message"),
+    path("messages/<int:message_id>/modifier/", views.compose, name="edit"),
+    path("messages/<int:message_id>/envoyer/", views.message_send, name="send"),
+    path("messages/<int:message_id>/supprimer/", views.message_delete, name="delete"),
+    path("messages/<int:message_id>/dupliquer/", views.message_duplicate, name="duplicate"),
+    path("m/o/<str:token>.gif", views.email_opened, name="open"),
+]

@@ -1,0 +1,374 @@
+import base64
+import mimetypes
+import datetime as dt
+
+from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from cohorte.accounts.http import MemberRequest
+from cohorte.accounts.models import Member
+from cohorte.accounts.selectors import members_visible_to
+from cohorte.core.exports import csv_response
+from cohorte.programs.models import Cohort
+
+from . import rendering, services
+from .forms import ComposeForm, EmailLogForm, ScheduleForm
+from .models import Attachment, Email, EmailStatus, MessageStatus
+from .selectors import email_log, email_log_page, message_programs, messages_visible_to
+
+PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+
+
+def _require_staff(request: MemberRequest) -> None:
+    if not (request.user.is_org_admin or request.user.managed_programs.exists()):
+        raise Http404("No messaging for this member.")
+
+
+def _compose_form(request: MemberRequest, data=None, initial=None) -> ComposeForm:
+    organisation = request.user.organisation
+    return ComposeForm(
+        data,
+        initial=initial,
+        programs=message_programs(request.user),
+        cohorts=Cohort.objects.filter(organisation=organisation) if organisation else [],
+        allow_organisation=request.user.is_org_admin,
+    )
+
+
+def _draft_from(form: ComposeForm) -> services.Draft:
+    data = form.cleaned_data
+    return services.Draft(
+        audience=data["audience"],
+        subject_fr=data.get("subject_fr") or "",
+        subject_en=data.get("subject_en") or "",
+        body_fr=data.get("body_fr") or "",
+        body_en=data.get("body_en") or "",
+        cohort_id=data.get("cohort"),
+        people=form.people_ids(),
+    )
+
+
+def _people_of(request: MemberRequest, ids: list[int]) -> list[Member]:
+    return list(
+        members_visible_to(request.user).filter(pk__in=ids).order_by("last_name", "first_name")
+    )
+
+
+@login_required
+def compose(request: MemberRequest, message_id: int | None = None) -> HttpResponse:
+    """« Messages de la communauté »: compose (or revise) and the list of messages."""
+    _require_staff(request)
+    message = (
+        get_object_or_404(messages_visible_to(request.user), pk=message_id) if message_id else None
+    )
+    if message is not None and message.status == MessageStatus.SENT:
+        flash.error(request, _("Ce message est déjà parti : dupliquez-le pour le renvoyer."))
+        return redirect("messaging:message", message_id=message.pk)
+    initial = None
+    if message is not None:
+        initial = {
+            "program": message.program_id,
+            "audience": message.audience,
+            "cohort": message.cohort_id,
+            "people": ",".join(str(pk) for pk in message.people),
+            "subject_fr": message.subject_fr,
+            "subject_en": message.subject_en,
+            "body_fr": message.body_fr,
+            "body_en": message.body_en,
+        }
+    elif request.GET.get("people"):
+        initial = {
+            "audience": "people",
+            "people": request.GET["people"],
+            "program": request.GET.get("program"),
+        }
+    form = _compose_form(request, request.POST or None, initial=initial)
+    attachment_errors: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        uploads = request.FILES.getlist("attachments")
+        attachment_errors = [
+            problem for upload in uploads if (problem := services.attachment_check(upload))
+        ]
+        program = message_programs(request.user).filter(pk=form.cleaned_data["program"]).first()
+        if form.cleaned_data["program"] and program is None:
+            form.add_error("program", _("Programme inconnu."))
+        if not attachment_errors and not form.errors:
+            try:
+                with transaction.atomic():
+                    saved = services.message_save(
+                        organisation_id=request.user.organisation_id or 0,
+                        program=program,
+                        draft=_draft_from(form),
+                        by=request.user,
+                        message=message,
+                    )
+                    for upload in uploads:
+                        name = upload.name or "piece-jointe"
+                        Attachment.objects.create(
+                            message=saved,
+                            file=upload,
+                            name=name[:200],
+                            size=upload.size or 0,
+                            content_type=mimetypes.guess_type(name)[0]
+                            or "application/octet-stream",
+                        )
+            except ValidationError as error:
+                for field, problems in error.message_dict.items():
+                    form.add_error(field if field in form.fields else None, problems)
+            else:
+                return redirect("messaging:message", message_id=saved.pk)
+    people_ids = (
+        form.people_ids()
+        if form.is_bound and form.is_valid()
+        else [
+            int(v)
+            for v in str((initial or {}).get("people") or "").split(",")
+            if v.strip().isdigit()
+        ]
+    )
+    return render(
+        request,
+        "messaging/compose.html",
+        {
+            "form": form,
+            "editing": message,
+            "tags": rendering.tag_help(),
+            "people": _people_of(request, people_ids),
+            "attachment_errors": attachment_errors,
+            "messages_list": messages_visible_to(request.user).filter(kind="community")[:50],
+        },
+    )
+
+
+@login_required
+def message_detail(request: MemberRequest, message_id: int) -> HttpResponse:
+    """The preview for a real recipient, then « Envoyer un message » or « Prévoir horaire »."""
+    _require_staff(request)
+    message = get_object_or_404(messages_visible_to(request.user), pk=message_id)
+    count, sample = services.recipients_preview(message)
+    example, rendered = services.render_for_preview(message)
+    tz = message.organisation.tzinfo
+    schedule = ScheduleForm(
+        initial={
+            "send_at": (message.send_at or timezone.now() + dt.timedelta(days=1)).astimezone(tz)
+        }
+    )
+    return render(
+        request,
+        "messaging/message.html",
+        {
+            "message": message,
+            "count": count,
+            "sample": sample,
+            "example": example,
+            "rendered": rendered,
+            "schedule": schedule,
+            "tz": message.organisation.timezone,
+            "attachments": message.attachments.all(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def message_send(request: MemberRequest, message_id: int) -> HttpResponse:
+    _require_staff(request)
+    message = get_object_or_404(messages_visible_to(request.user), pk=message_id)
+    if request.POST.get("when") == "later":
+        tz = message.organisation.tzinfo
+        with timezone.override(tz):
+            form = ScheduleForm(request.POST)
+            valid = form.is_valid()
+        if not valid:
+            problems = form.errors.get("send_at") or [_("Date invalide.")]
+            flash.error(request, " ".join(str(problem) for problem in problems))
+            return redirect("messaging:message", message_id=message.pk)
+        try:
+            services.message_schedule(
+                message=message, send_at=form.cleaned_data["send_at"], by=request.user
+            )
+        except ValidationError as error:
+            flash.error(request, " ".join(error.messages))
+            return redirect("messaging:message", message_id=message.pk)
+        flash.success(
+            request,
+            _("Message programmé pour le %(when)s.")
+            % {
+                "when": timezone.localtime(form.cleaned_data["send_at"], tz).strftime(
+                    "%d/%m/%Y %H:%M"
+                )
+            },
+        )
+        return redirect("messaging:compose")
+    count = services.message_send(message=message, by=request.user)
+    flash.success(
+        request,
+        ngettext(
+            "Message envoyé à %(count)d personne.", "Message envoyé à %(count)d personnes.", count
+        )
+        % {"count": count},
+    )
+    return redirect("messaging:compose")
+
+
+@login_required
+@require_POST
+def message_delete(request: MemberRequest, message_id: int) -> HttpResponse:
+    _require_staff(request)
+    message = get_object_or_404(messages_visible_to(request.user), pk=message_id)
+    try:
+        services.message_delete(message=message, by=request.user)
+        flash.success(request, _("Message supprimé."))
+    except ValidationError as error:
+        flash.error(request, " ".join(error.messages))
+    return redirect("messaging:compose")
+
+
+@login_required
+@require_POST
+def message_duplicate(request: MemberRequest, message_id: int) -> HttpResponse:
+    _require_staff(request)
+    message = get_object_or_404(messages_visible_to(request.user), pk=message_id)
+    copy = services.message_duplicate(message=message, by=request.user)
+    return redirect("messaging:edit", message_id=copy.pk)
+
+
+@login_required
+def people_search(request: MemberRequest) -> HttpResponse:
+    """« Personnes »: suggestions as one types (htmx)."""
+    _require_staff(request)
+    q = request.GET.get("q", "").strip()
+    found: list[Member] = []
+    if len(q) >= 2:
+        from cohorte.accounts.selectors import MemberFilters, member_rows
+
+        found = list(
+            member_rows(members=members_visible_to(request.user), filters=MemberFilters(q=q))[:10]
+        )
+    return render(request, "messaging/_people_options.html", {"found": found})
+
+
+# --- The e-mail log ----------------------------------------------------------------------------
+
+
+def _log_rows(request: MemberRequest, form: EmailLogForm):
+    form.is_valid()
+    data = form.cleaned_data
+    tz = (
+        request.user.organisation.tzinfo
+        if request.user.organisation
+        else timezone.get_current_timezone()
+    )
+    start = (
+        dt.datetime.combine(data["start"], dt.time.min, tzinfo=tz) if data.get("start") else None
+    )
+    end = (
+        dt.datetime.combine(data["end"] + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+        if data.get("end")
+        else None
+    )
+    return email_log(
+        user=request.user,
+        member_ids=data.get("member") or [],
+        statuses=data.get("status") or [],
+        start=start,
+        end=end,
+        message_id=data.get("message"),
+    )
+
+
+@login_required
+def email_log_view(request: MemberRequest) -> HttpResponse:
+    """« Registre des courriels »: every e-mail sent, filtered, a page at a time."""
+    _require_staff(request)
+    member_ids = [int(v) for v in request.GET.getlist("member") if v.isdigit()]
+    form = EmailLogForm(request.GET, member_ids=member_ids)
+    rows, next_cursor = email_log_page(_log_rows(request, form), after=request.GET.get("after", ""))
+    return render(
+        request,
+        "messaging/email_log.html",
+        {
+            "form": form,
+            "rows": rows,
+            "next_cursor": next_cursor,
+            "chosen": _people_of(request, member_ids),
+            "statuses": EmailStatus.choices,
+            "chosen_statuses": request.GET.getlist("status"),
+        },
+    )
+
+
+@login_required
+def email_log_csv(request: MemberRequest) -> StreamingHttpResponse:
+    """« Télécharger »: the filtered log, streamed."""
+    _require_staff(request)
+    member_ids = [int(v) for v in request.GET.getlist("member") if v.isdigit()]
+    rows = _log_rows(request, EmailLogForm(request.GET, member_ids=member_ids))
+    labels = dict(EmailStatus.choices)
+    tz = request.user.organisation.tzinfo if request.user.organisation else None
+
+    def lines():
+        for row in rows.values_list(
+            "subject",
+            "to_name",
+            "to_email",
+            "created_at",
+            "sent_at",
+            "status",
+            "opened_at",
+            "last_error",
+        ).iterator(chunk_size=5000):
+            subject, name, address, created, sent, status, opened, error = row
+            yield [
+                subject,
+                name,
+                address,
+                timezone.localtime(sent or created, tz).strftime("%Y-%m-%d %H:%M"),
+                labels.get(status, status),
+                timezone.localtime(opened, tz).strftime("%Y-%m-%d %H:%M") if opened else "",
+                error,
+            ]
+
+    french = translation.get_language() == "fr"
+    header = [
+        _("Nom"),
+        _("Envoyé à"),
+        _("Courriel"),
+        _("Date de l'envoi"),
+        _("Statut"),
+        _("Ouvert le"),
+        _("Détail"),
+    ]
+    stamp = timezone.localdate().isoformat()
+    return csv_response(
+        f"registre-courriels-{stamp}.csv", header, lines(), delimiter=";" if french else ","
+    )
+
+
+def email_opened(request: HttpRequest, token: str) -> HttpResponse:
+    """The 1×1 image of HTML messages sent over plain SMTP: an opening (or a mail client's
+    automatic prefetch — the log says so)."""
+    try:
+        email_id = signing.loads(token, salt="email-open", max_age=60 * 60 * 24 * 400)
+    except signing.BadSignature:
+        email_id = None
+    email = Email.objects.filter(pk=email_id).first() if email_id else None
+    if email is not None:
+        services.email_status_record(
+            email=email,
+            status=EmailStatus.OPENED,
+            at=timezone.now(),
+            event_key=f"pixel:{email.pk}",
+        )
+    response = HttpResponse(PIXEL, content_type="image/gif")
+    response["Cache-Control"] = "no-store, private"
+    return response
