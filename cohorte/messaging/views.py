@@ -1,6 +1,6 @@
 import base64
-import mimetypes
 import datetime as dt
+import mimetypes
 
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
