@@ -34,11 +34,13 @@ demo: install
 run: demo
 	@echo "  Cohorte : http://$(HOST):$(PORT)/   (Ctrl-C pour arrêter / to stop)"
 	@echo ""
+	@$(PY) manage.py scheduler_start
 	@trap 'kill 0' EXIT INT TERM; \
 	  $(PY) manage.py db_worker --no-reload & \
 	  $(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
 worker: install
+	$(PY) manage.py scheduler_start
 	$(PY) manage.py db_worker
 
 test: install

@@ -403,10 +403,9 @@ def members_import(request):
     if isinstance(body.get("invite"), bool) and body["invite"] and result["created_ids"]:
         from .tasks import invitations_send
 
-        organisation = user.organisation
         transaction.on_commit(
             lambda: invitations_send(
-                member_ids=result["created_ids"], organisation_name=organisation.name
+                organisation_id=organisation_id, member_ids=result["created_ids"]
             )
         )
     return {"created": result["created"], "updated": result["updated"]}

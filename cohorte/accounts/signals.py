@@ -5,3 +5,7 @@ from django.dispatch import Signal
 #: sent with member_ids= when those members' relationship counters may be wrong
 #: (a partner was deleted)
 member_counters_stale = Signal()
+
+#: sent with organisation_id=, member_ids= when new members should receive their sign-in
+#: details (the messaging app writes the e-mails to its outbox)
+members_invited = Signal()

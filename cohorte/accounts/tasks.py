@@ -3,13 +3,9 @@
 import unicodedata
 
 from django.conf import settings
-from django.contrib.auth.tokens import default_token_generator
-from django.core import mail
 from django.tasks import task
 from django.urls import reverse
 from django.utils import translation
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -19,6 +15,7 @@ from cohorte.core.models import Job
 from . import services
 from .models import CustomField, Member
 from .reports import MEMBER_REPORT_COLUMNS
+from .signals import members_invited
 
 
 def _language_of(job: Job) -> str:
@@ -123,34 +120,12 @@ def mapped_rows(rows: list, mapping: dict[str, str]) -> list[tuple[int, dict[str
     return out
 
 
-def invitations_send(*, member_ids: list[int], organisation_name: str) -> int:
-    """The sign-in link for imported members, over one connection (the messaging issue
-    moves this to the outbox)."""
-    base = settings.COHORTE_BASE_URL.rstrip("/")
-    messages = []
-    for member in Member.objects.filter(pk__in=member_ids, is_active=True).iterator():
-        uid = urlsafe_base64_encode(force_bytes(member.pk))
-        token = default_token_generator.make_token(member)
-        link = base + reverse("accounts:password-reset-confirm", args=[uid, token])
-        with translation.override(member.language):
-            subject = _("Votre accès à %(org)s") % {"org": organisation_name}
-            body = _(
-                "Bonjour %(name)s,\n\nUn compte a été créé pour vous sur %(org)s. "
-                "Choisissez votre mot de passe pour vous connecter :\n%(link)s\n\n"
-                "Votre identifiant est votre courriel : %(email)s"
-            ) % {
-                "name": member.first_name or member.email,
-                "org": organisation_name,
-                "link": link,
-                "email": member.email,
-            }
-        messages.append(
-            mail.EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [member.email])
-        )
-    if not messages:
-        return 0
-    with mail.mailers.default as connection:
-        return connection.send_messages(messages) or 0
+def invitations_send(*, organisation_id: int, member_ids: list[int]) -> int:
+    """Sign-in details for new members: the messaging app puts them in its outbox."""
+    answers = members_invited.send(
+        sender=Member, organisation_id=organisation_id, member_ids=member_ids
+    )
+    return sum(int(result or 0) for _receiver, result in answers)
 
 
 @task()
@@ -192,10 +167,8 @@ def members_import(job_id: int) -> None:
                 }
             invited = 0
             if job.payload.get("invite") and result["created_ids"]:
-                organisation = job.created_by.organisation if job.created_by else None
                 invited = invitations_send(
-                    member_ids=result["created_ids"],
-                    organisation_name=organisation.name if organisation else "Cohorte",
+                    organisation_id=job.organisation_id or 0, member_ids=result["created_ids"]
                 )
             return {
                 "title": title,

@@ -3,15 +3,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core import mail
 from django.db import transaction
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
+from django.urls import reverse
 from django.utils import formats, timezone, translation
-from django.utils.translation import gettext as _
 
 from cohorte.accounts.models import Member
 from cohorte.core.audit import log_action
 from cohorte.meetings.models import MeetingAttendee, MeetingStatus
+from cohorte.messaging import services as messaging
+from cohorte.messaging.models import ReminderRule, ReminderRuleKind, ReminderSent
 from cohorte.programs.models import PARTICIPANT_ROLES, Enrolment, Program
 
 from .models import ACCESS_KINDS, ActivityEvent, Conversation, EventKind, ParticipantStats, Report
@@ -243,41 +244,73 @@ def report_create(*, program: Program, member: Member, reported_by: Member, reas
     return report
 
 
-def default_reminder(*, program: Program, member: Member) -> tuple[str, str]:
-    """Subject and body of a reminder, in the recipient's language."""
+def _reminder_values(program: Program, member: Member, confirmed: int) -> dict[str, object]:
     with translation.override(member.language):
-        subject = _("%(program)s : nous vous attendons") % {"program": program.name}
-        body = _(
-            "Bonjour %(first_name)s,\n\n"
-            "Votre programme « %(program)s » est en cours jusqu'au %(end)s. "
-            "Connectez-vous pour poursuivre votre parcours et prendre vos rendez-vous.\n\n"
-            "À bientôt,\n%(organisation)s"
-        ) % {
-            "first_name": member.first_name or member.email,
-            "program": program.name,
-            "end": formats.date_format(program.end_date, "DATE_FORMAT"),
-            "organisation": program.organisation.name,
-        }
-    return subject, body
+        end = formats.date_format(program.end_date, "DATE_FORMAT")
+    return {
+        "program": program.name,
+        "end_date": end,
+        "confirmed": confirmed,
+        "objective": program.objective,
+        "organisation": program.organisation.name,
+    }
 
 
+def default_reminder(*, program: Program, member: Member) -> tuple[str, str]:
+    """Subject and body of a reminder as this member will read it (the organisation's
+    « Relance d'un participant » template, in their language)."""
+    stats = ParticipantStats.objects.filter(
+        enrolment__program=program, enrolment__member=member
+    ).first()
+    text = messaging.system_text(
+        organisation_id=program.organisation_id, key="reminder_participant"
+    )
+    values = {
+        "first_name": member.first_name or member.email,
+        "sign_in_link": settings.COHORTE_BASE_URL.rstrip("/") + reverse("accounts:login"),
+        **_reminder_values(program, member, stats.confirmed_meetings if stats else 0),
+    }
+    return messaging.system_render(text, language=member.language, values=values)
+
+
+@transaction.atomic
 def participants_remind(
-    *, program: Program, members: Sequence[Member], by: Member, note: str = ""
+    *, program: Program, members: Sequence[Member], by: Member | None, note: str = ""
 ) -> int:
-    """Send each selected participant one plain-text reminder over one SMTP connection
-    and record it as activity. The full messaging (outbox, retries, log) comes later."""
-    messages = []
+    """Each selected participant gets one e-mail about their own progress: outbox rows
+    written with the activity events, in one transaction, sent by the worker."""
+    text = messaging.system_text(
+        organisation_id=program.organisation_id, key="reminder_participant"
+    )
+    if not text.active:
+        return 0
+    confirmed = dict(
+        ParticipantStats.objects.filter(
+            enrolment__program=program, enrolment__member__in=members
+        ).values_list("enrolment__member_id", "confirmed_meetings")
+    )
+    link = settings.COHORTE_BASE_URL.rstrip("/") + reverse("accounts:login")
+    queued = 0
     for member in members:
-        subject, body = default_reminder(program=program, member=member)
+        values = {
+            "first_name": member.first_name or member.email,
+            "sign_in_link": link,
+            **_reminder_values(program, member, confirmed.get(member.pk, 0)),
+        }
+        subject, body = messaging.system_render(text, language=member.language, values=values)
         if note.strip():
             body = f"{note.strip()}\n\n{body}"
-        messages.append(
-            mail.EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [member.email])
+        messaging.email_enqueue(
+            organisation_id=program.organisation_id,
+            member=member,
+            to_email=member.email,
+            subject=subject,
+            text=body,
+            language=member.language,
         )
-    with mail.mailers.default as connection:
-        sent = connection.send_messages(messages) or 0
-    now = timezone.now()
-    with transaction.atomic():
+        queued += 1
+    if by is not None:  # a person's reminder is also their activity; a rule's is not
+        now = timezone.now()
         ActivityEvent.objects.bulk_create(
             [
                 ActivityEvent(
@@ -286,10 +319,81 @@ def participants_remind(
                 for m in members
             ]
         )
-        log_action(
-            "participants.reminded",
-            actor=by,
-            target=program,
-            data={"members": [m.pk for m in members]},
+    log_action(
+        "participants.reminded",
+        actor=by,
+        target=program,
+        data={"members": [m.pk for m in members]},
+    )
+    return queued
+
+
+# --- Automatic reminders ------------------------------------------------------------------
+
+
+def reminder_candidates(*, rule: ReminderRule, now: dt.datetime) -> QuerySet[Member]:
+    """Who a rule reaches today: exactly those in its situation, and nobody it already
+    reminded in the last N days."""
+    program = rule.program
+    window = dt.timedelta(days=rule.days)
+    enrolments = Enrolment.objects.filter(
+        program=program,
+        ended_at__isnull=True,
+        role__in=PARTICIPANT_ROLES,
+        member__is_active=True,
+        member__archived_at__isnull=True,
+    )
+    if rule.kind == ReminderRuleKind.NEVER_SIGNED_IN:
+        enrolments = enrolments.filter(created_at__lte=now - window).filter(
+            Q(stats__isnull=True) | Q(stats__last_access__isnull=True)
         )
-    return sent
+    elif rule.kind == ReminderRuleKind.BEHIND_OBJECTIVE:
+        today = now.astimezone(program.organisation.tzinfo).date()
+        if today < program.end_date - window:
+            return Member.objects.none()
+        enrolments = enrolments.filter(
+            Q(stats__isnull=True) | Q(stats__confirmed_meetings__lt=program.objective)
+        )
+    else:  # invitation answers arrive with the meetings issue; until then nobody is waiting
+        return Member.objects.none()
+    recently = ReminderSent.objects.filter(rule=rule, sent_at__gte=now - window).values("member_id")
+    return (
+        Member.objects.filter(pk__in=enrolments.values("member_id"))
+        .exclude(pk__in=recently)
+        .order_by("last_name", "first_name", "pk")
+    )
+
+
+def reminder_rule_run(*, rule: ReminderRule, now: dt.datetime | None = None) -> list[Member]:
+    """One rule, in one transaction: the reminders go to the outbox with their trace."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        rule = (
+            ReminderRule.objects.select_for_update()
+            .select_related("program__organisation")
+            .get(pk=rule.pk)
+        )
+        members: list[Member] = []
+        if (
+            rule.active
+            and rule.program.status_on(now.astimezone(rule.program.organisation.tzinfo).date())
+            == "running"
+        ):
+            members = list(reminder_candidates(rule=rule, now=now))
+        if members:
+            participants_remind(program=rule.program, members=members, by=None)
+            ReminderSent.objects.bulk_create(
+                [ReminderSent(rule=rule, member=member, sent_at=now) for member in members]
+            )
+        rule.last_run_at = now
+        rule.last_reached = [{"id": m.pk, "name": m.full_name} for m in members[:100]]
+        rule.save(update_fields=["last_run_at", "last_reached"])
+    return members
+
+
+def reminder_rules_run(*, now: dt.datetime | None = None) -> int:
+    now = now or timezone.now()
+    return sum(
+        len(reminder_rule_run(rule=rule, now=now))
+        for rule in ReminderRule.objects.filter(active=True).order_by("pk")
+    )

@@ -12,3 +12,38 @@ def program_stats_rebuild(program_id: int) -> int:
     if program is None:
         return 0
     return services.stats_refresh(program=program)
+
+
+@task()
+def scheduler_tick() -> dict:
+    """The worker's clock: scheduled messages that are due, the automatic reminder rules,
+    the e-mail log's retention (once a day); then it books its next run. Every step is
+    idempotent, so two workers ticking at once do no harm."""
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from cohorte.messaging import services as messaging
+
+    now = timezone.now()
+    done = {"messages": messaging.messages_send_due(now=now), "reminders": 0, "purged": 0}
+    if cache.add("tick:reminder-rules", 1, timeout=3600):  # hourly is plenty
+        done["reminders"] = services.reminder_rules_run(now=now)
+    if cache.add("tick:email-retention", 1, timeout=24 * 3600):
+        done["purged"] = messaging.emails_purge(now=now)
+    tick_schedule(after_seconds=300)
+    return done
+
+
+def tick_schedule(*, after_seconds: int = 0) -> bool:
+    """Book the next tick unless one is already waiting."""
+    import datetime as dt
+
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    path = scheduler_tick.module_path
+    if DBTaskResult.objects.filter(task_path=path, status="READY").exists():
+        return False
+    run_after = timezone.now() + dt.timedelta(seconds=after_seconds)
+    scheduler_tick.using(run_after=run_after).enqueue()
+    return True

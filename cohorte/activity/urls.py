@@ -8,6 +8,11 @@ urlpatterns = [
     path("programmes/<int:program_id>/participants.csv", views.participants_csv, name="csv"),
     path("programmes/<int:program_id>/relancer/", views.participants_remind, name="remind"),
     path(
+        "programmes/<int:program_id>/relances-automatiques/",
+        views.reminder_rules,
+        name="reminder-rules",
+    ),
+    path(
         "programmes/<int:program_id>/participants/<int:member_id>/retirer/",
         views.participant_remove,
         name="participant-remove",

@@ -3,7 +3,7 @@ from typing import cast
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
@@ -12,7 +12,9 @@ from django.views.decorators.http import require_POST
 
 from cohorte.accounts.http import MemberRequest
 from cohorte.accounts.models import Member
+from cohorte.core.audit import log_action
 from cohorte.core.exports import csv_response
+from cohorte.messaging.models import ReminderRule, ReminderRuleKind
 from cohorte.programs import services as program_services
 from cohorte.programs.forms import ParticipantFilterForm
 from cohorte.programs.models import PARTICIPANT_ROLES, Program
@@ -164,4 +166,58 @@ def participants_remind(request: MemberRequest, program_id: int) -> HttpResponse
         request,
         "activity/participants_remind.html",
         {"program": program, "members": members, "subject": subject, "body": body},
+    )
+
+
+@login_required
+def reminder_rules(request: MemberRequest, program_id: int) -> HttpResponse:
+    """« Relances automatiques »: the programme's three rules, when each last ran and whom
+    it reached."""
+    program = program_for(request.user, program_id)
+    request.current_program = program
+    rules = {rule.kind: rule for rule in program.reminder_rules.all()}
+    if request.method == "POST":
+        kind = request.POST.get("kind", "")
+        if kind not in ReminderRuleKind.values:
+            raise Http404("No such rule.")
+        days = request.POST.get("days", "")
+        if not days.isdigit() or not 1 <= int(days) <= 365:
+            messages.error(request, _("N doit être un nombre de jours entre 1 et 365."))
+            return redirect("activity:reminder-rules", program_id=program.pk)
+        rule, _created = ReminderRule.objects.update_or_create(
+            program=program,
+            kind=kind,
+            defaults={
+                "days": int(days),
+                "active": request.POST.get("active") == "1",
+                "created_by": request.user,
+            },
+        )
+        log_action(
+            "reminder_rule.saved",
+            actor=request.user,
+            target=program,
+            data={"kind": kind, "days": rule.days, "active": rule.active},
+        )
+        if request.POST.get("run") == "1":
+            reached = services.reminder_rule_run(rule=rule)
+            messages.success(
+                request,
+                translation.ngettext(
+                    "Règle exécutée : %(count)d personne relancée.",
+                    "Règle exécutée : %(count)d personnes relancées.",
+                    len(reached),
+                )
+                % {"count": len(reached)},
+            )
+        else:
+            messages.success(request, _("Règle enregistrée."))
+        return redirect("activity:reminder-rules", program_id=program.pk)
+    return render(
+        request,
+        "activity/reminder_rules.html",
+        {
+            "program": program,
+            "rows": [(kind, label, rules.get(kind)) for kind, label in ReminderRuleKind.choices],
+        },
     )

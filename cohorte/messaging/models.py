@@ -196,3 +196,111 @@ class DeliveryEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.event_key}"
+
+
+class SystemTemplate(models.Model):
+    """An organisation's version of one of the platform's automatic messages; the defaults
+    live in code (templates.py) until someone edits them."""
+
+    organisation = models.ForeignKey(
+        "programs.Organisation", on_delete=models.CASCADE, related_name="system_templates"
+    )
+    key = models.CharField(max_length=50)
+    subject_fr = models.CharField(_("sujet (français)"), max_length=200)
+    subject_en = models.CharField(_("sujet (anglais)"), max_length=200)
+    body_fr = models.TextField(_("texte français"))
+    body_en = models.TextField(_("texte anglais"))
+    active = models.BooleanField(_("actif"), default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "key"], name="one_template_per_key")
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class ReminderRuleKind(models.TextChoices):
+    NEVER_SIGNED_IN = "never_signed_in", _("N jours après l'inscription sans connexion")
+    BEHIND_OBJECTIVE = "behind_objective", _("N jours avant la fin si l'objectif n'est pas atteint")
+    INVITATION_UNANSWERED = "invitation_unanswered", _("Invitation sans réponse depuis N jours")
+
+
+class ReminderRule(models.Model):
+    """An automatic reminder of a programme, run by the worker; one reminder per person per
+    rule per N days."""
+
+    program = models.ForeignKey(
+        "programs.Program", on_delete=models.CASCADE, related_name="reminder_rules"
+    )
+    kind = models.CharField(_("règle"), max_length=24, choices=ReminderRuleKind.choices)
+    days = models.PositiveSmallIntegerField(_("N (jours)"), default=7)
+    active = models.BooleanField(_("active"), default=True)
+    last_run_at = models.DateTimeField(_("dernière exécution"), null=True, blank=True)
+    last_reached = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["program", "kind"], name="one_rule_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.days})"
+
+
+class ReminderSent(models.Model):
+    rule = models.ForeignKey(ReminderRule, on_delete=models.CASCADE, related_name="sent")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["rule", "member", "-sent_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} → {self.member_id}"
+
+
+class Notification(models.Model):
+    """The bell: in-app notices (invitations, reminders, release notes)."""
+
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    title = models.CharField(max_length=300)
+    url = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    release_note = models.ForeignKey(
+        "ReleaseNote", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["member", "read_at", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ReleaseNote(models.Model):
+    """« Notes de mise à jour », published by the platform's operators to administrators."""
+
+    title_fr = models.CharField(_("titre (français)"), max_length=200)
+    title_en = models.CharField(_("titre (anglais)"), max_length=200)
+    body_fr = models.TextField(_("texte français"))
+    body_en = models.TextField(_("texte anglais"))
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.title_fr

@@ -4,6 +4,8 @@ from anymail.signals import tracking
 from django.dispatch import receiver
 from django.utils import timezone
 
+from cohorte.accounts.signals import members_invited
+
 from . import services
 from .models import Email
 
@@ -35,3 +37,42 @@ def on_provider_event(sender, event, esp_name, **kwargs) -> None:
         event_key=f"{esp_name}:{key}",
         detail=event.mta_response or event.description or "",
     )
+
+
+@receiver(members_invited)
+def invite_members(sender, *, organisation_id, member_ids, **kwargs) -> int:
+    """« Importation des informations de connexion »: a link to choose one's password."""
+    from django.conf import settings
+    from django.contrib.auth.tokens import default_token_generator
+    from django.urls import reverse
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from cohorte.accounts.models import Member
+    from cohorte.programs.models import Organisation
+
+    organisation = Organisation.objects.filter(pk=organisation_id).first()
+    if organisation is None:
+        return 0
+    base = settings.COHORTE_BASE_URL.rstrip("/")
+    sent = 0
+    for member in Member.objects.filter(
+        pk__in=member_ids, organisation_id=organisation_id, is_active=True
+    ):
+        uid = urlsafe_base64_encode(force_bytes(member.pk))
+        link = base + reverse(
+            "accounts:password-reset-confirm",
+            args=[uid, default_token_generator.make_token(member)],
+        )
+        email = services.system_email(
+            organisation_id=organisation_id,
+            key="import_login",
+            member=member,
+            values={
+                "sign_in_link": link,
+                "organisation": organisation.name,
+                "admin_email": organisation.admin_email(),
+            },
+        )
+        sent += email is not None
+    return sent

@@ -24,7 +24,7 @@ from cohorte.accounts.models import Member, MemberRole
 from cohorte.core.audit import log_action
 from cohorte.programs.models import PARTICIPANT_ROLES, Program, Role
 
-from . import rendering
+from . import rendering, system_messages
 from .models import (
     STATUS_RANK,
     Audience,
@@ -33,6 +33,7 @@ from .models import (
     EmailStatus,
     Message,
     MessageStatus,
+    SystemTemplate,
 )
 
 logger = logging.getLogger(__name__)
@@ -579,3 +580,130 @@ def render_for_preview(message: Message) -> tuple[Member | None, Rendered | None
 
 def sequence_ids(values: Iterable[str]) -> list[int]:
     return [int(v) for v in values if str(v).isdigit()]
+
+
+# --- System-generated messages ------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class SystemText:
+    key: str
+    spec: "system_messages.Spec"
+    subject_fr: str
+    subject_en: str
+    body_fr: str
+    body_en: str
+    active: bool
+    edited: bool
+
+
+def system_text(*, organisation_id: int, key: str) -> SystemText:
+    spec = system_messages.SPECS[key]
+    custom = SystemTemplate.objects.filter(organisation_id=organisation_id, key=key).first()
+    if custom is None:
+        return SystemText(
+            key, spec, spec.subject_fr, spec.subject_en, spec.body_fr, spec.body_en, True, False
+        )
+    return SystemText(
+        key,
+        spec,
+        custom.subject_fr,
+        custom.subject_en,
+        custom.body_fr,
+        custom.body_en,
+        custom.active,
+        True,
+    )
+
+
+def system_texts(*, organisation_id: int) -> list[SystemText]:
+    custom = {t.key: t for t in SystemTemplate.objects.filter(organisation_id=organisation_id)}
+    texts = []
+    for key, spec in system_messages.SPECS.items():
+        t = custom.get(key)
+        texts.append(
+            SystemText(key, spec, t.subject_fr, t.subject_en, t.body_fr, t.body_en, t.active, True)
+            if t
+            else SystemText(
+                key, spec, spec.subject_fr, spec.subject_en, spec.body_fr, spec.body_en, True, False
+            )
+        )
+    return texts
+
+
+@transaction.atomic
+def system_template_save(
+    *,
+    organisation_id: int,
+    key: str,
+    subject_fr: str,
+    subject_en: str,
+    body_fr: str,
+    body_en: str,
+    active: bool,
+    by: Member,
+) -> SystemTemplate:
+    """An organisation's own wording; a keyword the template cannot fill is refused."""
+    spec = system_messages.SPECS[key]
+    errors: dict[str, list[str]] = {}
+    for field, value in (
+        ("subject_fr", subject_fr),
+        ("subject_en", subject_en),
+        ("body_fr", body_fr),
+        ("body_en", body_en),
+    ):
+        unknown = system_messages.unknown_keywords(spec, value)
+        if unknown:
+            errors[field] = [
+                _("Mot clé inconnu pour ce message : %(words)s. Mots clés disponibles : %(known)s.")
+                % {"words": ", ".join(unknown), "known": " ".join(spec.keyword_names())}
+            ]
+        if not value.strip():
+            errors.setdefault(field, []).append(_("Ce champ est obligatoire."))
+    if errors:
+        raise ValidationError(errors)
+    template, _created = SystemTemplate.objects.update_or_create(
+        organisation_id=organisation_id,
+        key=key,
+        defaults={
+            "subject_fr": subject_fr,
+            "subject_en": subject_en,
+            "body_fr": body_fr,
+            "body_en": body_en,
+            "active": active,
+            "updated_by": by,
+        },
+    )
+    log_action("system_template.saved", actor=by, target=template, data={"active": active})
+    return template
+
+
+def system_render(text: SystemText, *, language: str, values: dict[str, object]) -> tuple[str, str]:
+    subject = text.subject_en if language == "en" else text.subject_fr
+    body = text.body_en if language == "en" else text.body_fr
+    return system_messages.fill(subject, values), system_messages.fill(body, values)
+
+
+def system_email(
+    *, organisation_id: int, key: str, member: Member, values: dict[str, object]
+) -> Email | None:
+    """One automatic message to one member, in their language, through the outbox; an
+    inactive template is never sent."""
+    text = system_text(organisation_id=organisation_id, key=key)
+    if not text.active:
+        return None
+    base = {
+        "first_name": member.first_name or member.email,
+        "full_name": member.full_name,
+        "email": member.email,
+        "sign_in_link": settings.COHORTE_BASE_URL.rstrip("/") + reverse("accounts:login"),
+    }
+    subject, body = system_render(text, language=member.language, values={**base, **values})
+    return email_enqueue(
+        organisation_id=organisation_id,
+        member=member,
+        to_email=member.email,
+        subject=subject,
+        text=body,
+        language=member.language,
+    )

@@ -1,6 +1,7 @@
 import base64
 import datetime as dt
 import mimetypes
+from typing import Any
 
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
@@ -20,7 +21,7 @@ from cohorte.accounts.selectors import members_visible_to
 from cohorte.core.exports import csv_response
 from cohorte.programs.models import Cohort
 
-from . import rendering, services
+from . import rendering, services, system_messages
 from .forms import ComposeForm, EmailLogForm, ScheduleForm
 from .models import Attachment, Email, EmailStatus, MessageStatus
 from .selectors import email_log, email_log_page, message_programs, messages_visible_to
@@ -372,3 +373,100 @@ def email_opened(request: HttpRequest, token: str) -> HttpResponse:
     response = HttpResponse(PIXEL, content_type="image/gif")
     response["Cache-Control"] = "no-store, private"
     return response
+
+
+# --- System-generated messages --------------------------------------------------------------
+
+
+def _require_admin(request: MemberRequest) -> int:
+    if not request.user.is_org_admin or request.user.organisation_id is None:
+        raise Http404("Administrators only.")
+    return request.user.organisation_id
+
+
+@login_required
+def system_messages_page(request: MemberRequest) -> HttpResponse:
+    """« Messages générés par le système », grouped by category."""
+    organisation_id = _require_admin(request)
+    groups: dict[str, list[services.SystemText]] = {}
+    for text in services.system_texts(organisation_id=organisation_id):
+        groups.setdefault(str(text.spec.category), []).append(text)
+    return render(request, "messaging/system_messages.html", {"groups": groups})
+
+
+@login_required
+def system_message_edit(request: MemberRequest, key: str) -> HttpResponse:
+    organisation_id = _require_admin(request)
+    if key not in system_messages.SPECS:
+        raise Http404("No such message.")
+    text = services.system_text(organisation_id=organisation_id, key=key)
+    values: dict[str, Any] = {
+        "subject_fr": text.subject_fr,
+        "subject_en": text.subject_en,
+        "body_fr": text.body_fr,
+        "body_en": text.body_en,
+        "active": text.active,
+    }
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        values = {
+            "subject_fr": request.POST.get("subject_fr", ""),
+            "subject_en": request.POST.get("subject_en", ""),
+            "body_fr": request.POST.get("body_fr", ""),
+            "body_en": request.POST.get("body_en", ""),
+            "active": request.POST.get("active") == "1",
+        }
+        try:
+            services.system_template_save(
+                organisation_id=organisation_id, key=key, by=request.user, **values
+            )
+        except ValidationError as error:
+            errors = error.message_dict
+        else:
+            flash.success(request, _("Message mis à jour."))
+            return redirect("messaging:system")
+    sample = {
+        "first_name": request.user.first_name or "Camille",
+        "full_name": request.user.full_name,
+        "email": request.user.email,
+        "organisation": request.user.organisation.name if request.user.organisation else "",
+        "program": _("Mon programme"),
+        "sign_in_link": request.build_absolute_uri("/compte/connexion/"),
+        "admin_email": request.user.email,
+        "percent": 60,
+        "partner": "Alex Martin",
+        "date": "12/03",
+        "time": "14:00",
+        "end_date": "30/06",
+        "confirmed": 1,
+        "objective": 3,
+        "days": 7,
+    }
+    preview = {
+        language: services.system_render(
+            services.SystemText(
+                key,
+                text.spec,
+                values["subject_fr"],
+                values["subject_en"],
+                values["body_fr"],
+                values["body_en"],
+                True,
+                True,
+            ),
+            language=language,
+            values=sample,
+        )
+        for language in ("fr", "en")
+    }
+    return render(
+        request,
+        "messaging/system_message_edit.html",
+        {
+            "text": text,
+            "values": values,
+            "errors": errors,
+            "preview": preview,
+            "keywords": text.spec.keyword_names(),
+        },
+    )
