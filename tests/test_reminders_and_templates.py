@@ -198,3 +198,59 @@ def test_english_members_get_the_english_text(admin, organisation, program_a):
 
 def test_only_administrators_edit_system_messages(manager_a):
     assert signed_in(manager_a).get("/messages/systeme/").status_code == 404
+
+
+# --- notifications and release notes ----------------------------------------------------------
+
+
+def test_a_reminder_rings_the_bell_and_the_notice_can_be_deleted(admin, program_a, mentee):
+    activity.participants_remind(program=program_a, members=[mentee], by=admin)
+    client = signed_in(mentee)
+    html = client.get("/compte/mon-espace/").content.decode()
+    assert 'class="badge"' in html and ">1</span>" in html
+    page = client.get("/notifications/").content.decode()
+    assert "Relance : Orientation A" in page
+    from cohorte.messaging.models import Notification
+
+    notice = Notification.objects.get(member=mentee)
+    client.get(f"/notifications/{notice.pk}/")
+    assert 'class="badge"' not in client.get("/compte/mon-espace/").content.decode()
+    assert signed_in(admin).post(f"/notifications/{notice.pk}/supprimer/").status_code == 302
+    assert Notification.objects.filter(pk=notice.pk).exists()  # not someone else's to delete
+    client.post(f"/notifications/{notice.pk}/supprimer/")
+    assert not Notification.objects.filter(pk=notice.pk).exists()
+
+
+def test_release_notes_reach_administrators_only_without_email(
+    admin, manager_a, mentee, tmp_path, organisation
+):
+    from django.core.management import call_command
+
+    from cohorte.messaging.models import Notification
+
+    english_admin = make_member(organisation, "boss@x.example", is_org_admin=True, language="en")
+    (tmp_path / "fr.html").write_text(
+        "<h2>Registre</h2><ul><li>Statuts de livraison</li></ul><script>x</script>"
+    )
+    (tmp_path / "en.html").write_text("<h2>E-mail log</h2><ul><li>Delivery statuses</li></ul>")
+    call_command(
+        "publish_release_note",
+        "--title-fr",
+        "Notes de mise à jour du 27 novembre",
+        "--title-en",
+        "Release notes for November 27",
+        "--body-fr",
+        str(tmp_path / "fr.html"),
+        "--body-en",
+        str(tmp_path / "en.html"),
+    )
+    assert set(Notification.objects.values_list("member__email", flat=True)) == {
+        admin.email,
+        english_admin.email,
+    }
+    assert Notification.objects.get(member=english_admin).title == "Release notes for November 27"
+    assert not Email.objects.exists()
+    notice = Notification.objects.get(member=admin)
+    page = signed_in(admin).get(notice.url).content.decode()
+    assert "Statuts de livraison" in page and "<script>" not in page
+    assert signed_in(mentee).get(notice.url).status_code == 404

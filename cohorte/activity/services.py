@@ -309,6 +309,11 @@ def participants_remind(
             language=member.language,
         )
         queued += 1
+    messaging.notify(
+        members=members,
+        title_fr=f"Relance : {program.name}",
+        title_en=f"Reminder: {program.name}",
+    )
     if by is not None:  # a person's reminder is also their activity; a rule's is not
         now = timezone.now()
         ActivityEvent.objects.bulk_create(

@@ -33,6 +33,8 @@ from .models import (
     EmailStatus,
     Message,
     MessageStatus,
+    Notification,
+    ReleaseNote,
     SystemTemplate,
 )
 
@@ -707,3 +709,41 @@ def system_email(
         text=body,
         language=member.language,
     )
+
+
+# --- Notifications and release notes ----------------------------------------------------------
+
+
+def notify(*, members: Iterable[Member], title_fr: str, title_en: str, url: str = "") -> int:
+    """The bell: one notice per member, in their language."""
+    rows = [
+        Notification(member=m, title=(title_en if m.language == "en" else title_fr)[:300], url=url)
+        for m in members
+    ]
+    Notification.objects.bulk_create(rows)
+    return len(rows)
+
+
+@transaction.atomic
+def release_note_publish(*, note: ReleaseNote) -> int:
+    """To every active administrator of every organisation; no e-mail is sent for them."""
+    if note.published_at is None:
+        note.published_at = timezone.now()
+        note.save(update_fields=["published_at"])
+    admins = Member.objects.filter(is_org_admin=True, is_active=True, archived_at__isnull=True)
+    already = set(
+        Notification.objects.filter(release_note=note).values_list("member_id", flat=True)
+    )
+    url = reverse("messaging:release-note", args=[note.pk])
+    rows = [
+        Notification(
+            member=admin,
+            title=(note.title_en if admin.language == "en" else note.title_fr)[:300],
+            url=url,
+            release_note=note,
+        )
+        for admin in admins
+        if admin.pk not in already
+    ]
+    Notification.objects.bulk_create(rows)
+    return len(rows)

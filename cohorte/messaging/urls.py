@@ -16,4 +16,12 @@ urlpatterns = [
     path("messages/<int:message_id>/supprimer/", views.message_delete, name="delete"),
     path("messages/<int:message_id>/dupliquer/", views.message_duplicate, name="duplicate"),
     path("m/o/<str:token>.gif", views.email_opened, name="open"),
+    path("notifications/", views.notifications_page, name="notifications"),
+    path("notifications/<int:notification_id>/", views.notification_open, name="notification"),
+    path(
+        "notifications/<int:notification_id>/supprimer/",
+        views.notification_delete,
+        name="notification-delete",
+    ),
+    path("notes-de-mise-a-jour/<int:note_id>/", views.release_note, name="release-note"),
 ]

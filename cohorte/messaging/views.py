@@ -23,7 +23,7 @@ from cohorte.programs.models import Cohort
 
 from . import rendering, services, system_messages
 from .forms import ComposeForm, EmailLogForm, ScheduleForm
-from .models import Attachment, Email, EmailStatus, MessageStatus
+from .models import Attachment, Email, EmailStatus, MessageStatus, Notification, ReleaseNote
 from .selectors import email_log, email_log_page, message_programs, messages_visible_to
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
@@ -468,5 +468,53 @@ def system_message_edit(request: MemberRequest, key: str) -> HttpResponse:
             "errors": errors,
             "preview": preview,
             "keywords": text.spec.keyword_names(),
+        },
+    )
+
+
+# --- Notifications --------------------------------------------------------------------------
+
+
+@login_required
+def notifications_page(request: MemberRequest) -> HttpResponse:
+    """The bell's page: description, date, delete."""
+    rows = Notification.objects.filter(member=request.user)[:200]
+    return render(request, "messaging/notifications.html", {"rows": rows})
+
+
+@login_required
+def notification_open(request: MemberRequest, notification_id: int) -> HttpResponse:
+    notification = get_object_or_404(Notification, pk=notification_id, member=request.user)
+    if notification.read_at is None:
+        Notification.objects.filter(pk=notification.pk).update(read_at=timezone.now())
+    target = (
+        notification.url
+        if notification.url.startswith("/") and not notification.url.startswith("//")
+        else ""
+    )
+    return redirect(target or "messaging:notifications")
+
+
+@login_required
+@require_POST
+def notification_delete(request: MemberRequest, notification_id: int) -> HttpResponse:
+    Notification.objects.filter(pk=notification_id, member=request.user).delete()
+    return redirect("messaging:notifications")
+
+
+@login_required
+def release_note(request: MemberRequest, note_id: int) -> HttpResponse:
+    """« Notes de mise à jour »: for administrators only."""
+    if not request.user.is_org_admin:
+        raise Http404("Administrators only.")
+    note = get_object_or_404(ReleaseNote, pk=note_id, published_at__isnull=False)
+    english = translation.get_language() == "en"
+    return render(
+        request,
+        "messaging/release_note.html",
+        {
+            "note": note,
+            "title": note.title_en if english else note.title_fr,
+            "body": rendering.sanitise(note.body_en if english else note.body_fr),
         },
     )
