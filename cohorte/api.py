@@ -10,6 +10,7 @@ from cohorte.accounts.api import custom_fields_router, members_router
 from cohorte.accounts.api_auth import BearerToken, MemberSession
 from cohorte.activity.api import router as activity_router
 from cohorte.core.api import BatchError, error_item
+from cohorte.messaging.api import email_log_router, messages_router
 from cohorte.programs.api import router as programs_router
 
 api = NinjaAPI(
@@ -23,6 +24,8 @@ api.add_router("/programs", programs_router)
 api.add_router("/programs", activity_router)
 api.add_router("/members", members_router)
 api.add_router("/custom-fields", custom_fields_router)
+api.add_router("/messages", messages_router)
+api.add_router("/email-log", email_log_router)
 
 
 @api.exception_handler(BatchError)

@@ -67,10 +67,19 @@ class Message(TimeStampedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    #: the API caller's own id: a retried POST finds the first message instead of a twin
+    client_id = models.CharField(max_length=100, null=True, blank=True)
 
     class Meta:
         verbose_name = _("message")
         ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "client_id"],
+                condition=models.Q(client_id__isnull=False),
+                name="message_client_id_once",
+            )
+        ]
         indexes = [
             models.Index(fields=["organisation", "kind", "-created_at"]),
             models.Index(fields=["status", "send_at"]),
