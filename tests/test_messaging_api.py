@@ -72,7 +72,7 @@ def test_bad_messages_are_explained(api_as, admin, program_b, outsider):
 
 
 def test_a_manager_cannot_write_to_another_programme_or_the_whole_organisation(
-    api_as, manager_a, program_b, team
+    api_as, manager_a, program_a, program_b, team
 ):
     api = api_as(manager_a)
     assert api.post("/api/messages", {**BODY, "program": program_b.pk}).status_code == 400
