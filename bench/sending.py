@@ -120,7 +120,8 @@ def main() -> None:
             organisation_id=organisation.pk, status=EmailStatus.SENT
         ).count()
         print(
-            f"  sent {sent} in {elapsed:.1f} s: {sent / elapsed:.0f} messages/s (process start included)"
+            f"  sent {sent} in {elapsed:.1f} s: {sent / elapsed:.0f} messages/s "
+            "(process start included)"
         )
         print(f"  worker peak memory (max RSS): {peak_mb:.0f} MB")
 
@@ -148,7 +149,8 @@ def main() -> None:
             f"{stranded} rows claimed and stranded), restarted another:"
         )
         print(
-            f"  {len(sink.ids)} distinct Message-IDs received, {duplicates} duplicate(s), {lost} left unsent"
+            f"  {len(sink.ids)} distinct Message-IDs received, {duplicates} duplicate(s), "
+            f"{lost} left unsent"
         )
     finally:
         controller.stop()
