@@ -3,6 +3,7 @@ sort by progress, remove a participant."""
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -199,4 +200,71 @@ def test_admin_filters_members_saves_the_filter_reapplies_it_and_switches_one_of
     other.wait_for_selector("text=Votre compte a été désactivé")
     assert "/connexion/" in other.url
     other.close()
+    page.close()
+
+
+def test_admin_composes_a_bilingual_message_schedules_it_and_follows_it_in_the_log(
+    browser, live_server, admin, organisation, program_b, smtp, settings, tmp_path
+):
+    """Issue 4's walk: compose to mentees with {prénom}, preview, schedule, « En file
+    d'attente », the worker sends it, « Envoyé », one French and one English e-mail in the
+    sink, the log filtered by one member, downloaded."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from cohorte.activity.tasks import scheduler_tick
+    from cohorte.messaging.models import Message
+
+    from .conftest import body_of, run_tasks
+
+    settings.MEDIA_ROOT = tmp_path
+    fanny = make_member(organisation, "fanny@x.example", first="Fanny", last="Fr", role="mentee")
+    emma = make_member(
+        organisation, "emma@x.example", first="Emma", last="En", role="mentee", language="en"
+    )
+    for person in (fanny, emma):
+        Enrolment.objects.create(program=program_b, member=person, role=Role.MENTEE)
+
+    page = signed_in_page(browser, live_server, admin)
+    page.click(".sidebar-links a:has-text('Messages')")
+    page.select_option("select[name=program]", str(program_b.pk))
+    page.select_option("select[name=audience]", "mentees")
+    page.fill("input[name=subject_fr]", "Bienvenue {prénom}")
+    page.locator(".editor .surface").nth(0).fill("Bonjour {prénom}, bienvenue !")
+    page.fill("input[name=subject_en]", "Welcome {first_name}")
+    page.locator(".editor .surface").nth(1).fill("Hello {first_name}, welcome!")
+    page.click("button:has-text('Créer message')")
+    page.wait_for_selector("text=2 destinataires")
+    assert "Bonjour" in page.locator(".email-preview").inner_text()
+
+    later = timezone.localtime(timezone.now() + dt.timedelta(days=1), program_b.organisation.tzinfo)
+    page.fill("input[name=send_at]", later.strftime("%Y-%m-%dT%H:%M"))
+    page.click("button:has-text('Programmer l')")
+    row = page.locator("table.messages tbody tr").first
+    assert "En file d'attente" in row.inner_text()
+
+    message = Message.objects.get()
+    Message.objects.filter(pk=message.pk).update(
+        send_at=timezone.now() - dt.timedelta(seconds=1)
+    )  # time passes
+    scheduler_tick.enqueue()
+    run_tasks()
+    page.reload()
+    assert "Envoyé" in page.locator("table.messages tbody tr").first.inner_text()
+    by_address = {m["X-Envelope-To"]: m for m in smtp}
+    assert "Bonjour Fanny, bienvenue !" in body_of(by_address["fanny@x.example"])
+    assert "Hello Emma, welcome!" in body_of(by_address["emma@x.example"])
+
+    page.click("a:has-text('Registre des courriels')")
+    page.fill("#people-search", "Emma")
+    page.click(".suggestion[data-pick]")
+    page.click("button:has-text('Rechercher')")
+    page.wait_for_url("**member=**")
+    rows = page.locator("table.email-log tbody tr")
+    assert rows.count() == 1 and "emma@x.example" in rows.first.inner_text()
+    with page.expect_download() as download:
+        page.click("a:has-text('Télécharger')")
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert "emma@x.example" in text and "fanny@x.example" not in text
     page.close()

@@ -1,0 +1,181 @@
+"""Benchmark of the e-mail log at volume.
+
+Builds (once) an organisation with 5,000 members and 2,000,000 e-mail log rows over two
+years (statuses mixed), then times the « Registre des courriels » page with each filter
+(median of R) and the CSV of about 100,000 rows, streamed to the end.
+
+    .venv/bin/python bench/email_log.py                 # SQLite (var/bench.sqlite3)
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/test .venv/bin/python bench/email_log.py
+Options: --rows N --repeat R
+"""
+
+import argparse
+import datetime as dt
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'bench.sqlite3'}")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cohorte.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from common import median_ms  # noqa: E402
+from django.contrib.auth.hashers import make_password  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from cohorte.accounts.models import Member  # noqa: E402
+from cohorte.core.db import analyze  # noqa: E402
+from cohorte.messaging.models import Email  # noqa: E402
+from cohorte.programs.models import Organisation  # noqa: E402
+from cohorte.programs.services import organisation_create  # noqa: E402
+
+NAME = "Bench registre"
+MEMBERS = 5_000
+STATUSES = [
+    "sent",
+    "delivered",
+    "delivered",
+    "opened",
+    "opened",
+    "opened",
+    "bounced",
+    "deferred",
+    "complained",
+    "failed",
+]
+
+
+def build(rows: int) -> Organisation:
+    organisation = Organisation.objects.filter(name=NAME).first()
+    if (
+        organisation is not None
+        and Email.objects.filter(organisation_id=organisation.pk).count() >= rows
+    ):
+        print(f"reusing « {NAME} »")
+        analyze()
+        return organisation
+    started = time.perf_counter()
+    with transaction.atomic():
+        if organisation is None:
+            organisation, _ = organisation_create(
+                name=NAME,
+                admin_email="bench.log@cohorte.example",
+                admin_password="bench-password-1",
+            )
+        if organisation.members.count() < MEMBERS:
+            password = make_password(None)
+            Member.objects.bulk_create(
+                [
+                    Member(organisation=organisation, email=f"bench.log.{n}@cohorte.example",
+                           first_name=f"Prénom{n}", last_name=f"Nom{n}", password=password)
+                    for n in range(MEMBERS)
+                ],
+                batch_size=2000,
+            )  # fmt: skip
+        Email.objects.filter(organisation_id=organisation.pk).delete()
+        ids = list(organisation.members.order_by("pk").values_list("pk", flat=True))
+        first, last = ids[0], ids[-1]
+        statuses = (
+            "CASE (g % 10) "
+            + " ".join(f"WHEN {i} THEN '{s}'" for i, s in enumerate(STATUSES))
+            + " END"
+        )
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    f"""
+                    INSERT INTO messaging_email (organisation_id, member_id, to_email, to_name, subject,
+                        body_text, body_html, language, attachments, status, message_id_header,
+                        provider_message_id, attempts, last_error, created_at, sent_at, opened_at)
+                    SELECT %s, {first} + (g % {last - first + 1}), 'r' || g || '@x.example', 'Destinataire ' || g,
+                        'Message ' || (g % 50), 'Bonjour', '', 'fr', '[]', {statuses}, '<bench-' || g || '@x>',
+                        '', 1, '', now() - (g % 63072000) * interval '1 second',
+                        now() - (g % 63072000) * interval '1 second',
+                        CASE WHEN g % 10 IN (3, 4, 5) THEN now() - (g % 63072000 - 3600) * interval '1 second' END
+                    FROM generate_series(1, %s) AS g
+                    """,  # noqa: S608 — numbers only
+                    [organisation.pk, rows],
+                )
+            else:
+                cursor.execute(
+                    f"""
+                    WITH RECURSIVE seq(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM seq WHERE g < %s)
+                    INSERT INTO messaging_email (organisation_id, member_id, to_email, to_name, subject,
+                        body_text, body_html, language, attachments, status, message_id_header,
+                        provider_message_id, attempts, last_error, created_at, sent_at, opened_at)
+                    SELECT %s, {first} + (g % {last - first + 1}), 'r' || g || '@x.example', 'Destinataire ' || g,
+                        'Message ' || (g % 50), 'Bonjour', '', 'fr', '[]', {statuses}, '<bench-' || g || '@x>',
+                        '', 1, '', strftime('%%Y-%%m-%%d %%H:%%M:%%f', 'now', '-' || (g % 63072000) || ' seconds'),
+                        strftime('%%Y-%%m-%%d %%H:%%M:%%f', 'now', '-' || (g % 63072000) || ' seconds'),
+                        CASE WHEN g % 10 IN (3, 4, 5)
+                             THEN strftime('%%Y-%%m-%%d %%H:%%M:%%f', 'now', '-' || (g % 63072000 - 3600) || ' seconds') END
+                    FROM seq
+                    """,  # noqa: S608 — numbers only
+                    [rows, organisation.pk],
+                )
+    analyze()
+    print(f"built {rows} log rows for {MEMBERS} members in {time.perf_counter() - started:.1f} s")
+    return organisation
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    call_command("migrate", verbosity=0)
+    organisation = build(args.rows)
+    admin = organisation.members.filter(is_org_admin=True).first()
+    member = organisation.members.filter(is_org_admin=False).order_by("pk")[123]
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(admin)
+    today = timezone.localdate()
+    year_ago = (today - dt.timedelta(days=365)).isoformat()
+    print(
+        f"\n{connection.vendor}, {Email.objects.filter(organisation_id=organisation.pk).count()} rows — medians of {args.repeat}"
+    )
+    first_page = client.get("/messages/registre/")
+    deep = first_page.context["next_cursor"]
+    for _ in range(20):
+        deep = client.get("/messages/registre/", {"after": deep}).context["next_cursor"]
+    cases = [
+        ("no filter, first page", {}),
+        ("no filter, page 21 (keyset)", {"after": deep}),
+        ("one member", {"member": member.pk}),
+        ("one member, last 12 months", {"member": member.pk, "start": year_ago, "end": today.isoformat()}),
+        ("status « Retourné »", {"status": "bounced"}),
+        ("statuses bounced + spam, last 12 months", {"status": ["bounced", "complained"], "start": year_ago}),
+        ("one month", {"start": (today - dt.timedelta(days=60)).isoformat(), "end": (today - dt.timedelta(days=30)).isoformat()}),
+        ("member + status + dates", {"member": member.pk, "status": "opened", "start": year_ago, "end": today.isoformat()}),
+    ]  # fmt: skip
+    for label, params in cases:
+        ms = median_ms(lambda p=params: client.get("/messages/registre/", p), args.repeat)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/messages/registre/", params)
+        assert response.status_code == 200
+        print(
+            f"  page, {label:<44} {ms:7.1f} ms  ({len(queries)} queries, {len(response.context['rows'])} rows)"
+        )
+    start = (today - dt.timedelta(days=37)).isoformat()
+    started = time.perf_counter()
+    response = client.get("/messages/registre.csv", {"start": start, "end": today.isoformat()})
+    size = lines = 0
+    for chunk in response.streaming_content:
+        size += len(chunk)
+        lines += chunk.count(b"\n") if isinstance(chunk, bytes) else chunk.count("\n")
+    elapsed = time.perf_counter() - started
+    print(f"  CSV, last 37 days: {lines - 1} rows, {size / 1e6:.1f} MB streamed in {elapsed:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
