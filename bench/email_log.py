@@ -117,7 +117,10 @@ def build(rows: int) -> Organisation:
             if connection.vendor == "postgresql":
                 cursor.execute(insert, [organisation.pk, rows])
             else:
-                recursive = "WITH RECURSIVE seq(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM seq WHERE g < %s) "
+                recursive = (
+                    "WITH RECURSIVE seq(g) AS "
+                    "(SELECT 1 UNION ALL SELECT g + 1 FROM seq WHERE g < %s) "
+                )
                 cursor.execute(recursive + insert, [rows, organisation.pk])
     analyze()
     print(f"built {rows} log rows for {MEMBERS} members in {time.perf_counter() - started:.1f} s")
@@ -137,9 +140,8 @@ def main() -> None:
     client.force_login(admin)
     today = timezone.localdate()
     year_ago = (today - dt.timedelta(days=365)).isoformat()
-    print(
-        f"\n{connection.vendor}, {Email.objects.filter(organisation_id=organisation.pk).count()} rows — medians of {args.repeat}"
-    )
+    total = Email.objects.filter(organisation_id=organisation.pk).count()
+    print(f"\n{connection.vendor}, {total} rows — medians of {args.repeat}")
     _rows, deep = email_log_page(email_log(user=admin))
     for _ in range(20):
         _rows, deep = email_log_page(email_log(user=admin), after=deep)
