@@ -357,6 +357,9 @@ def demo_build(*, today: dt.date | None = None) -> Organisation | None:
         rng, organisation, participants=participants, professionals=professionals,
         mentoring=mentoring, manager=claire, now=now,
     )  # fmt: skip
+    _demo_messages(
+        rng, organisation, admin=admin, mentoring=mentoring, orientation=orientation, now=now
+    )
     return organisation
 
 
@@ -599,3 +602,77 @@ def big_program(
     )
     bulk_fill(program=program, participants=participants, events=events, prefix=prefix)
     return program, True
+
+
+def _demo_messages(
+    rng: random.Random,
+    organisation: Organisation,
+    *,
+    admin: Member,
+    mentoring: Program,
+    orientation: Program,
+    now: dt.datetime,
+) -> None:
+    """A sent message with delivery statuses in the e-mail log, one scheduled for next week,
+    an automatic reminder rule and a release note in the administrator's bell."""
+    from cohorte.messaging import services as messaging
+    from cohorte.messaging.models import Email, EmailStatus, ReleaseNote, ReminderRule
+
+    sent = messaging.message_save(
+        organisation_id=organisation.pk,
+        program=mentoring,
+        by=admin,
+        draft=messaging.Draft(
+            audience="mentors_mentees",
+            subject_fr="Lancement du mentorat, {prénom} !",
+            subject_en="Mentoring starts, {first_name}!",
+            body_fr="<p>Bonjour {prénom},</p><p>Le programme <strong>{programme}</strong> démarre. "
+            "Votre première rencontre est à planifier <em>avant la fin du mois</em>.</p>"
+            "<ul><li>Complétez votre profil</li><li>Prenez contact avec votre binôme</li></ul>",
+            body_en="<p>Hello {first_name},</p><p><strong>{program}</strong> is starting. "
+            "Plan your first meeting <em>before the end of the month</em>.</p>",
+        ),
+    )
+    messaging.message_send(message=sent, by=admin)
+    rows = list(Email.objects.filter(message=sent))
+    outcomes = [EmailStatus.OPENED] * 5 + [EmailStatus.DELIVERED] * 3 + [EmailStatus.BOUNCED]
+    for row in rows:
+        status = rng.choice(outcomes)
+        when = now - dt.timedelta(days=rng.randint(1, 20), hours=rng.randint(0, 12))
+        Email.objects.filter(pk=row.pk).update(
+            status=status,
+            created_at=when,
+            sent_at=when,
+            delivered_at=when if status != EmailStatus.BOUNCED else None,
+            opened_at=when + dt.timedelta(hours=rng.randint(1, 48))
+            if status == EmailStatus.OPENED
+            else None,
+            last_error="550 5.1.1 mailbox unavailable" if status == EmailStatus.BOUNCED else "",
+        )
+    Email.objects.filter(message=sent).update(attempts=1)
+    later = messaging.message_save(
+        organisation_id=organisation.pk,
+        program=orientation,
+        by=admin,
+        draft=messaging.Draft(
+            audience="mentees",
+            subject_fr="Atelier CV jeudi",
+            subject_en="CV workshop on Thursday",
+            body_fr="<p>Bonjour {prénom}, un atelier CV a lieu jeudi à 17 h.</p>",
+            body_en="<p>Hello {first_name}, a CV workshop takes place on Thursday at 5 pm.</p>",
+        ),
+    )
+    messaging.message_schedule(message=later, send_at=now + dt.timedelta(days=7), by=admin)
+    ReminderRule.objects.create(
+        program=orientation, kind="never_signed_in", days=14, created_by=admin
+    )
+    note = ReleaseNote.objects.create(
+        title_fr="Notes de mise à jour : registre des courriels",
+        title_en="Release notes: e-mail log",
+        body_fr="<h2>Registre des courriels</h2><ul><li>Statut de livraison de chaque courriel "
+        "(délivré, ouvert, retourné, différé, rapport de spam).</li><li>Téléchargement du registre "
+        "filtré en CSV.</li></ul>",
+        body_en="<h2>E-mail log</h2><ul><li>Delivery status of each e-mail (delivered, opened, "
+        "bounced, deferred, spam report).</li><li>Download the filtered log as CSV.</li></ul>",
+    )
+    messaging.release_note_publish(note=note)
