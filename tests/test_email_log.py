@@ -282,3 +282,21 @@ def test_retention_deletes_old_rows_in_batches(organisation, mentee, settings):
     assert services.emails_purge(batch=3) == 7
     assert list(Email.objects.values_list("pk", flat=True)) == [recent.pk]
     assert not Email.objects.filter(pk__in=[e.pk for e in old]).exists()
+
+
+def test_several_statuses_page_without_skipping_or_repeating(admin, organisation, mentee):
+    statuses = [EmailStatus.OPENED, EmailStatus.BOUNCED, EmailStatus.DELIVERED]
+    for n in range(150):
+        logged(organisation, mentee, f"M{n}", days_ago=n % 7, status=statuses[n % 3])
+    client = signed_in(admin)
+    seen, after = [], ""
+    while True:
+        params = {"status": ["opened", "bounced"], **({"after": after} if after else {})}
+        response = client.get("/messages/registre/", params)
+        seen += [(row.created_at, row.pk, row.status) for row in response.context["rows"]]
+        after = response.context["next_cursor"]
+        if not after:
+            break
+    assert len(seen) == 100 and len({pk for _, pk, _ in seen}) == 100
+    assert {status for *_, status in seen} == {"opened", "bounced"}
+    assert seen == sorted(seen, key=lambda row: (row[0], row[1]), reverse=True)

@@ -205,13 +205,14 @@ def email_log_list(request, filters: Query[LogQuery]):
     rows = email_log(
         user=user,
         member_ids=filters.member,
-        statuses=filters.status,
         start=dt.datetime.combine(filters.start, dt.time.min, tzinfo=tz) if filters.start else None,
         end=dt.datetime.combine(filters.end + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
         if filters.end
         else None,
     )
-    page, cursor = email_log_page(rows, after=filters.after, size=filters.page_size)
+    page, cursor = email_log_page(
+        rows, after=filters.after, size=filters.page_size, statuses=filters.status
+    )
     return {
         "results": [
             {

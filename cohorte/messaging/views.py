@@ -261,7 +261,7 @@ def people_search(request: MemberRequest) -> HttpResponse:
 # --- The e-mail log ----------------------------------------------------------------------------
 
 
-def _log_rows(request: MemberRequest, form: EmailLogForm):
+def _log_rows(request: MemberRequest, form: EmailLogForm, *, with_statuses: bool = True):
     form.is_valid()
     data = form.cleaned_data
     tz = (
@@ -280,7 +280,7 @@ def _log_rows(request: MemberRequest, form: EmailLogForm):
     return email_log(
         user=request.user,
         member_ids=data.get("member") or [],
-        statuses=data.get("status") or [],
+        statuses=(data.get("status") or []) if with_statuses else [],
         start=start,
         end=end,
         message_id=data.get("message"),
@@ -293,7 +293,11 @@ def email_log_view(request: MemberRequest) -> HttpResponse:
     _require_staff(request)
     member_ids = [int(v) for v in request.GET.getlist("member") if v.isdigit()]
     form = EmailLogForm(request.GET, member_ids=member_ids)
-    rows, next_cursor = email_log_page(_log_rows(request, form), after=request.GET.get("after", ""))
+    rows, next_cursor = email_log_page(
+        _log_rows(request, form, with_statuses=False),
+        after=request.GET.get("after", ""),
+        statuses=form.cleaned_data.get("status") or [],
+    )
     return render(
         request,
         "messaging/email_log.html",
