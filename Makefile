@@ -67,6 +67,8 @@ messages: install
 bench: install
 	$(PY) bench/participants_table.py
 	$(PY) bench/members.py
+	$(PY) bench/sending.py
+	$(PY) bench/email_log.py
 
 clean:
 	rm -rf $(VENV) var

@@ -314,3 +314,10 @@ def test_attachments_are_checked_and_sent(admin, program_b, mentees, smtp, setti
     run_tasks()
     parts = [part.get_filename() for part in smtp[0].walk() if part.get_filename()]
     assert parts == ["programme.pdf"]
+
+
+def test_people_selected_in_a_table_arrive_as_recipients(admin, program_b, mentees, outsider):
+    ids = [m.pk for m in mentees] + [outsider.pk]
+    html = signed_in(admin).get("/messages/", {"member": ids, "program": program_b.pk}).content.decode()
+    assert "Fanny Fr" in html and "Emma En" in html and "Olga" not in html
+    assert 'value="people" selected' in html

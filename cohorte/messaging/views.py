@@ -86,10 +86,12 @@ def compose(request: MemberRequest, message_id: int | None = None) -> HttpRespon
             "body_fr": message.body_fr,
             "body_en": message.body_en,
         }
-    elif request.GET.get("people"):
+    elif request.GET.get("people") or request.GET.getlist("member"):
+        # « people selected in any table »: the members list and the participants' table
+        chosen = request.GET.get("people", "").split(",") + request.GET.getlist("member")
         initial = {
             "audience": "people",
-            "people": request.GET["people"],
+            "people": ",".join(v for v in chosen if v.strip().isdigit()),
             "program": request.GET.get("program"),
         }
     form = _compose_form(request, request.POST or None, initial=initial)
