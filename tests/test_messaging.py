@@ -318,6 +318,10 @@ def test_attachments_are_checked_and_sent(admin, program_b, mentees, smtp, setti
 
 def test_people_selected_in_a_table_arrive_as_recipients(admin, program_b, mentees, outsider):
     ids = [m.pk for m in mentees] + [outsider.pk]
-    html = signed_in(admin).get("/messages/", {"member": ids, "program": program_b.pk}).content.decode()
+    html = (
+        signed_in(admin)
+        .get("/messages/", {"member": ids, "program": program_b.pk})
+        .content.decode()
+    )
     assert "Fanny Fr" in html and "Emma En" in html and "Olga" not in html
     assert 'value="people" selected' in html
