@@ -103,13 +103,17 @@ def text_of(body_html: str) -> str:
 
 
 def tag_help() -> list[tuple[str, str]]:
-    """The tags offered with a copy button, with what each gives."""
+    """The tags offered with a copy button (in the interface's language; both work), with
+    what each gives."""
+    from django.utils.translation import get_language
+
+    english = get_language() == "en"
     return [
-        ("{prénom}", _("prénom du destinataire")),
-        ("{nom}", _("nom du destinataire")),
-        ("{nom complet}", _("prénom et nom")),
-        ("{courriel}", _("courriel du destinataire")),
-        ("{programme}", _("nom du programme")),
-        ("{organisation}", _("nom de l'organisation")),
-        ("{lien de connexion}", _("lien pour se connecter")),
+        ("{first_name}" if english else "{prénom}", _("prénom du destinataire")),
+        ("{last_name}" if english else "{nom}", _("nom du destinataire")),
+        ("{full_name}" if english else "{nom complet}", _("prénom et nom")),
+        ("{email}" if english else "{courriel}", _("courriel du destinataire")),
+        ("{program}" if english else "{programme}", _("nom du programme")),
+        ("{organization}" if english else "{organisation}", _("nom de l'organisation")),
+        ("{sign_in_link}" if english else "{lien de connexion}", _("lien pour se connecter")),
     ]
