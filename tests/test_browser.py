@@ -116,7 +116,7 @@ def test_selection_survives_leaving_the_search_box(browser, live_server, manager
     page.wait_for_timeout(700)
     assert page.locator("tr.selected").count() == 1
     assert page.locator("a[data-remove]").is_visible()
-    assert page.locator("button[data-needs]").is_enabled()
+    assert page.locator("button[data-needs]:has-text('Relancer')").is_enabled()
     page.close()
 
 
