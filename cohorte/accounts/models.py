@@ -95,6 +95,8 @@ class Member(AbstractBaseUser, PermissionsMixin):
     relationships_count = models.PositiveIntegerField(_("relations en cours"), default=0)
     matches_count = models.PositiveIntegerField(_("jumelages"), default=0)
     mentoring_minutes = models.PositiveIntegerField(_("heures de mentorat"), default=0)
+    max_mentees = models.PositiveSmallIntegerField(_("quantité maximale de mentorés"), default=3)
+    max_mentors = models.PositiveSmallIntegerField(_("quantité maximale de mentors"), default=1)
 
     objects = MemberManager()
 

@@ -1,4 +1,5 @@
 import datetime as dt
+import uuid
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -14,8 +15,33 @@ class MeetingStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Annulé")
 
 
+class MeetingKind(models.TextChoices):
+    ONE_TO_ONE = "one_to_one", _("Séance 1:1")
+    MASTERCLASS = "masterclass", _("Cours de maître")
+    GROUP = "group", _("Séance privée en groupe")
+
+
+class MeetingType(models.TextChoices):
+    VIDEO = "video", _("Visioconférence")
+    IN_PERSON = "in_person", _("En personne")
+    PHONE = "phone", _("Téléphone")
+
+
+class Frequency(models.TextChoices):
+    NONE = "none", _("Aucune")
+    DAILY = "daily", _("Tous les jours")
+    WEEKLY = "weekly", _("Toutes les semaines")
+    MONTHLY = "monthly", _("Tous les mois")
+    YEARLY = "yearly", _("Tous les ans")
+
+
+def new_uid() -> str:
+    return f"{uuid.uuid4().hex}@cohorte"
+
+
 class Meeting(TimeStampedModel):
-    """A rendez-vous between attendees; the relationships issue extends it."""
+    """A rendez-vous, session or masterclass between attendees, with each attendee's answer.
+    A recurring booking is a series: one row per occurrence sharing `series`."""
 
     program = models.ForeignKey(
         "programs.Program", on_delete=models.CASCADE, related_name="meetings"
@@ -35,10 +61,39 @@ class Meeting(TimeStampedModel):
     )
     #: the caller's own id for this meeting: a retried creation finds it instead of doubling it
     client_id = models.CharField(max_length=100, null=True, blank=True)
+    relationship = models.ForeignKey(
+        "Relationship", null=True, blank=True, on_delete=models.CASCADE, related_name="meetings"
+    )
+    kind = models.CharField(
+        _("type de séance"),
+        max_length=12,
+        choices=MeetingKind.choices,
+        default=MeetingKind.ONE_TO_ONE,
+    )
+    meeting_type = models.CharField(
+        _("type de réunion"), max_length=10, choices=MeetingType.choices, default=MeetingType.VIDEO
+    )
+    title = models.CharField(_("titre"), max_length=200, blank=True)
+    place = models.CharField(_("endroit"), max_length=500, blank=True)
+    capacity = models.PositiveIntegerField(_("places"), null=True, blank=True)
+    led_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    #: the iCalendar UID: one per series (a single meeting is a series of one)
+    uid = models.CharField(max_length=100, default=new_uid, db_index=True)
+    frequency = models.CharField(max_length=8, choices=Frequency.choices, default=Frequency.NONE)
+    occurrence = models.PositiveSmallIntegerField(default=1)
+    #: the start this occurrence had in the series (its RECURRENCE-ID), even after a move
+    original_start = models.DateTimeField(null=True, blank=True)
+    #: iCalendar SEQUENCE: raised by every change the attendees are told about
+    sequence = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("rencontre")
-        indexes = [models.Index(fields=["program", "status", "starts_at"])]
+        indexes = [
+            models.Index(fields=["program", "status", "starts_at"]),
+            models.Index(fields=["relationship", "starts_at"]),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["program", "client_id"],
@@ -55,11 +110,20 @@ class Meeting(TimeStampedModel):
         return self.starts_at + dt.timedelta(minutes=self.duration_minutes)
 
 
+class Response(models.TextChoices):
+    PENDING = "pending", _("Sans réponse")
+    ACCEPTED = "accepted", _("Accepté")
+    DECLINED = "declined", _("Refusé")
+
+
 class MeetingAttendee(models.Model):
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendances")
     member = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attendances"
     )
+    response = models.CharField(max_length=8, choices=Response.choices, default=Response.PENDING)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    comment = models.TextField(_("commentaire"), blank=True)
 
     class Meta:
         constraints = [
@@ -99,9 +163,20 @@ class Relationship(TimeStampedModel):
         default=RelationshipStatus.MATCHED,
     )
     ended_at = models.DateTimeField(_("fin"), null=True, blank=True)
+    started_on = models.DateField(_("commencé le"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    administrator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("administrateur des relations"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    agreement_url = models.URLField(_("accord de mentorat"), blank=True)
+    evaluation_url = models.URLField(_("évaluation finale"), blank=True)
 
     class Meta:
         verbose_name = _("relation")
@@ -113,3 +188,27 @@ class Relationship(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.mentor} ↔ {self.mentee}"
+
+
+class Availability(models.Model):
+    """A weekly window when a member can meet, in their own time zone."""
+
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="availabilities"
+    )
+    weekday = models.PositiveSmallIntegerField(
+        _("jour"), validators=[MaxValueValidator(6)], help_text=_("0 = lundi … 6 = dimanche")
+    )
+    start = models.TimeField(_("de"))
+    end = models.TimeField(_("à"))
+
+    class Meta:
+        ordering = ["weekday", "start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="availability_in_order"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.weekday} {self.start:%H:%M}–{self.end:%H:%M}"

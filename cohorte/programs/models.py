@@ -65,6 +65,10 @@ class Group(TimeStampedModel):
         return ids
 
 
+def default_meeting_types() -> list[str]:
+    return ["video", "in_person", "phone"]
+
+
 class ProgramKind(models.TextChoices):
     ACCOMPANIMENT = "accompaniment", _("Accompagnement")
     MENTORING = "mentoring", _("Mentorat")
@@ -107,6 +111,8 @@ class Program(TimeStampedModel):
         blank=True,
         related_name="managed_programs",
     )
+    #: the meeting types members of this programme may book (« Paramètres de type de réunion »)
+    meeting_types = models.JSONField(default=default_meeting_types, blank=True)
     unanswered_after_days = models.PositiveIntegerField(
         _("conversation non suivie après (jours)"),
         default=7,
