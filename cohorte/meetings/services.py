@@ -1,16 +1,35 @@
 import datetime as dt
+import zoneinfo
 from collections.abc import Sequence
 
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
 
 from cohorte.accounts.models import Member
 from cohorte.core.audit import log_action
+from cohorte.messaging.models import Email
 from cohorte.programs.models import Program
 
-from .models import Meeting, MeetingAttendee, MeetingStatus, Relationship, RelationshipStatus
+from . import ics, scheduling
+from .models import (
+    Availability,
+    Frequency,
+    Meeting,
+    MeetingAttendee,
+    MeetingStatus,
+    MeetingType,
+    Relationship,
+    RelationshipStatus,
+    Response,
+    new_uid,
+)
 from .signals import meetings_changed
 
 
@@ -98,3 +117,380 @@ def relationships_end(*, program: Program, by: Member | None) -> int:
         log_action("relationships.ended", actor=by, target=program, data={"count": ended})
         member_counters_refresh(member_ids=sorted({pk for pair in pairs for pk in pair}))
     return ended
+
+
+# --- Availability, slots and booking on a pair's behalf -----------------------------------
+
+
+def person_of(
+    member: Member, *, fallback_tz: str, exclude: Sequence[int] = ()
+) -> scheduling.Person:
+    """A member as the slot computation sees them: their weekly windows in their own time
+    zone, and their meetings (not cancelled) as busy time."""
+    tz = zoneinfo.ZoneInfo(member.timezone or fallback_tz)
+    windows = tuple(
+        scheduling.Window(a.weekday, a.start, a.end)
+        for a in Availability.objects.filter(member=member)
+    )
+    now = timezone.now()
+    busy = tuple(
+        (m.starts_at, m.starts_at + dt.timedelta(minutes=m.duration_minutes))
+        for m in Meeting.objects.filter(
+            attendances__member=member, starts_at__gte=now - dt.timedelta(days=1)
+        )
+        .exclude(status=MeetingStatus.CANCELLED)
+        .exclude(pk__in=list(exclude))
+        .only("starts_at", "duration_minutes")
+    )
+    return scheduling.Person(tz, windows, busy)
+
+
+def free_slots(
+    *,
+    members: Sequence[Member],
+    day: dt.date,
+    duration: int,
+    viewer_tz: zoneinfo.ZoneInfo,
+    fallback_tz: str,
+    exclude: Sequence[int] = (),
+) -> list[scheduling.Slot]:
+    people = [person_of(m, fallback_tz=fallback_tz, exclude=exclude) for m in members]
+    return scheduling.day_slots(
+        day=day,
+        viewer_tz=viewer_tz,
+        people=people,
+        duration=dt.timedelta(minutes=duration),
+        not_before=timezone.now(),
+    )
+
+
+def answer_token(attendance: MeetingAttendee, answer: str) -> str:
+    return signing.dumps({"a": attendance.pk, "r": answer}, salt="meeting-answer")
+
+
+def _invite(
+    *, meetings: Sequence[Meeting], attendees: Sequence[Member], key: str, method: str = "REQUEST"
+) -> None:
+    """E-mail (with the .ics) and bell for each attendee, in their language."""
+    from cohorte.messaging import services as messaging
+
+    first = meetings[0]
+    program = first.program
+    tz = program.organisation.tzinfo
+    calendar = ics.invitation(meetings, attendees, tz, method=method)
+    base = settings.COHORTE_BASE_URL.rstrip("/")
+    for member in attendees:
+        attendance = MeetingAttendee.objects.filter(meeting=first, member=member).first()
+        partner = next((m for m in attendees if m.pk != member.pk), None)
+        with translation.override(member.language):
+            local = first.starts_at.astimezone(
+                zoneinfo.ZoneInfo(member.timezone or program.organisation.timezone)
+            )
+            values: dict[str, object] = {
+                "partner": partner.full_name if partner else "",
+                "date": formats.date_format(local.date(), "DATE_FORMAT"),
+                "time": local.strftime("%H:%M"),
+                "program": program.name,
+            }
+        email = messaging.system_email(
+            organisation_id=program.organisation_id,
+            key=key,
+            member=member,
+            values=values,
+            attachments=[
+                {
+                    "name": "invitation.ics",
+                    "content": calendar,
+                    "content_type": f"text/calendar; method={method}",
+                }
+            ],
+        )
+        if email is not None and attendance is not None and method == "REQUEST":
+            accept = base + reverse(
+                "meetings:answer", args=[answer_token(attendance, Response.ACCEPTED)]
+            )
+            decline = base + reverse(
+                "meetings:answer", args=[answer_token(attendance, Response.DECLINED)]
+            )
+            with translation.override(member.language):
+                email.body_text += "\n\n" + _("Accepter : %(accept)s\nRefuser : %(decline)s") % {
+                    "accept": accept,
+                    "decline": decline,
+                }
+            Email.objects.filter(pk=email.pk).update(body_text=email.body_text)
+        messaging.notify(
+            members=[member],
+            title_fr=f"Rencontre : {program.name}, {values['date']} {values['time']}",
+            title_en=f"Meeting: {program.name}, {values['date']} {values['time']}",
+            url=reverse("meetings:relationships", args=[program.pk]) + "?tab=meetings",
+        )
+
+
+@transaction.atomic
+def meetings_book(
+    *,
+    relationship: Relationship,
+    by: Member,
+    starts_at: dt.datetime,
+    duration_minutes: int,
+    meeting_type: str,
+    place: str = "",
+    frequency: str = "none",
+    count: int = 1,
+    with_administrator: bool = False,
+    client_id: str | None = None,
+) -> list[Meeting]:
+    """« Planifier une réunion » for a matched pair: every occurrence must be free for both
+    (and for the administrator when they attend); invitations leave with the booking."""
+    program = relationship.program
+    errors: dict[str, list[str]] = {}
+    if relationship.status != RelationshipStatus.MATCHED:
+        errors.setdefault("relationship", []).append(_("Cette relation est terminée."))
+    if not 15 <= duration_minutes <= 120:
+        errors.setdefault("duration", []).append(_("La durée doit être de 15 à 120 minutes."))
+    if meeting_type not in (program.meeting_types or []):
+        errors.setdefault("meeting_type", []).append(
+            _("Ce type de réunion n'est pas permis dans ce programme.")
+        )
+    if frequency not in Frequency.values or not 1 <= count <= 52:
+        errors.setdefault("frequency", []).append(
+            _("Fréquence ou nombre d'occurrences invalide (1 à 52).")
+        )
+    if timezone.is_naive(starts_at):
+        errors.setdefault("starts_at", []).append(_("L'heure doit indiquer son fuseau horaire."))
+    if errors:
+        raise ValidationError(errors)
+    if client_id:
+        existing = list(Meeting.objects.filter(program=program, client_id=client_id))
+        if existing:
+            return list(Meeting.objects.filter(uid=existing[0].uid).order_by("starts_at"))
+    tz = program.organisation.tzinfo
+    starts = scheduling.occurrences(
+        first=starts_at, frequency=frequency, count=count if frequency != "none" else 1, tz=tz
+    )
+    attendees = [relationship.mentor, relationship.mentee] + (
+        [by]
+        if with_administrator and by.pk not in (relationship.mentor_id, relationship.mentee_id)
+        else []
+    )
+    # lock the attendees' rows so two bookings for the same people cannot both pass the check
+    list(Member.objects.select_for_update().filter(pk__in=[m.pk for m in attendees]).order_by("pk"))
+    if starts[0] < timezone.now():
+        raise ValidationError({"starts_at": [_("Ce créneau est déjà passé.")]})
+    people = [person_of(m, fallback_tz=program.organisation.timezone) for m in attendees]
+    taken = scheduling.conflicts(starts, dt.timedelta(minutes=duration_minutes), people)
+    if taken:
+        dates = ", ".join(
+            formats.date_format(s.astimezone(tz), "SHORT_DATETIME_FORMAT") for s in taken
+        )
+        raise ValidationError(
+            {
+                "starts_at": [
+                    _("Créneau indisponible pour l'un des participants : %(dates)s.")
+                    % {"dates": dates}
+                ]
+            }
+        )
+    uid = new_uid()
+    if meeting_type == MeetingType.VIDEO and not place:
+        place = settings.COHORTE_BASE_URL.rstrip("/") + f"/visio/{uid.split('@')[0]}"
+    meetings = []
+    for index, start in enumerate(starts, start=1):
+        meeting = Meeting.objects.create(
+            program=program,
+            relationship=relationship,
+            starts_at=start,
+            original_start=start,
+            duration_minutes=duration_minutes,
+            status=MeetingStatus.SCHEDULED,
+            meeting_type=meeting_type,
+            place=place,
+            frequency=frequency if len(starts) > 1 else Frequency.NONE,
+            occurrence=index,
+            uid=uid,
+            created_by=by,
+            client_id=client_id if index == 1 else None,
+            title=_("Rencontre de mentorat"),
+        )
+        MeetingAttendee.objects.bulk_create(
+            [
+                MeetingAttendee(
+                    meeting=meeting,
+                    member=m,
+                    response=Response.ACCEPTED if m.pk == by.pk else Response.PENDING,
+                    responded_at=timezone.now() if m.pk == by.pk else None,
+                )
+                for m in attendees
+            ]
+        )
+        meetings.append(meeting)
+    log_action(
+        "meetings.booked", actor=by, target=relationship, data={"uid": uid, "count": len(meetings)}
+    )
+    meetings_changed.send(Meeting, program=program, member_ids=[m.pk for m in attendees])
+    _invite(
+        meetings=meetings,
+        attendees=[m for m in attendees if m.pk != by.pk],
+        key="meeting_invitation",
+    )
+    return meetings
+
+
+class AnswerRefused(Exception):
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@transaction.atomic
+def meeting_answer(*, token: str) -> tuple[MeetingAttendee, str]:
+    """The « Accepter » / « Refuser » links: signed, once, and only before the meeting. The
+    answer applies to this occurrence and the ones after it in the series."""
+    try:
+        data = signing.loads(token, salt="meeting-answer")
+        attendance_id, answer = int(data["a"]), str(data["r"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError) as error:
+        raise AnswerRefused(_("Ce lien n'est pas valide.")) from error
+    attendance = (
+        MeetingAttendee.objects.select_for_update()
+        .select_related("meeting__program", "member")
+        .filter(pk=attendance_id)
+        .first()
+    )
+    if attendance is None or answer not in (Response.ACCEPTED, Response.DECLINED):
+        raise AnswerRefused(_("Ce lien n'est pas valide."))
+    meeting = attendance.meeting
+    if meeting.status == MeetingStatus.CANCELLED:
+        raise AnswerRefused(_("Cette rencontre a été annulée."))
+    if meeting.starts_at <= timezone.now():
+        raise AnswerRefused(_("Cette rencontre est passée : le lien a expiré."))
+    if attendance.response != Response.PENDING:
+        raise AnswerRefused(_("Vous avez déjà répondu à cette invitation."))
+    series = MeetingAttendee.objects.filter(
+        member=attendance.member,
+        meeting__uid=meeting.uid,
+        meeting__starts_at__gte=meeting.starts_at,
+        response=Response.PENDING,
+    )
+    series.update(response=answer, responded_at=timezone.now())
+    log_action("meeting.answered", actor=attendance.member, target=meeting, data={"answer": answer})
+    meetings_changed.send(Meeting, program=meeting.program, member_ids=[attendance.member_id])
+    return attendance, answer
+
+
+def _scope(meeting: Meeting, scope: str) -> list[Meeting]:
+    if scope == "following" and meeting.frequency != Frequency.NONE:
+        return list(
+            Meeting.objects.filter(uid=meeting.uid, starts_at__gte=meeting.starts_at)
+            .exclude(status=MeetingStatus.CANCELLED)
+            .select_related("program__organisation")
+            .order_by("starts_at")
+        )
+    return [meeting]
+
+
+def _attendees_of(meeting: Meeting) -> list[Member]:
+    return [a.member for a in meeting.attendances.select_related("member").order_by("pk")]
+
+
+@transaction.atomic
+def meeting_cancel(*, meeting: Meeting, by: Member, scope: str = "one") -> int:
+    """« Annuler »: this occurrence, or it and all that follow; every attendee is told (an
+    .ics with METHOD:CANCEL and a higher SEQUENCE)."""
+    targets = _scope(meeting, scope)
+    for target in targets:
+        target.status = MeetingStatus.CANCELLED
+        target.sequence += 1
+        target.save(update_fields=["status", "sequence", "updated_at"])
+    attendees = _attendees_of(meeting)
+    log_action(
+        "meetings.cancelled", actor=by, target=meeting, data={"scope": scope, "count": len(targets)}
+    )
+    meetings_changed.send(Meeting, program=meeting.program, member_ids=[m.pk for m in attendees])
+    _invite(
+        meetings=targets,
+        attendees=[m for m in attendees if m.pk != by.pk],
+        key="meeting_cancelled",
+        method="CANCEL",
+    )
+    return len(targets)
+
+
+@transaction.atomic
+def meeting_reschedule(
+    *, meeting: Meeting, by: Member, starts_at: dt.datetime, scope: str = "one"
+) -> list[Meeting]:
+    """« Reporter »: move this occurrence (or it and all that follow, by the same wall-clock
+    shift) to free time for every attendee; answers are asked again."""
+    if timezone.is_naive(starts_at) or starts_at <= timezone.now():
+        raise ValidationError({"starts_at": [_("Choisissez un créneau à venir.")]})
+    tz = meeting.program.organisation.tzinfo
+    targets = _scope(meeting, scope)
+    shift = starts_at.astimezone(tz).replace(tzinfo=None) - meeting.starts_at.astimezone(
+        tz
+    ).replace(tzinfo=None)
+    moved = [
+        (
+            (t.starts_at.astimezone(tz).replace(tzinfo=None) + shift)
+            .replace(tzinfo=tz)
+            .astimezone(dt.UTC),
+            t,
+        )
+        for t in targets
+    ]
+    attendees = _attendees_of(meeting)
+    people = [
+        person_of(
+            m, fallback_tz=meeting.program.organisation.timezone, exclude=[t.pk for t in targets]
+        )
+        for m in attendees
+    ]
+    taken = scheduling.conflicts(
+        [s for s, _t in moved], dt.timedelta(minutes=meeting.duration_minutes), people
+    )
+    if taken:
+        dates = ", ".join(
+            formats.date_format(s.astimezone(tz), "SHORT_DATETIME_FORMAT") for s in taken
+        )
+        raise ValidationError(
+            {
+                "starts_at": [
+                    _("Créneau indisponible pour l'un des participants : %(dates)s.")
+                    % {"dates": dates}
+                ]
+            }
+        )
+    for new_start, target in moved:
+        target.original_start = target.original_start or target.starts_at
+        target.starts_at = new_start
+        target.sequence += 1
+        target.status = MeetingStatus.SCHEDULED
+        target.save(
+            update_fields=["starts_at", "original_start", "sequence", "status", "updated_at"]
+        )
+        target.attendances.exclude(member=by).update(response=Response.PENDING, responded_at=None)
+    log_action(
+        "meetings.rescheduled",
+        actor=by,
+        target=meeting,
+        data={"scope": scope, "to": starts_at.isoformat()},
+    )
+    meetings_changed.send(Meeting, program=meeting.program, member_ids=[m.pk for m in attendees])
+    _invite(
+        meetings=[t for _s, t in moved],
+        attendees=[m for m in attendees if m.pk != by.pk],
+        key="meeting_postponed",
+    )
+    return [t for _s, t in moved]
+
+
+@transaction.atomic
+def relationship_end(*, relationship: Relationship, by: Member | None) -> Relationship:
+    """One pairing becomes « Complété »; its history and hours stay."""
+    if relationship.status == RelationshipStatus.MATCHED:
+        relationship.status = RelationshipStatus.COMPLETED
+        relationship.ended_at = timezone.now()
+        relationship.save(update_fields=["status", "ended_at", "updated_at"])
+        log_action("relationship.ended", actor=by, target=relationship)
+        member_counters_refresh(member_ids=[relationship.mentor_id, relationship.mentee_id])
+    return relationship

@@ -7,7 +7,7 @@ import datetime as dt
 import logging
 import mimetypes
 import smtplib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -324,9 +324,13 @@ def email_enqueue(
     html: str = "",
     language: str = "fr",
     message: Message | None = None,
+    attachments: Sequence[dict[str, str]] = (),
 ) -> Email:
-    """One e-mail into the outbox, in the caller's transaction; sent after commit."""
+    """One e-mail into the outbox, in the caller's transaction; sent after commit.
+    An attachment is a stored file {"path", "name", "content_type"} or inline text
+    {"content", "name", "content_type"} (an .ics invitation)."""
     email = Email.objects.create(
+        attachments=list(attachments),
         organisation_id=organisation_id,
         message=message,
         member=member,
@@ -384,6 +388,9 @@ def _as_email_message(row: Email) -> mail.EmailMultiAlternatives:
     if row.body_html:
         message.attach_alternative(_with_open_pixel(row), "text/html")
     for attachment in row.attachments:
+        if "content" in attachment:
+            message.attach(attachment["name"], attachment["content"], attachment["content_type"])
+            continue
         with default_storage.open(attachment["path"], "rb") as handle:
             message.attach(attachment["name"], handle.read(), attachment["content_type"])
     return message
@@ -687,7 +694,12 @@ def system_render(text: SystemText, *, language: str, values: dict[str, object])
 
 
 def system_email(
-    *, organisation_id: int, key: str, member: Member, values: dict[str, object]
+    *,
+    organisation_id: int,
+    key: str,
+    member: Member,
+    values: dict[str, object],
+    attachments: Sequence[dict[str, str]] = (),
 ) -> Email | None:
     """One automatic message to one member, in their language, through the outbox; an
     inactive template is never sent."""
@@ -708,6 +720,7 @@ def system_email(
         subject=subject,
         text=body,
         language=member.language,
+        attachments=attachments,
     )
 
 

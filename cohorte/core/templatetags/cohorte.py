@@ -29,3 +29,10 @@ def query_with(context: template.Context, **changes: object) -> str:
             params[key] = str(value)
     encoded = params.urlencode()
     return f"?{encoded}" if encoded else "?"
+
+
+@register.filter
+def hours_minutes(minutes: int | None) -> str:
+    """« 01:30 »: mentoring time as the seed shows it."""
+    minutes = int(minutes or 0)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"

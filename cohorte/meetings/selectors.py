@@ -1,0 +1,87 @@
+"""Reads of relationships and meetings: the Relations page's tabs and the calendar."""
+
+import datetime as dt
+
+from django.db.models import Count, Q, QuerySet, Sum
+
+from cohorte.programs.models import Program
+from cohorte.programs.selectors import search_members
+
+from .models import (
+    Meeting,
+    MeetingAttendee,
+    MeetingKind,
+    MeetingStatus,
+    Relationship,
+    RelationshipStatus,
+)
+
+
+def relationship_rows(
+    *, program: Program, status: str = "", q: str = "", order: str = "-created_at"
+) -> QuerySet[Relationship]:
+    """« Les relations »: held meetings and hours counted in the database."""
+    rows = Relationship.objects.filter(program=program).select_related(
+        "mentor", "mentee", "administrator"
+    )
+    if status:
+        rows = rows.filter(status=status)
+    if q.strip():
+        for word in q.split():
+            rows = rows.filter(
+                Q(mentor__first_name__icontains=word) | Q(mentor__last_name__icontains=word)
+                | Q(mentee__first_name__icontains=word) | Q(mentee__last_name__icontains=word)
+            )  # fmt: skip
+    held = Q(meetings__status=MeetingStatus.CONFIRMED)
+    return rows.annotate(
+        held_count=Count("meetings", filter=held),
+        held_minutes=Sum("meetings__duration_minutes", filter=held, default=0),
+    ).order_by(order, "-pk")
+
+
+def meeting_rows(*, program: Program, q: str = "", order: str = "desc") -> QuerySet[Meeting]:
+    """« Rencontres »: every meeting of the pairs, with each attendee's answer."""
+    rows = Meeting.objects.filter(program=program, kind=MeetingKind.ONE_TO_ONE).select_related(
+        "relationship__mentor", "relationship__mentee", "created_by"
+    )
+    if q.strip():
+        rows = search_members(rows, q, prefix="attendances__member__").distinct()
+    rows = rows.prefetch_related("attendances__member")
+    return rows.order_by("starts_at" if order == "asc" else "-starts_at", "pk")
+
+
+def tab_counts(program: Program) -> dict[str, int]:
+    """The live counts of the tabs, in two queries."""
+    relationships = Relationship.objects.filter(program=program).aggregate(
+        all=Count("pk"),
+        matched=Count("pk", filter=Q(status=RelationshipStatus.MATCHED)),
+        completed=Count("pk", filter=Q(status=RelationshipStatus.COMPLETED)),
+    )
+    meetings = Meeting.objects.filter(program=program).aggregate(
+        meetings=Count("pk", filter=Q(kind=MeetingKind.ONE_TO_ONE)),
+        groups=Count("pk", filter=~Q(kind=MeetingKind.ONE_TO_ONE)),
+    )
+    return {**relationships, **meetings}
+
+
+def calendar_meetings(
+    *, program: Program, start: dt.datetime, end: dt.datetime
+) -> QuerySet[Meeting]:
+    return (
+        Meeting.objects.filter(program=program, starts_at__gte=start, starts_at__lt=end)
+        .select_related("relationship__mentor", "relationship__mentee", "led_by")
+        .prefetch_related("attendances__member")
+        .order_by("starts_at", "pk")
+    )
+
+
+def pending_attendances(*, program: Program) -> QuerySet[MeetingAttendee]:
+    """Who has not answered an upcoming invitation."""
+    from django.utils import timezone
+
+    return MeetingAttendee.objects.filter(
+        meeting__program=program,
+        meeting__starts_at__gte=timezone.now(),
+        meeting__status=MeetingStatus.SCHEDULED,
+        response="pending",
+    ).select_related("member", "meeting")

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "meetings"
+urlpatterns = [
+    path("programmes/<int:program_id>/relations/", views.relationships, name="relationships"),
+    path("programmes/<int:program_id>/seances/", views.calendar, name="calendar"),
+    path("relations/<int:relationship_id>/", views.relationship_detail, name="relationship"),
+    path("relations/<int:relationship_id>/planifier/", views.book, name="book"),
+    path("relations/<int:relationship_id>/terminer/", views.relationship_end, name="end"),
+    path("rencontres/<int:meeting_id>/annuler/", views.meeting_cancel, name="cancel"),
+    path("rencontres/<int:meeting_id>/reporter/", views.meeting_reschedule, name="reschedule"),
+    path("rencontres/reponse/<str:token>/", views.answer, name="answer"),
+    path("compte/disponibilites/", views.availability, name="availability"),
+]

@@ -1,0 +1,406 @@
+import calendar as month_calendar
+import datetime as dt
+import zoneinfo
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cohorte.accounts.http import MemberRequest
+from cohorte.core.audit import log_action
+from cohorte.programs.models import Program
+from cohorte.programs.selectors import program_for
+
+from . import selectors, services
+from .models import (
+    Availability,
+    Frequency,
+    Meeting,
+    MeetingStatus,
+    MeetingType,
+    Relationship,
+    RelationshipStatus,
+)
+
+TABS = ("all", "matched", "completed", "meetings", "groups")
+
+
+def _viewer_tz(request: MemberRequest, program: Program) -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(request.user.timezone or program.organisation.timezone)
+
+
+@login_required
+def relationships(request: MemberRequest, program_id: int) -> HttpResponse:
+    """« Les relations » with its tabs and live counts."""
+    program = program_for(request.user, program_id)
+    request.current_program = program
+    tab = request.GET.get("tab") if request.GET.get("tab") in TABS else "all"
+    q = request.GET.get("q", "")[:100]
+    size = int(request.GET["size"]) if request.GET.get("size") in ("10", "25", "50", "100") else 10
+    order = "asc" if request.GET.get("order") == "asc" else "desc"
+    counts = selectors.tab_counts(program)
+    if tab in ("meetings", "groups"):
+        rows = selectors.meeting_rows(program=program, q=q, order=order)
+        if tab == "groups":
+            rows = (
+                Meeting.objects.filter(program=program)
+                .exclude(kind="one_to_one")
+                .order_by("-starts_at")
+            )
+        total = counts["meetings"] if tab == "meetings" else counts["groups"]
+    else:
+        status = {
+            "matched": RelationshipStatus.MATCHED,
+            "completed": RelationshipStatus.COMPLETED,
+        }.get(tab, "")
+        rows = selectors.relationship_rows(program=program, status=status, q=q)
+        total = counts[tab]
+    page = Paginator(rows, size).get_page(request.GET.get("page"))
+    context = {
+        "program": program,
+        "tab": tab,
+        "q": q,
+        "size": size,
+        "order": order,
+        "next_order": "asc" if order == "desc" else "desc",
+        "counts": counts,
+        "page": page,
+        "total": total,
+        "filtered": bool(q.strip()),
+        "tz": _viewer_tz(request, program),
+    }
+    template = "meetings/relationships.html"
+    if request.headers.get("HX-Target") == "relations":
+        template += "#relations"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
+    return response
+
+
+def _relationship_for(request: MemberRequest, relationship_id: int) -> Relationship:
+    relationship = get_object_or_404(
+        Relationship.objects.select_related("program__organisation", "mentor", "mentee"),
+        pk=relationship_id,
+    )
+    program_for(request.user, relationship.program_id)  # 404 unless they manage it
+    request.current_program = relationship.program
+    return relationship
+
+
+@login_required
+def relationship_detail(request: MemberRequest, relationship_id: int) -> HttpResponse:
+    """The relationship's dashboard: next meeting, upcoming and past ones, availability."""
+    relationship = _relationship_for(request, relationship_id)
+    now = timezone.now()
+    meetings = relationship.meetings.prefetch_related("attendances__member").order_by("starts_at")
+    upcoming = [m for m in meetings if m.starts_at >= now and m.status != MeetingStatus.CANCELLED]
+    past = [m for m in meetings if m.starts_at < now or m.status == MeetingStatus.CANCELLED]
+    return render(
+        request,
+        "meetings/relationship.html",
+        {
+            "relationship": relationship,
+            "program": relationship.program,
+            "upcoming": upcoming,
+            "past": list(reversed(past)),
+            "held": sum(1 for m in meetings if m.status == MeetingStatus.CONFIRMED),
+            "availability": {
+                person: list(Availability.objects.filter(member=person))
+                for person in (relationship.mentor, relationship.mentee)
+            },
+            "tz": _viewer_tz(request, relationship.program),
+        },
+    )
+
+
+def _day(request: HttpRequest, tz: zoneinfo.ZoneInfo) -> dt.date:
+    try:
+        return dt.date.fromisoformat(request.GET.get("day", ""))
+    except ValueError:
+        return timezone.now().astimezone(tz).date() + dt.timedelta(days=1)
+
+
+def _slot_groups(slots, tz):
+    groups: dict[str, list] = {"morning": [], "afternoon": [], "evening": []}
+    for slot in slots:
+        groups[slot.part_of_day(tz)].append(slot)
+    return groups
+
+
+@login_required
+def book(request: MemberRequest, relationship_id: int) -> HttpResponse:
+    """« Planifier une réunion »: duration, attendees, type, place, frequency, then a free
+    slot of both (in the administrator's time zone); « Envoyer la demande »."""
+    relationship = _relationship_for(request, relationship_id)
+    program = relationship.program
+    tz = _viewer_tz(request, program)
+    source = request.POST if request.method == "POST" else request.GET
+    duration = (
+        int(source.get("duration") or 30) if str(source.get("duration") or "30").isdigit() else 30
+    )
+    with_admin = source.get("with_admin") == "1"
+    if request.method == "POST":
+        try:
+            starts_at = dt.datetime.fromisoformat(request.POST.get("start", ""))
+            if timezone.is_naive(starts_at):
+                starts_at = starts_at.replace(tzinfo=tz)
+            count = int(request.POST.get("count") or 1)
+            services.meetings_book(
+                relationship=relationship,
+                by=request.user,
+                starts_at=starts_at,
+                duration_minutes=duration,
+                meeting_type=request.POST.get("meeting_type", ""),
+                place=request.POST.get("place", "").strip()[:500],
+                frequency=request.POST.get("frequency", "none"),
+                count=count,
+                with_administrator=with_admin,
+            )
+        except ValueError:
+            messages.error(request, _("Choisissez un créneau."))
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request, _("Demande envoyée : chaque participant reçoit une invitation.")
+            )
+            return redirect("meetings:relationship", relationship_id=relationship.pk)
+    day = _day(request, tz)
+    members = [relationship.mentor, relationship.mentee] + ([request.user] if with_admin else [])
+    slots = services.free_slots(
+        members=members,
+        day=day,
+        duration=duration,
+        viewer_tz=tz,
+        fallback_tz=program.organisation.timezone,
+    )
+    return render(
+        request,
+        "meetings/book.html",
+        {
+            "relationship": relationship,
+            "program": program,
+            "day": day,
+            "previous_day": day - dt.timedelta(days=1),
+            "next_day": day + dt.timedelta(days=1),
+            "duration": duration,
+            "durations": [15, 30, 45, 60, 90, 120],
+            "types": [
+                (v, label) for v, label in MeetingType.choices if v in (program.meeting_types or [])
+            ],
+            "frequencies": Frequency.choices,
+            "groups": _slot_groups(slots, tz),
+            "with_admin": with_admin,
+            "tz": tz,
+            "values": source,
+        },
+    )
+
+
+def _meeting_for(request: MemberRequest, meeting_id: int) -> Meeting:
+    meeting = get_object_or_404(
+        Meeting.objects.select_related("program__organisation"), pk=meeting_id
+    )
+    program_for(request.user, meeting.program_id)
+    request.current_program = meeting.program
+    return meeting
+
+
+@login_required
+def meeting_cancel(request: MemberRequest, meeting_id: int) -> HttpResponse:
+    """« Annuler » asks first; a recurring meeting: this one, or it and all that follow."""
+    meeting = _meeting_for(request, meeting_id)
+    if request.method == "POST":
+        count = services.meeting_cancel(
+            meeting=meeting, by=request.user, scope=request.POST.get("scope", "one")
+        )
+        messages.success(
+            request,
+            _("%(count)d rencontre(s) annulée(s) ; les participants sont prévenus.")
+            % {"count": count},
+        )
+        return redirect(_back(meeting))
+    return render(request, "meetings/cancel.html", {"meeting": meeting, "program": meeting.program})
+
+
+def _back(meeting: Meeting) -> str:
+    from django.urls import reverse
+
+    if meeting.relationship_id:
+        return reverse("meetings:relationship", args=[meeting.relationship_id])
+    return reverse("meetings:calendar", args=[meeting.program_id])
+
+
+@login_required
+def meeting_reschedule(request: MemberRequest, meeting_id: int) -> HttpResponse:
+    """« Reporter »: the slot calendar, then « Appliquer »."""
+    meeting = _meeting_for(request, meeting_id)
+    program = meeting.program
+    tz = _viewer_tz(request, program)
+    if request.method == "POST":
+        try:
+            starts_at = dt.datetime.fromisoformat(request.POST.get("start", ""))
+            if timezone.is_naive(starts_at):
+                starts_at = starts_at.replace(tzinfo=tz)
+            services.meeting_reschedule(
+                meeting=meeting,
+                by=request.user,
+                starts_at=starts_at,
+                scope=request.POST.get("scope", "one"),
+            )
+        except ValueError:
+            messages.error(request, _("Choisissez un créneau."))
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Rencontre reportée ; les participants sont prévenus."))
+            return redirect(_back(meeting))
+    day = _day(request, tz)
+    members = [a.member for a in meeting.attendances.select_related("member")]
+    slots = services.free_slots(
+        members=members,
+        day=day,
+        duration=meeting.duration_minutes,
+        viewer_tz=tz,
+        fallback_tz=program.organisation.timezone,
+        exclude=[meeting.pk],
+    )
+    return render(
+        request,
+        "meetings/reschedule.html",
+        {
+            "meeting": meeting,
+            "program": program,
+            "day": day,
+            "previous_day": day - dt.timedelta(days=1),
+            "next_day": day + dt.timedelta(days=1),
+            "groups": _slot_groups(slots, tz),
+            "tz": tz,
+        },
+    )
+
+
+def answer(request: HttpRequest, token: str) -> HttpResponse:
+    """« Accepter » / « Refuser » from the e-mail: no sign-in needed, once, before the meeting."""
+    try:
+        attendance, response = services.meeting_answer(token=token)
+    except services.AnswerRefused as refused:
+        return render(request, "meetings/answer.html", {"problem": refused.reason}, status=200)
+    return render(request, "meetings/answer.html", {"attendance": attendance, "response": response})
+
+
+@login_required
+def calendar(request: MemberRequest, program_id: int) -> HttpResponse:
+    """The sessions calendar: month, week or day; 1:1 yellow, masterclass green, private
+    group blue, cancelled struck through."""
+    program = program_for(request.user, program_id)
+    request.current_program = program
+    tz = _viewer_tz(request, program)
+    view = (
+        request.GET.get("view") if request.GET.get("view") in ("month", "week", "day") else "month"
+    )
+    try:
+        anchor = dt.date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        anchor = timezone.now().astimezone(tz).date()
+    if view == "month":
+        first = anchor.replace(day=1)
+        start_day = first - dt.timedelta(days=first.weekday())
+        days = 42
+        previous = (first - dt.timedelta(days=1)).replace(day=1)
+        following = (first + dt.timedelta(days=32)).replace(day=1)
+    elif view == "week":
+        start_day = anchor - dt.timedelta(days=anchor.weekday())
+        days = 7
+        previous, following = start_day - dt.timedelta(days=7), start_day + dt.timedelta(days=7)
+    else:
+        start_day, days = anchor, 1
+        previous, following = anchor - dt.timedelta(days=1), anchor + dt.timedelta(days=1)
+    start = dt.datetime.combine(start_day, dt.time.min, tzinfo=tz)
+    end = dt.datetime.combine(start_day + dt.timedelta(days=days), dt.time.min, tzinfo=tz)
+    by_day: dict[dt.date, list[Meeting]] = {}
+    for meeting in selectors.calendar_meetings(program=program, start=start, end=end):
+        by_day.setdefault(meeting.starts_at.astimezone(tz).date(), []).append(meeting)
+    grid = [
+        (start_day + dt.timedelta(days=n), by_day.get(start_day + dt.timedelta(days=n), []))
+        for n in range(days)
+    ]
+    return render(
+        request,
+        "meetings/calendar.html",
+        {
+            "program": program,
+            "view": view,
+            "anchor": anchor,
+            "grid": grid,
+            "weeks": [grid[i : i + 7] for i in range(0, len(grid), 7)] if view != "day" else [grid],
+            "previous": previous,
+            "following": following,
+            "month_name": anchor,
+            "weekday_names": [month_calendar.day_abbr[i] for i in range(7)],
+            "tz": tz,
+        },
+    )
+
+
+@login_required
+def availability(request: MemberRequest) -> HttpResponse:
+    """A member's weekly availability, in their own time zone."""
+    member = request.user
+    if request.method == "POST":
+        rows = []
+        for weekday in range(7):
+            start, end = (
+                request.POST.get(f"start_{weekday}", ""),
+                request.POST.get(f"end_{weekday}", ""),
+            )
+            if not start and not end:
+                continue
+            try:
+                rows.append(
+                    Availability(
+                        member=member,
+                        weekday=weekday,
+                        start=dt.time.fromisoformat(start),
+                        end=dt.time.fromisoformat(end),
+                    )
+                )
+            except ValueError:
+                messages.error(request, _("Heure invalide."))
+                return redirect("meetings:availability")
+            if rows[-1].end <= rows[-1].start:
+                messages.error(request, _("La fin doit suivre le début."))
+                return redirect("meetings:availability")
+        Availability.objects.filter(member=member).delete()
+        Availability.objects.bulk_create(rows)
+        log_action(
+            "member.availability_saved", actor=member, target=member, data={"windows": len(rows)}
+        )
+        messages.success(request, _("Disponibilités enregistrées."))
+        return redirect("accounts:my-space")
+    current = {a.weekday: a for a in Availability.objects.filter(member=member)}
+    days = [(n, month_calendar.day_name[n], current.get(n)) for n in range(7)]
+    return render(
+        request,
+        "meetings/availability.html",
+        {
+            "days": days,
+            "tz": member.timezone or (member.organisation.timezone if member.organisation else ""),
+        },
+    )
+
+
+@login_required
+@require_POST
+def relationship_end(request: MemberRequest, relationship_id: int) -> HttpResponse:
+    relationship = _relationship_for(request, relationship_id)
+    services.relationship_end(relationship=relationship, by=request.user)
+    messages.success(request, _("Relation terminée."))
+    return redirect("meetings:relationships", program_id=relationship.program_id)
