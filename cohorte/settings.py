@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "cohorte.accounts.middleware.MemberLanguageMiddleware",
     "cohorte.programs.middleware.OrganisationTimezoneMiddleware",
+    "cohorte.activity.presence.PresenceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -140,6 +141,13 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+#: where « who is online » lives, shared by every app server: Redis when there is one,
+#: else the database (a column written at most every 30 seconds per member)
+COHORTE_PRESENCE_STORE = os.environ.get(
+    "COHORTE_PRESENCE_STORE", "redis" if REDIS_URL else "database"
+)
+COHORTE_PRESENCE_SECONDS = 120
 
 # --- Background work: django.tasks, run by django-tasks-db's db_worker.
 TASKS = {

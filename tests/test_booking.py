@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from cohorte.meetings import services
-from cohorte.meetings.models import Availability, Meeting, MeetingAttendee, MeetingStatus, Response
+from cohorte.meetings.models import Availability, Meeting, MeetingAttendee, Response
 from cohorte.messaging.models import Email
 
 from .conftest import make_member

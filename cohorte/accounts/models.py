@@ -61,6 +61,8 @@ class Member(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(_("membre depuis"), default=timezone.now)
     last_access = models.DateTimeField(_("dernier accès"), null=True, blank=True)
+    #: presence when no Redis is configured: the last request, written at most every 30 s
+    last_seen_at = models.DateTimeField(null=True, blank=True, db_index=True)
     role = models.CharField(_("rôle"), max_length=8, choices=MemberRole.choices, blank=True)
     administrator = models.ForeignKey(
         "self",

@@ -424,3 +424,19 @@ def report_post(request, program_id: int, payload: ReportIn):
             "created_at": timezone.localtime(report.created_at, program.organisation.tzinfo),
         },
     )
+
+
+class PresenceOut(Schema):
+    online: list[int]
+    as_of: dt.datetime
+
+
+@router.get("/{int:program_id}/presence", response={200: PresenceOut, 404: ErrorOut})
+def presence_list(request, program_id: int):
+    """The programme's members who are online now (signed in and active in the last two
+    minutes), from the store every app server shares."""
+    from . import presence
+
+    program = _program(request, program_id)
+    ids = program.enrolments.filter(ended_at__isnull=True).values_list("member_id", flat=True)
+    return {"online": sorted(presence.online(list(ids))), "as_of": timezone.now()}

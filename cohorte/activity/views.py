@@ -3,7 +3,7 @@ from typing import cast
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
@@ -221,3 +221,17 @@ def reminder_rules(request: MemberRequest, program_id: int) -> HttpResponse:
             "rows": [(kind, label, rules.get(kind)) for kind, label in ReminderRuleKind.choices],
         },
     )
+
+
+@login_required
+def presence_now(request: MemberRequest) -> JsonResponse:
+    """Which of these people are online, among those this person may see (polled by pages)."""
+    from cohorte.accounts.selectors import members_visible_to
+
+    from . import presence
+
+    ids = [int(v) for v in request.GET.get("ids", "").split(",") if v.isdigit()][:500]
+    visible = members_visible_to(request.user).filter(pk__in=ids).values_list("pk", flat=True)
+    response = JsonResponse({"online": sorted(presence.online(list(visible)))})
+    response["Cache-Control"] = "no-store"
+    return response

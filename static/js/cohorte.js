@@ -176,4 +176,29 @@
       chipsChanged(chips);
     }
   });
+
+  // Online dots: every 30 s, ask who of the people on the page is online (without keeping
+  // this person « active » by the poll itself).
+  function pollPresence() {
+    const dots = Array.from(document.querySelectorAll("[data-presence]"));
+    if (!dots.length) { return; }
+    const ids = Array.from(new Set(dots.map((d) => d.dataset.presence))).join(",");
+    const url = document.body.dataset.presenceUrl + "?ids=" + ids;
+    fetch(url, { headers: { "X-Presence-Poll": "1" }, credentials: "same-origin" })
+      .then((r) => (r.ok ? r.json() : { online: [] }))
+      .then((data) => {
+        const online = new Set(data.online.map(String));
+        dots.forEach((dot) => {
+          const on = online.has(dot.dataset.presence);
+          dot.classList.toggle("online", on);
+          dot.title = on ? dot.dataset.on || "en ligne" : dot.dataset.off || "hors ligne";
+        });
+      })
+      .catch(() => {});
+  }
+  document.addEventListener("DOMContentLoaded", () => {
+    pollPresence();
+    window.setInterval(pollPresence, 30000);
+  });
+  document.addEventListener("htmx:afterSwap", pollPresence);
 })();

@@ -36,3 +36,13 @@ def hours_minutes(minutes: int | None) -> str:
     """« 01:30 »: mentoring time as the seed shows it."""
     minutes = int(minutes or 0)
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+@register.simple_tag
+def presence_dot(member_id: int) -> str:
+    """A dot the page's poller turns green when the person is online."""
+    from django.utils.html import format_html
+
+    return format_html(
+        '<span class="presence" data-presence="{}" title="{}"></span>', member_id, _("hors ligne")
+    )
