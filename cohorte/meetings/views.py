@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -41,11 +42,13 @@ def relationships(request: MemberRequest, program_id: int) -> HttpResponse:
     """« Les relations » with its tabs and live counts."""
     program = program_for(request.user, program_id)
     request.current_program = program
-    tab = request.GET.get("tab") if request.GET.get("tab") in TABS else "all"
+    tab: str = request.GET.get("tab") or "all"
+    tab = tab if tab in TABS else "all"
     q = request.GET.get("q", "")[:100]
     size = int(request.GET["size"]) if request.GET.get("size") in ("10", "25", "50", "100") else 10
     order = "asc" if request.GET.get("order") == "asc" else "desc"
     counts = selectors.tab_counts(program)
+    rows: QuerySet
     if tab in ("meetings", "groups"):
         rows = selectors.meeting_rows(program=program, q=q, order=order)
         if tab == "groups":
