@@ -473,6 +473,58 @@ def _demo_profiles(
     Relationship.objects.bulk_create(pairs)
     member_counters_refresh(member_ids=[m.pk for m in participants + professionals])
     organisation_completion_recompute(organisation_id=organisation.pk)
+    _demo_bookings(mentoring=mentoring, mentors=mentors, mentees=mentees, manager=manager, now=now)
+
+
+def _demo_bookings(
+    *,
+    mentoring: Program,
+    mentors: list[Member],
+    mentees: list[Member],
+    manager: Member,
+    now: dt.datetime,
+) -> None:
+    """Weekly availability for the mentoring pairs (one mentor in Montréal, as in the seed)
+    and a few meetings booked on their behalf, some answered."""
+    from cohorte.meetings.models import Availability, MeetingAttendee, Response
+    from cohorte.meetings.services import meetings_book
+
+    Member.objects.filter(pk=mentors[0].pk).update(timezone="America/Toronto")
+    mentors[0].timezone = "America/Toronto"
+    Availability.objects.bulk_create(
+        [
+            Availability(member=person, weekday=day, start=dt.time(8), end=dt.time(20))
+            for person in mentors + mentees
+            for day in range(5)
+        ]
+    )
+    tz = mentoring.organisation.tzinfo
+    today = now.astimezone(tz).date()
+    tuesday = today + dt.timedelta(days=(1 - today.weekday()) % 7 + 7)
+    matched = list(
+        Relationship.objects.filter(program=mentoring, status=RelationshipStatus.MATCHED).order_by(
+            "pk"
+        )[:3]
+    )
+    for index, relationship in enumerate(matched):
+        start = dt.datetime.combine(tuesday + dt.timedelta(days=index), dt.time(15, 0), tzinfo=tz)
+        meetings = meetings_book(
+            relationship=relationship,
+            by=manager,
+            starts_at=start,
+            duration_minutes=30 if index else 60,
+            meeting_type="video",
+            frequency="weekly" if index == 0 else "none",
+            count=3 if index == 0 else 1,
+        )
+        if index == 0:
+            MeetingAttendee.objects.filter(meeting__in=meetings, member=relationship.mentor).update(
+                response=Response.ACCEPTED, responded_at=now
+            )
+        if index == 1:
+            MeetingAttendee.objects.filter(meeting__in=meetings, member=relationship.mentee).update(
+                response=Response.DECLINED, responded_at=now
+            )
 
 
 def bulk_fill(

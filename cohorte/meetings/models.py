@@ -212,3 +212,9 @@ class Availability(models.Model):
 
     def __str__(self) -> str:
         return f"{self.weekday} {self.start:%H:%M}–{self.end:%H:%M}"
+
+    @property
+    def day_name(self) -> str:
+        from django.utils.dates import WEEKDAYS_ABBR
+
+        return str(WEEKDAYS_ABBR[self.weekday])

@@ -1,4 +1,3 @@
-import calendar as month_calendar
 import datetime as dt
 import zoneinfo
 
@@ -11,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.dates import WEEKDAYS, WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -184,6 +184,17 @@ def book(request: MemberRequest, relationship_id: int) -> HttpResponse:
         viewer_tz=tz,
         fallback_tz=program.organisation.timezone,
     )
+    for _attempt in range(21 if not request.GET.get("day") else 0):  # a day with room for all
+        if slots:
+            break
+        day += dt.timedelta(days=1)
+        slots = services.free_slots(
+            members=members,
+            day=day,
+            duration=duration,
+            viewer_tz=tz,
+            fallback_tz=program.organisation.timezone,
+        )
     return render(
         request,
         "meetings/book.html",
@@ -347,7 +358,7 @@ def calendar(request: MemberRequest, program_id: int) -> HttpResponse:
             "previous": previous,
             "following": following,
             "month_name": anchor,
-            "weekday_names": [month_calendar.day_abbr[i] for i in range(7)],
+            "weekday_names": [WEEKDAYS_ABBR[i] for i in range(7)],
             "tz": tz,
         },
     )
@@ -389,7 +400,7 @@ def availability(request: MemberRequest) -> HttpResponse:
         messages.success(request, _("Disponibilités enregistrées."))
         return redirect("accounts:my-space")
     current = {a.weekday: a for a in Availability.objects.filter(member=member)}
-    days = [(n, month_calendar.day_name[n], current.get(n)) for n in range(7)]
+    days = [(n, WEEKDAYS[n], current.get(n)) for n in range(7)]
     return render(
         request,
         "meetings/availability.html",
