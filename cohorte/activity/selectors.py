@@ -85,6 +85,7 @@ def participant_activity_rows(
             meeting__starts_at__gte=max(now, start),
             meeting__starts_at__lt=end,
         )
+        .exclude(response="declined")  # accepted or not yet answered: « programmé »
         .order_by()
         .values("member")
         .annotate(n=Count("pk"))

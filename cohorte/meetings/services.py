@@ -494,3 +494,94 @@ def relationship_end(*, relationship: Relationship, by: Member | None) -> Relati
         log_action("relationship.ended", actor=by, target=relationship)
         member_counters_refresh(member_ids=[relationship.mentor_id, relationship.mentee_id])
     return relationship
+
+
+def match_confirmed_notify(*, relationship: Relationship) -> None:
+    """« Jumelage confirmé » to both, in their language, through the outbox."""
+    from cohorte.messaging import services as messaging
+
+    program = relationship.program
+    for member, partner in (
+        (relationship.mentor, relationship.mentee),
+        (relationship.mentee, relationship.mentor),
+    ):
+        messaging.system_email(
+            organisation_id=program.organisation_id,
+            key="match_confirmed",
+            member=member,
+            values={"partner": partner.full_name, "program": program.name},
+        )
+
+
+@transaction.atomic
+def group_session_create(
+    *,
+    program: Program,
+    by: Member,
+    kind: str,
+    title: str,
+    starts_at: dt.datetime,
+    duration_minutes: int,
+    members: Sequence[Member] = (),
+    led_by: Member | None = None,
+    capacity: int | None = None,
+    place: str = "",
+) -> Meeting:
+    """A private group session (its members invited) or a masterclass led by a mentor,
+    open to the programme's members up to its capacity."""
+    errors: dict[str, list[str]] = {}
+    if kind not in ("group", "masterclass"):
+        errors["kind"] = [_("Type de séance inconnu.")]
+    if not title.strip():
+        errors["title"] = [_("Donnez un titre à la séance.")]
+    if not 15 <= duration_minutes <= 480:
+        errors["duration"] = [_("La durée doit être de 15 minutes à 8 heures.")]
+    if starts_at <= timezone.now():
+        errors["starts_at"] = [_("Choisissez une date à venir.")]
+    if kind == "group" and len(members) < 2:
+        errors["members"] = [_("Une séance de groupe réunit au moins deux membres.")]
+    if kind == "masterclass" and (led_by is None or not capacity):
+        errors["led_by"] = [_("Un cours de maître a un mentor qui l'anime et un nombre de places.")]
+    if errors:
+        raise ValidationError(errors)
+    meeting = Meeting.objects.create(
+        program=program,
+        kind=kind,
+        title=title.strip()[:200],
+        starts_at=starts_at,
+        original_start=starts_at,
+        duration_minutes=duration_minutes,
+        status=MeetingStatus.SCHEDULED,
+        led_by=led_by,
+        capacity=capacity if kind == "masterclass" else None,
+        place=place.strip()[:500],
+        created_by=by,
+    )
+    attendees = list(members) if kind == "group" else ([led_by] if led_by else [])
+    MeetingAttendee.objects.bulk_create(
+        [MeetingAttendee(meeting=meeting, member=m) for m in attendees]
+    )
+    log_action("session.created", actor=by, target=meeting, data={"kind": kind})
+    if attendees:
+        _invite(meetings=[meeting], attendees=attendees, key="meeting_invitation")
+    return meeting
+
+
+@transaction.atomic
+def masterclass_toggle(*, meeting: Meeting, member: Member) -> bool:
+    """Sign up (or leave) a masterclass, within its capacity."""
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    existing = MeetingAttendee.objects.filter(meeting=meeting, member=member).first()
+    if existing is not None:
+        if meeting.led_by_id == member.pk:
+            raise ValidationError(_("Vous animez ce cours de maître."))
+        existing.delete()
+        return False
+    if meeting.capacity and meeting.attendances.count() >= meeting.capacity + (
+        1 if meeting.led_by_id else 0
+    ):
+        raise ValidationError(_("Ce cours de maître est complet."))
+    MeetingAttendee.objects.create(
+        meeting=meeting, member=member, response=Response.ACCEPTED, responded_at=timezone.now()
+    )
+    return True

@@ -6,6 +6,11 @@ app_name = "meetings"
 urlpatterns = [
     path("programmes/<int:program_id>/relations/", views.relationships, name="relationships"),
     path("programmes/<int:program_id>/seances/", views.calendar, name="calendar"),
+    path("programmes/<int:program_id>/relations/nouvelle/", views.relationship_new, name="new"),
+    path(
+        "programmes/<int:program_id>/seances/nouvelle/", views.group_session_new, name="group-new"
+    ),
+    path("compte/cours-de-maitre/", views.masterclasses, name="masterclasses"),
     path("relations/<int:relationship_id>/", views.relationship_detail, name="relationship"),
     path("relations/<int:relationship_id>/planifier/", views.book, name="book"),
     path("relations/<int:relationship_id>/terminer/", views.relationship_end, name="end"),

@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -19,7 +19,7 @@ from cohorte.core.audit import log_action
 from cohorte.programs.models import Program
 from cohorte.programs.selectors import program_for
 
-from . import selectors, services
+from . import matching, selectors, services
 from .models import (
     Availability,
     Frequency,
@@ -418,3 +418,141 @@ def relationship_end(request: MemberRequest, relationship_id: int) -> HttpRespon
     services.relationship_end(relationship=relationship, by=request.user)
     messages.success(request, _("Relation terminée."))
     return redirect("meetings:relationships", program_id=relationship.program_id)
+
+
+@login_required
+def relationship_new(request: MemberRequest, program_id: int) -> HttpResponse:
+    """Create a match by hand, with each one's load against their maximum, and suggestions
+    of mentors for the chosen mentee."""
+    program = program_for(request.user, program_id)
+    request.current_program = program
+    mentors = list(matching.mentors_of(program).order_by("last_name", "first_name"))
+    mentees = list(matching.mentees_of(program).order_by("last_name", "first_name"))
+    load = matching.current_load(program)
+    mentee_load = dict(
+        Relationship.objects.filter(program=program, status=RelationshipStatus.MATCHED)
+        .values("mentee_id")
+        .annotate(n=Count("pk"))
+        .values_list("mentee_id", "n")
+    )
+    if request.method == "POST":
+        mentor = next((m for m in mentors if str(m.pk) == request.POST.get("mentor")), None)
+        mentee = next((m for m in mentees if str(m.pk) == request.POST.get("mentee")), None)
+        if mentor is None or mentee is None or mentor.pk == mentee.pk:
+            messages.error(request, _("Choisissez un mentor et un mentoré de ce programme."))
+        elif load.get(mentor.pk, 0) >= mentor.max_mentees:
+            messages.error(
+                request,
+                _("%(name)s a déjà son nombre maximal de mentorés.") % {"name": mentor.full_name},
+            )
+        elif mentee_load.get(mentee.pk, 0) >= mentee.max_mentors:
+            messages.error(
+                request,
+                _("%(name)s a déjà son nombre maximal de mentors.") % {"name": mentee.full_name},
+            )
+        elif Relationship.objects.filter(
+            program=program, mentor=mentor, mentee=mentee, status=RelationshipStatus.MATCHED
+        ).exists():
+            messages.error(request, _("Ce jumelage existe déjà."))
+        else:
+            relationship = services.relationship_create(
+                program=program, mentor=mentor, mentee=mentee, by=request.user
+            )
+            services.match_confirmed_notify(relationship=relationship)
+            messages.success(request, _("Jumelage créé."))
+            return redirect("meetings:relationship", relationship_id=relationship.pk)
+    chosen = next((m for m in mentees if str(m.pk) == request.GET.get("mentee")), None)
+    return render(
+        request,
+        "meetings/relationship_new.html",
+        {
+            "program": program,
+            "mentors": [(m, load.get(m.pk, 0)) for m in mentors],
+            "mentees": [(m, mentee_load.get(m.pk, 0)) for m in mentees],
+            "chosen": chosen,
+            "suggestions": matching.suggestions(program=program, mentee=chosen) if chosen else [],
+        },
+    )
+
+
+@login_required
+def group_session_new(request: MemberRequest, program_id: int) -> HttpResponse:
+    """« Créer une session de groupe »: a private group (chosen members) or a public
+    masterclass led by a mentor, with a capacity."""
+    program = program_for(request.user, program_id)
+    request.current_program = program
+    members = list(
+        program.enrolments.filter(ended_at__isnull=True)
+        .select_related("member")
+        .order_by("member__last_name")
+    )
+    tz = _viewer_tz(request, program)
+    if request.method == "POST":
+        try:
+            starts_at = dt.datetime.fromisoformat(request.POST.get("starts_at", "")).replace(
+                tzinfo=tz
+            )
+            duration = int(request.POST.get("duration") or 60)
+            capacity = int(request.POST.get("capacity") or 0) or None
+        except ValueError:
+            messages.error(request, _("Date, durée ou places invalides."))
+        else:
+            chosen = [
+                e.member for e in members if str(e.member_id) in request.POST.getlist("member")
+            ]
+            leader = next(
+                (e.member for e in members if str(e.member_id) == request.POST.get("led_by")), None
+            )
+            try:
+                services.group_session_create(
+                    program=program,
+                    by=request.user,
+                    kind=request.POST.get("kind", "group"),
+                    title=request.POST.get("title", ""),
+                    starts_at=starts_at,
+                    duration_minutes=duration,
+                    members=chosen,
+                    led_by=leader,
+                    capacity=capacity,
+                    place=request.POST.get("place", ""),
+                )
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+            else:
+                messages.success(request, _("Séance créée."))
+                return redirect("meetings:calendar", program_id=program.pk)
+    return render(
+        request,
+        "meetings/group_session_new.html",
+        {"program": program, "members": members, "tz": tz},
+    )
+
+
+@login_required
+def masterclasses(request: MemberRequest) -> HttpResponse:
+    """A member's own space: the masterclasses open to them, to sign up or leave."""
+    member = request.user
+    programs = member.enrolments.filter(ended_at__isnull=True).values("program_id")
+    sessions = (
+        Meeting.objects.filter(
+            kind="masterclass", program_id__in=programs, starts_at__gte=timezone.now()
+        )
+        .exclude(status=MeetingStatus.CANCELLED)
+        .annotate(taken=Count("attendances"))
+        .select_related("led_by", "program")
+        .order_by("starts_at")
+    )
+    if request.method == "POST":
+        session = get_object_or_404(sessions, pk=request.POST.get("meeting") or 0)
+        try:
+            joined = services.masterclass_toggle(meeting=session, member=member)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                _("Inscription enregistrée.") if joined else _("Désinscription enregistrée."),
+            )
+        return redirect("meetings:masterclasses")
+    mine = set(member.attendances.filter(meeting__in=sessions).values_list("meeting_id", flat=True))
+    return render(request, "meetings/masterclasses.html", {"sessions": sessions, "mine": mine})
