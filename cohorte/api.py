@@ -10,6 +10,8 @@ from cohorte.accounts.api import custom_fields_router, members_router
 from cohorte.accounts.api_auth import BearerToken, MemberSession
 from cohorte.activity.api import router as activity_router
 from cohorte.core.api import BatchError, error_item
+from cohorte.meetings.api import meetings_router, relationships_router
+from cohorte.meetings.api import programs_router as meeting_programs_router
 from cohorte.messaging.api import email_log_router, messages_router
 from cohorte.programs.api import router as programs_router
 
@@ -24,6 +26,9 @@ api.add_router("/programs", programs_router)
 api.add_router("/programs", activity_router)
 api.add_router("/members", members_router)
 api.add_router("/custom-fields", custom_fields_router)
+api.add_router("/programs", meeting_programs_router)
+api.add_router("/relationships", relationships_router)
+api.add_router("/meetings", meetings_router)
 api.add_router("/messages", messages_router)
 api.add_router("/email-log", email_log_router)
 

@@ -14,6 +14,7 @@ from pydantic import ValidationError as PydanticError
 
 from cohorte.accounts.models import Member
 from cohorte.core.api import BatchError, ErrorOut, error_item
+from cohorte.meetings.api import MeetingOut as CalendarMeetingOut
 from cohorte.meetings.models import Meeting
 from cohorte.meetings.services import meeting_create
 from cohorte.programs import services as program_services
@@ -440,3 +441,29 @@ def presence_list(request, program_id: int):
     program = _program(request, program_id)
     ids = program.enrolments.filter(ended_at__isnull=True).values_list("member_id", flat=True)
     return {"online": sorted(presence.online(list(ids))), "as_of": timezone.now()}
+
+
+class CalendarQuery(Schema):
+    start: dt.date = Field(alias="from")
+    end: dt.date = Field(alias="to")
+
+
+@router.get(
+    "/{int:program_id}/meetings",
+    response={200: list[CalendarMeetingOut], 400: ErrorOut, 404: ErrorOut},
+)
+def calendar_data(request, program_id: int, window: Query[CalendarQuery]):
+    """The calendar's data: every meeting starting between `from` and `to` (whole days in
+    the organisation's time zone, `to` included); at most 366 days."""
+    from cohorte.meetings import selectors as meeting_selectors
+
+    program = _program(request, program_id)
+    if window.end < window.start or (window.end - window.start).days > 366:
+        raise BatchError(
+            _("Requête invalide."),
+            [{"index": None, "field": "to", "reason": _("de 0 à 366 jours après « from »")}],
+        )
+    tz = program.organisation.tzinfo
+    start = dt.datetime.combine(window.start, dt.time.min, tzinfo=tz)
+    end = dt.datetime.combine(window.end + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    return list(meeting_selectors.calendar_meetings(program=program, start=start, end=end))

@@ -1,0 +1,246 @@
+"""/api/…/relationships and the meetings: booking, cancelling, moving, the calendar's data."""
+
+import datetime as dt
+from typing import Literal
+
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Field, Router, Schema, Status
+
+from cohorte.core.api import BatchError, ErrorOut
+from cohorte.programs.selectors import program_for
+
+from . import selectors, services
+from .models import Meeting, Relationship
+
+programs_router = Router(tags=["relations et rencontres"])
+relationships_router = Router(tags=["relations et rencontres"])
+meetings_router = Router(tags=["relations et rencontres"])
+
+
+def _refused(error: ValidationError) -> BatchError:
+    details = error.message_dict if hasattr(error, "error_dict") else {"": error.messages}
+    return BatchError(
+        _("Requête invalide."),
+        [
+            {"index": None, "field": field or None, "reason": " ".join(problems)}
+            for field, problems in details.items()
+        ],
+    )
+
+
+class RelationshipOut(Schema):
+    id: int
+    mentor: int = Field(alias="mentor_id")
+    mentee: int = Field(alias="mentee_id")
+    status: str
+    created_at: dt.datetime
+    ended_at: dt.datetime | None
+
+
+class RelationshipIn(Schema):
+    mentor: int
+    mentee: int
+
+
+@programs_router.get(
+    "/{int:program_id}/relationships", response={200: list[RelationshipOut], 404: ErrorOut}
+)
+def relationship_list(request, program_id: int, status: Literal["", "matched", "completed"] = ""):
+    program = program_for(request.auth, program_id)
+    return list(selectors.relationship_rows(program=program, status=status))
+
+
+@programs_router.post(
+    "/{int:program_id}/relationships", response={201: RelationshipOut, 400: ErrorOut, 404: ErrorOut}
+)
+def relationship_create(request, program_id: int, payload: RelationshipIn):
+    """A match; both must take part in the programme, the mentor must have room."""
+    from . import matching
+
+    program = program_for(request.auth, program_id)
+    mentor = matching.mentors_of(program).filter(pk=payload.mentor).first()
+    mentee = matching.mentees_of(program).filter(pk=payload.mentee).first()
+    errors = []
+    if mentor is None:
+        errors.append(
+            {"index": None, "field": "mentor", "reason": _("mentor inconnu dans ce programme")}
+        )
+    if mentee is None:
+        errors.append(
+            {"index": None, "field": "mentee", "reason": _("mentoré inconnu dans ce programme")}
+        )
+    if (
+        mentor is not None
+        and matching.current_load(program).get(mentor.pk, 0) >= mentor.max_mentees
+    ):
+        errors.append(
+            {"index": None, "field": "mentor", "reason": _("nombre maximal de mentorés atteint")}
+        )
+    if errors or mentor is None or mentee is None:
+        raise BatchError(_("Requête invalide."), errors)
+    relationship = services.relationship_create(
+        program=program, mentor=mentor, mentee=mentee, by=request.auth
+    )
+    return Status(201, relationship)
+
+
+class BookingIn(Schema):
+    starts_at: dt.datetime
+    duration_minutes: int = Field(30, ge=15, le=120)
+    meeting_type: Literal["video", "in_person", "phone"] = "video"
+    place: str = Field("", max_length=500)
+    frequency: Literal["none", "daily", "weekly", "monthly", "yearly"] = "none"
+    count: int = Field(1, ge=1, le=52)
+    with_administrator: bool = False
+    client_id: str | None = Field(None, max_length=100)
+
+
+class MeetingOut(Schema):
+    id: int
+    uid: str
+    program: int = Field(alias="program_id")
+    relationship: int | None = Field(None, alias="relationship_id")
+    kind: str
+    meeting_type: str
+    title: str
+    starts_at: dt.datetime
+    duration_minutes: int
+    status: str
+    place: str
+    sequence: int
+    attendees: list[dict]
+
+    @staticmethod
+    def resolve_attendees(obj: Meeting) -> list[dict]:
+        return [
+            {"member": a.member_id, "name": a.member.full_name, "response": a.response}
+            for a in obj.attendances.all()
+        ]
+
+
+def _relationship(request, relationship_id: int) -> Relationship:
+    relationship = get_object_or_404(
+        Relationship.objects.select_related("program__organisation"), pk=relationship_id
+    )
+    program_for(request.auth, relationship.program_id)
+    return relationship
+
+
+@relationships_router.post(
+    "/{int:relationship_id}/meetings",
+    response={201: list[MeetingOut], 200: list[MeetingOut], 400: ErrorOut, 404: ErrorOut},
+)
+def meetings_book(request, relationship_id: int, payload: BookingIn):
+    """Same rules as the form: every occurrence free for both. A repeated client_id returns
+    the first booking (200)."""
+    relationship = _relationship(request, relationship_id)
+    if timezone.is_naive(payload.starts_at):
+        raise BatchError(
+            _("Requête invalide."),
+            [
+                {
+                    "index": None,
+                    "field": "starts_at",
+                    "reason": _("l'heure doit indiquer son décalage horaire (ex. +02:00)"),
+                }
+            ],
+        )
+    if (
+        payload.client_id
+        and Meeting.objects.filter(
+            program=relationship.program, client_id=payload.client_id
+        ).exists()
+    ):
+        first = Meeting.objects.get(program=relationship.program, client_id=payload.client_id)
+        return Status(
+            200,
+            list(
+                Meeting.objects.filter(uid=first.uid)
+                .prefetch_related("attendances__member")
+                .order_by("starts_at")
+            ),
+        )
+    try:
+        meetings = services.meetings_book(
+            relationship=relationship,
+            by=request.auth,
+            starts_at=payload.starts_at,
+            duration_minutes=payload.duration_minutes,
+            meeting_type=payload.meeting_type,
+            place=payload.place,
+            frequency=payload.frequency,
+            count=payload.count,
+            with_administrator=payload.with_administrator,
+            client_id=payload.client_id,
+        )
+    except ValidationError as error:
+        raise _refused(error) from error
+    return Status(
+        201,
+        list(
+            Meeting.objects.filter(pk__in=[m.pk for m in meetings])
+            .prefetch_related("attendances__member")
+            .order_by("starts_at")
+        ),
+    )
+
+
+def _meeting(request, meeting_id: int) -> Meeting:
+    meeting = get_object_or_404(
+        Meeting.objects.select_related("program__organisation"), pk=meeting_id
+    )
+    program_for(request.auth, meeting.program_id)
+    return meeting
+
+
+class CancelIn(Schema):
+    scope: Literal["one", "following"] = "one"
+
+
+class RescheduleIn(Schema):
+    starts_at: dt.datetime
+    scope: Literal["one", "following"] = "one"
+
+
+@meetings_router.post("/{int:meeting_id}/cancel", response={200: dict, 404: ErrorOut})
+def meeting_cancel(request, meeting_id: int, payload: CancelIn):
+    meeting = _meeting(request, meeting_id)
+    if meeting.status == "cancelled":
+        return {"cancelled": 0}  # a retry changes nothing and tells nobody twice
+    return {
+        "cancelled": services.meeting_cancel(meeting=meeting, by=request.auth, scope=payload.scope)
+    }
+
+
+@meetings_router.post(
+    "/{int:meeting_id}/reschedule", response={200: list[MeetingOut], 400: ErrorOut, 404: ErrorOut}
+)
+def meeting_reschedule(request, meeting_id: int, payload: RescheduleIn):
+    meeting = _meeting(request, meeting_id)
+    if timezone.is_naive(payload.starts_at):
+        raise BatchError(
+            _("Requête invalide."),
+            [
+                {
+                    "index": None,
+                    "field": "starts_at",
+                    "reason": _("l'heure doit indiquer son décalage horaire (ex. +02:00)"),
+                }
+            ],
+        )
+    if meeting.starts_at == payload.starts_at and payload.scope == "one":
+        return [meeting]  # already there: a retried call moves nothing
+    try:
+        moved = services.meeting_reschedule(
+            meeting=meeting, by=request.auth, starts_at=payload.starts_at, scope=payload.scope
+        )
+    except ValidationError as error:
+        raise _refused(error) from error
+    return list(
+        Meeting.objects.filter(pk__in=[m.pk for m in moved])
+        .prefetch_related("attendances__member")
+        .order_by("starts_at")
+    )
