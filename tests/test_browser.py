@@ -268,3 +268,68 @@ def test_admin_composes_a_bilingual_message_schedules_it_and_follows_it_in_the_l
     text = Path(download.value.path()).read_text(encoding="utf-8-sig")
     assert "emma@x.example" in text and "fanny@x.example" not in text
     page.close()
+
+
+def test_admin_books_for_a_pair_the_mentee_accepts_from_the_email_then_it_is_postponed(
+    browser, live_server, admin, organisation, program_b, smtp, settings
+):
+    """Issue 5's walk: book, accept through the e-mail's link (from the real SMTP sink), ✓ in
+    the Rencontres tab, postpone, see it move on the calendar."""
+    import datetime as dt
+    import re
+
+    from django.utils import timezone
+
+    from cohorte.meetings.models import Availability, Meeting
+    from cohorte.meetings.services import relationship_create
+
+    from .conftest import body_of, run_tasks
+
+    settings.COHORTE_BASE_URL = live_server.url
+    mentor = make_member(organisation, "marc@x.example", first="Marc", last="Mentor", role="mentor")
+    mentee = make_member(organisation, "emma@x.example", first="Emma", last="Mentee", role="mentee")
+    for person in (mentor, mentee):
+        Enrolment.objects.create(program=program_b, member=person, role=Role.MENTEE)
+        for day in range(7):
+            Availability.objects.create(
+                member=person, weekday=day, start=dt.time(9), end=dt.time(18)
+            )
+    relationship = relationship_create(program=program_b, mentor=mentor, mentee=mentee, by=admin)
+    day = timezone.localdate() + dt.timedelta(days=3)
+    later = day + dt.timedelta(days=2)
+
+    page = signed_in_page(browser, live_server, admin)
+    page.goto(f"{live_server.url}/relations/{relationship.pk}/planifier/?day={day.isoformat()}")
+    page.check("label.slot:has-text('15h00') input")
+    page.click("button:has-text('Envoyer la demande')")
+    page.wait_for_selector("text=Demande envoyée")
+    run_tasks()
+    invitation = next(m for m in smtp if m["X-Envelope-To"] == "emma@x.example")
+    link = re.search(r"Accepter : (\S+)", body_of(invitation)).group(1)
+
+    anonymous = browser.new_page()
+    anonymous.goto(link)
+    assert "Invitation acceptée" in anonymous.content()
+    anonymous.close()
+
+    page.goto(f"{live_server.url}/programmes/{program_b.pk}/relations/?tab=meetings")
+    row = page.locator("table.meetings tbody tr").first
+    assert "✓ Emma Mentee" in row.inner_text()
+
+    row.locator("a:has-text('Reporter')").click()
+    page.goto(page.url.split("?")[0] + f"?day={later.isoformat()}")
+    page.check("label.slot:has-text('11h00') input")
+    page.click("button:has-text('Appliquer')")
+    page.wait_for_selector("text=Rencontre reportée")
+    meeting = Meeting.objects.get()
+    assert timezone.localtime(meeting.starts_at).date() == later
+
+    page.goto(
+        f"{live_server.url}/programmes/{program_b.pk}/seances/?view=day&date={later.isoformat()}"
+    )
+    assert page.locator(f"[data-meeting='{meeting.pk}']").count() == 1
+    page.goto(
+        f"{live_server.url}/programmes/{program_b.pk}/seances/?view=day&date={day.isoformat()}"
+    )
+    assert page.locator(f"[data-meeting='{meeting.pk}']").count() == 0
+    page.close()
