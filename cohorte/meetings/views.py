@@ -8,7 +8,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.dates import WEEKDAYS, WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
@@ -307,7 +307,10 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
         attendance, response = services.meeting_answer(token=token)
     except services.AnswerRefused as refused:
         return render(request, "meetings/answer.html", {"problem": refused.reason}, status=200)
-    return render(request, "meetings/answer.html", {"attendance": attendance, "response": response})
+    with translation.override(attendance.member.language):  # the person who clicked
+        return render(
+            request, "meetings/answer.html", {"attendance": attendance, "response": response}
+        )
 
 
 @login_required
