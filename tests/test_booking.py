@@ -157,7 +157,9 @@ def test_answer_links_work_once_and_not_after_the_meeting_or_tampered(pair, admi
     token = services.answer_token(attendance, Response.ACCEPTED)
     client = Client()
     response = client.get(f"/rencontres/reponse/{token}/")
-    assert response.status_code == 200 and "Invitation accepted" in response.content.decode()  # her language
+    assert (
+        response.status_code == 200 and "Invitation accepted" in response.content.decode()
+    )  # her language
     assert set(
         MeetingAttendee.objects.filter(member=pair.mentee).values_list("response", flat=True)
     ) == {"accepted"}
@@ -257,3 +259,19 @@ def test_counts_follow_the_answers(pair, admin, program_b):
     )
     row = participant_activity_rows(program=program_b).get(member=pair.mentee)
     assert row.upcoming_meetings == 1
+
+
+def test_the_invitation_carries_its_time_zone(pair, admin):
+    day = next_weekday(2)
+    services.meetings_book(
+        relationship=pair,
+        by=admin,
+        starts_at=at(day, 16),
+        duration_minutes=30,
+        meeting_type="video",
+    )
+    calendar = ics_of(Email.objects.first())
+    assert [str(tz["tzid"]) for tz in calendar.walk("VTIMEZONE")] == ["Europe/Paris"]
+    event = calendar.walk("VEVENT")[0]
+    assert event["dtstart"].params["TZID"] == "Europe/Paris"
+    assert str(event["organizer"]).startswith("mailto:")

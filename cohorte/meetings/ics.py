@@ -82,4 +82,5 @@ def invitation(
             if method == "CANCEL":
                 event.add("status", "CANCELLED")
             calendar.add_component(event)
+    calendar.add_missing_timezones()  # VTIMEZONE for the zone the times are written in
     return calendar.to_ical().decode()

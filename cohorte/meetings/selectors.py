@@ -61,7 +61,8 @@ def tab_counts(program: Program) -> dict[str, int]:
         meetings=Count("pk", filter=Q(kind=MeetingKind.ONE_TO_ONE)),
         groups=Count("pk", filter=~Q(kind=MeetingKind.ONE_TO_ONE)),
     )
-    return {**relationships, **meetings}
+    conversations = program.conversations.count()  # activity's model, by its reverse name
+    return {**relationships, **meetings, "conversations": conversations}
 
 
 def calendar_meetings(
