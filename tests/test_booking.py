@@ -11,10 +11,10 @@ from django.test import Client
 from django.utils import timezone
 
 from cohorte.meetings import services
-from cohorte.meetings.models import Availability, Meeting, MeetingAttendee, Response
+from cohorte.meetings.models import Availability, Meeting, MeetingAttendee, MeetingStatus, Response
 from cohorte.messaging.models import Email
 
-from .conftest import make_member
+from .conftest import make_member, signed_in
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 
@@ -275,3 +275,35 @@ def test_the_invitation_carries_its_time_zone(pair, admin):
     event = calendar.walk("VEVENT")[0]
     assert event["dtstart"].params["TZID"] == "Europe/Paris"
     assert str(event["organizer"]).startswith("mailto:")
+
+
+def test_a_past_meeting_marked_held_counts_for_both(pair, admin, program_b):
+    from cohorte.activity.selectors import participant_activity_rows
+    from cohorte.programs.models import Enrolment, Role
+
+    Enrolment.objects.create(program=program_b, member=pair.mentee, role=Role.MENTEE)
+    meeting = Meeting.objects.create(
+        program=program_b,
+        relationship=pair,
+        duration_minutes=90,
+        starts_at=timezone.now() - dt.timedelta(days=2),
+    )
+    MeetingAttendee.objects.create(meeting=meeting, member=pair.mentor)
+    MeetingAttendee.objects.create(meeting=meeting, member=pair.mentee)
+    response = signed_in(admin).post(f"/rencontres/{meeting.pk}/tenue/")
+    assert response.status_code == 302
+    meeting.refresh_from_db()
+    assert meeting.status == MeetingStatus.CONFIRMED
+    assert (
+        participant_activity_rows(program=program_b).get(member=pair.mentee).confirmed_meetings == 1
+    )
+    pair.mentor.refresh_from_db()
+    assert pair.mentor.mentoring_minutes == 90
+    upcoming = Meeting.objects.create(
+        program=program_b,
+        relationship=pair,
+        duration_minutes=30,
+        starts_at=timezone.now() + dt.timedelta(days=2),
+    )
+    with pytest.raises(ValidationError):
+        services.meeting_mark_held(meeting=upcoming, by=admin)

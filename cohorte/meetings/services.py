@@ -585,3 +585,21 @@ def masterclass_toggle(*, meeting: Meeting, member: Member) -> bool:
         meeting=meeting, member=member, response=Response.ACCEPTED, responded_at=timezone.now()
     )
     return True
+
+
+@transaction.atomic
+def meeting_mark_held(*, meeting: Meeting, by: Member) -> Meeting:
+    """A past meeting that took place: « tenue », counted in the confirmed meetings, the
+    progress and the mentoring hours of both."""
+    if meeting.status == MeetingStatus.CANCELLED or meeting.starts_at > timezone.now():
+        raise ValidationError(
+            _("Seule une rencontre passée et non annulée peut être marquée comme tenue.")
+        )
+    if meeting.status != MeetingStatus.CONFIRMED:
+        meeting.status = MeetingStatus.CONFIRMED
+        meeting.save(update_fields=["status", "updated_at"])
+        member_ids = list(meeting.attendances.values_list("member_id", flat=True))
+        log_action("meeting.held", actor=by, target=meeting)
+        meetings_changed.send(Meeting, program=meeting.program, member_ids=member_ids)
+        member_counters_refresh(member_ids=member_ids)
+    return meeting

@@ -16,6 +16,7 @@ urlpatterns = [
     path("relations/<int:relationship_id>/terminer/", views.relationship_end, name="end"),
     path("rencontres/<int:meeting_id>/annuler/", views.meeting_cancel, name="cancel"),
     path("rencontres/<int:meeting_id>/reporter/", views.meeting_reschedule, name="reschedule"),
+    path("rencontres/<int:meeting_id>/tenue/", views.meeting_held, name="held"),
     path("rencontres/reponse/<str:token>/", views.answer, name="answer"),
     path("compte/disponibilites/", views.availability, name="availability"),
 ]

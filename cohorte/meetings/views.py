@@ -559,3 +559,15 @@ def masterclasses(request: MemberRequest) -> HttpResponse:
         return redirect("meetings:masterclasses")
     mine = set(member.attendances.filter(meeting__in=sessions).values_list("meeting_id", flat=True))
     return render(request, "meetings/masterclasses.html", {"sessions": sessions, "mine": mine})
+
+
+@login_required
+@require_POST
+def meeting_held(request: MemberRequest, meeting_id: int) -> HttpResponse:
+    meeting = _meeting_for(request, meeting_id)
+    try:
+        services.meeting_mark_held(meeting=meeting, by=request.user)
+        messages.success(request, _("Rencontre marquée comme tenue."))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect(_back(meeting))
