@@ -220,6 +220,8 @@ MAILERS = {
 }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Cohorte <noreply@cohorte.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+#: a video meeting without a place gets a room of its own at this address ({room})
+COHORTE_VIDEO_URL = os.environ.get("COHORTE_VIDEO_URL", "https://meet.jit.si/{room}")
 #: the right-hand side of our Message-IDs
 COHORTE_MESSAGE_ID_DOMAIN = os.environ.get("COHORTE_MESSAGE_ID_DOMAIN", "cohorte.example")
 #: the e-mail log keeps this many months; a daily task deletes older rows in batches

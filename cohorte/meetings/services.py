@@ -293,7 +293,7 @@ def meetings_book(
         )
     uid = new_uid()
     if meeting_type == MeetingType.VIDEO and not place:
-        place = settings.COHORTE_BASE_URL.rstrip("/") + f"/visio/{uid.split('@')[0]}"
+        place = settings.COHORTE_VIDEO_URL.format(room=f"cohorte-{uid.split('@')[0][:20]}")
     meetings = []
     for index, start in enumerate(starts, start=1):
         meeting = Meeting.objects.create(
