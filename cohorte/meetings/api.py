@@ -31,6 +31,20 @@ def _refused(error: ValidationError) -> BatchError:
     )
 
 
+def _require_offset(value: dt.datetime) -> None:
+    if timezone.is_naive(value):
+        raise BatchError(
+            _("Requête invalide."),
+            [
+                {
+                    "index": None,
+                    "field": "starts_at",
+                    "reason": _("l'heure doit indiquer son décalage horaire (ex. +02:00)"),
+                }
+            ],
+        )
+
+
 class RelationshipOut(Schema):
     id: int
     mentor: int = Field(alias="mentor_id")
@@ -137,17 +151,7 @@ def meetings_book(request, relationship_id: int, payload: BookingIn):
     """Same rules as the form: every occurrence free for both. A repeated client_id returns
     the first booking (200)."""
     relationship = _relationship(request, relationship_id)
-    if timezone.is_naive(payload.starts_at):
-        raise BatchError(
-            _("Requête invalide."),
-            [
-                {
-                    "index": None,
-                    "field": "starts_at",
-                    "reason": _("l'heure doit indiquer son décalage horaire (ex. +02:00)"),
-                }
-            ],
-        )
+    _require_offset(payload.starts_at)
     if (
         payload.client_id
         and Meeting.objects.filter(
@@ -220,17 +224,7 @@ def meeting_cancel(request, meeting_id: int, payload: CancelIn):
 )
 def meeting_reschedule(request, meeting_id: int, payload: RescheduleIn):
     meeting = _meeting(request, meeting_id)
-    if timezone.is_naive(payload.starts_at):
-        raise BatchError(
-            _("Requête invalide."),
-            [
-                {
-                    "index": None,
-                    "field": "starts_at",
-                    "reason": _("l'heure doit indiquer son décalage horaire (ex. +02:00)"),
-                }
-            ],
-        )
+    _require_offset(payload.starts_at)
     if meeting.starts_at == payload.starts_at and payload.scope == "one":
         return [meeting]  # already there: a retried call moves nothing
     try:

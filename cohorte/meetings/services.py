@@ -280,17 +280,7 @@ def meetings_book(
     people = [person_of(m, fallback_tz=program.organisation.timezone) for m in attendees]
     taken = scheduling.conflicts(starts, dt.timedelta(minutes=duration_minutes), people)
     if taken:
-        dates = ", ".join(
-            formats.date_format(s.astimezone(tz), "SHORT_DATETIME_FORMAT") for s in taken
-        )
-        raise ValidationError(
-            {
-                "starts_at": [
-                    _("Créneau indisponible pour l'un des participants : %(dates)s.")
-                    % {"dates": dates}
-                ]
-            }
-        )
+        raise _unavailable(taken, tz)
     uid = new_uid()
     if meeting_type == MeetingType.VIDEO and not place:
         place = settings.COHORTE_VIDEO_URL.format(room=f"cohorte-{uid.split('@')[0][:20]}")
@@ -334,6 +324,17 @@ def meetings_book(
         key="meeting_invitation",
     )
     return meetings
+
+
+def _unavailable(taken: Sequence[dt.datetime], tz: dt.tzinfo) -> ValidationError:
+    dates = ", ".join(formats.date_format(s.astimezone(tz), "SHORT_DATETIME_FORMAT") for s in taken)
+    return ValidationError(
+        {
+            "starts_at": [
+                _("Créneau indisponible pour l'un des participants : %(dates)s.") % {"dates": dates}
+            ]
+        }
+    )
 
 
 class AnswerRefused(Exception):
@@ -449,17 +450,7 @@ def meeting_reschedule(
         [s for s, _t in moved], dt.timedelta(minutes=meeting.duration_minutes), people
     )
     if taken:
-        dates = ", ".join(
-            formats.date_format(s.astimezone(tz), "SHORT_DATETIME_FORMAT") for s in taken
-        )
-        raise ValidationError(
-            {
-                "starts_at": [
-                    _("Créneau indisponible pour l'un des participants : %(dates)s.")
-                    % {"dates": dates}
-                ]
-            }
-        )
+        raise _unavailable(taken, tz)
     for new_start, target in moved:
         target.original_start = target.original_start or target.starts_at
         target.starts_at = new_start

@@ -130,6 +130,12 @@ def _day(request: HttpRequest, tz: zoneinfo.ZoneInfo) -> dt.date:
         return timezone.now().astimezone(tz).date() + dt.timedelta(days=1)
 
 
+def _posted_start(request: HttpRequest, tz: zoneinfo.ZoneInfo) -> dt.datetime:
+    """The chosen slot (an ISO time; without an offset, the viewer's zone); ValueError if none."""
+    starts_at = dt.datetime.fromisoformat(request.POST.get("start", ""))
+    return starts_at.replace(tzinfo=tz) if timezone.is_naive(starts_at) else starts_at
+
+
 def _slot_groups(slots, tz):
     groups: dict[str, list] = {"morning": [], "afternoon": [], "evening": []}
     for slot in slots:
@@ -151,9 +157,7 @@ def book(request: MemberRequest, relationship_id: int) -> HttpResponse:
     with_admin = source.get("with_admin") == "1"
     if request.method == "POST":
         try:
-            starts_at = dt.datetime.fromisoformat(request.POST.get("start", ""))
-            if timezone.is_naive(starts_at):
-                starts_at = starts_at.replace(tzinfo=tz)
+            starts_at = _posted_start(request, tz)
             count = int(request.POST.get("count") or 1)
             services.meetings_book(
                 relationship=relationship,
@@ -260,9 +264,7 @@ def meeting_reschedule(request: MemberRequest, meeting_id: int) -> HttpResponse:
     tz = _viewer_tz(request, program)
     if request.method == "POST":
         try:
-            starts_at = dt.datetime.fromisoformat(request.POST.get("start", ""))
-            if timezone.is_naive(starts_at):
-                starts_at = starts_at.replace(tzinfo=tz)
+            starts_at = _posted_start(request, tz)
             services.meeting_reschedule(
                 meeting=meeting,
                 by=request.user,
