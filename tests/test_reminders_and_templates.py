@@ -254,3 +254,25 @@ def test_release_notes_reach_administrators_only_without_email(
     page = signed_in(admin).get(notice.url).content.decode()
     assert "Statuts de livraison" in page and "<script>" not in page
     assert signed_in(mentee).get(notice.url).status_code == 404
+
+
+def test_unanswered_invitation_rule_reminds_who_has_not_answered(
+    organisation, program_a, mentee, mentor
+):
+    from cohorte.meetings.models import Meeting, MeetingAttendee
+
+    meeting = Meeting.objects.create(
+        program=program_a, duration_minutes=30, starts_at=timezone.now() + dt.timedelta(days=5)
+    )
+    Meeting.objects.filter(pk=meeting.pk).update(created_at=timezone.now() - dt.timedelta(days=4))
+    MeetingAttendee.objects.create(meeting=meeting, member=mentee, response="pending")
+    MeetingAttendee.objects.create(meeting=meeting, member=mentor, response="accepted")
+    rule = ReminderRule.objects.create(program=program_a, kind="invitation_unanswered", days=3)
+    assert activity.reminder_rule_run(rule=rule) == [mentee]
+    email = Email.objects.get()
+    assert (
+        email.to_email == mentee.email
+        and "Marc Mentor" in email.body_text
+        and "4 jours" in email.body_text
+    )
+    assert activity.reminder_rule_run(rule=rule) == []  # once per 3 days

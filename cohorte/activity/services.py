@@ -359,8 +359,24 @@ def reminder_candidates(*, rule: ReminderRule, now: dt.datetime) -> QuerySet[Mem
         enrolments = enrolments.filter(
             Q(stats__isnull=True) | Q(stats__confirmed_meetings__lt=program.objective)
         )
-    else:  # invitation answers arrive with the meetings issue; until then nobody is waiting
-        return Member.objects.none()
+    else:  # an invitation to an upcoming meeting, sent N days ago or more, still unanswered
+        waiting = MeetingAttendee.objects.filter(
+            meeting__program=program,
+            meeting__status=MeetingStatus.SCHEDULED,
+            meeting__starts_at__gt=now,
+            meeting__created_at__lte=now - window,
+            response="pending",
+        )
+        recently = ReminderSent.objects.filter(rule=rule, sent_at__gte=now - window).values(
+            "member_id"
+        )
+        return (
+            Member.objects.filter(
+                pk__in=waiting.values("member_id"), is_active=True, archived_at__isnull=True
+            )
+            .exclude(pk__in=recently)
+            .order_by("last_name", "first_name", "pk")
+        )
     recently = ReminderSent.objects.filter(rule=rule, sent_at__gte=now - window).values("member_id")
     return (
         Member.objects.filter(pk__in=enrolments.values("member_id"))
@@ -386,7 +402,10 @@ def reminder_rule_run(*, rule: ReminderRule, now: dt.datetime | None = None) -> 
         ):
             members = list(reminder_candidates(rule=rule, now=now))
         if members:
-            participants_remind(program=rule.program, members=members, by=None)
+            if rule.kind == ReminderRuleKind.INVITATION_UNANSWERED:
+                _invitations_remind(rule=rule, members=members, now=now)
+            else:
+                participants_remind(program=rule.program, members=members, by=None)
             ReminderSent.objects.bulk_create(
                 [ReminderSent(rule=rule, member=member, sent_at=now) for member in members]
             )
@@ -394,6 +413,46 @@ def reminder_rule_run(*, rule: ReminderRule, now: dt.datetime | None = None) -> 
         rule.last_reached = [{"id": m.pk, "name": m.full_name} for m in members[:100]]
         rule.save(update_fields=["last_run_at", "last_reached"])
     return members
+
+
+def _invitations_remind(*, rule: ReminderRule, members: Sequence[Member], now: dt.datetime) -> None:
+    """« Relance : invitation sans réponse », one e-mail per person about their first waiting
+    invitation."""
+    program = rule.program
+    for member in members:
+        attendance = (
+            MeetingAttendee.objects.filter(
+                member=member,
+                meeting__program=program,
+                meeting__status=MeetingStatus.SCHEDULED,
+                meeting__starts_at__gt=now,
+                response="pending",
+            )
+            .select_related("meeting")
+            .order_by("meeting__starts_at")
+            .first()
+        )
+        if attendance is None:
+            continue
+        partner = (
+            MeetingAttendee.objects.filter(meeting=attendance.meeting)
+            .exclude(member=member)
+            .select_related("member")
+            .first()
+        )
+        local = attendance.meeting.starts_at.astimezone(program.organisation.tzinfo)
+        with translation.override(member.language):
+            date = formats.date_format(local, "DATETIME_FORMAT")
+        messaging.system_email(
+            organisation_id=program.organisation_id,
+            key="reminder_invitation",
+            member=member,
+            values={
+                "partner": partner.member.full_name if partner else "",
+                "date": date,
+                "days": (now - attendance.meeting.created_at).days,
+            },
+        )
 
 
 def reminder_rules_run(*, now: dt.datetime | None = None) -> int:
