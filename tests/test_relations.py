@@ -186,3 +186,21 @@ def test_group_session_and_masterclass_signup(admin, program_b, people):
         {"date": (timezone.localdate() + dt.timedelta(days=3)).isoformat()},
     ).content.decode()
     assert "kind-masterclass" in calendar and "kind-group" in calendar
+
+
+def test_custom_fields_weighted_by_the_administrator_count_in_suggestions(
+    organisation, program_b, people
+):
+    from cohorte.accounts.models import CustomField, CustomFieldValue
+
+    sport = CustomField.objects.create(
+        organisation=organisation, name_fr="Sport", options="Ski, Judo", match_weight=10
+    )
+    CustomFieldValue.objects.create(member=people["ben"], field=sport, value="Judo")
+    CustomFieldValue.objects.create(member=people["cam"], field=sport, value="Judo")
+    ranked = matching.suggestions(program=program_b, mentee=people["cam"])
+    assert ranked[0].mentor == people["ben"]  # 10 points beat the shared industry
+    assert any("champs personnalisés" in r for r in ranked[0].reasons)
+    sport.match_weight = 0
+    sport.save()
+    assert matching.suggestions(program=program_b, mentee=people["cam"])[0].mentor == people["ana"]

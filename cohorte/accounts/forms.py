@@ -197,6 +197,7 @@ class CustomFieldForm(forms.ModelForm):
         fields = [
             "name_fr", "name_en", "description", "options", "hint", "role", "required",
             "searchable", "admin_only", "multiple", "order", "in_profile", "in_reports",
+            "match_weight",
         ]  # fmt: skip
 
     def __init__(self, *args, **kwargs):

@@ -191,6 +191,14 @@ class CustomField(models.Model):
     order = models.PositiveSmallIntegerField(_("ordre"), default=0)
     in_profile = models.BooleanField(_("dans le profil"), default=True)
     in_reports = models.BooleanField(_("dans les rapports"), default=True)
+    match_weight = models.PositiveSmallIntegerField(
+        _("poids pour les suggestions de jumelage"),
+        default=0,
+        help_text=_(
+            "0 : ce champ ne compte pas ; sinon, points par réponse commune "
+            "au mentor et au mentoré."
+        ),
+    )
 
     class Meta:
         verbose_name = _("champ personnalisé")

@@ -12,7 +12,7 @@ from cohorte.programs.models import Program, Role
 
 from .models import Relationship, RelationshipStatus
 
-WEIGHTS = {"industry": 3, "skills": 2, "language": 1, "city": 1, "custom": 1}
+WEIGHTS = {"industry": 3, "skills": 2, "language": 1, "city": 1}
 
 
 def _words(text: str) -> set[str]:
@@ -72,11 +72,14 @@ def suggestions(*, program: Program, mentee: Member, limit: int = 10) -> list[Su
         for m in mentors_of(program).exclude(pk=mentee.pk).exclude(role=MemberRole.MENTEE)
         if m.pk not in already and load.get(m.pk, 0) < m.max_mentees
     ]
+    # the custom fields the administrator weighted, each shared answer worth its weight
     custom: dict[int, set[tuple[int, str]]] = {}
-    for member_id, field_id, value in CustomFieldValue.objects.filter(
-        member_id__in=[m.pk for m in mentors] + [mentee.pk], field__searchable=True
-    ).values_list("member_id", "field_id", "value"):
+    weights: dict[int, int] = {}
+    for member_id, field_id, weight, value in CustomFieldValue.objects.filter(
+        member_id__in=[m.pk for m in mentors] + [mentee.pk], field__match_weight__gt=0
+    ).values_list("member_id", "field_id", "field__match_weight", "value"):
         custom.setdefault(member_id, set()).add((field_id, value.casefold()))
+        weights[field_id] = weight
     wanted = _words(mentee.development_areas) | _words(mentee.goals)
     ranked = []
     for mentor in mentors:
@@ -102,7 +105,7 @@ def suggestions(*, program: Program, mentee: Member, limit: int = 10) -> list[Su
             reasons.append(_("même ville : %(value)s") % {"value": mentor.city})
         common = custom.get(mentor.pk, set()) & custom.get(mentee.pk, set())
         if common:
-            score += WEIGHTS["custom"] * len(common)
+            score += sum(weights[field_id] for field_id, _value in common)
             reasons.append(
                 _("%(n)d réponse(s) commune(s) aux champs personnalisés") % {"n": len(common)}
             )
