@@ -203,6 +203,10 @@ class CustomFieldForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["options"].widget.attrs["rows"] = 2
+        self.fields["match_weight"].required = False
+
+    def clean_match_weight(self) -> int:
+        return self.cleaned_data.get("match_weight") or 0
 
     def clean_options(self):
         options = [option.strip() for option in self.cleaned_data["options"].split(",")]
