@@ -2,7 +2,6 @@
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable
 
 from django.core.cache import cache
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
@@ -187,7 +186,3 @@ def custom_fields_of(organisation_id: int) -> QuerySet[CustomField]:
 
 def saved_filters_of(organisation_id: int) -> QuerySet[SavedMemberFilter]:
     return SavedMemberFilter.objects.filter(organisation_id=organisation_id)
-
-
-def members_by_ids(members: QuerySet[Member], ids: Iterable[str]) -> QuerySet[Member]:
-    return members.filter(pk__in=[int(value) for value in ids if str(value).isdigit()])

@@ -9,7 +9,6 @@ from cohorte.programs.selectors import search_members
 
 from .models import (
     Meeting,
-    MeetingAttendee,
     MeetingKind,
     MeetingStatus,
     Relationship,
@@ -74,15 +73,3 @@ def calendar_meetings(
         .prefetch_related("attendances__member")
         .order_by("starts_at", "pk")
     )
-
-
-def pending_attendances(*, program: Program) -> QuerySet[MeetingAttendee]:
-    """Who has not answered an upcoming invitation."""
-    from django.utils import timezone
-
-    return MeetingAttendee.objects.filter(
-        meeting__program=program,
-        meeting__starts_at__gte=timezone.now(),
-        meeting__status=MeetingStatus.SCHEDULED,
-        response="pending",
-    ).select_related("member", "meeting")

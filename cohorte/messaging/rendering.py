@@ -76,15 +76,16 @@ def unknown_tags(*texts: str, known: Mapping[str, str] = TAGS) -> list[str]:
 
 
 def fill(
-    text: str, values: Mapping[str, str], *, escape: bool, known: Mapping[str, str] = TAGS
+    text: str, values: Mapping[str, object], *, escape: bool, known: Mapping[str, str] = TAGS
 ) -> str:
-    """Replace each {tag} by the recipient's value (escaped in HTML)."""
+    """Replace each {tag} by the recipient's value (escaped in HTML); a tag without a value
+    is left as written."""
 
     def replace(match: re.Match[str]) -> str:
         key = known.get(match.group(1).strip().lower())
-        if key is None:
+        if key is None or key not in values:
             return match.group(0)
-        value = str(values.get(key, ""))
+        value = str(values[key])
         return html.escape(value) if escape else value
 
     return TAG_PATTERN.sub(replace, text or "")

@@ -587,10 +587,6 @@ def render_for_preview(message: Message) -> tuple[Member | None, Rendered | None
         return first, message_render(message, first, message.organisation.name)
 
 
-def sequence_ids(values: Iterable[str]) -> list[int]:
-    return [int(v) for v in values if str(v).isdigit()]
-
-
 # --- System-generated messages ------------------------------------------------------------
 
 

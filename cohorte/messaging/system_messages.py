@@ -3,10 +3,11 @@ a category, the keywords it may use, and default texts in French and in English.
 organisation edits its own copy; an inactive one is never sent."""
 
 import dataclasses
-import re
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+from . import rendering
 
 #: every keyword, French and English names → the value's key
 KEYWORDS: dict[str, str] = {
@@ -25,7 +26,6 @@ KEYWORDS: dict[str, str] = {
     "objectif": "objective", "objective": "objective",
     "jours": "days", "days": "days",
 }  # fmt: skip
-KEYWORD_PATTERN = re.compile(r"\{([^{}\n]{1,40})\}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -191,19 +191,9 @@ SPECS: dict[str, Spec] = {
 
 def unknown_keywords(spec: Spec, *texts: str) -> list[str]:
     """Keywords this template cannot fill: unknown ones, or ones of another template."""
-    found: list[str] = []
-    for text in texts:
-        for name in KEYWORD_PATTERN.findall(text or ""):
-            key = KEYWORDS.get(name.strip().lower())
-            token = f"{{{name}}}"
-            if (key is None or key not in spec.keywords) and token not in found:
-                found.append(token)
-    return found
+    own = {name: key for name, key in KEYWORDS.items() if key in spec.keywords}
+    return rendering.unknown_tags(*texts, known=own)
 
 
 def fill(text: str, values: dict[str, object]) -> str:
-    def replace(match: re.Match[str]) -> str:
-        key = KEYWORDS.get(match.group(1).strip().lower())
-        return str(values.get(key, match.group(0))) if key else match.group(0)
-
-    return KEYWORD_PATTERN.sub(replace, text or "")
+    return rendering.fill(text, values, escape=False, known=KEYWORDS)
