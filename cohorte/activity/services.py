@@ -2,10 +2,8 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
-from django.urls import reverse
 from django.utils import formats, timezone, translation
 
 from cohorte.accounts.models import Member
@@ -266,8 +264,7 @@ def default_reminder(*, program: Program, member: Member) -> tuple[str, str]:
         organisation_id=program.organisation_id, key="reminder_participant"
     )
     values = {
-        "first_name": member.first_name or member.email,
-        "sign_in_link": settings.COHORTE_BASE_URL.rstrip("/") + reverse("accounts:login"),
+        **messaging.member_values(member),
         **_reminder_values(program, member, stats.confirmed_meetings if stats else 0),
     }
     return messaging.system_render(text, language=member.language, values=values)
@@ -289,26 +286,15 @@ def participants_remind(
             enrolment__program=program, enrolment__member__in=members
         ).values_list("enrolment__member_id", "confirmed_meetings")
     )
-    link = settings.COHORTE_BASE_URL.rstrip("/") + reverse("accounts:login")
-    queued = 0
     for member in members:
-        values = {
-            "first_name": member.first_name or member.email,
-            "sign_in_link": link,
-            **_reminder_values(program, member, confirmed.get(member.pk, 0)),
-        }
-        subject, body = messaging.system_render(text, language=member.language, values=values)
-        if note.strip():
-            body = f"{note.strip()}\n\n{body}"
-        messaging.email_enqueue(
+        messaging.system_email(
             organisation_id=program.organisation_id,
+            key="reminder_participant",
             member=member,
-            to_email=member.email,
-            subject=subject,
-            text=body,
-            language=member.language,
+            values=_reminder_values(program, member, confirmed.get(member.pk, 0)),
+            note=note,
+            text=text,
         )
-        queued += 1
     messaging.notify(
         members=members,
         title_fr=f"Relance : {program.name}",
@@ -330,7 +316,7 @@ def participants_remind(
         target=program,
         data={"members": [m.pk for m in members]},
     )
-    return queued
+    return len(members)
 
 
 # --- Automatic reminders ------------------------------------------------------------------

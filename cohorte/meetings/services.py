@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 
 from cohorte.accounts.models import Member
 from cohorte.core.audit import log_action
-from cohorte.messaging.models import Email
 from cohorte.programs.models import Program
 
 from . import ics, scheduling
@@ -168,6 +167,12 @@ def answer_token(attendance: MeetingAttendee, answer: str) -> str:
     return signing.dumps({"a": attendance.pk, "r": answer}, salt="meeting-answer")
 
 
+def _answer_url(attendance: MeetingAttendee, answer: str) -> str:
+    from cohorte.messaging.services import absolute_url
+
+    return absolute_url(reverse("meetings:answer", args=[answer_token(attendance, answer)]))
+
+
 def _invite(
     *, meetings: Sequence[Meeting], attendees: Sequence[Member], key: str, method: str = "REQUEST"
 ) -> None:
@@ -178,7 +183,6 @@ def _invite(
     program = first.program
     tz = program.organisation.tzinfo
     calendar = ics.invitation(meetings, attendees, tz, method=method)
-    base = settings.COHORTE_BASE_URL.rstrip("/")
     for member in attendees:
         attendance = MeetingAttendee.objects.filter(meeting=first, member=member).first()
         partner = next((m for m in attendees if m.pk != member.pk), None)
@@ -192,11 +196,18 @@ def _invite(
                 "time": local.strftime("%H:%M"),
                 "program": program.name,
             }
-        email = messaging.system_email(
+            footer = ""
+            if attendance is not None and method == "REQUEST":
+                footer = _("Accepter : %(accept)s\nRefuser : %(decline)s") % {
+                    "accept": _answer_url(attendance, Response.ACCEPTED),
+                    "decline": _answer_url(attendance, Response.DECLINED),
+                }
+        messaging.system_email(
             organisation_id=program.organisation_id,
             key=key,
             member=member,
             values=values,
+            footer=footer,
             attachments=[
                 {
                     "name": "invitation.ics",
@@ -205,19 +216,6 @@ def _invite(
                 }
             ],
         )
-        if email is not None and attendance is not None and method == "REQUEST":
-            accept = base + reverse(
-                "meetings:answer", args=[answer_token(attendance, Response.ACCEPTED)]
-            )
-            decline = base + reverse(
-                "meetings:answer", args=[answer_token(attendance, Response.DECLINED)]
-            )
-            with translation.override(member.language):
-                email.body_text += "\n\n" + _("Accepter : %(accept)s\nRefuser : %(decline)s") % {
-                    "accept": accept,
-                    "decline": decline,
-                }
-            Email.objects.filter(pk=email.pk).update(body_text=email.body_text)
         messaging.notify(
             members=[member],
             title_fr=f"Rencontre : {program.name}, {values['date']} {values['time']}",

@@ -42,7 +42,6 @@ def on_provider_event(sender, event, esp_name, **kwargs) -> None:
 @receiver(members_invited)
 def invite_members(sender, *, organisation_id, member_ids, **kwargs) -> int:
     """« Importation des informations de connexion »: a link to choose one's password."""
-    from django.conf import settings
     from django.contrib.auth.tokens import default_token_generator
     from django.urls import reverse
     from django.utils.encoding import force_bytes
@@ -54,15 +53,16 @@ def invite_members(sender, *, organisation_id, member_ids, **kwargs) -> int:
     organisation = Organisation.objects.filter(pk=organisation_id).first()
     if organisation is None:
         return 0
-    base = settings.COHORTE_BASE_URL.rstrip("/")
     sent = 0
     for member in Member.objects.filter(
         pk__in=member_ids, organisation_id=organisation_id, is_active=True
     ):
         uid = urlsafe_base64_encode(force_bytes(member.pk))
-        link = base + reverse(
-            "accounts:password-reset-confirm",
-            args=[uid, default_token_generator.make_token(member)],
+        link = services.absolute_url(
+            reverse(
+                "accounts:password-reset-confirm",
+                args=[uid, default_token_generator.make_token(member)],
+            )
         )
         email = services.system_email(
             organisation_id=organisation_id,

@@ -168,6 +168,11 @@ def message_save(
     return message
 
 
+def absolute_url(path: str) -> str:
+    """A link for an e-mail: the site's address and the path."""
+    return settings.COHORTE_BASE_URL.rstrip("/") + path
+
+
 def _values_for(member: Member, message: Message, organisation_name: str) -> dict[str, str]:
     return {
         "first_name": member.first_name,
@@ -176,7 +181,7 @@ def _values_for(member: Member, message: Message, organisation_name: str) -> dic
         "email": member.email,
         "program": message.program.name if message.program else "",
         "organisation": organisation_name,
-        "sign_in_link": settings.COHORTE_BASE_URL.rstrip("/") + reverse("accounts:login"),
+        "sign_in_link": absolute_url(reverse("accounts:login")),
     }
 
 
@@ -400,7 +405,7 @@ def _with_open_pixel(row: Email) -> str:
     from django.core import signing
 
     token = signing.dumps(row.pk, salt="email-open")
-    url = settings.COHORTE_BASE_URL.rstrip("/") + reverse("messaging:open", args=[token])
+    url = absolute_url(reverse("messaging:open", args=[token]))
     pixel = f'<img src="{url}" width="1" height="1" alt="" style="display:block;border:0">'
     return f"<!doctype html><html><body>{row.body_html}{pixel}</body></html>"
 
@@ -689,6 +694,16 @@ def system_render(text: SystemText, *, language: str, values: dict[str, object])
     return system_messages.fill(subject, values), system_messages.fill(body, values)
 
 
+def member_values(member: Member) -> dict[str, object]:
+    """What every system message may say of its recipient."""
+    return {
+        "first_name": member.first_name or member.email,
+        "full_name": member.full_name,
+        "email": member.email,
+        "sign_in_link": absolute_url(reverse("accounts:login")),
+    }
+
+
 def system_email(
     *,
     organisation_id: int,
@@ -696,19 +711,20 @@ def system_email(
     member: Member,
     values: dict[str, object],
     attachments: Sequence[dict[str, str]] = (),
+    note: str = "",
+    footer: str = "",
+    text: SystemText | None = None,
 ) -> Email | None:
     """One automatic message to one member, in their language, through the outbox; an
-    inactive template is never sent."""
-    text = system_text(organisation_id=organisation_id, key=key)
+    inactive template is never sent. A personal note goes before the template's text, a
+    footer (answer links) after it; a caller sending many passes the template it read once."""
+    text = text or system_text(organisation_id=organisation_id, key=key)
     if not text.active:
         return None
-    base = {
-        "first_name": member.first_name or member.email,
-        "full_name": member.full_name,
-        "email": member.email,
-        "sign_in_link": settings.COHORTE_BASE_URL.rstrip("/") + reverse("accounts:login"),
-    }
-    subject, body = system_render(text, language=member.language, values={**base, **values})
+    subject, body = system_render(
+        text, language=member.language, values={**member_values(member), **values}
+    )
+    body = "\n\n".join(part for part in (note.strip(), body, footer.strip()) if part)
     return email_enqueue(
         organisation_id=organisation_id,
         member=member,
