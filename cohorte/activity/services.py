@@ -1,4 +1,5 @@
 import datetime as dt
+from typing import Any
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -327,45 +328,38 @@ def reminder_candidates(*, rule: ReminderRule, now: dt.datetime) -> QuerySet[Mem
     reminded in the last N days."""
     program = rule.program
     window = dt.timedelta(days=rule.days)
-    enrolments = Enrolment.objects.filter(
-        program=program,
-        ended_at__isnull=True,
-        role__in=PARTICIPANT_ROLES,
-        member__is_active=True,
-        member__archived_at__isnull=True,
-    )
-    if rule.kind == ReminderRuleKind.NEVER_SIGNED_IN:
-        enrolments = enrolments.filter(created_at__lte=now - window).filter(
-            Q(stats__isnull=True) | Q(stats__last_access__isnull=True)
-        )
-    elif rule.kind == ReminderRuleKind.BEHIND_OBJECTIVE:
-        today = now.astimezone(program.organisation.tzinfo).date()
-        if today < program.end_date - window:
-            return Member.objects.none()
-        enrolments = enrolments.filter(
-            Q(stats__isnull=True) | Q(stats__confirmed_meetings__lt=program.objective)
-        )
-    else:  # an invitation to an upcoming meeting, sent N days ago or more, still unanswered
-        waiting = MeetingAttendee.objects.filter(
+    situation: QuerySet[Any, Any]
+    if rule.kind == ReminderRuleKind.INVITATION_UNANSWERED:
+        # an invitation to an upcoming meeting, sent N days ago or more, still unanswered
+        situation = MeetingAttendee.objects.filter(
             meeting__program=program,
             meeting__status=MeetingStatus.SCHEDULED,
             meeting__starts_at__gt=now,
             meeting__created_at__lte=now - window,
             response="pending",
         )
-        recently = ReminderSent.objects.filter(rule=rule, sent_at__gte=now - window).values(
-            "member_id"
+    else:
+        enrolments = Enrolment.objects.filter(
+            program=program, ended_at__isnull=True, role__in=PARTICIPANT_ROLES
         )
-        return (
-            Member.objects.filter(
-                pk__in=waiting.values("member_id"), is_active=True, archived_at__isnull=True
+        if rule.kind == ReminderRuleKind.NEVER_SIGNED_IN:
+            situation = enrolments.filter(created_at__lte=now - window).filter(
+                Q(stats__isnull=True) | Q(stats__last_access__isnull=True)
             )
-            .exclude(pk__in=recently)
-            .order_by("last_name", "first_name", "pk")
-        )
+        else:  # behind the objective, in the last N days of the programme
+            today = now.astimezone(program.organisation.tzinfo).date()
+            if today < program.end_date - window:
+                return Member.objects.none()
+            situation = enrolments.filter(
+                Q(stats__isnull=True) | Q(stats__confirmed_meetings__lt=program.objective)
+            )
     recently = ReminderSent.objects.filter(rule=rule, sent_at__gte=now - window).values("member_id")
     return (
-        Member.objects.filter(pk__in=enrolments.values("member_id"))
+        Member.objects.filter(
+            pk__in=situation.values_list("member_id", flat=True),
+            is_active=True,
+            archived_at__isnull=True,
+        )
         .exclude(pk__in=recently)
         .order_by("last_name", "first_name", "pk")
     )
