@@ -152,15 +152,23 @@ def free_slots(
     viewer_tz: zoneinfo.ZoneInfo,
     fallback_tz: str,
     exclude: Sequence[int] = (),
-) -> list[scheduling.Slot]:
+    look_ahead: int = 0,
+) -> tuple[dt.date, list[scheduling.Slot]]:
+    """The free slots of everyone on `day`, or — with look_ahead — on the first of the next
+    days that has any. Availability and meetings are read once, whatever the days tried."""
     people = [person_of(m, fallback_tz=fallback_tz, exclude=exclude) for m in members]
-    return scheduling.day_slots(
-        day=day,
-        viewer_tz=viewer_tz,
-        people=people,
-        duration=dt.timedelta(minutes=duration),
-        not_before=timezone.now(),
-    )
+    now = timezone.now()
+    for offset in range(look_ahead + 1):
+        slots = scheduling.day_slots(
+            day=day + dt.timedelta(days=offset),
+            viewer_tz=viewer_tz,
+            people=people,
+            duration=dt.timedelta(minutes=duration),
+            not_before=now,
+        )
+        if slots:
+            return day + dt.timedelta(days=offset), slots
+    return day, []
 
 
 def answer_token(attendance: MeetingAttendee, answer: str) -> str:

@@ -151,9 +151,8 @@ def book(request: MemberRequest, relationship_id: int) -> HttpResponse:
     program = relationship.program
     tz = _viewer_tz(request, program)
     source = request.POST if request.method == "POST" else request.GET
-    duration = (
-        int(source.get("duration") or 30) if str(source.get("duration") or "30").isdigit() else 30
-    )
+    asked = source.get("duration", "")
+    duration = int(asked) if asked.isdigit() else 30
     with_admin = source.get("with_admin") == "1"
     if request.method == "POST":
         try:
@@ -181,24 +180,14 @@ def book(request: MemberRequest, relationship_id: int) -> HttpResponse:
             return redirect("meetings:relationship", relationship_id=relationship.pk)
     day = _day(request, tz)
     members = [relationship.mentor, relationship.mentee] + ([request.user] if with_admin else [])
-    slots = services.free_slots(
+    day, slots = services.free_slots(
         members=members,
         day=day,
         duration=duration,
         viewer_tz=tz,
         fallback_tz=program.organisation.timezone,
+        look_ahead=0 if request.GET.get("day") else 21,  # open on a day with room for all
     )
-    for _attempt in range(21 if not request.GET.get("day") else 0):  # a day with room for all
-        if slots:
-            break
-        day += dt.timedelta(days=1)
-        slots = services.free_slots(
-            members=members,
-            day=day,
-            duration=duration,
-            viewer_tz=tz,
-            fallback_tz=program.organisation.timezone,
-        )
     return render(
         request,
         "meetings/book.html",
@@ -280,7 +269,7 @@ def meeting_reschedule(request: MemberRequest, meeting_id: int) -> HttpResponse:
             return redirect(_back(meeting))
     day = _day(request, tz)
     members = [a.member for a in meeting.attendances.select_related("member")]
-    slots = services.free_slots(
+    day, slots = services.free_slots(
         members=members,
         day=day,
         duration=meeting.duration_minutes,
