@@ -1,8 +1,20 @@
-"""What every benchmark shares."""
+"""What every benchmark shares. Importing it sets Django up (the project on the path, its
+settings, the bench database unless DATABASE_URL says otherwise): import it first."""
 
+import os
 import statistics
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
+
+import django
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'bench.sqlite3'}")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cohorte.settings")
+django.setup()
 
 
 def median_ms(fn: Callable[[], object], repeat: int) -> float:

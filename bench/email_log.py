@@ -11,34 +11,25 @@ Options: --rows N --repeat R
 
 import argparse
 import datetime as dt
-import os
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'bench.sqlite3'}")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cohorte.settings")
+# isort: split
+from common import median_ms  # first: it sets Django up
 
-import django  # noqa: E402
+# isort: split
+from django.contrib.auth.hashers import make_password
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-django.setup()
-
-from common import median_ms  # noqa: E402
-from django.contrib.auth.hashers import make_password  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-from django.utils import timezone  # noqa: E402
-
-from cohorte.accounts.models import Member  # noqa: E402
-from cohorte.core.db import analyze  # noqa: E402
-from cohorte.messaging.models import Email  # noqa: E402
-from cohorte.messaging.selectors import email_log, email_log_page  # noqa: E402
-from cohorte.programs.models import Organisation  # noqa: E402
-from cohorte.programs.services import organisation_create  # noqa: E402
+from cohorte.accounts.models import Member
+from cohorte.core.db import analyze
+from cohorte.messaging.models import Email
+from cohorte.messaging.selectors import email_log, email_log_page
+from cohorte.programs.models import Organisation
+from cohorte.programs.services import organisation_create
 
 NAME = "Bench registre"
 MEMBERS = 5_000

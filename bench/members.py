@@ -11,35 +11,26 @@ Options: --members N --repeat R
 """
 
 import argparse
-import os
 import random
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'bench.sqlite3'}")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cohorte.settings")
+# isort: split
+from common import median_ms  # first: it sets Django up
 
-import django  # noqa: E402
+# isort: split
+from django.contrib.auth.hashers import make_password
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-django.setup()
-
-from common import median_ms  # noqa: E402
-from django.contrib.auth.hashers import make_password  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-from django.utils import timezone  # noqa: E402
-
-from cohorte.accounts import services  # noqa: E402
-from cohorte.accounts.api_auth import token_issue  # noqa: E402
-from cohorte.accounts.models import CustomField, CustomFieldValue, Member  # noqa: E402
-from cohorte.core.db import analyze  # noqa: E402
-from cohorte.programs.models import Cohort, Organisation  # noqa: E402
-from cohorte.programs.services import organisation_create  # noqa: E402
+from cohorte.accounts import services
+from cohorte.accounts.api_auth import token_issue
+from cohorte.accounts.models import CustomField, CustomFieldValue, Member
+from cohorte.core.db import analyze
+from cohorte.programs.models import Cohort, Organisation
+from cohorte.programs.services import organisation_create
 
 NAME = "Bench membres"
 INDUSTRIES = ["Numérique", "Santé", "Finance", "Industrie", "Éducation", "Commerce"]

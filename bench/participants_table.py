@@ -11,33 +11,24 @@ Options: --participants N --events M --repeat R
 """
 
 import argparse
-import os
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'bench.sqlite3'}")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cohorte.settings")
+# isort: split
+from common import median_ms  # first: it sets Django up
 
-import django  # noqa: E402
+# isort: split
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-django.setup()
-
-from common import median_ms  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-from django.utils import timezone  # noqa: E402
-
-from cohorte.accounts.api_auth import token_issue  # noqa: E402
-from cohorte.activity.demo import big_program  # noqa: E402
-from cohorte.activity.selectors import SORTS  # noqa: E402
-from cohorte.activity.services import stats_refresh  # noqa: E402
-from cohorte.programs.models import Organisation, Program  # noqa: E402
-from cohorte.programs.services import organisation_create  # noqa: E402
+from cohorte.accounts.api_auth import token_issue
+from cohorte.activity.demo import big_program
+from cohorte.activity.selectors import SORTS
+from cohorte.activity.services import stats_refresh
+from cohorte.programs.models import Organisation, Program
+from cohorte.programs.services import organisation_create
 
 
 def build(participants: int, events: int) -> Program:

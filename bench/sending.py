@@ -8,6 +8,7 @@ Options: --messages N
 """
 
 import argparse
+import logging
 import os
 import resource
 import signal
@@ -17,28 +18,20 @@ import sys
 import time
 from collections import Counter
 from email import message_from_bytes
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'bench.sqlite3'}")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cohorte.settings")
+# isort: split
+from common import ROOT  # first: it sets Django up
 
-import logging  # noqa: E402
+# isort: split
+from aiosmtpd.controller import Controller
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
 
-import django  # noqa: E402
-
-django.setup()
-
-from aiosmtpd.controller import Controller  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.utils import timezone  # noqa: E402
-
-from cohorte.messaging.models import Email, EmailStatus  # noqa: E402
-from cohorte.messaging.tasks import outbox_send  # noqa: E402
-from cohorte.programs.models import Organisation  # noqa: E402
-from cohorte.programs.services import organisation_create  # noqa: E402
+from cohorte.messaging.models import Email, EmailStatus
+from cohorte.messaging.tasks import outbox_send
+from cohorte.programs.models import Organisation
+from cohorte.programs.services import organisation_create
 
 
 class Sink:
