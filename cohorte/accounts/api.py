@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
-from cohorte.core.api import BatchError, ErrorOut
+from cohorte.core.api import BatchError, ErrorOut, page_of
 
 from . import services
 from .models import CustomField, Member
@@ -147,12 +147,8 @@ def member_list(request, filters: Query[MemberQuery]):
         sort=filters.sort,
         order=filters.order,
     )
-    count = rows.count()
-    start = (filters.page - 1) * filters.page_size
-    page = (
-        list(rows.prefetch_related("cohorts")[start : start + filters.page_size])
-        if start < count
-        else []
+    count, page = page_of(
+        rows.prefetch_related("cohorts"), page=filters.page, page_size=filters.page_size
     )
     values = _values_of(page, may_administer_members(user))
     return {

@@ -13,7 +13,7 @@ from pydantic import AwareDatetime, TypeAdapter
 from pydantic import ValidationError as PydanticError
 
 from cohorte.accounts.models import Member
-from cohorte.core.api import BatchError, ErrorOut, error_item
+from cohorte.core.api import BatchError, ErrorOut, error_item, page_of
 from cohorte.meetings.api import MeetingOut as CalendarMeetingOut
 from cohorte.meetings.models import Meeting
 from cohorte.meetings.services import meeting_create
@@ -104,11 +104,8 @@ def participants_list(request, program_id: int, filters: Query[ParticipantQuery]
         never_signed_in=filters.never_signed_in,
         flagged=filters.flagged,
     )
-    count = rows.count()
-    start = (filters.page - 1) * filters.page_size
-    page_rows = cast(
-        list[ActivityRow], list(rows[start : start + filters.page_size]) if start < count else []
-    )
+    count, page = page_of(rows, page=filters.page, page_size=filters.page_size)
+    page_rows = cast(list[ActivityRow], page)
     tz = program.organisation.tzinfo
     return {
         "count": count,

@@ -76,3 +76,10 @@ class BatchError(HttpError):
     def __init__(self, message: str, errors: list[dict]):
         super().__init__(400, message)
         self.errors = errors
+
+
+def page_of(queryset: Any, *, page: int, page_size: int) -> tuple[int, list[Any]]:
+    """An API page: the total and the rows of this page (none past the end)."""
+    count = queryset.count()
+    start = (page - 1) * page_size
+    return count, list(queryset[start : start + page_size]) if start < count else []

@@ -136,11 +136,19 @@ def _posted_start(request: HttpRequest, tz: zoneinfo.ZoneInfo) -> dt.datetime:
     return starts_at.replace(tzinfo=tz) if timezone.is_naive(starts_at) else starts_at
 
 
-def _slot_groups(slots, tz):
+def _slot_picker(day: dt.date, slots, tz: zoneinfo.ZoneInfo) -> dict:
+    """What the slot picker (_slots.html) shows: the day, its neighbours, and the free
+    slots grouped into morning, afternoon and evening."""
     groups: dict[str, list] = {"morning": [], "afternoon": [], "evening": []}
     for slot in slots:
         groups[slot.part_of_day(tz)].append(slot)
-    return groups
+    return {
+        "day": day,
+        "previous_day": day - dt.timedelta(days=1),
+        "next_day": day + dt.timedelta(days=1),
+        "groups": groups,
+        "tz": tz,
+    }
 
 
 @login_required
@@ -194,18 +202,14 @@ def book(request: MemberRequest, relationship_id: int) -> HttpResponse:
         {
             "relationship": relationship,
             "program": program,
-            "day": day,
-            "previous_day": day - dt.timedelta(days=1),
-            "next_day": day + dt.timedelta(days=1),
+            **_slot_picker(day, slots, tz),
             "duration": duration,
             "durations": [15, 30, 45, 60, 90, 120],
             "types": [
                 (v, label) for v, label in MeetingType.choices if v in (program.meeting_types or [])
             ],
             "frequencies": Frequency.choices,
-            "groups": _slot_groups(slots, tz),
             "with_admin": with_admin,
-            "tz": tz,
             "values": source,
         },
     )
@@ -283,11 +287,7 @@ def meeting_reschedule(request: MemberRequest, meeting_id: int) -> HttpResponse:
         {
             "meeting": meeting,
             "program": program,
-            "day": day,
-            "previous_day": day - dt.timedelta(days=1),
-            "next_day": day + dt.timedelta(days=1),
-            "groups": _slot_groups(slots, tz),
-            "tz": tz,
+            **_slot_picker(day, slots, tz),
         },
     )
 
