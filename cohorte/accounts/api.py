@@ -15,7 +15,7 @@ from ninja.errors import HttpError
 from cohorte.core.api import BatchError, ErrorOut, page_of
 
 from . import services
-from .models import CustomField, Member
+from .models import CustomField, CustomFieldValue, Member
 from .selectors import (
     MEMBER_SORTS,
     MemberFilters,
@@ -110,8 +110,6 @@ def _out(member: Member, values: dict[int, list[str]]) -> dict[str, Any]:
 
 
 def _values_of(members: list[Member], admin: bool) -> dict[int, dict[int, list[str]]]:
-    from .models import CustomFieldValue
-
     found: dict[int, dict[int, list[str]]] = {}
     values = CustomFieldValue.objects.filter(member__in=members).order_by("pk")
     if not admin:

@@ -564,14 +564,10 @@ def attachment_check(upload: Any) -> str | None:
     if (upload.size or 0) > settings.COHORTE_ATTACHMENT_MAX_BYTES:
         return _("« %(name)s » dépasse 5 Mo.") % {"name": upload.name}
     guessed = mimetypes.guess_type(upload.name or "")[0] or ""
-    if guessed not in allowed:
-        return _(
-            "« %(name)s » : ce type de fichier n'est pas accepté "
-            "(PDF, images, documents bureautiques)."
-        ) % {"name": upload.name}
     head = upload.read(8)
     upload.seek(0)
-    if head.startswith((b"MZ", b"\x7fELF", b"#!")):
+    # the name says the type; the first bytes must not say it is a program all the same
+    if guessed not in allowed or head.startswith((b"MZ", b"\x7fELF", b"#!")):
         return _(
             "« %(name)s » : ce type de fichier n'est pas accepté "
             "(PDF, images, documents bureautiques)."
