@@ -229,6 +229,19 @@ def pytest_terminal_summary(terminalreporter):
         )
 
 
+def database_url() -> str:
+    """The test database as another process (a worker, a second app server) reaches it."""
+    from django.conf import settings
+    from django.db import connection
+
+    db = settings.DATABASES["default"]
+    if connection.vendor == "postgresql":
+        host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
+        user = db.get("USER") or "postgres"
+        return f"postgres://{user}@{host}:{port}/{db['NAME']}"
+    return f"sqlite:///{db['NAME']}"
+
+
 def run_tasks() -> None:
     """Run every queued background task through the real worker (django-tasks-db)."""
     from django.core.management import call_command

@@ -10,22 +10,14 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from cohorte.messaging import services
 from cohorte.messaging.models import Email, EmailStatus
 
+from .conftest import database_url
+
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def database_url() -> str:
-    db = settings.DATABASES["default"]
-    if connection.vendor == "postgresql":
-        host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
-        user = db.get("USER") or "postgres"
-        return f"postgres://{user}@{host}:{port}/{db['NAME']}"
-    return f"sqlite:///{db['NAME']}"
 
 
 def test_two_workers_send_each_message_once(organisation, smtp, tmp_path):

@@ -13,8 +13,7 @@ from django.utils import timezone
 
 from cohorte.activity import presence
 
-from .conftest import signed_in
-from .test_outbox_workers import database_url
+from .conftest import database_url, signed_in
 
 ROOT = Path(__file__).resolve().parent.parent
 
