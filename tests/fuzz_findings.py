@@ -1,0 +1,76 @@
+"""The server errors the fuzzer and the page walk found, grouped by cause, written as
+Markdown to the file named by FUZZ_FINDINGS (when set) so a run leaves a list to work from.
+Each module owns one section of the file and rewrites only that one."""
+
+import os
+import re
+from pathlib import Path
+
+
+def cause_of(traceback_text: str) -> str:
+    """The last line of a traceback (« ValueError: … »), or « (no traceback) »."""
+    lines = [line for line in traceback_text.strip().splitlines() if line.strip()]
+    return lines[-1].strip()[:300] if lines else "(no traceback)"
+
+
+def where_in_code(traceback_text: str) -> str:
+    """The deepest frame in our own code: « cohorte/x/views.py:12 in view »."""
+    frames = re.findall(r'File "([^"]*cohorte/[^"]*)", line (\d+), in (\S+)', traceback_text)
+    frames = [frame for frame in frames if "/site-packages/" not in frame[0]]
+    if not frames:
+        return ""
+    path, line, function = frames[-1]
+    return f"{path[path.rfind('cohorte/') :]}:{line} in {function}"
+
+
+def group(findings: list[dict]) -> dict[tuple[str, str], list[dict]]:
+    grouped: dict[tuple[str, str], list[dict]] = {}
+    for finding in findings:
+        key = (where_in_code(finding.get("traceback", "")), cause_of(finding.get("traceback", "")))
+        grouped.setdefault(key, []).append(finding)
+    return grouped
+
+
+def render(title: str, findings: list[dict]) -> str:
+    lines = [f"## {title}", ""]
+    if not findings:
+        return "\n".join([*lines, "No server error.", ""])
+    grouped = group(findings)
+    lines.append(f"{len(findings)} failing request(s), {len(grouped)} cause(s).")
+    lines.append("")
+    for (where, cause), items in sorted(grouped.items(), key=lambda kv: -len(kv[1])):
+        lines.append(f"### {cause}")
+        lines.append(f"- where: `{where or '?'}` — {len(items)} request(s)")
+        seen = set()
+        for item in items:
+            label = item["where"]
+            if label in seen:
+                continue
+            seen.add(label)
+            lines.append(f"- `{label}`" + (f" (role {item['role']})" if item.get("role") else ""))
+            if len(seen) >= 8:
+                lines.append("- …")
+                break
+        first = items[0].get("traceback", "").strip().splitlines()
+        if first:
+            lines.append("")
+            lines.append("```")
+            lines.extend(first[-12:])
+            lines.append("```")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def record_findings(section: str, findings: list[dict]) -> None:
+    target = os.environ.get("FUZZ_FINDINGS")
+    if not target:
+        return
+    path = Path(target)
+    text = path.read_text() if path.exists() else "# Server errors found by the fuzz tests\n\n"
+    begin, end = f"<!-- {section} -->", f"<!-- /{section} -->"
+    block = f"{begin}\n{render(section, findings)}\n{end}"
+    if begin in text and end in text:
+        text = text[: text.index(begin)] + block + text[text.index(end) + len(end) :]
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    path.write_text(text)
