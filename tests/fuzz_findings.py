@@ -23,11 +23,16 @@ def where_in_code(traceback_text: str) -> str:
     return f"{path[path.rfind('cohorte/') :]}:{line} in {function}"
 
 
+def _kind(cause: str) -> str:
+    """The cause without the value that caused it: « ValueError: invalid literal… »."""
+    return re.sub(r"'[^']*'|\"[^\"]*\"", "…", cause)
+
+
 def group(findings: list[dict]) -> dict[tuple[str, str], list[dict]]:
     grouped: dict[tuple[str, str], list[dict]] = {}
     for finding in findings:
-        key = (where_in_code(finding.get("traceback", "")), cause_of(finding.get("traceback", "")))
-        grouped.setdefault(key, []).append(finding)
+        text = finding.get("traceback", "")
+        grouped.setdefault((where_in_code(text), _kind(cause_of(text))), []).append(finding)
     return grouped
 
 
@@ -38,8 +43,8 @@ def render(title: str, findings: list[dict]) -> str:
     grouped = group(findings)
     lines.append(f"{len(findings)} failing request(s), {len(grouped)} cause(s).")
     lines.append("")
-    for (where, cause), items in sorted(grouped.items(), key=lambda kv: -len(kv[1])):
-        lines.append(f"### {cause}")
+    for (where, _cause), items in sorted(grouped.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        lines.append(f"### {cause_of(items[0].get('traceback', ''))}")
         lines.append(f"- where: `{where or '?'}` — {len(items)} request(s)")
         seen = set()
         for item in items:
@@ -51,20 +56,35 @@ def render(title: str, findings: list[dict]) -> str:
             if len(seen) >= 8:
                 lines.append("- …")
                 break
-        first = items[0].get("traceback", "").strip().splitlines()
+        first = _ours(items[0].get("traceback", ""))
         if first:
             lines.append("")
             lines.append("```")
-            lines.extend(first[-12:])
+            lines.extend(first)
             lines.append("```")
         lines.append("")
     return "\n".join(lines)
+
+
+def _ours(traceback_text: str) -> list[str]:
+    """The traceback's frames in our code (file line and source line) and its last line."""
+    lines = traceback_text.strip().splitlines()
+    kept = []
+    for index, line in enumerate(lines):
+        if 'File "' in line and "cohorte/" in line and "/site-packages/" not in line:
+            kept.append(line.strip())
+            if index + 1 < len(lines):
+                kept.append("    " + lines[index + 1].strip())
+    return [*kept[-10:], lines[-1].strip()] if lines else []
 
 
 def record_findings(section: str, findings: list[dict]) -> None:
     target = os.environ.get("FUZZ_FINDINGS")
     if not target:
         return
+    from django.db import connection
+
+    section = f"{section} on {connection.vendor}"
     path = Path(target)
     text = path.read_text() if path.exists() else "# Server errors found by the fuzz tests\n\n"
     begin, end = f"<!-- {section} -->", f"<!-- /{section} -->"

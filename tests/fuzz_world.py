@@ -124,11 +124,17 @@ def _side(name: str, domain: str, words: tuple[str, ...]) -> Side:
         body_fr=f"<p>Bonjour {e}</p>",
         created_by=admin,
     )
+    # an import waiting for its columns to be mapped, as the upload step leaves it
     job = Job.objects.create(
         kind="members_import",
         organisation_id=organisation.pk,
         created_by=admin,
-        payload={"rows": [["email"], [f"x@{domain}"]]},
+        payload={
+            "filename": "membres.csv",
+            "header": ["Courriel", "Prénom", "Nom"],
+            "rows": [[2, [f"nouveau@{domain}", "Nina", e]]],
+        },
+        result={"title": "Importer des membres"},
     )
     notification = Notification.objects.create(member=admin, title=f"Avis {a}", url="/")
     Notification.objects.create(member=mentee, title=f"Avis {e}", url="/")
