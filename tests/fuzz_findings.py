@@ -46,16 +46,16 @@ def render(title: str, findings: list[dict]) -> str:
     for (where, _cause), items in sorted(grouped.items(), key=lambda kv: (-len(kv[1]), kv[0])):
         lines.append(f"### {cause_of(items[0].get('traceback', ''))}")
         lines.append(f"- where: `{where or '?'}` — {len(items)} request(s)")
-        seen = set()
+        roles: dict[str, list[str]] = {}
         for item in items:
-            label = item["where"]
-            if label in seen:
-                continue
-            seen.add(label)
-            lines.append(f"- `{label}`" + (f" (role {item['role']})" if item.get("role") else ""))
-            if len(seen) >= 8:
-                lines.append("- …")
+            roles.setdefault(item["where"], [])
+            if item.get("role") and item["role"] not in roles[item["where"]]:
+                roles[item["where"]].append(item["role"])
+        for shown, (label, who) in enumerate(roles.items()):
+            if shown == 8:
+                lines.append(f"- … and {len(roles) - 8} more")
                 break
+            lines.append(f"- `{label}`" + (f" — roles: {', '.join(who)}" if who else ""))
         first = _ours(items[0].get("traceback", ""))
         if first:
             lines.append("")

@@ -128,9 +128,14 @@ class Walk:
         self.forbidden = forbidden
         self.problems: list[dict] = []
 
-    def request(self, method: str, path: str, data: dict | None = None):
+    def request(self, method: str, path: str, data: dict | None = None, kind: str = ""):
         savepoint = transaction.savepoint_create()
-        label = f"{method} {path}" + (f" {_short(data)}" if data else "")
+        if kind:
+            where = "every query key" if method == "GET" else "every form field"
+            aimed = "" if kind == "empty" else ", then page=-1, size=abc, day=9999-99-99…"
+            label = f"{method} {path} ({where} = {HOSTILE_VALUES[kind]!r}{aimed})"
+        else:
+            label = f"{method} {path}" + (" (empty body)" if method == "POST" else "")
         try:
             if method == "GET":
                 response = self.client.get(path, data or {})
@@ -160,11 +165,6 @@ class Walk:
                 )
             return text
         return ""
-
-
-def _short(data: dict) -> str:
-    text = "&".join(f"{k}={v}" for k, v in list(data.items())[:4])
-    return text[:80] + ("…" if len(data) > 4 else "")
 
 
 @pytest.fixture(scope="module")
@@ -202,7 +202,9 @@ def test_page(route: str, role: str, world: World):
 
     page = walk.request("GET", path) or ""
     for name, value in HOSTILE_VALUES.items():
-        walk.request("GET", path, dict.fromkeys(KEYS, value) | ({} if name == "empty" else AIMED))
+        walk.request(
+            "GET", path, dict.fromkeys(KEYS, value) | ({} if name == "empty" else AIMED), name
+        )
     if has_parameters:
         walk.request("GET", _path(route, _values(world, "foreign", role)))
         walk.request("GET", _path(route, _values(world, "huge", role)))
@@ -211,7 +213,7 @@ def test_page(route: str, role: str, world: World):
     walk.request("POST", path)
     for name, value in HOSTILE_VALUES.items():
         if name != "empty":
-            walk.request("POST", path, dict.fromkeys(fields, value) | AIMED)
+            walk.request("POST", path, dict.fromkeys(fields, value) | AIMED, name)
     if has_parameters:
         walk.request("POST", _path(route, _values(world, "foreign", role)))
 
