@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
@@ -106,13 +107,11 @@ class ActionGroup:
     #: and every action ending so
     suffixes: tuple[str, ...] = ()
 
-    def q(self) -> Q:
-        query = Q(action__in=self.actions)
-        for prefix in self.prefixes:
-            query |= Q(action__startswith=prefix)
-        for suffix in self.suffixes:
-            query |= Q(action__endswith=suffix)
-        return query
+    def names(self) -> list[str]:
+        """The exact names this group holds among the known actions (every logged action has
+        a label: a test sees to it), so the database reads one index range per name rather
+        than matching a pattern on every row."""
+        return sorted({*self.actions, *(name for name in ACTION_LABELS if self.holds(name))})
 
     def holds(self, action: str) -> bool:
         return (
@@ -288,21 +287,36 @@ def day_bounds(
     )
 
 
+#: past this many people matching a search, the database joins instead of taking a list
+ACTOR_LIST_LIMIT = 1000
+
+
+def _actors_matching(organisation_id: int, text: str) -> Any:
+    """The people whose name or e-mail holds the text: the organisation's, and accounts of
+    no organisation (platform staff). Read first, so a search that matches no one costs a
+    look at the members, not a walk through the whole log."""
+    people = get_user_model()._default_manager.filter(
+        Q(organisation_id=organisation_id) | Q(organisation_id__isnull=True)
+    )
+    people = people.annotate(full_name_text=Concat("first_name", Value(" "), "last_name")).filter(
+        Q(email__icontains=text) | Q(full_name_text__icontains=text)
+    )
+    ids = list(people.values_list("pk", flat=True)[: ACTOR_LIST_LIMIT + 1])
+    return ids if len(ids) <= ACTOR_LIST_LIMIT else people.values("pk")
+
+
 def audit_entries(*, organisation_id: int, filters: AuditFilters) -> QuerySet[AuditEntry]:
     """One organisation's audit entries, newest first; the filters follow the indexes
     (organisation + time, organisation + action + time)."""
     rows = AuditEntry.objects.filter(organisation_id=organisation_id)
     group = ACTION_GROUPS.get(filters.group)
     if group is not None:
-        rows = rows.filter(group.q())
+        rows = rows.filter(action__in=group.names())
     if filters.actor:
-        text = filters.actor
-        if text.casefold() in SYSTEM_WORDS:
+        if filters.actor.casefold() in SYSTEM_WORDS:
             rows = rows.filter(actor__isnull=True)
         else:
-            rows = rows.annotate(
-                actor_name=Concat("actor__first_name", Value(" "), "actor__last_name")
-            ).filter(Q(actor__email__icontains=text) | Q(actor_name__icontains=text))
+            rows = rows.filter(actor_id__in=_actors_matching(organisation_id, filters.actor))
     if filters.target:
         rows = rows.filter(target_repr__icontains=filters.target)
     if filters.start:
@@ -335,7 +349,9 @@ def audit_page(
     costs what page 1 costs; the `next` cursor is empty on the last page."""
     if after is not None:
         stamp, pk = after
-        rows = rows.filter(Q(created_at__lt=stamp) | Q(created_at=stamp, id__lt=pk))
+        rows = rows.filter(created_at__lte=stamp).filter(
+            Q(created_at__lt=stamp) | Q(created_at=stamp, id__lt=pk)
+        )
     page = list(rows[: size + 1])
     more = len(page) > size
     page = page[:size]
