@@ -1,15 +1,30 @@
-"""Background jobs a person waits for: the row's progress is what the page polls."""
+"""Background jobs a person waits for: the row's progress is what the page polls.
 
+django.tasks runs a task once and does not retry; a worker killed in the middle leaves its
+task « running » for ever. So a job keeps a heartbeat while it works: a running job whose
+heartbeat has stopped for COHORTE_JOB_STALE_SECONDS has lost its worker, and the worker's
+clock (the scheduler tick) starts its task again. The work function of a job must
+therefore be safe to run again after a partial run: all-or-nothing in one transaction, or
+resumable from the progress it stored.
+"""
+
+import datetime as dt
 import logging
 from collections.abc import Callable
 from typing import Any
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from .models import Job, JobStatus
 
 logger = logging.getLogger(__name__)
+
+#: a job started this many times without finishing is given up (its work keeps failing)
+MAX_ATTEMPTS = 3
 
 
 def job_create(
@@ -24,40 +39,84 @@ def job_create(
     )
 
 
+def job_enqueue(job: Job, task: Any) -> None:
+    """Start the job's task once the current transaction commits, and remember which task
+    it is so that a job whose worker died can be started again."""
+    Job.objects.filter(pk=job.pk).update(task_path=task.module_path)
+    job.task_path = task.module_path
+    transaction.on_commit(lambda: task.enqueue(job.pk))
+
+
 def job_progress(job: Job) -> Callable[[int, int], None]:
     def report(done: int, total: int) -> None:
-        Job.objects.filter(pk=job.pk).update(done=done, total=total)
+        Job.objects.filter(pk=job.pk).update(done=done, total=total, heartbeat_at=timezone.now())
 
     return report
 
 
+def _stale_before() -> dt.datetime:
+    return timezone.now() - dt.timedelta(seconds=settings.COHORTE_JOB_STALE_SECONDS)
+
+
+def _claimable() -> Q:
+    """Waiting, or running with a worker that stopped beating."""
+    return Q(status=JobStatus.QUEUED) | Q(
+        Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=_stale_before()),
+        status=JobStatus.RUNNING,
+    )
+
+
+def _finish(job: Job, status: str, result: dict) -> None:
+    job.refresh_from_db()
+    job.status = status
+    job.result = {**job.result, **result}
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "result", "finished_at"])
+
+
 def job_run(job_id: int, work: Callable[[Job, Callable[[int, int], None]], dict]) -> Job | None:
-    """Run work(job, progress) once: a job already finished is not run again (a retried
-    task does nothing twice); an error marks it failed with the reason, and so does a
-    result that says {"failed": True} (a batch refused as a whole)."""
-    claimed = Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING
+    """Run work(job, progress) once at a time: a job already finished, or running under a
+    live worker, is not run again (a task delivered twice does nothing twice); an error
+    marks it failed with the reason, and so does a result that says {"failed": True} (a
+    batch refused as a whole). A job whose worker died is taken again from its start."""
+    claimed = (
+        Job.objects.filter(_claimable(), pk=job_id)
+        .exclude(attempts__gte=MAX_ATTEMPTS)
+        .update(status=JobStatus.RUNNING, heartbeat_at=timezone.now(), attempts=F("attempts") + 1)
     )
     job = Job.objects.filter(pk=job_id).first()
     if job is None or not claimed:
+        if job is not None and job.status == JobStatus.RUNNING and job.attempts >= MAX_ATTEMPTS:
+            _finish(job, JobStatus.FAILED, {"error": "interrupted too many times"})
         return job
     try:
         result = work(job, job_progress(job))
     except Exception as error:  # the person waiting must learn that it failed
         logger.exception("job %s failed", job_id)
-        job.refresh_from_db()
-        job.status = JobStatus.FAILED
-        job.result = {**job.result, "error": getattr(error, "message", None) or str(error)}
-        job.finished_at = timezone.now()
-        job.save(update_fields=["status", "result", "finished_at"])
+        _finish(job, JobStatus.FAILED, {"error": getattr(error, "message", None) or str(error)})
         raise
-    job.refresh_from_db()
     result = result or {}
-    job.status = JobStatus.FAILED if result.get("failed") else JobStatus.DONE
-    job.result = {**job.result, **result}
-    job.finished_at = timezone.now()
-    job.save(update_fields=["status", "result", "finished_at"])
+    _finish(job, JobStatus.FAILED if result.get("failed") else JobStatus.DONE, result)
     return job
+
+
+def jobs_resume_stale() -> int:
+    """Start again the task of every job whose worker died (the scheduler tick calls this).
+    The new run claims the job only if it is still stale, so two ticks at once are harmless."""
+    stale = Job.objects.filter(
+        Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=_stale_before()),
+        status=JobStatus.RUNNING,
+    ).exclude(task_path="")
+    resumed = 0
+    for job in stale.only("pk", "task_path")[:100]:
+        try:
+            task = import_string(job.task_path)
+        except ImportError:
+            logger.warning("job %s: task %s not found", job.pk, job.task_path)
+            continue
+        task.enqueue(job.pk)
+        resumed += 1
+    return resumed
 
 
 def jobs_visible_to(user: Any) -> QuerySet[Job]:

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from cohorte.accounts.http import MemberRequest
-from cohorte.core.jobs import job_create
+from cohorte.core.jobs import job_create, job_enqueue
 from cohorte.meetings.models import Relationship, RelationshipStatus
 from cohorte.meetings.services import relationships_end
 from cohorte.programs.models import Program
@@ -47,7 +47,7 @@ def cycle_end(request: MemberRequest, program_id: int) -> HttpResponse:
                     organisation_id=program.organisation_id,
                     payload={"program_id": program.pk, "method": method, "returning": returning},
                 )
-                transaction.on_commit(lambda: tasks.cycle_end.enqueue(job.pk))
+                job_enqueue(job, tasks.cycle_end)
             return redirect("core:job", job_id=job.pk)
     members = (
         services.cycle_members(program).order_by("last_name", "first_name")
