@@ -110,7 +110,7 @@ def test_the_data_migration_fills_existing_entries(admin, mentee, program_a, out
     AuditEntry.objects.update(organisation_id=None)
 
     migration = importlib.import_module(
-        "cohorte.core.migrations.0004_audit_entry_organisation_fill"
+        "cohorte.core.migrations.0005_audit_entry_organisation_fill"
     )
     migration.fill(apps, None)
 

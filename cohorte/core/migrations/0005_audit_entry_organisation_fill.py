@@ -57,7 +57,7 @@ def fill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("core", "0003_audit_entry_organisation"),
+        ("core", "0004_audit_entry_organisation"),
         ("accounts", "0007_custom_field_match_weight"),
         ("activity", "0001_initial"),
         ("meetings", "0004_invitations_series_availability"),

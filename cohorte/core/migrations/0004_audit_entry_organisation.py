@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0002_background_jobs'),
+        ('core', '0003_job_heartbeat_and_task'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
