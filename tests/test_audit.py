@@ -403,6 +403,14 @@ def test_api_bad_parameters_are_400_in_the_error_shape(admin, api_as, params):
     assert all("reason" in error for error in data["errors"])
 
 
+def test_api_bad_cursor_is_explained_in_french(admin, api_as):
+    response = api_as(admin).get(API, after="2026-01-01T00:00:00_1")
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"index": None, "field": "after", "reason": "curseur de page invalide"}
+    ]
+
+
 def test_api_odd_but_well_formed_parameters_are_answered(admin, api_as):
     """What the schema accepts is accepted: a backwards range is empty, a cursor of the right
     shape anywhere in time is a position (before the first entry or after the last)."""
