@@ -69,6 +69,8 @@ def test_log_action_records_the_actor_organisation(admin, mentee, outsider):
     assert log_action("enrolment.ended", target=enrolment).organisation_id == (
         mentee.organisation_id
     )
+    job = Job.objects.create(kind="import", organisation_id=outsider.organisation_id)
+    assert organisation_of(job) == outsider.organisation_id
     # the caller may say it outright
     assert log_action("cycle.ended", organisation_id=outsider.organisation_id).organisation_id == (
         outsider.organisation_id

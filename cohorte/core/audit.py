@@ -21,6 +21,9 @@ def organisation_path(model: type[models.Model], depth: int = 3) -> str | None:
     if depth == 0:
         return None
     names = {field.name: field for field in model._meta.concrete_fields}
+    plain = names.get("organisation_id")  # a plain column (jobs, e-mails): no foreign key
+    if plain is not None and not plain.is_relation:
+        return "organisation_id"
     for name in _OWNER_FIELDS:
         field = names.get(name)
         if field is None or not field.is_relation or field.related_model is None:
