@@ -1,5 +1,6 @@
 import datetime as dt
 import zoneinfo
+from typing import cast
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -10,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from cohorte.core.models import TimeStampedModel
+from cohorte.core.parse import zone_or_default
 
 
 def timezone_choices() -> list[tuple[str, str]]:
@@ -28,7 +30,10 @@ class Organisation(TimeStampedModel):
 
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:
-        return zoneinfo.ZoneInfo(self.timezone)
+        # a bad stored name never breaks a page: the site's zone instead
+        return cast(
+            zoneinfo.ZoneInfo, zone_or_default(self.timezone, zoneinfo.ZoneInfo(settings.TIME_ZONE))
+        )
 
     def admin_email(self) -> str:
         admin = self.members.filter(is_org_admin=True, is_active=True).order_by("pk").first()
