@@ -46,7 +46,8 @@ class RelationshipIn(Schema):
 
 
 @programs_router.get(
-    "/{int:program_id}/relationships", response={200: list[RelationshipOut], 404: ErrorOut}
+    "/{int:program_id}/relationships",
+    response={200: list[RelationshipOut], 400: ErrorOut, 404: ErrorOut},
 )
 def relationship_list(request, program_id: ApiId, status: Literal["", "matched", "completed"] = ""):
     program = program_for(request.auth, program_id)
@@ -214,7 +215,9 @@ class CancelOut(Schema):
     cancelled: int
 
 
-@meetings_router.post("/{int:meeting_id}/cancel", response={200: CancelOut, 404: ErrorOut})
+@meetings_router.post(
+    "/{int:meeting_id}/cancel", response={200: CancelOut, 400: ErrorOut, 404: ErrorOut}
+)
 def meeting_cancel(request, meeting_id: ApiId, payload: CancelIn):
     """Cancel this meeting, or it and the ones after it in its series (`following`, even
     from an occurrence already cancelled). What is already cancelled stays as it is and
