@@ -167,3 +167,15 @@ def test_other_methods_are_refused(pair, admin):
     meeting = book(pair, admin)[0]
     assert Client().put(link(pair, meeting)).status_code == 405
     assert responses(pair) == ["pending"]
+
+
+def test_a_link_does_not_answer_for_a_later_occurrence_moved_since(pair, admin):
+    first, second, third = book(pair, admin, count=3)
+    old = link(pair, first)
+    services.meeting_reschedule(
+        meeting=second, by=admin, starts_at=second.starts_at + dt.timedelta(days=1)
+    )
+    services.meeting_cancel(meeting=third, by=admin)
+    assert Client().post(old).status_code == 200
+    # the first is answered; the moved one waits for its own new link; the cancelled one stays
+    assert responses(pair) == ["accepted", "pending", "pending"]

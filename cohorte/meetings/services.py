@@ -437,12 +437,15 @@ def meeting_answer(*, token: str) -> tuple[MeetingAttendee, str]:
     occurrence and the ones after it in the series."""
     attendance, answer = answer_check(token=token, lock=True)
     meeting = attendance.meeting
+    # the ones after it that have not changed on their own since (a moved occurrence has a
+    # higher SEQUENCE and its own new invitation): a link answers only for what it showed
     series = MeetingAttendee.objects.filter(
         member=attendance.member,
         meeting__uid=meeting.uid,
         meeting__starts_at__gte=meeting.starts_at,
+        meeting__sequence=meeting.sequence,
         response=Response.PENDING,
-    )
+    ).exclude(meeting__status=MeetingStatus.CANCELLED)
     series.update(response=answer, responded_at=timezone.now())
     log_action("meeting.answered", actor=attendance.member, target=meeting, data={"answer": answer})
     meetings_changed.send(Meeting, program=meeting.program, member_ids=[attendance.member_id])
