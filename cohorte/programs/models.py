@@ -1,6 +1,5 @@
 import datetime as dt
 import zoneinfo
-from typing import cast
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -11,7 +10,6 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from cohorte.core.models import TimeStampedModel
-from cohorte.core.parse import zone_or_default
 
 
 def timezone_choices() -> list[tuple[str, str]]:
@@ -30,10 +28,10 @@ class Organisation(TimeStampedModel):
 
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:
-        # a bad stored name never breaks a page: the site's zone instead
-        return cast(
-            zoneinfo.ZoneInfo, zone_or_default(self.timezone, zoneinfo.ZoneInfo(settings.TIME_ZONE))
-        )
+        from cohorte.core.parse import zone_or_default
+
+        zone = zone_or_default(self.timezone, zoneinfo.ZoneInfo("UTC"))  # a bad stored name
+        return zone if isinstance(zone, zoneinfo.ZoneInfo) else zoneinfo.ZoneInfo("UTC")
 
     def admin_email(self) -> str:
         admin = self.members.filter(is_org_admin=True, is_active=True).order_by("pk").first()
