@@ -6,12 +6,18 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.cache import cache
+from django.core.validators import MaxLengthValidator, MaxValueValidator
 from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from cohorte.core.parse import ParseError, check_date
+
 from .models import CustomField, Language, Member, MemberRole
+
+#: the last page number a list accepts (beyond, the request is a mistake or a probe)
+MAX_PAGE = 100_000
 
 
 def deactivated_message(member: Member) -> str:
@@ -113,6 +119,7 @@ class MemberFilterForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+
     current_positions = forms.BooleanField(
         label=gettext_lazy("Postes actuels uniquement"), required=False
     )
@@ -154,7 +161,7 @@ class MemberFilterForm(forms.Form):
     archived = forms.BooleanField(label=gettext_lazy("Afficher les archivés"), required=False)
     sort = forms.CharField(required=False)
     order = forms.ChoiceField(choices=[("asc", "asc"), ("desc", "desc")], required=False)
-    page = forms.IntegerField(required=False, min_value=1)
+    page = forms.IntegerField(required=False, min_value=1, max_value=MAX_PAGE)
     size = forms.TypedChoiceField(
         choices=[(25, 25), (50, 50), (100, 100)], coerce=int, required=False, empty_value=None
     )
@@ -186,6 +193,15 @@ class MemberFilterForm(forms.Form):
             (p.pk, p.name) for p in programs
         ]
 
+    def clean_created_after(self):
+        day = self.cleaned_data.get("created_after")
+        if day is not None:
+            try:
+                check_date(day)
+            except ParseError as error:
+                raise forms.ValidationError(error.message) from error
+        return day
+
 
 class SavedFilterForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Nom"), max_length=100)
@@ -214,6 +230,8 @@ class CustomFieldForm(forms.ModelForm):
 
 
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
+#: the longest free text of a profile (the API has the same bound)
+PROFILE_TEXT_MAX = 5000
 
 
 class ProfileForm(forms.ModelForm):
@@ -240,6 +258,11 @@ class ProfileForm(forms.ModelForm):
             choices=[("", "—")] + [(name, name) for name in sorted(zoneinfo.available_timezones())],
         )
         self.fields["years_experience"].widget.attrs["max"] = 80
+        self.fields["years_experience"].validators.append(MaxValueValidator(80))
+        for name in ("goals", "skills", "development_areas"):
+            self.fields[name].max_length = PROFILE_TEXT_MAX
+            self.fields[name].validators.append(MaxLengthValidator(PROFILE_TEXT_MAX))
+            self.fields[name].widget.attrs["maxlength"] = PROFILE_TEXT_MAX
         if is_admin and self.instance.organisation_id:
             # « Administrateur des membres »: who follows this member (an administrator or
             # a programme manager of the organisation)
