@@ -5,6 +5,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.cache import cache
 from django.core.validators import MaxLengthValidator, MaxValueValidator
 from django.db.models import Q
@@ -15,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from cohorte.core.parse import ParseError, check_date
 
 from .models import CustomField, Language, Member, MemberRole
+from .signals import members_invited
 
 #: the last page number a list accepts (beyond, the request is a mistake or a probe)
 MAX_PAGE = 100_000
@@ -81,8 +83,62 @@ class LanguageForm(forms.Form):
     next = forms.CharField(required=False)
 
 
+def _over_limit(key: str, limit: int, window: int) -> bool:
+    """Count one more request under `key` for `window` seconds; True beyond `limit`."""
+    cache.add(key, 0, timeout=window)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # the key expired between add and incr
+        cache.set(key, 1, timeout=window)
+        count = 1
+    return count > limit
+
+
+def reset_throttled(request, email: str) -> bool:
+    """Password reset requests, counted per address and per IP through the shared cache
+    (as sign-in failures are): beyond the limits nothing is sent, and nothing says so."""
+    window = getattr(settings, "COHORTE_RESET_WINDOW_SECONDS", 900)
+    ip = request.META.get("REMOTE_ADDR", "") if request is not None else ""
+    by_address = hashlib.sha256(email.encode()).hexdigest()
+    by_ip = hashlib.sha256(ip.encode()).hexdigest()
+    over_address = _over_limit(
+        f"reset-address:{by_address}", getattr(settings, "COHORTE_RESET_PER_ADDRESS", 3), window
+    )
+    over_ip = _over_limit(
+        f"reset-ip:{by_ip}", getattr(settings, "COHORTE_RESET_PER_IP", 20), window
+    )
+    return over_address or over_ip
+
+
 class MemberPasswordResetForm(PasswordResetForm):
-    """The reset e-mail speaks the member's language, not the requester's browser's."""
+    """« Mot de passe oublié »: the same answer whatever happens (no account enumeration).
+    A member with a password gets the reset link, in their own language; a member who never
+    chose one (imported, added to a programme) gets the set-password invitation instead;
+    archived and deactivated members nothing; requests are throttled per address and IP."""
+
+    def get_users(self, email):
+        return (
+            member
+            for member in super().get_users(email)
+            if member.archived_at is None  # type: ignore[attr-defined]
+        )
+
+    def save(self, *args, request=None, **kwargs) -> None:  # type: ignore[override]
+        email = Member.objects.normalize_email(self.cleaned_data["email"])
+        if reset_throttled(request, email):
+            return
+        super().save(*args, request=request, **kwargs)
+        never_set = Member.objects.filter(
+            email=email,
+            is_active=True,
+            archived_at__isnull=True,
+            organisation__isnull=False,
+            password__startswith=UNUSABLE_PASSWORD_PREFIX,
+        )
+        for member in never_set:
+            members_invited.send(
+                sender=Member, organisation_id=member.organisation_id, member_ids=[member.pk]
+            )
 
     def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
         with translation.override(context["user"].language):
