@@ -123,11 +123,11 @@ class MemberPasswordResetForm(PasswordResetForm):
             if member.archived_at is None  # type: ignore[attr-defined]
         )
 
-    def save(self, *args, request=None, **kwargs) -> None:  # type: ignore[override]
+    def save(self, request=None, **kwargs) -> None:  # type: ignore[override]
         email = Member.objects.normalize_email(self.cleaned_data["email"])
         if reset_throttled(request, email):
             return
-        super().save(*args, request=request, **kwargs)
+        super().save(request=request, **kwargs)
         never_set = Member.objects.filter(
             email=email,
             is_active=True,
