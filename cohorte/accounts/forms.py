@@ -248,6 +248,8 @@ class MemberFilterForm(forms.Form):
         self.fields["program"].choices = [("", gettext_lazy("Tous les programmes"))] + [
             (p.pk, p.name) for p in programs
         ]
+        for name in ("role", "program"):  # a choice in these lists applies at once
+            self.fields[name].widget.attrs["data-autosubmit"] = ""
 
     def clean_created_after(self):
         day = self.cleaned_data.get("created_after")
