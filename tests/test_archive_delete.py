@@ -191,7 +191,14 @@ def test_a_manager_sees_only_their_programmes_on_a_shared_profile(manager_a, adm
 
 
 @pytest.mark.parametrize(
-    "field, value", [("years_experience", "81"), ("goals", "x" * 5001), ("timezone", "Not/AZone")]
+    "field, value",
+    [
+        ("years_experience", "81"),
+        ("years_experience", "²"),
+        ("goals", "x" * 5001),
+        ("timezone", "Not/AZone"),
+        ("timezone", "../../etc/passwd"),
+    ],
 )
 def test_the_profile_form_bounds_its_fields(admin, mentee, field, value):
     response = signed_in(admin).post(
