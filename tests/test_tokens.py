@@ -213,3 +213,14 @@ def test_only_an_administrator_of_the_organisation_sees_tokens(
     foreign = token_issue(member=outsider)
     html = signed_in(admin).get("/membres/jetons/").content.decode()
     assert outsider.email not in html and foreign[:8] not in html
+
+
+def test_issues_and_revocations_appear_in_the_audit_page(admin, manager_a, program_a):
+    key = token_issue(member=manager_a, by=admin)
+    services.member_archive(member=manager_a, by=admin)
+    client = signed_in(admin)
+    assert "/journal/?action=tokens" in client.get("/membres/jetons/").content.decode()
+    html = client.get("/journal/", {"action": "tokens"}).content.decode()
+    assert "Jeton d&#x27;API émis" in html or "Jeton d'API émis" in html
+    assert "révoqué" in html
+    assert key not in html
