@@ -22,10 +22,12 @@ def scheduler_tick() -> dict:
     from django.core.cache import cache
     from django.utils import timezone
 
+    from cohorte.core.jobs import jobs_resume
     from cohorte.messaging import services as messaging
 
     now = timezone.now()
     done = {"messages": messaging.messages_send_due(now=now), "reminders": 0, "purged": 0}
+    done["resumed"] = len(jobs_resume())  # jobs whose worker was killed
     if cache.add("tick:reminder-rules", 1, timeout=3600):  # hourly is plenty
         done["reminders"] = services.reminder_rules_run(now=now)
     if cache.add("tick:email-retention", 1, timeout=24 * 3600):
