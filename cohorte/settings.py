@@ -258,6 +258,9 @@ if not DEBUG:
 COHORTE_LOGIN_ATTEMPTS = int(os.environ.get("COHORTE_LOGIN_ATTEMPTS", "10"))
 COHORTE_LOGIN_WINDOW_SECONDS = int(os.environ.get("COHORTE_LOGIN_WINDOW_SECONDS", "900"))
 COHORTE_EVENTS_BATCH_MAX = 10_000
+#: a running background job that has not reported progress for this long lost its worker:
+#: the worker's clock starts it again
+COHORTE_JOB_STALE_SECONDS = int(os.environ.get("COHORTE_JOB_STALE_SECONDS", "120"))
 # A full batch of 10,000 events is a few megabytes of JSON.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
 

@@ -18,3 +18,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler400 = "cohorte.core.errors.bad_request"
+handler403 = "cohorte.core.errors.permission_denied"
+handler404 = "cohorte.core.errors.page_not_found"
+handler500 = "cohorte.core.errors.server_error"

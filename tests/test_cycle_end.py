@@ -13,7 +13,7 @@ from django.utils import timezone
 from cohorte.accounts.models import Member
 from cohorte.activity.demo import demo_build
 from cohorte.activity.models import ActivityEvent, EventKind
-from cohorte.core.jobs import jobs_resume
+from cohorte.core.jobs import jobs_resume_stale
 from cohorte.core.models import AuditEntry, Job
 from cohorte.meetings.models import MeetingAttendee, Relationship, RelationshipStatus
 from cohorte.meetings.services import relationship_create
@@ -438,24 +438,45 @@ def test_a_failing_step_changes_nothing_and_the_job_can_be_finished(people, sett
     assert len(list((tmp_path / "media").rglob("*.zip"))) == 1
 
 
-def test_a_job_left_running_by_a_dead_worker_is_resumed_once(people):
-    """What a killed worker leaves (its job « running », its task never retried by
-    django-tasks-db): the next tick or worker start queues it again, and it finishes."""
+def test_a_job_left_running_by_a_dead_worker_is_resumed_once(people, settings):
+    """What a killed worker leaves (its job « running », its heartbeat stopped, its task
+    never retried by django-tasks-db): the scheduler's tick starts it again, it finishes."""
     p = people
+    settings.COHORTE_JOB_STALE_SECONDS = 60
     client = signed_in(p["admin"])
     plan = cycle_plan(program=p["a"], method="full")
     assert confirm(client, p["a"], "full").status_code == 302
     from django_tasks_db.models import DBTaskResult
 
     DBTaskResult.objects.update(status="RUNNING", started_at=timezone.now())  # the dead one
-    Job.objects.update(status="running")
-    assert jobs_resume() == [Job.objects.get().pk]
-    assert jobs_resume() == []  # already queued again: not twice
+    Job.objects.update(
+        status="running", attempts=1, heartbeat_at=timezone.now() - dt.timedelta(minutes=2)
+    )
+    assert jobs_resume_stale() == 1
     run_tasks()
     job = Job.objects.get()
     assert job.status == "done" and job.result["done"] == plan.actions()
-    assert jobs_resume() == []
+    assert job.attempts == 2
+    assert jobs_resume_stale() == 0
     assert AuditEntry.objects.filter(action="cycle.ended").count() == 1
+
+
+def test_a_slow_run_is_not_done_twice_when_started_again(people, settings):
+    """The tick cannot see a heartbeat from inside the cycle end's transaction: a second
+    start of the same job finds it finished and does nothing."""
+    p = people
+    client = signed_in(p["admin"])
+    assert confirm(client, p["a"], "full").status_code == 302
+    run_tasks()
+    job = Job.objects.get()
+    from cohorte.reports.tasks import cycle_end
+
+    Job.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - dt.timedelta(hours=1))
+    cycle_end.enqueue(job.pk)
+    run_tasks()
+    assert Job.objects.get().status == "done"
+    assert AuditEntry.objects.filter(action="cycle.ended").count() == 1
+    assert AuditEntry.objects.filter(action="member.deleted").count() == job.result["deleted"]
 
 
 def test_a_second_cycle_end_is_refused_while_one_is_pending(people):

@@ -123,6 +123,8 @@ def worker_env(media):
         "DATABASE_URL": database_url(),
         "MEDIA_ROOT": str(media),
         "DJANGO_SETTINGS_MODULE": "cohorte.settings",
+        # the worker's clock takes a job whose heartbeat stopped a second ago for dead
+        "COHORTE_JOB_STALE_SECONDS": "1",
     }
 
 
@@ -267,7 +269,14 @@ def test_a_worker_killed_during_a_cycle_end_changes_nothing_and_a_new_one_finish
         assert not list(media.rglob("*.zip"))
 
         # a new worker, started as `make worker` does: `scheduler_start` (here in the test's
-        # process, to spare a start-up), then `db_worker`
+        # process, to spare a start-up), then `db_worker`, whose first task is the clock's
+        # tick; it finds the job's heartbeat stopped and starts the job again
+        wait_for(
+            lambda: (
+                Job.objects.get(pk=job.pk).heartbeat_at < timezone.now() - dt.timedelta(seconds=1.5)
+            ),
+            "the heartbeat to be stale",
+        )
         call_command("scheduler_start", stdout=io.StringIO())
         second = start_worker(env, logs[1])
         second.wait(timeout=120)
@@ -287,6 +296,7 @@ def test_a_worker_killed_during_a_cycle_end_changes_nothing_and_a_new_one_finish
     job.refresh_from_db()
     assert job.status == "done", job.result
     assert job.result["done"] == job.payload["plan"] == plan.actions()
+    assert job.attempts == 2  # the killed run, then the one that finished
     ids = [m.pk for m in members]
     remaining = set(Member.objects.filter(pk__in=ids).values_list("pk", flat=True))
     assert remaining == set(plan.actions()["leave"])

@@ -13,6 +13,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from cohorte.core.api import BatchError, ErrorOut, page_of
+from cohorte.core.parse import ApiId
 
 from . import services
 from .models import CustomField, CustomFieldValue, Member
@@ -237,7 +238,7 @@ def _row_from(
 @members_router.patch(
     "/{int:member_id}", response={200: MemberOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 )
-def member_patch(request, member_id: int, payload: MemberPatch):
+def member_patch(request, member_id: ApiId, payload: MemberPatch):
     """Switch a member on or off, archive them, or change their profile."""
     user, organisation_id = _admin(request)
     member = get_object_or_404(members_visible_to(user), pk=member_id)

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from cohorte.core.audit import log_action
 from cohorte.core.exports import csv_response
-from cohorte.core.jobs import job_create
+from cohorte.core.jobs import job_create, job_enqueue
 from cohorte.core.models import AuditEntry, Job
 from cohorte.core.tabular import TableError, read_csv, read_table
 
@@ -518,7 +518,7 @@ def completion_recompute(request: MemberRequest) -> HttpResponse:
             by=request.user,
             organisation_id=request.user.organisation_id,
         )
-        transaction.on_commit(lambda: tasks.completion_recompute.enqueue(job.pk))
+        job_enqueue(job, tasks.completion_recompute)
     return redirect("core:job", job_id=job.pk)
 
 
@@ -588,7 +588,7 @@ def members_import_map(request: MemberRequest, job_id: int) -> HttpResponse:
         payload = {**job.payload, "mapping": mapping, "invite": request.POST.get("invite") == "1"}
         with transaction.atomic():
             Job.objects.filter(pk=job.pk).update(payload=payload, total=len(rows))
-            transaction.on_commit(lambda: tasks.members_import.enqueue(job.pk))
+            job_enqueue(job, tasks.members_import)
         return redirect("core:job", job_id=job.pk)
     labels = dict(targets)
     return render(

@@ -14,6 +14,7 @@ from pydantic import ValidationError as PydanticError
 
 from cohorte.accounts.models import Member
 from cohorte.core.api import BatchError, ErrorOut, error_item, page_of
+from cohorte.core.parse import ApiId
 from cohorte.meetings.api import MeetingOut as CalendarMeetingOut
 from cohorte.meetings.models import Meeting
 from cohorte.meetings.services import meeting_create
@@ -93,7 +94,7 @@ def _program(request: Any, program_id: int) -> Program:
 @router.get(
     "/{int:program_id}/participants", response={200: ParticipantPage, 400: ErrorOut, 404: ErrorOut}
 )
-def participants_list(request, program_id: int, filters: Query[ParticipantQuery]):
+def participants_list(request, program_id: ApiId, filters: Query[ParticipantQuery]):
     """The participants' activity table, the same figures as the programme's page."""
     program = _program(request, program_id)
     rows = participant_activity_rows(
@@ -134,7 +135,7 @@ def participants_list(request, program_id: int, filters: Query[ParticipantQuery]
     "/{int:program_id}/participants",
     response={200: EnrolmentOut, 201: EnrolmentOut, 400: ErrorOut, 404: ErrorOut},
 )
-def participant_add(request, program_id: int, payload: ParticipantIn):
+def participant_add(request, program_id: ApiId, payload: ParticipantIn):
     """Create the member if new and enrol them; 201 when they joined, 200 when they were in."""
     program = _program(request, program_id)
     try:
@@ -171,7 +172,7 @@ def participant_add(request, program_id: int, payload: ParticipantIn):
 @router.delete(
     "/{int:program_id}/participants/{int:member_id}", response={204: None, 404: ErrorOut}
 )
-def participant_remove(request, program_id: int, member_id: int):
+def participant_remove(request, program_id: ApiId, member_id: ApiId):
     """End the enrolment; nothing is deleted. Repeating the call is harmless."""
     program = _program(request, program_id)
     enrolment = member_in_program(program, member_id)
@@ -228,7 +229,7 @@ def _members_by_email(program: Program, emails: set[str]) -> dict[str, Member]:
         }
     },
 )
-def events_post(request, program_id: int):
+def events_post(request, program_id: ApiId):
     """Up to 10,000 events, all or nothing. A repeated client_id is ignored, so a retried
     batch never counts twice. 400 lists every bad item with its index and reason."""
     program = _program(request, program_id)
@@ -341,7 +342,7 @@ def _require_members(program: Program, emails: list[str], field: str) -> list[Me
     "/{int:program_id}/meetings",
     response={200: MeetingOut, 201: MeetingOut, 400: ErrorOut, 404: ErrorOut},
 )
-def meeting_post(request, program_id: int, payload: MeetingIn):
+def meeting_post(request, program_id: ApiId, payload: MeetingIn):
     """Create a meeting; with a client_id, a retry returns the first one (200), not a twin."""
     program = _program(request, program_id)
     attendees = _require_members(program, payload.attendees, "attendees")
@@ -391,7 +392,7 @@ class ReportOut(Schema):
 
 
 @router.post("/{int:program_id}/reports", response={201: ReportOut, 400: ErrorOut, 404: ErrorOut})
-def report_post(request, program_id: int, payload: ReportIn):
+def report_post(request, program_id: ApiId, payload: ReportIn):
     """A professional reports a participant: the orange ❗ in the table."""
     program = _program(request, program_id)
     if not payload.reason.strip():
@@ -430,7 +431,7 @@ class PresenceOut(Schema):
 
 
 @router.get("/{int:program_id}/presence", response={200: PresenceOut, 404: ErrorOut})
-def presence_list(request, program_id: int):
+def presence_list(request, program_id: ApiId):
     """The programme's members who are online now (signed in and active in the last two
     minutes), from the store every app server shares."""
     from . import presence
@@ -449,7 +450,7 @@ class CalendarQuery(Schema):
     "/{int:program_id}/meetings",
     response={200: list[CalendarMeetingOut], 400: ErrorOut, 404: ErrorOut},
 )
-def calendar_data(request, program_id: int, window: Query[CalendarQuery]):
+def calendar_data(request, program_id: ApiId, window: Query[CalendarQuery]):
     """The calendar's data: every meeting starting between `from` and `to` (whole days in
     the organisation's time zone, `to` included); at most 366 days."""
     from cohorte.meetings import selectors as meeting_selectors

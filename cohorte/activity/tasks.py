@@ -16,18 +16,19 @@ def program_stats_rebuild(program_id: int) -> int:
 
 @task()
 def scheduler_tick() -> dict:
-    """The worker's clock: scheduled messages that are due, the automatic reminder rules,
-    the e-mail log's retention (once a day); then it books its next run. Every step is
+    """The worker's clock: scheduled messages that are due, background jobs whose worker
+    died, the automatic reminder rules, the e-mail log's retention (once a day); then it
+    books its next run. Every step is
     idempotent, so two workers ticking at once do no harm."""
     from django.core.cache import cache
     from django.utils import timezone
 
-    from cohorte.core.jobs import jobs_resume
+    from cohorte.core.jobs import jobs_resume_stale
     from cohorte.messaging import services as messaging
 
     now = timezone.now()
     done = {"messages": messaging.messages_send_due(now=now), "reminders": 0, "purged": 0}
-    done["resumed"] = len(jobs_resume())  # jobs whose worker was killed
+    done["jobs_resumed"] = jobs_resume_stale()
     if cache.add("tick:reminder-rules", 1, timeout=3600):  # hourly is plenty
         done["reminders"] = services.reminder_rules_run(now=now)
     if cache.add("tick:email-retention", 1, timeout=24 * 3600):

@@ -1,19 +1,30 @@
-"""Background jobs a person waits for: the row's progress is what the page polls."""
+"""Background jobs a person waits for: the row's progress is what the page polls.
 
-import functools
+django.tasks runs a task once and does not retry; a worker killed in the middle leaves its
+task « running » for ever. So a job keeps a heartbeat while it works: a running job whose
+heartbeat has stopped for COHORTE_JOB_STALE_SECONDS has lost its worker, and the worker's
+clock (the scheduler tick) starts its task again. The work function of a job must
+therefore be safe to run again after a partial run: all-or-nothing in one transaction, or
+resumable from the progress it stored.
+"""
+
+import datetime as dt
 import logging
 from collections.abc import Callable
 from typing import Any
 
-from django.db import OperationalError, transaction
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
-from django.utils.translation import gettext as _
 
 from .models import Job, JobStatus
 
 logger = logging.getLogger(__name__)
+
+#: a job started this many times without finishing is given up (its work keeps failing)
+MAX_ATTEMPTS = 3
 
 
 def job_create(
@@ -28,60 +39,95 @@ def job_create(
     )
 
 
+def job_enqueue(job: Job, task: Any) -> None:
+    """Start the job's task once the current transaction commits, and remember which task
+    it is so that a job whose worker died can be started again."""
+    Job.objects.filter(pk=job.pk).update(task_path=task.module_path)
+    job.task_path = task.module_path
+    transaction.on_commit(lambda: task.enqueue(job.pk))
+
+
 def job_progress(job: Job) -> Callable[[int, int], None]:
     def report(done: int, total: int) -> None:
-        Job.objects.filter(pk=job.pk).update(done=done, total=total)
+        Job.objects.filter(pk=job.pk).update(done=done, total=total, heartbeat_at=timezone.now())
 
     return report
 
 
+def _stale_before() -> dt.datetime:
+    return timezone.now() - dt.timedelta(seconds=settings.COHORTE_JOB_STALE_SECONDS)
+
+
+def _claimable() -> Q:
+    """Waiting, or running with a worker that stopped beating."""
+    return Q(status=JobStatus.QUEUED) | Q(
+        Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=_stale_before()),
+        status=JobStatus.RUNNING,
+    )
+
+
+def _finish(job: Job, status: str, result: dict) -> None:
+    job.refresh_from_db()
+    job.status = status
+    job.result = {**job.result, **result}
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "result", "finished_at"])
+
+
 def job_run(job_id: int, work: Callable[[Job, Callable[[int, int], None]], dict]) -> Job | None:
-    """Run work(job, progress) once: a job already finished is not run again (a retried
-    task does nothing twice); an error marks it failed with the reason, and so does a
-    result that says {"failed": True} (a batch refused as a whole)."""
-    claimed = Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING
+    """Run work(job, progress) once at a time: a job already finished, or running under a
+    live worker, is not run again (a task delivered twice does nothing twice); an error
+    marks it failed with the reason, and so does a result that says {"failed": True} (a
+    batch refused as a whole). A job whose worker died is taken again from its start."""
+    claimed = (
+        Job.objects.filter(_claimable(), pk=job_id)
+        .exclude(attempts__gte=MAX_ATTEMPTS)
+        .update(status=JobStatus.RUNNING, heartbeat_at=timezone.now(), attempts=F("attempts") + 1)
     )
     job = Job.objects.filter(pk=job_id).first()
     if job is None or not claimed:
+        if job is not None and job.status == JobStatus.RUNNING and job.attempts >= MAX_ATTEMPTS:
+            _finish(job, JobStatus.FAILED, {"error": "interrupted too many times"})
         return job
     try:
         result = work(job, job_progress(job))
     except Exception as error:  # the person waiting must learn that it failed
         logger.exception("job %s failed", job_id)
-        job.refresh_from_db()
-        job.status = JobStatus.FAILED
-        job.result = {**job.result, "error": getattr(error, "message", None) or str(error)}
-        job.finished_at = timezone.now()
-        job.save(update_fields=["status", "result", "finished_at"])
+        _finish(job, JobStatus.FAILED, {"error": getattr(error, "message", None) or str(error)})
         raise
-    job.refresh_from_db()
     result = result or {}
-    job.status = JobStatus.FAILED if result.get("failed") else JobStatus.DONE
-    job.result = {**job.result, **result}
-    job.finished_at = timezone.now()
-    job.save(update_fields=["status", "result", "finished_at"])
+    _finish(job, JobStatus.FAILED if result.get("failed") else JobStatus.DONE, result)
     return job
 
 
 def job_run_atomic(job_id: int, work: Callable[[Job], dict]) -> Job | None:
     """Run work(job) and the job's completion in one transaction: all or nothing.
 
-    Safe to call again for the same job at any time — a task delivered twice, a worker
-    started after another was killed (SIGKILL) mid-job: the runner first locks the job's
-    row (PostgreSQL row lock; SQLite's single writer) and leaves a finished job alone, so
-    the work is done exactly once. A live runner holds that lock until it commits, which
-    is how `jobs_resume` tells a running job from one whose worker died. A failure rolls
-    everything back, removes a file the attempt wrote, and marks the job failed; it can be
-    queued again with `job_requeue`."""
-    Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(status=JobStatus.RUNNING)
-    job: Job | None = None
+    For work that must never be half done (a cycle end). It is claimed like `job_run`
+    (waiting, or running with a stale heartbeat; at most MAX_ATTEMPTS), then the job's row
+    is locked for the whole transaction (PostgreSQL row lock; SQLite's single writer) and
+    a job finished meanwhile is left alone: a task delivered twice, or started again by
+    the tick while a slow run is still inside its transaction (no heartbeat can show from
+    there), waits for that run and does nothing. A killed worker's transaction is rolled
+    back by the database, so the next run starts from a clean state. A failure rolls
+    everything back, removes the file the attempt wrote, and marks the job failed; once the
+    fault is mended, `job_requeue` runs it again."""
+    claimed = (
+        Job.objects.filter(_claimable(), pk=job_id)
+        .exclude(attempts__gte=MAX_ATTEMPTS)
+        .update(status=JobStatus.RUNNING, heartbeat_at=timezone.now(), attempts=F("attempts") + 1)
+    )
+    if not claimed:
+        job = Job.objects.filter(pk=job_id).first()
+        if job is not None and job.status == JobStatus.RUNNING and job.attempts >= MAX_ATTEMPTS:
+            _finish(job, JobStatus.FAILED, {"error": "interrupted too many times"})
+        return job
     started = False
     try:
         with transaction.atomic():
             job = Job.objects.select_for_update().filter(pk=job_id).first()
             if job is None or job.status != JobStatus.RUNNING:
-                return job  # finished by an earlier run, or queued again meanwhile
+                return job  # finished by another run while this one waited for the lock
             started = True
             before = job.file.name
             try:
@@ -97,97 +143,51 @@ def job_run_atomic(job_id: int, work: Callable[[Job], dict]) -> Job | None:
                 raise
     except Exception as error:
         if not started:
-            raise  # the lock was not had (another runner): the job is not ours to fail
+            raise  # the lock was not had: the job is another run's, not ours to fail
         logger.exception("job %s failed", job_id)
-        message = getattr(error, "message", None) or str(error) or type(error).__name__
         with transaction.atomic():
             failed = Job.objects.select_for_update().filter(pk=job_id).first()
             if failed is not None and failed.status == JobStatus.RUNNING:
-                failed.status = JobStatus.FAILED
-                failed.result = {**failed.result, "error": message}
-                failed.finished_at = timezone.now()
-                failed.save(update_fields=["status", "result", "finished_at"])
+                message = getattr(error, "message", None) or str(error) or type(error).__name__
+                _finish(failed, JobStatus.FAILED, {"error": message})
         raise
     return job
 
 
-def job_enqueue(job: Job, task: Any) -> None:
-    """Queue the task that runs this job, after commit; the job remembers the task so
-    that `jobs_resume` can queue it again if its worker dies."""
-    Job.objects.filter(pk=job.pk).update(payload={**job.payload, "task": task.module_path})
-    job.payload = {**job.payload, "task": task.module_path}
-    transaction.on_commit(lambda: task.enqueue(job.pk))
-
-
 def job_requeue(*, job: Job) -> bool:
-    """A failed job is queued again with the same payload (the fault was mended)."""
+    """A failed job is queued again, with the same payload, once its fault is mended: a
+    person asked for it, so it gets a fresh count of attempts."""
     with transaction.atomic():
-        queued = Job.objects.filter(pk=job.pk, status=JobStatus.FAILED).update(
-            status=JobStatus.QUEUED, finished_at=None
+        queued = (
+            Job.objects.filter(pk=job.pk, status=JobStatus.FAILED)
+            .exclude(task_path="")
+            .update(status=JobStatus.QUEUED, finished_at=None, attempts=0, heartbeat_at=None)
         )
         if queued:
             job.refresh_from_db()
             job.result = {k: v for k, v in job.result.items() if k != "error"}
             job.save(update_fields=["result"])
-            task = import_string(job.payload["task"])
+            task = import_string(job.task_path)
             transaction.on_commit(lambda: task.enqueue(job.pk))
     return bool(queued)
 
 
-#: a job whose worker died this many times is given up (each attempt was rolled back)
-RESUME_LIMIT = 3
-
-
-def _waiting(task_path: str, job_id: int) -> bool:
-    """A task for this job is queued and not yet picked up (django-tasks-db's table)."""
-    from django_tasks_db.models import DBTaskResult
-
-    waiting = DBTaskResult.objects.filter(task_path=task_path, status="READY")
-    return any(
-        args_kwargs.get("args") == [job_id]
-        for args_kwargs in waiting.values_list("args_kwargs", flat=True)
-    )
-
-
-def jobs_resume() -> list[int]:
-    """Queue again the jobs run by `job_run_atomic` whose worker died: django-tasks-db
-    leaves a killed worker's task « RUNNING » for ever and never retries it. Such a job is
-    RUNNING but nobody holds its row lock (a live runner holds it until it commits); the
-    re-run is harmless even when the guess is wrong, as `job_run_atomic` does the work once.
-    Called when a worker starts (scheduler_start) and by the scheduler's tick."""
-    resumed: list[int] = []
-    candidates = Job.objects.filter(status=JobStatus.RUNNING, payload__has_key="task")
-    for pk in list(candidates.values_list("pk", flat=True)):
+def jobs_resume_stale() -> int:
+    """Start again the task of every job whose worker died (the scheduler tick calls this).
+    The new run claims the job only if it is still stale, so two ticks at once are harmless."""
+    stale = Job.objects.filter(
+        Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=_stale_before()),
+        status=JobStatus.RUNNING,
+    ).exclude(task_path="")
+    resumed = 0
+    for job in stale.only("pk", "task_path")[:100]:
         try:
-            with transaction.atomic():
-                job = (
-                    Job.objects.select_for_update(skip_locked=True)
-                    .filter(pk=pk, status=JobStatus.RUNNING)
-                    .first()
-                )
-                if job is None:
-                    continue  # a live worker holds it, or it has just finished
-                attempts = int(job.payload.get("resumed", 0)) + 1
-                if attempts > RESUME_LIMIT:
-                    job.status, job.finished_at = JobStatus.FAILED, timezone.now()
-                    job.result = {
-                        **job.result,
-                        "error": _(
-                            "Le travail a été interrompu %(count)d fois ; rien n'a été modifié."
-                        )
-                        % {"count": RESUME_LIMIT},
-                    }
-                    job.save(update_fields=["status", "finished_at", "result"])
-                    continue
-                task = import_string(job.payload["task"])
-                if _waiting(task.module_path, pk):
-                    continue  # already queued again (by another tick or a worker start)
-                job.payload = {**job.payload, "resumed": attempts}
-                job.save(update_fields=["payload"])
-                transaction.on_commit(functools.partial(task.enqueue, pk))
-                resumed.append(pk)
-        except OperationalError:  # SQLite: a long transaction holds the file; next tick
-            logger.warning("job %s not resumed: database busy", pk)
+            task = import_string(job.task_path)
+        except ImportError:
+            logger.warning("job %s: task %s not found", job.pk, job.task_path)
+            continue
+        task.enqueue(job.pk)
+        resumed += 1
     return resumed
 
 

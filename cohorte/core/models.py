@@ -60,9 +60,16 @@ class Job(models.Model):
     file = models.FileField(upload_to="jobs/", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    #: the django.tasks task that runs it (its dotted path), to start it again after a crash
+    task_path = models.CharField(max_length=200, blank=True)
+    #: written as the job progresses: a running job whose heartbeat stops has lost its worker
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    #: how many times a worker has started it (a killed worker's run counts)
+    attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "heartbeat_at"])]
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} ({self.status})"

@@ -4,6 +4,6 @@ from . import views
 
 app_name = "core"
 urlpatterns = [
-    path("taches/<int:job_id>/", views.job_status, name="job"),
-    path("taches/<int:job_id>/fichier/", views.job_file, name="job-file"),
+    path("taches/<id:job_id>/", views.job_status, name="job"),
+    path("taches/<id:job_id>/fichier/", views.job_file, name="job-file"),
 ]

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from cohorte.core.api import BatchError, ErrorOut
+from cohorte.core.parse import ApiId
 from cohorte.programs.selectors import program_for
 
 from . import selectors, services
@@ -62,7 +63,7 @@ class RelationshipIn(Schema):
 @programs_router.get(
     "/{int:program_id}/relationships", response={200: list[RelationshipOut], 404: ErrorOut}
 )
-def relationship_list(request, program_id: int, status: Literal["", "matched", "completed"] = ""):
+def relationship_list(request, program_id: ApiId, status: Literal["", "matched", "completed"] = ""):
     program = program_for(request.auth, program_id)
     return list(selectors.relationship_rows(program=program, status=status))
 
@@ -70,7 +71,7 @@ def relationship_list(request, program_id: int, status: Literal["", "matched", "
 @programs_router.post(
     "/{int:program_id}/relationships", response={201: RelationshipOut, 400: ErrorOut, 404: ErrorOut}
 )
-def relationship_create(request, program_id: int, payload: RelationshipIn):
+def relationship_create(request, program_id: ApiId, payload: RelationshipIn):
     """A match; both must take part in the programme, the mentor must have room."""
     from . import matching
 
@@ -135,7 +136,7 @@ class MeetingOut(Schema):
         ]
 
 
-def _relationship(request, relationship_id: int) -> Relationship:
+def _relationship(request, relationship_id: ApiId) -> Relationship:
     relationship = get_object_or_404(
         Relationship.objects.select_related("program__organisation"), pk=relationship_id
     )
@@ -147,7 +148,7 @@ def _relationship(request, relationship_id: int) -> Relationship:
     "/{int:relationship_id}/meetings",
     response={201: list[MeetingOut], 200: list[MeetingOut], 400: ErrorOut, 404: ErrorOut},
 )
-def meetings_book(request, relationship_id: int, payload: BookingIn):
+def meetings_book(request, relationship_id: ApiId, payload: BookingIn):
     """Same rules as the form: every occurrence free for both. A repeated client_id returns
     the first booking (200)."""
     relationship = _relationship(request, relationship_id)
@@ -192,7 +193,7 @@ def meetings_book(request, relationship_id: int, payload: BookingIn):
     )
 
 
-def _meeting(request, meeting_id: int) -> Meeting:
+def _meeting(request, meeting_id: ApiId) -> Meeting:
     meeting = get_object_or_404(
         Meeting.objects.select_related("program__organisation"), pk=meeting_id
     )
@@ -210,7 +211,7 @@ class RescheduleIn(Schema):
 
 
 @meetings_router.post("/{int:meeting_id}/cancel", response={200: dict, 404: ErrorOut})
-def meeting_cancel(request, meeting_id: int, payload: CancelIn):
+def meeting_cancel(request, meeting_id: ApiId, payload: CancelIn):
     meeting = _meeting(request, meeting_id)
     if meeting.status == "cancelled":
         return {"cancelled": 0}  # a retry changes nothing and tells nobody twice
@@ -222,7 +223,7 @@ def meeting_cancel(request, meeting_id: int, payload: CancelIn):
 @meetings_router.post(
     "/{int:meeting_id}/reschedule", response={200: list[MeetingOut], 400: ErrorOut, 404: ErrorOut}
 )
-def meeting_reschedule(request, meeting_id: int, payload: RescheduleIn):
+def meeting_reschedule(request, meeting_id: ApiId, payload: RescheduleIn):
     meeting = _meeting(request, meeting_id)
     _require_offset(payload.starts_at)
     if meeting.starts_at == payload.starts_at and payload.scope == "one":

@@ -7,6 +7,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from cohorte.core.api import ErrorOut
+from cohorte.core.parse import ApiId
 
 from . import services
 from .models import Group, Program, ProgramKind
@@ -81,5 +82,5 @@ def program_list(request):
 
 
 @router.get("/{int:program_id}", response={200: ProgramOut, 404: ErrorOut})
-def program_detail(request, program_id: int) -> Program:
+def program_detail(request, program_id: ApiId) -> Program:
     return program_for(request.auth, program_id)

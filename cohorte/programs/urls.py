@@ -6,15 +6,15 @@ app_name = "programs"
 urlpatterns = [
     path("", views.home, name="home"),
     path("programmes/nouveau/", views.program_create, name="program-create"),
-    path("programmes/<int:program_id>/modifier/", views.program_edit, name="program-edit"),
+    path("programmes/<id:program_id>/modifier/", views.program_edit, name="program-edit"),
     path(
-        "programmes/<int:program_id>/participants/ajouter/",
+        "programmes/<id:program_id>/participants/ajouter/",
         views.participant_add,
         name="participant-add",
     ),
     path("cohortes/", views.cohorts, name="cohorts"),
-    path("cohortes/<int:cohort_id>/", views.cohorts, name="cohort"),
+    path("cohortes/<id:cohort_id>/", views.cohorts, name="cohort"),
     path("cohortes/affecter/", views.cohort_assign, name="cohort-assign"),
     path("groupes/nouveau/", views.group_create, name="group-create"),
-    path("groupes/<int:group_id>/modifier/", views.group_edit, name="group-edit"),
+    path("groupes/<id:group_id>/modifier/", views.group_edit, name="group-edit"),
 ]
