@@ -488,10 +488,18 @@ def test_a_second_cycle_end_is_refused_while_one_is_pending(people):
     assert Job.objects.count() == 1
 
 
-def test_hostile_returning_ids_are_ignored(people):
+def test_hostile_returning_ids_are_refused_clearly(people):
     client = signed_in(people["admin"])
-    html = page(client, people["a"], "keep", returning=["²", "9" * 40, "-1", "abc"])
-    assert 'id="plan-reactivate"' not in html
+    for value in ("²", "9" * 40, "-1", "abc"):
+        html = page(client, people["a"], "keep", returning=[str(people["lea"].pk), value])
+        assert "identifiant invalide" in html
+        assert 'id="plan-reactivate"' not in html
+        response = client.post(
+            f"/programmes/{people['a'].pk}/terminer-le-cycle/",
+            {"method": "keep", "confirm": "1", "plan": fingerprint(html), "returning": value},
+        )
+        assert response.status_code == 200 and "identifiant invalide" in response.content.decode()
+    assert not Job.objects.exists()
 
 
 def test_the_archive_holds_the_members_of_this_cycle(people):

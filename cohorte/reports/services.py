@@ -40,7 +40,7 @@ from cohorte.core.exports import csv_write
 from cohorte.core.models import AuditEntry, Job
 from cohorte.meetings.models import Meeting, MeetingAttendee, Relationship, RelationshipStatus
 from cohorte.meetings.services import relationships_end
-from cohorte.messaging.models import ReminderSent
+from cohorte.messaging.models import Email, ReminderSent
 from cohorte.programs.models import Enrolment, Program
 
 FULL_REFRESH = "full"
@@ -88,7 +88,8 @@ def ties_elsewhere(program: Program, members: QuerySet[Member]) -> dict[int, dic
     """member id → {other programme id → kinds of ties}: everything of theirs that belongs
     to another programme and that deleting them would delete or blank (their enrolments,
     current or ended; relationships; meeting attendances and meetings they lead or made;
-    activity events by them or about them; reports, conversations, reminders received)."""
+    activity events by them or about them; reports, conversations, the programme's e-mails
+    and reminders they received)."""
     ids = members.values("pk")
     ties: dict[int, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
 
@@ -136,16 +137,23 @@ def ties_elsewhere(program: Program, members: QuerySet[Member]) -> dict[int, dic
             events.filter(**{f"{field}__in": ids}).values_list(field, "program_id").distinct(),
             "activity",
         )
-    for model, fields in (
-        (Report, ("member_id", "reported_by_id")),
-        (Conversation, ("participant_id", "professional_id")),
+    others: QuerySet
+    for others, fields in (
+        (Report.objects.exclude(program=program), ("member_id", "reported_by_id")),
+        (Conversation.objects.exclude(program=program), ("participant_id", "professional_id")),
     ):
-        others = model.objects.exclude(program=program)  # type: ignore[attr-defined]
         for field in fields:
             add(
                 others.filter(**{f"{field}__in": ids}).values_list(field, "program_id").distinct(),
                 "activity",
             )
+    add(
+        Email.objects.filter(member__in=ids, message__program__isnull=False)
+        .exclude(message__program=program)
+        .values_list("member_id", "message__program_id")
+        .distinct(),
+        "activity",
+    )
     add(
         ReminderSent.objects.filter(member__in=ids)
         .exclude(rule__program=program)
@@ -190,7 +198,7 @@ class PlannedMember:
         if self.action == DELETE:
             return [_("rien de son historique n'appartient à un autre programme")]
         reasons = [
-            "%s : %s" % (name, ", ".join(str(TIE_LABELS[kind]) for kind in kinds))  # noqa: UP031
+            f"{name} : {', '.join(str(TIE_LABELS[kind]) for kind in kinds)}"
             for name, kinds in self.ties.items()
         ]
         if self.deactivate:

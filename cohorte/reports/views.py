@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from cohorte.accounts.http import MemberRequest
 from cohorte.core.jobs import job_create, job_enqueue, job_requeue
 from cohorte.core.models import Job, JobStatus
+from cohorte.core.parse import ParseError, parse_ids
 from cohorte.meetings.models import Relationship, RelationshipStatus
 from cohorte.meetings.services import relationships_end
 from cohorte.programs.models import Program
@@ -25,11 +26,6 @@ def _admin_program(request: MemberRequest, program_id: int) -> Program:
         raise Http404("Administrators only.")
     request.current_program = program
     return program
-
-
-def _ids(values: list[str]) -> list[int]:
-    """Member ids from checkboxes; anything that is not one is ignored."""
-    return sorted({int(v) for v in values if v.isascii() and v.isdigit() and len(v) <= 18})
 
 
 def _cycle_jobs(program: Program):
@@ -54,10 +50,13 @@ def cycle_end(request: MemberRequest, program_id: int) -> HttpResponse:
             {"program": program, "pending": pending, "failed": failed},
         )
     source = request.POST if request.method == "POST" else request.GET
-    returning = _ids(source.getlist("returning"))
-    plan = services.cycle_plan(program=program, method=method, returning_ids=returning)
     problem = ""
-    if request.method == "POST":
+    try:
+        returning = sorted(parse_ids(source.getlist("returning")))
+    except ParseError as error:
+        returning, problem = [], error.message
+    plan = services.cycle_plan(program=program, method=method, returning_ids=returning)
+    if request.method == "POST" and not problem:
         if pending is not None:
             problem = _("Une fin de cycle est déjà en cours pour ce programme.")
         elif request.POST.get("plan") != plan.fingerprint:
