@@ -168,13 +168,14 @@ class RowLock(threading.Thread):
             own.close()
 
 
-def postgres_someone_waits_for_a_lock():
+def postgres_waiting_queries():
+    """The statements of the sessions waiting for a lock."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity "
+            "SELECT query FROM pg_stat_activity "
             "WHERE datname = current_database() AND wait_event_type = 'Lock'"
         )
-        return cursor.fetchone()[0] > 0
+        return [row[0] for row in cursor.fetchall()]
 
 
 def postgres_job_unlocked(job_id):
@@ -252,7 +253,9 @@ def test_a_worker_killed_during_a_cycle_end_changes_nothing_and_a_new_one_finish
             assert lock.held.wait(10)
         worker = start_worker(env, logs[0])
         if lock is not None:
-            wait_for(postgres_someone_waits_for_a_lock, "the worker to reach the deletions")
+            wait_for(postgres_waiting_queries, "the worker to reach the deletions")
+            # it has deactivated, built the archive, and waits to delete the enrolments
+            assert [q.split()[0] for q in postgres_waiting_queries()] == ["DELETE"]
             assert job_status(job.pk) == "running"
             os.kill(worker.pid, signal.SIGKILL)
             worker.wait(10)

@@ -523,8 +523,11 @@ def cycle_end(
     plan is computed again and must be the one confirmed, and everything — the changes,
     the audit entries, the archive and the job's completion (`job_run_atomic`) — commits
     together or not at all. The archive is written last, so a failure before leaves no
-    file, and a failure when writing it changes nothing. The price: on SQLite other
-    writers wait while a large programme ends (its timeout is 20 s).
+    file, and a failure when writing it changes nothing (a file written by a rolled-back
+    attempt is removed; only a worker killed in the milliseconds between writing it and
+    the commit leaves an orphan, which no job refers to, so it is never served). The
+    price: no progress shows while it runs, and on SQLite other writers wait while a
+    large programme ends (their timeout is 20 s).
     """
     if method not in METHODS:
         raise ValueError(method)
