@@ -531,7 +531,11 @@ def cycle_end(
     """
     if method not in METHODS:
         raise ValueError(method)
-    program = Program.objects.select_for_update().select_related("organisation").get(pk=program.pk)
+    program = (
+        Program.objects.select_for_update(of=("self",))
+        .select_related("organisation")
+        .get(pk=program.pk)
+    )
     list(
         Member.objects.select_for_update()
         .filter(pk__in=cycle_members(program).values("pk"))

@@ -19,9 +19,18 @@ def cycle_end(job_id: int) -> None:
     job once."""
 
     def work(job: Job) -> dict:
-        program = Program.objects.select_related("organisation").get(pk=job.payload["program_id"])
+        program = (
+            Program.objects.select_related("organisation")
+            .filter(pk=job.payload["program_id"])
+            .first()
+        )
         language = job.created_by.language if job.created_by else settings.LANGUAGE_CODE
         with translation.override(language):
+            if program is None:
+                return {
+                    "failed": True,
+                    "error": _("Ce programme n'existe plus : rien n'a été fait."),
+                }
             result = services.cycle_end(
                 program=program,
                 method=job.payload["method"],
