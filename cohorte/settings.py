@@ -5,6 +5,7 @@ At scale: DATABASE_URL=postgres://…, REDIS_URL=redis://…, EMAIL_URL=smtp://�
 """
 
 import os
+from email.utils import formataddr, parseaddr
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -218,7 +219,11 @@ def mailer_from_url(url: str) -> dict[str, object]:
 MAILERS = {
     "default": mailer_from_url(os.environ.get("EMAIL_URL", "console://" if DEBUG else "smtp://"))
 }
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Cohorte <noreply@cohorte.example>")
+#: rewritten by the standard library so that « Lycées St. Martin <noreply@…> » is quoted
+#: as RFC 5322 wants (Django refuses an unquoted period in a display name)
+DEFAULT_FROM_EMAIL = formataddr(
+    parseaddr(os.environ.get("DEFAULT_FROM_EMAIL", "Cohorte <noreply@cohorte.example>"))
+)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 #: a video meeting without a place gets a room of its own at this address ({room})
 COHORTE_VIDEO_URL = os.environ.get("COHORTE_VIDEO_URL", "https://meet.jit.si/{room}")
@@ -230,7 +235,8 @@ COHORTE_EMAIL_RETENTION_MONTHS = int(os.environ.get("COHORTE_EMAIL_RETENTION_MON
 COHORTE_EMAIL_MAX_ATTEMPTS = int(os.environ.get("COHORTE_EMAIL_MAX_ATTEMPTS", "5"))
 COHORTE_EMAIL_RETRY_SECONDS = [60, 300, 1800, 7200]
 COHORTE_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
-#: django-anymail's tracking webhook is protected by HTTP basic auth: "user:password"
+#: django-anymail's tracking webhook is protected by HTTP basic auth: "user:password"; without
+#: it the webhook refuses every call (messaging/webhooks.py) and check --deploy fails
 ANYMAIL = (
     {"WEBHOOK_SECRET": os.environ.get("ANYMAIL_WEBHOOK_SECRET", "")}
     if os.environ.get("ANYMAIL_WEBHOOK_SECRET")

@@ -5,7 +5,6 @@ the row's status is the e-mail log."""
 import dataclasses
 import datetime as dt
 import logging
-import mimetypes
 import smtplib
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -21,10 +20,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from cohorte.accounts.models import Member, MemberRole
+from cohorte.core import parse
 from cohorte.core.audit import log_action
 from cohorte.programs.models import PARTICIPANT_ROLES, Program, Role
 
-from . import rendering, system_messages
+from . import addresses, rendering, system_messages
 from .models import (
     STATUS_RANK,
     Audience,
@@ -127,8 +127,14 @@ def draft_check(draft: Draft, *, now: dt.datetime | None = None) -> dict[str, li
         add("cohort", _("Choisissez une cohorte ou une étiquette."))
     if draft.audience == Audience.PEOPLE and not draft.people:
         add("people", _("Choisissez au moins une personne."))
-    if draft.send_at is not None and draft.send_at <= now:
-        add("send_at", _("La date d'envoi prévue est déjà passée."))
+    if draft.send_at is not None:
+        if draft.send_at <= now:
+            add("send_at", _("La date d'envoi prévue est déjà passée."))
+        else:
+            try:
+                parse.check_schedule_time(draft.send_at)
+            except parse.ParseError as error:
+                add("send_at", error.message)
     return errors
 
 
@@ -202,7 +208,9 @@ def message_render(message: Message, member: Member, organisation_name: str) -> 
         body = message.body_en if language == "en" else message.body_fr
     subject = (message.subject_en if language == "en" else message.subject_fr) or message.subject
     values = _values_for(member, message, organisation_name)
-    html_body = rendering.fill(body, values, escape=True)
+    # sanitised again once filled: a tag inside an attribute (<a href="{prénom}">) takes the
+    # recipient's text, which must not become a javascript: link
+    html_body = rendering.sanitise(rendering.fill(body, values, escape=True))
     return Rendered(
         language=language,
         subject=rendering.fill(subject, values, escape=False),
@@ -231,7 +239,7 @@ def message_send(*, message: Message, by: Member | None) -> int:
                 message=message,
                 member=member,
                 to_email=member.email,
-                to_name=member.full_name,
+                to_name=addresses.member_name(member),
                 subject=rendered.subject,
                 body_text=rendered.text,
                 body_html=rendered.html,
@@ -257,6 +265,10 @@ def message_schedule(*, message: Message, send_at: dt.datetime, by: Member) -> M
     message = Message.objects.select_for_update().get(pk=message.pk)
     if send_at <= timezone.now():
         raise ValidationError({"send_at": [_("La date d'envoi prévue est déjà passée.")]})
+    try:  # a few years ahead at most: a year 9999 is never stored
+        parse.check_schedule_time(send_at)
+    except parse.ParseError as error:
+        raise ValidationError({"send_at": [error.message]}) from error
     if message.status == MessageStatus.SENT:
         raise ValidationError(_("Ce message est déjà parti."))
     message.status, message.send_at = MessageStatus.QUEUED, send_at
@@ -340,7 +352,7 @@ def email_enqueue(
         message=message,
         member=member,
         to_email=to_email,
-        to_name=member.full_name if member else "",
+        to_name=addresses.member_name(member) if member else "",
         subject=subject,
         body_text=text,
         body_html=html,
@@ -386,8 +398,9 @@ def _as_email_message(row: Email) -> mail.EmailMultiAlternatives:
     message = mail.EmailMultiAlternatives(
         subject=row.subject,
         body=row.body_text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[f"{row.to_name} <{row.to_email}>" if row.to_name else row.to_email],
+        from_email=addresses.sender_address(),
+        # a row written before names were kept apart may hold the address as its name
+        to=[addresses.mail_address(row.to_email, row.to_name)],
         headers={"Message-ID": row.message_id_header},
     )
     if row.body_html:
@@ -543,36 +556,6 @@ def emails_purge(*, now: dt.datetime | None = None, batch: int = 5000) -> int:
         if not ids:
             return deleted
         deleted += Email.objects.filter(pk__in=ids).delete()[0]
-
-
-def attachment_check(upload: Any) -> str | None:
-    """Size and type: documents and images people share, nothing that runs."""
-    allowed = {
-        "application/pdf",
-        "image/png",
-        "image/jpeg",
-        "image/gif",
-        "text/plain",
-        "text/csv",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-        "application/msword",
-        "application/vnd.ms-excel",
-        "application/vnd.oasis.opendocument.text",
-    }
-    if (upload.size or 0) > settings.COHORTE_ATTACHMENT_MAX_BYTES:
-        return _("« %(name)s » dépasse 5 Mo.") % {"name": upload.name}
-    guessed = mimetypes.guess_type(upload.name or "")[0] or ""
-    head = upload.read(8)
-    upload.seek(0)
-    # the name says the type; the first bytes must not say it is a program all the same
-    if guessed not in allowed or head.startswith((b"MZ", b"\x7fELF", b"#!")):
-        return _(
-            "« %(name)s » : ce type de fichier n'est pas accepté "
-            "(PDF, images, documents bureautiques)."
-        ) % {"name": upload.name}
-    return None
 
 
 def recipients_preview(message: Message, limit: int = 20) -> tuple[int, list[Member]]:
