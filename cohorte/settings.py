@@ -234,6 +234,10 @@ COHORTE_EMAIL_RETENTION_MONTHS = int(os.environ.get("COHORTE_EMAIL_RETENTION_MON
 #: a failed send is tried again this many times in all, waiting longer each time
 COHORTE_EMAIL_MAX_ATTEMPTS = int(os.environ.get("COHORTE_EMAIL_MAX_ATTEMPTS", "5"))
 COHORTE_EMAIL_RETRY_SECONDS = [60, 300, 1800, 7200]
+#: a worker's claim on the rows it sends; a worker that died leaves them to another after it
+COHORTE_EMAIL_CLAIM_SECONDS = int(os.environ.get("COHORTE_EMAIL_CLAIM_SECONDS", "600"))
+#: how long the outbox waits for a database that went away before giving the batch up
+COHORTE_OUTBOX_DB_RETRY_SECONDS = float(os.environ.get("COHORTE_OUTBOX_DB_RETRY_SECONDS", "30"))
 COHORTE_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
 #: django-anymail's tracking webhook is protected by HTTP basic auth: "user:password"; without
 #: it the webhook refuses every call (messaging/webhooks.py) and check --deploy fails

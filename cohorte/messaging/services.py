@@ -4,16 +4,18 @@ the row's status is the e-mail log."""
 
 import dataclasses
 import datetime as dt
+import functools
 import logging
 import smtplib
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -386,7 +388,7 @@ def _claim(batch: int, now: dt.datetime) -> list[Email]:
         if claimed:
             Email.objects.filter(pk__in=[row.pk for row in claimed]).update(
                 status=EmailStatus.SENDING,
-                claimed_until=now + dt.timedelta(minutes=10),
+                claimed_until=now + dt.timedelta(seconds=settings.COHORTE_EMAIL_CLAIM_SECONDS),
                 attempts=F("attempts") + 1,
             )
     for row in claimed:
@@ -441,13 +443,44 @@ def _retry_or_fail(row: Email, reason: str, now: dt.datetime) -> None:
     outbox_kick(run_after=retry_at)
 
 
+def _with_database[T](step: Callable[[], T]) -> T:
+    """One short database step of the outbox, tried again while the database is briefly
+    away (a restart, a fail-over, a terminated connection, a lock held too long): an e-mail
+    the SMTP server accepted must be marked sent, or it would leave again once its claim
+    runs out. The broken connection is closed, so the next try opens a new one."""
+    deadline = time.monotonic() + settings.COHORTE_OUTBOX_DB_RETRY_SECONDS
+    pause = 0.2
+    while True:
+        try:
+            return step()
+        except (OperationalError, InterfaceError) as error:
+            if connection.in_atomic_block or time.monotonic() + pause > deadline:
+                raise  # inside someone's transaction, or for too long: the caller decides
+            logger.warning("outbox: database unavailable (%s), trying again", error)
+            connection.close()
+            time.sleep(pause)
+            pause = min(pause * 2, 2.0)
+
+
+def _mark_sent(row: Email, provider_id: str) -> None:
+    now = timezone.now()
+    Email.objects.filter(pk=row.pk, status=EmailStatus.SENDING).update(
+        status=EmailStatus.SENT,
+        sent_at=now,
+        status_at=now,
+        provider_message_id=provider_id,
+        claimed_until=None,
+        last_error="",
+    )
+
+
 def outbox_send(*, batch: int = 200, limit: int | None = None) -> int:
     """Send what is due, a batch at a time over one connection, each row marked as soon as
     the server accepted it. Returns how many left."""
     sent = 0
     while limit is None or sent < limit:
         now = timezone.now()
-        rows = _claim(batch, now)
+        rows = _with_database(functools.partial(_claim, batch, now))
         if not rows:
             break
         try:
@@ -459,26 +492,42 @@ def outbox_send(*, batch: int = 200, limit: int | None = None) -> int:
                     except (OSError, ValueError, smtplib.SMTPException) as error:
                         if _connection_lost(error):
                             raise
-                        _retry_or_fail(row, str(error), timezone.now())
+                        _with_database(
+                            functools.partial(_retry_or_fail, row, str(error), timezone.now())
+                        )
                         continue
                     provider_id = _provider_id(message)
-                    Email.objects.filter(pk=row.pk, status=EmailStatus.SENDING).update(
-                        status=EmailStatus.SENT,
-                        sent_at=timezone.now(),
-                        status_at=timezone.now(),
-                        provider_message_id=provider_id,
-                        claimed_until=None,
-                        last_error="",
-                    )
+                    _with_database(functools.partial(_mark_sent, row, provider_id))
                     sent += 1
+        except DatabaseError:
+            raise  # gone for longer than we wait: the claims run out, the tick wakes us
         except Exception as error:  # the server went away: the rest of the batch waits
             logger.warning("outbox: %s", error)
             reason = str(error) or error.__class__.__name__
             for row in rows:
-                if Email.objects.filter(pk=row.pk, status=EmailStatus.SENDING).exists():
-                    _retry_or_fail(row, reason, timezone.now())
+                _with_database(functools.partial(_release, row, reason))
             break
     return sent
+
+
+def _release(row: Email, reason: str) -> None:
+    if Email.objects.filter(pk=row.pk, status=EmailStatus.SENDING).exists():
+        _retry_or_fail(row, reason, timezone.now())
+
+
+def outbox_wake(*, now: dt.datetime | None = None) -> bool:
+    """The worker's clock: when rows are due (queued, or claimed by a worker that died and
+    whose claim has run out) make sure a sending will run; a killed worker leaves no
+    wake-up of its own. One more run than needed claims nothing and costs one query."""
+    now = now or timezone.now()
+    due = (
+        Q(status=EmailStatus.QUEUED)
+        & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+    ) | Q(status=EmailStatus.SENDING, claimed_until__lt=now)
+    if not Email.objects.filter(due).exists():
+        return False
+    outbox_kick()
+    return True
 
 
 def _connection_lost(error: BaseException) -> bool:
