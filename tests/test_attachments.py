@@ -196,7 +196,19 @@ def test_an_attachment_is_stored_under_a_random_name_and_never_served(
 
 
 @pytest.mark.django_db
-def test_a_disguised_file_on_the_compose_page_saves_nothing(admin, program_b):
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        ("programme.pdf", MACHO),
+        ("cours.pdf", JAVA),
+        ("facture.pdf", HTML),
+        ("lettre.docx", zipped({"evil.js": b"WScript.Echo(1)"})),
+        ("photo.png", ELF),
+        ("rapport.docx", PE),
+    ],
+    ids=["mach-o", "java-class", "html-as-pdf", "zip-as-docx", "elf", "pe"],
+)
+def test_a_disguised_file_on_the_compose_page_saves_nothing(admin, program_b, name, content):
     response = signed_in(admin).post(
         "/messages/",
         {
@@ -204,7 +216,7 @@ def test_a_disguised_file_on_the_compose_page_saves_nothing(admin, program_b):
             "audience": "mentees",
             "subject_fr": "Facture",
             "body_fr": "<p>Voir pièce jointe</p>",
-            "attachments": SimpleUploadedFile("facture.pdf", HTML, "application/pdf"),
+            "attachments": SimpleUploadedFile(name, content, "application/pdf"),
         },
     )
     assert response.status_code == 200

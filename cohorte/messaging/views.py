@@ -10,6 +10,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -516,11 +517,13 @@ def notification_open(request: MemberRequest, notification_id: int) -> HttpRespo
     notification = get_object_or_404(Notification, pk=notification_id, member=request.user)
     if notification.read_at is None:
         Notification.objects.filter(pk=notification.pk).update(read_at=timezone.now())
-    target = (
-        notification.url
-        if notification.url.startswith("/") and not notification.url.startswith("//")
-        else ""
-    )
+    # a path on this site only: « /\\evil.example » is another site to a browser
+    target = notification.url
+    if not (
+        target.startswith("/")
+        and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+    ):
+        target = ""
     return redirect(target or "messaging:notifications")
 
 
