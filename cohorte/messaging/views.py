@@ -19,6 +19,7 @@ from cohorte.accounts.http import MemberRequest
 from cohorte.accounts.models import Member
 from cohorte.accounts.selectors import members_visible_to
 from cohorte.core import parse
+from cohorte.core.audit import log_action
 from cohorte.core.exports import csv_response
 from cohorte.programs.models import Cohort
 
@@ -379,6 +380,9 @@ def email_log_csv(request: MemberRequest) -> HttpResponse | StreamingHttpRespons
         _("Ouvert le"),
         _("Détail"),
     ]
+    log_action(
+        "export.email_log_csv", actor=request.user, data={"filters": request.GET.urlencode()}
+    )
     stamp = timezone.localdate().isoformat()
     return csv_response(
         f"registre-courriels-{stamp}.csv", header, lines(), delimiter=";" if french else ","
