@@ -5,6 +5,7 @@ At scale: DATABASE_URL=postgres://…, REDIS_URL=redis://…, EMAIL_URL=smtp://�
 """
 
 import os
+from email.utils import formataddr, parseaddr
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -221,7 +222,11 @@ def mailer_from_url(url: str) -> dict[str, object]:
 MAILERS = {
     "default": mailer_from_url(os.environ.get("EMAIL_URL", "console://" if DEBUG else "smtp://"))
 }
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Cohorte <noreply@cohorte.example>")
+#: rewritten by the standard library so that « Lycées St. Martin <noreply@…> » is quoted
+#: as RFC 5322 wants (Django refuses an unquoted period in a display name)
+DEFAULT_FROM_EMAIL = formataddr(
+    parseaddr(os.environ.get("DEFAULT_FROM_EMAIL", "Cohorte <noreply@cohorte.example>"))
+)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 #: a video meeting without a place gets a room of its own at this address ({room})
 COHORTE_VIDEO_URL = os.environ.get("COHORTE_VIDEO_URL", "https://meet.jit.si/{room}")
@@ -232,8 +237,13 @@ COHORTE_EMAIL_RETENTION_MONTHS = int(os.environ.get("COHORTE_EMAIL_RETENTION_MON
 #: a failed send is tried again this many times in all, waiting longer each time
 COHORTE_EMAIL_MAX_ATTEMPTS = int(os.environ.get("COHORTE_EMAIL_MAX_ATTEMPTS", "5"))
 COHORTE_EMAIL_RETRY_SECONDS = [60, 300, 1800, 7200]
+#: a worker's claim on the rows it sends; a worker that died leaves them to another after it
+COHORTE_EMAIL_CLAIM_SECONDS = int(os.environ.get("COHORTE_EMAIL_CLAIM_SECONDS", "600"))
+#: how long the outbox waits for a database that went away before giving the batch up
+COHORTE_OUTBOX_DB_RETRY_SECONDS = float(os.environ.get("COHORTE_OUTBOX_DB_RETRY_SECONDS", "30"))
 COHORTE_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
-#: django-anymail's tracking webhook is protected by HTTP basic auth: "user:password"
+#: django-anymail's tracking webhook is protected by HTTP basic auth: "user:password"; without
+#: it the webhook refuses every call (messaging/webhooks.py) and check --deploy fails
 ANYMAIL = (
     {"WEBHOOK_SECRET": os.environ.get("ANYMAIL_WEBHOOK_SECRET", "")}
     if os.environ.get("ANYMAIL_WEBHOOK_SECRET")
