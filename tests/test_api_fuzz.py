@@ -40,6 +40,7 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from schemathesis.core import NotSet
 
 from .fuzz_findings import record_findings
 from .fuzz_world import World, build_world, world_teardown
@@ -219,7 +220,9 @@ def test_api_operation(case, world: World):
                 {
                     "where": f"{case.method} {case.formatted_path}"
                     + (f" ?{case.query}" if case.query else "")
-                    + (f" body={str(case.body)[:200]}" if case.body is not None else ""),
+                    + (
+                        f" body={str(case.body)[:200]}" if not isinstance(case.body, NotSet) else ""
+                    ),
                     "query": case.query,
                     "body": case.body,
                     "status": response.status_code,
