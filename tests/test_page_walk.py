@@ -77,6 +77,7 @@ AIMED = {
     "from": "0001-01-01",
     "to": "9999-12-31",
     "duration": "99999999999",
+    "starts_at": "9999-12-31T23:59",
     "next": "https://evil.example/",
 }
 
