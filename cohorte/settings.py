@@ -261,6 +261,10 @@ COHORTE_EVENTS_BATCH_MAX = 10_000
 #: a running background job that has not reported progress for this long lost its worker:
 #: the worker's clock starts it again
 COHORTE_JOB_STALE_SECONDS = int(os.environ.get("COHORTE_JOB_STALE_SECONDS", "120"))
+#: rows one import reads, from the page's file or the API's batch alike: more is refused early
+COHORTE_IMPORT_MAX_ROWS = int(os.environ.get("COHORTE_IMPORT_MAX_ROWS", "10000"))
+#: hours a generated file (an export, a cycle's archive) can be downloaded; then it is deleted
+COHORTE_EXPORT_RETENTION_HOURS = int(os.environ.get("COHORTE_EXPORT_RETENTION_HOURS", "72"))
 # A full batch of 10,000 events is a few megabytes of JSON.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
 

@@ -4,6 +4,7 @@ import datetime as dt
 import json
 from typing import Any, Literal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404
@@ -29,7 +30,8 @@ from .selectors import (
 members_router = Router(tags=["membres"])
 custom_fields_router = Router(tags=["champs personnalisés"])
 
-BATCH_MAX = 10_000
+#: one limit for a batch, here and in the page's import (a file of more rows is refused)
+BATCH_MAX = settings.COHORTE_IMPORT_MAX_ROWS
 
 MemberSort = Literal[tuple(MEMBER_SORTS)]  # type: ignore[valid-type]
 

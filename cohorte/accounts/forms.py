@@ -216,6 +216,25 @@ class CustomFieldForm(forms.ModelForm):
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
 
 
+class _CurrentPhoto:
+    """What the file input shows of the current photo: a link to its view, not its name."""
+
+    def __init__(self, url: str):
+        self.url = url
+
+    def __str__(self) -> str:
+        return _("photo actuelle")
+
+
+class PhotoInput(forms.ClearableFileInput):
+    def __init__(self, *args, photo_url: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.photo_url = photo_url
+
+    def format_value(self, value):
+        return _CurrentPhoto(self.photo_url) if self.is_initial(value) else None
+
+
 class ProfileForm(forms.ModelForm):
     """A member's own profile (or an administrator editing it)."""
 
@@ -240,6 +259,7 @@ class ProfileForm(forms.ModelForm):
             choices=[("", "—")] + [(name, name) for name in sorted(zoneinfo.available_timezones())],
         )
         self.fields["years_experience"].widget.attrs["max"] = 80
+        self.fields["photo"].widget = PhotoInput(photo_url=self.instance.photo_url)
         if is_admin and self.instance.organisation_id:
             # « Administrateur des membres »: who follows this member (an administrator or
             # a programme manager of the organisation)

@@ -11,7 +11,7 @@ from django.core.mail import EmailMessage
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import Http404, HttpResponse, QueryDict, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from cohorte.core.audit import log_action
 from cohorte.core.exports import csv_response
+from cohorte.core.files import private_file_response
 from cohorte.core.jobs import job_create, job_enqueue
 from cohorte.core.models import AuditEntry, Job
 from cohorte.core.tabular import TableError, read_csv, read_table
@@ -566,6 +567,8 @@ def members_import_map(request: MemberRequest, job_id: int) -> HttpResponse:
         organisation_id=organisation_id,
         status="queued",
     )
+    if "rows" not in job.payload:
+        raise Http404("Rows already used.")
     fields = list(custom_fields_of(organisation_id))
     targets = tasks.import_targets(fields)
     header = job.payload["header"]
@@ -587,7 +590,7 @@ def members_import_map(request: MemberRequest, job_id: int) -> HttpResponse:
     if request.method == "POST" and request.POST.get("go") == "1" and not problem:
         payload = {**job.payload, "mapping": mapping, "invite": request.POST.get("invite") == "1"}
         with transaction.atomic():
-            Job.objects.filter(pk=job.pk).update(payload=payload, total=len(rows))
+            Job.objects.filter(pk=job.pk).update(payload=payload, total=len(rows) * 2)
             job_enqueue(job, tasks.members_import)
         return redirect("core:job", job_id=job.pk)
     labels = dict(targets)
@@ -614,4 +617,20 @@ def members_import_map(request: MemberRequest, job_id: int) -> HttpResponse:
             "problem": problem,
             "count": len(rows),
         },
+    )
+
+
+# --- Photos ---------------------------------------------------------------------------------
+
+
+@login_required
+def member_photo(request: MemberRequest, member_id: int) -> FileResponse:
+    """A member's photo, for anyone signed in to the same organisation (the tables and
+    profiles show it to all of them); nobody else, and no other file, gets a byte."""
+    member = get_object_or_404(
+        Member.objects.exclude(photo=""), pk=member_id, organisation_id=_organisation_id(request)
+    )
+    name = f"photo-{member.pk}.{(member.photo.name or '').rpartition('.')[2]}"
+    return private_file_response(
+        member.photo, filename=name, as_attachment=False, cache_seconds=86400
     )
