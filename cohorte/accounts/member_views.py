@@ -573,7 +573,11 @@ def members_import_map(request: MemberRequest, job_id: int) -> HttpResponse:
     targets = tasks.import_targets(fields)
     header = job.payload["header"]
     if request.method == "POST":
-        mapping = {str(i): request.POST.get(f"col_{i}", "") for i in range(len(header))}
+        allowed = {target for target, _label in targets}
+        mapping = {
+            str(i): choice if (choice := request.POST.get(f"col_{i}", "")) in allowed else ""
+            for i in range(len(header))
+        }
     else:
         mapping = job.payload.get("mapping") or tasks.guess_mapping(header, fields)
     rows = tasks.mapped_rows(job.payload["rows"], mapping)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from cohorte.core.audit import log_action
 from cohorte.core.models import AuditEntry
+from cohorte.core.parse import ParseError, parse_int
 
 from .models import CustomField, CustomFieldValue, Language, Member, MemberRole
 from .signals import member_counters_stale
@@ -462,14 +463,15 @@ def _clean_core(name: str, raw: str, line: int, errors: list[LineError]) -> Any:
     if name == "years_experience":
         if not value:
             return None
-        if not value.isdigit() or int(value) > 80:
+        try:
+            return parse_int(value, minimum=0, maximum=80)
+        except ParseError:  # « ² » and « ٣ » are digits to str.isdigit(), not to int()
             errors.append(
                 LineError(
                     line, name, _("Années d'expérience : un nombre entier de 0 à 80 est attendu.")
                 )
             )
             return None
-        return int(value)
     if name == "timezone" and value:
         if value not in zoneinfo.available_timezones():
             errors.append(
