@@ -3,6 +3,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
+from .audit import log_action
 from .files import job_file_expired, private_file_response
 from .jobs import jobs_visible_to
 
@@ -32,4 +33,5 @@ def job_file(request: HttpRequest, job_id: int) -> HttpResponse | FileResponse:
         return render(request, "core/job_file_expired.html", {"job": job}, status=410)
     extension = (job.file.name or "").rpartition(".")[2]
     name = job.result.get("filename") or f"{job.kind}.{extension}"
+    log_action("export.job_file", actor=request.user, target=job, data={"file": name})
     return private_file_response(job.file, filename=name)

@@ -28,7 +28,10 @@ class Organisation(TimeStampedModel):
 
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:
-        return zoneinfo.ZoneInfo(self.timezone)
+        from cohorte.core.parse import zone_or_default
+
+        zone = zone_or_default(self.timezone, zoneinfo.ZoneInfo("UTC"))  # a bad stored name
+        return zone if isinstance(zone, zoneinfo.ZoneInfo) else zoneinfo.ZoneInfo("UTC")
 
     def admin_email(self) -> str:
         admin = self.members.filter(is_org_admin=True, is_active=True).order_by("pk").first()

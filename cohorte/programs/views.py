@@ -5,13 +5,13 @@ from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from cohorte.accounts.http import MemberRequest
 from cohorte.accounts.models import Member
+from cohorte.core.parse import safe_next
 
 from . import services
 from .forms import CohortForm, GroupForm, ParticipantAddForm, ProgramForm
@@ -212,7 +212,4 @@ def cohort_assign(request: MemberRequest) -> HttpResponse:
             )
         )
         messages.success(request, text % {"count": count, "name": cohort.name})
-    target = request.POST.get("next") or ""
-    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        target = reverse("members:list")
-    return redirect(target)
+    return redirect(safe_next(request, reverse("members:list")))

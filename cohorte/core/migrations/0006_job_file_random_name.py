@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0003_job_heartbeat_and_task'),
+        ('core', '0005_audit_entry_organisation_fill'),
     ]
 
     operations = [

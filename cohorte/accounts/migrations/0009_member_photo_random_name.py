@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0007_custom_field_match_weight'),
+        ('accounts', '0008_api_token_prefix_expiry_revocation'),
     ]
 
     operations = [
