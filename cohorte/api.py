@@ -1,7 +1,9 @@
 """The JSON API under /api/: token auth, OpenAPI at /api/openapi.json, errors as
 {"message": …, "errors": [{"index", "field", "reason"}]}."""
 
-from django.http import Http404
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -10,6 +12,7 @@ from cohorte.accounts.api import custom_fields_router, members_router
 from cohorte.accounts.api_auth import BearerToken, MemberSession
 from cohorte.activity.api import router as activity_router
 from cohorte.core.api import BatchError, error_item
+from cohorte.core.middleware import REQUEST_LIMIT_ERRORS, request_refused
 from cohorte.meetings.api import meetings_router, relationships_router
 from cohorte.meetings.api import programs_router as meeting_programs_router
 from cohorte.messaging.api import email_log_router, messages_router
@@ -65,3 +68,13 @@ def on_unauthenticated(request, exc: AuthenticationError):
         {"message": _("Authentification requise : Authorization: Bearer <jeton>."), "errors": []},
         status=401,
     )
+
+
+def on_request_refused(request: HttpRequest, exc: Any) -> HttpResponse:
+    """A body over the size limit (or too many fields) read by an endpoint: the same 400 as
+    everywhere else, also with DEBUG on (ninja would answer a 500 with a traceback)."""
+    return request_refused(request, exc)
+
+
+for _refusal in REQUEST_LIMIT_ERRORS:
+    api.add_exception_handler(_refusal, on_request_refused)

@@ -1,6 +1,5 @@
 import datetime as dt
-import json
-from typing import Any, Literal, cast
+from typing import Annotated, Any, Literal, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -9,12 +8,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import AwareDatetime, TypeAdapter
+from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticError
 
 from cohorte.accounts.models import Member
-from cohorte.core.api import BatchError, ErrorOut, error_item, page_of
-from cohorte.core.parse import ApiId
+from cohorte.core.api import ApiPage, BatchError, ErrorOut, error_item, json_body, page_of
+from cohorte.core.parse import ApiDate, ApiId, EventTime, ScheduleTime
 from cohorte.meetings.api import MeetingOut as CalendarMeetingOut
 from cohorte.meetings.models import Meeting
 from cohorte.meetings.services import meeting_create
@@ -82,7 +81,7 @@ class ParticipantQuery(Schema):
     q: str = Field("", max_length=200)
     never_signed_in: bool = False
     flagged: bool = False
-    page: int = Field(1, ge=1)
+    page: ApiPage = 1
     page_size: int = Field(25, ge=1, le=1000)
 
 
@@ -186,10 +185,12 @@ EventKindName = Literal["sign_in", "course_access", "profile_view", "contact", "
 
 
 class EventIn(Schema):
-    email: str
+    email: str = Field(max_length=254)
     kind: EventKindName
-    occurred_at: AwareDatetime
-    target_email: str | None = None
+    #: something that happened: from 2000 to now (give or take a clock a few minutes ahead);
+    #: a date in 9999 stored here once broke the members' pages for every administrator
+    occurred_at: EventTime
+    target_email: str | None = Field(None, max_length=254)
     client_id: str | None = Field(None, min_length=1, max_length=100)
 
 
@@ -233,10 +234,7 @@ def events_post(request, program_id: ApiId):
     """Up to 10,000 events, all or nothing. A repeated client_id is ignored, so a retried
     batch never counts twice. 400 lists every bad item with its index and reason."""
     program = _program(request, program_id)
-    try:
-        raw = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError) as error:
-        raise BatchError(_("Le corps de la requête n'est pas du JSON valide."), []) from error
+    raw = json_body(request)
     if not isinstance(raw, list):
         raise BatchError(_("Une liste d'événements est attendue."), [])
     limit = settings.COHORTE_EVENTS_BATCH_MAX
@@ -305,8 +303,9 @@ def events_post(request, program_id: ApiId):
 
 
 class MeetingIn(Schema):
-    attendees: list[str] = Field(min_length=1, max_length=50)
-    starts_at: AwareDatetime
+    attendees: list[Annotated[str, Field(max_length=254)]] = Field(min_length=1, max_length=50)
+    #: from 2000 to a few years ahead
+    starts_at: ScheduleTime
     duration_minutes: int = Field(ge=1, le=24 * 60)
     status: Literal["scheduled", "confirmed", "cancelled"] = "scheduled"
     client_id: str | None = Field(None, min_length=1, max_length=100)
@@ -378,8 +377,8 @@ def _meeting_out(meeting: Meeting, program: Program) -> dict[str, Any]:
 
 
 class ReportIn(Schema):
-    email: str
-    reported_by_email: str
+    email: str = Field(max_length=254)
+    reported_by_email: str = Field(max_length=254)
     reason: str = Field(min_length=1, max_length=2000)
 
 
@@ -442,8 +441,8 @@ def presence_list(request, program_id: ApiId):
 
 
 class CalendarQuery(Schema):
-    start: dt.date = Field(alias="from")
-    end: dt.date = Field(alias="to")
+    start: ApiDate = Field(alias="from")
+    end: ApiDate = Field(alias="to")
 
 
 @router.get(

@@ -1,11 +1,18 @@
 """Shared pieces of the JSON API: errors as {"message", "errors": [{index, field, reason}]}
 in the caller's language."""
 
-from typing import Any
+import json
+from typing import Annotated, Any
 
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Schema
+from ninja import Field, Schema
 from ninja.errors import HttpError
+
+#: a page number in a query string: past this nobody is reading, and the OFFSET it makes
+#: stays far from what a database accepts
+MAX_PAGE = 1_000_000
+ApiPage = Annotated[int, Field(ge=1, le=MAX_PAGE)]
 
 PYDANTIC_REASONS = {
     "missing": lambda ctx: _("champ obligatoire"),
@@ -24,6 +31,7 @@ PYDANTIC_REASONS = {
     "list_type": lambda ctx: _("liste attendue"),
     "dict_type": lambda ctx: _("objet JSON attendu"),
     "model_type": lambda ctx: _("objet JSON attendu"),
+    "model_attributes_type": lambda ctx: _("objet JSON attendu"),
     "greater_than_equal": lambda ctx: _("doit être au moins %(n)s") % {"n": ctx.get("ge")},
     "greater_than": lambda ctx: _("doit être plus grand que %(n)s") % {"n": ctx.get("gt")},
     "less_than_equal": lambda ctx: _("doit être au plus %(n)s") % {"n": ctx.get("le")},
@@ -76,6 +84,26 @@ class BatchError(HttpError):
     def __init__(self, message: str, errors: list[dict]):
         super().__init__(400, message)
         self.errors = errors
+
+
+def json_body(request: HttpRequest) -> Any:
+    """The request's body as JSON, for the endpoints that read it themselves (batches listed
+    item by item). Anything that is not JSON — empty, bytes that are not UTF-8, a document
+    nested deeper than the parser goes — is a 400 « JSON invalide », never a 500."""
+    body = request.body
+    if not body.strip():
+        raise BatchError(
+            _("JSON invalide : le corps de la requête est vide."),
+            [{"index": None, "field": None, "reason": _("JSON invalide")}],
+        )
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
+        # RecursionError: json.loads gives up on arrays or objects nested too deep
+        raise BatchError(
+            _("JSON invalide : le corps de la requête n'est pas du JSON valide."),
+            [{"index": None, "field": None, "reason": _("JSON invalide")}],
+        ) from error
 
 
 def page_of(queryset: Any, *, page: int, page_size: int) -> tuple[int, list[Any]]:
