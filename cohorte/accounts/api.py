@@ -12,6 +12,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from cohorte.core.api import BatchError, ErrorOut, json_body, page_of
+from cohorte.core.moments import localtime_or_utc
 from cohorte.core.parse import ApiId
 
 from . import services
@@ -93,7 +94,7 @@ def _out(member: Member, values: dict[int, list[str]]) -> dict[str, Any]:
         "role": member.role,
         "language": member.language,
         "profile_completion": member.profile_completion,
-        "last_access": timezone.localtime(member.last_access, tz) if member.last_access else None,
+        "last_access": localtime_or_utc(member.last_access, tz) if member.last_access else None,
         "relationships": member.relationships_count,
         "matches": member.matches_count,
         "mentoring_minutes": member.mentoring_minutes,

@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from django.db.models import (
+    BigIntegerField,
     Case,
     Count,
     Exists,
@@ -17,7 +18,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Least
+from django.db.models.functions import Cast, Coalesce, Least
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -107,7 +108,10 @@ def participant_activity_rows(
             progress=Least(
                 Value(100),
                 ExpressionWrapper(
-                    Coalesce(F("stats__confirmed_meetings"), 0) * 100 / program.objective,
+                    # BIGINT: a counter near 2³¹ times 100 must not overflow PostgreSQL's INTEGER
+                    Cast(Coalesce(F("stats__confirmed_meetings"), 0), BigIntegerField())
+                    * 100
+                    / max(program.objective, 1),
                     output_field=IntegerField(),
                 ),
             ),

@@ -8,11 +8,23 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from ninja.errors import HttpError
+from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
 
 #: a page number in a query string: past this nobody is reading, and the OFFSET it makes
 #: stays far from what a database accepts
 MAX_PAGE = 1_000_000
 ApiPage = Annotated[int, Field(ge=1, le=MAX_PAGE)]
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:  # PostgreSQL refuses it in any text, even in a WHERE
+        raise PydanticCustomError("cohorte_nul", _("caractère nul (\\0) interdit"))
+    return value
+
+
+#: text for a query or a column: no NUL character (add a max_length with Field)
+ApiText = Annotated[str, AfterValidator(_no_nul)]
 
 PYDANTIC_REASONS = {
     "missing": lambda ctx: _("champ obligatoire"),
