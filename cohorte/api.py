@@ -11,7 +11,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from cohorte.accounts.api import custom_fields_router, members_router
 from cohorte.accounts.api_auth import BearerToken, MemberSession
 from cohorte.activity.api import router as activity_router
-from cohorte.core.api import BatchError, error_item
+from cohorte.core.api import ApiParser, BatchError, BodyRefused, error_item
 from cohorte.core.middleware import REQUEST_LIMIT_ERRORS, request_refused
 from cohorte.meetings.api import meetings_router, relationships_router
 from cohorte.meetings.api import programs_router as meeting_programs_router
@@ -23,6 +23,7 @@ api = NinjaAPI(
     version="1",
     description="Programmes, participants and their activity. Times are ISO 8601 with an offset.",
     auth=[BearerToken(), MemberSession()],
+    parser=ApiParser(),
     urls_namespace="api",
 )
 api.add_router("/programs", programs_router)
@@ -51,9 +52,12 @@ def on_validation_error(request, exc: ValidationError):
 
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
-    return api.create_response(
-        request, {"message": exc.message, "errors": []}, status=exc.status_code
-    )
+    message = exc.message
+    if isinstance(exc.__cause__, BodyRefused):  # raised by our parser, wrapped by ninja
+        message = exc.__cause__.message
+    elif exc.status_code == 400 and message.startswith("Cannot parse request body"):
+        message = _("JSON invalide : le corps de la requête n'est pas du JSON valide.")
+    return api.create_response(request, {"message": message, "errors": []}, status=exc.status_code)
 
 
 @api.exception_handler(Http404)

@@ -281,7 +281,10 @@ def test_programme_with_dates_stored_out_of_bounds_opens(admin, organisation, me
         kind=ProgramKind.TRAINING,
         start_date=dt.date(1, 1, 1),
         end_date=dt.date(9999, 12, 31),
+        unanswered_after_days=10**9,
+        objective=10**9,
     )
+    program.managers.add(admin)
     Enrolment.objects.create(program=program, member=mentee, role=Role.PARTICIPANT)
     ActivityEvent.objects.create(
         program=program, actor=mentee, kind=EventKind.SIGN_IN, occurred_at=timezone.now()
@@ -289,7 +292,15 @@ def test_programme_with_dates_stored_out_of_bounds_opens(admin, organisation, me
     client = signed_in(admin)
     assert client.get(f"/programmes/{program.pk}/").status_code == 200
     assert client.get(f"/programmes/{program.pk}/", {"sort": "progress"}).status_code == 200
+    assert client.get(f"/programmes/{program.pk}/", {"sort": "flags"}).status_code == 200
     assert client.get("/").status_code == 200
+    for kind in ("never_signed_in", "behind_objective"):
+        response = client.post(
+            f"/programmes/{program.pk}/relances-automatiques/",
+            {"kind": kind, "days": "30", "active": "1", "run": "1"},
+            follow=True,
+        )
+        assert response.status_code == 200
 
 
 def test_a_time_zone_stored_before_it_was_checked_reads_as_utc(organisation):

@@ -126,6 +126,8 @@ def test_json_nested_deep_on_a_schema_endpoint(client_api):
         (b"\xff\xfe\x00", "application/json"),
         (b"[1, 2", "application/json"),
         (b"NaN", "application/json"),
+        (b"[" + b"1" * 5000 + b"]", "application/json"),  # past Python's int digits limit
+        (b'{"rows": [' + b"1" * 5000 + b"]}", "application/json"),
         (b"a=b&c=d", "application/x-www-form-urlencoded"),
         (b"plain words", "text/plain"),
         (b"<xml/>", "application/xml"),
@@ -168,3 +170,41 @@ def test_valid_batch_still_accepted(client_api, program_a, mentee):
     )
     assert response.status_code == 200, response.content
     assert json.loads(response.content) == {"created": 1, "ignored": 0}
+
+
+def test_json_nested_deep_on_a_schema_endpoint_says_json_invalide(client_api):
+    response = client_api.client.post(
+        "/api/programs", deep(100_000), content_type="application/json", headers=client_api.headers
+    )
+    assert "JSON invalide" in assert_api_error(response)["message"]
+
+
+@pytest.mark.parametrize("path", ["events", "members-import", "programs"])
+def test_nul_character_in_a_body_is_refused(client_api, program_a, mentee, path):
+    url, body = {
+        "events": (
+            f"/api/programs/{program_a.pk}/events",
+            [{"email": "a\x00b@x.example", "kind": "sign_in", "occurred_at": "2026-01-01T00:00Z"}],
+        ),
+        "members-import": ("/api/members/import", {"rows": [{"email": "a\x00b@x.example"}]}),
+        "programs": (
+            "/api/programs",
+            {
+                "name": "A\x00",
+                "kind": "training",
+                "start_date": "2026-01-01",
+                "end_date": "2026-01-02",
+                "objective": 1,
+                "description": "\x00",
+            },
+        ),
+    }[path]
+    response = client_api.post(url, body)
+    assert "caractère nul" in json.dumps(assert_api_error(response), ensure_ascii=False)
+
+
+@pytest.mark.parametrize("path", ["/api/members", "/api/programs/{id}/participants"])
+def test_nul_character_in_a_query_string_is_refused(client_api, program_a, path):
+    response = client_api.get(path.format(id=program_a.pk), q="a\x00b")
+    body = assert_api_error(response)
+    assert body["errors"][0]["field"] == "q"

@@ -235,7 +235,7 @@ def events_post(request, program_id: ApiId):
     """Up to 10,000 events, all or nothing. A repeated client_id is ignored, so a retried
     batch never counts twice. 400 lists every bad item with its index and reason."""
     program = _program(request, program_id)
-    raw = json_body(request)
+    raw = json_body(request, refuse_nul=False)  # each field is checked, item by item
     if not isinstance(raw, list):
         raise BatchError(_("Une liste d'événements est attendue."), [])
     limit = settings.COHORTE_EVENTS_BATCH_MAX

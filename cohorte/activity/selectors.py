@@ -154,7 +154,8 @@ def unanswered_conversations(*, program: Program, now: dt.datetime) -> QuerySet[
     N days with no message back since: each one raises the ❗."""
     return Conversation.objects.filter(
         program=program,
-        last_message_at__lt=now - dt.timedelta(days=program.unanswered_after_days),
+        # bounded (forms stop at 365): a value stored by hand must not overflow the date
+        last_message_at__lt=now - dt.timedelta(days=min(program.unanswered_after_days, 3650)),
     ).filter(Q(last_reply_at__isnull=True) | Q(last_reply_at__lt=F("last_message_at")))
 
 

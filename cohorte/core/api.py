@@ -6,20 +6,23 @@ from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from ninja import Field, Schema
-from ninja.errors import HttpError
+from ninja.errors import HttpError, ValidationError
+from ninja.parser import Parser
 from pydantic import AfterValidator
 from pydantic_core import PydanticCustomError
 
 #: a page number in a query string: past this nobody is reading, and the OFFSET it makes
 #: stays far from what a database accepts
 MAX_PAGE = 1_000_000
+NUL_REFUSED = gettext_noop("caractère nul (\\0) interdit")
 ApiPage = Annotated[int, Field(ge=1, le=MAX_PAGE)]
 
 
 def _no_nul(value: str) -> str:
     if "\x00" in value:  # PostgreSQL refuses it in any text, even in a WHERE
-        raise PydanticCustomError("cohorte_nul", _("caractère nul (\\0) interdit"))
+        raise PydanticCustomError("cohorte_nul", _(NUL_REFUSED))
     return value
 
 
@@ -98,10 +101,55 @@ class BatchError(HttpError):
         self.errors = errors
 
 
-def json_body(request: HttpRequest) -> Any:
+def contains_nul(data: Any) -> bool:
+    """Whether a parsed JSON document holds a NUL character in any key or string (PostgreSQL
+    refuses it in text: a lookup or an insert with one fails instead of answering)."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+class BodyRefused(ValueError):
+    """A body that parses as JSON but cannot be used as it is; the message says why."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class ApiParser(Parser):
+    """The API's parser: ninja's, refusing NUL characters in bodies and query strings."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        data = super().parse_body(request)  # ninja answers its errors as a 400
+        if contains_nul(data):
+            raise BodyRefused(_(NUL_REFUSED))
+        return data
+
+    def parse_querydict(self, data: Any, list_fields: list[str], request: HttpRequest) -> Any:
+        for key, values in data.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                raise ValidationError(
+                    [{"type": "cohorte_nul", "loc": ("query", key[:50]), "msg": _(NUL_REFUSED)}]
+                )
+        return super().parse_querydict(data, list_fields, request)
+
+
+def json_body(request: HttpRequest, *, refuse_nul: bool = True) -> Any:
     """The request's body as JSON, for the endpoints that read it themselves (batches listed
     item by item). Anything that is not JSON — empty, bytes that are not UTF-8, a document
-    nested deeper than the parser goes — is a 400 « JSON invalide », never a 500."""
+    nested deeper than the parser goes — is a 400 « JSON invalide », never a 500. A NUL
+    character anywhere is refused too, unless the caller checks each item's fields itself
+    (`refuse_nul=False`, to list the bad items by index)."""
     body = request.body
     if not body.strip():
         raise BatchError(
@@ -109,13 +157,19 @@ def json_body(request: HttpRequest) -> Any:
             [{"index": None, "field": None, "reason": _("JSON invalide")}],
         )
     try:
-        return json.loads(body)
+        data = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError) as error:
         # RecursionError: json.loads gives up on arrays or objects nested too deep
         raise BatchError(
             _("JSON invalide : le corps de la requête n'est pas du JSON valide."),
             [{"index": None, "field": None, "reason": _("JSON invalide")}],
         ) from error
+    if refuse_nul and contains_nul(data):
+        raise BatchError(
+            _("JSON refusé : %(reason)s.") % {"reason": _(NUL_REFUSED)},
+            [{"index": None, "field": None, "reason": _(NUL_REFUSED)}],
+        )
+    return data
 
 
 def page_of(queryset: Any, *, page: int, page_size: int) -> tuple[int, list[Any]]:

@@ -25,7 +25,7 @@ class ProgramIn(Schema):
     start_date: ApiDate
     end_date: ApiDate
     objective: int = Field(ge=1, le=1000)
-    group: int | None = None
+    group: ApiId | None = None
     description: str = ""
 
 
