@@ -12,6 +12,7 @@ from cohorte.accounts.api import custom_fields_router, members_router
 from cohorte.accounts.api_auth import BearerToken, MemberSession
 from cohorte.activity.api import router as activity_router
 from cohorte.core.api import ApiParser, BatchError, BodyRefused, error_item
+from cohorte.core.audit_api import audit_router
 from cohorte.core.middleware import REQUEST_LIMIT_ERRORS, request_refused
 from cohorte.meetings.api import meetings_router, relationships_router
 from cohorte.meetings.api import programs_router as meeting_programs_router
@@ -35,6 +36,7 @@ api.add_router("/relationships", relationships_router)
 api.add_router("/meetings", meetings_router)
 api.add_router("/messages", messages_router)
 api.add_router("/email-log", email_log_router)
+api.add_router("/audit", audit_router)
 
 
 @api.exception_handler(BatchError)

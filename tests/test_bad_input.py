@@ -499,9 +499,14 @@ class TestGeneratedQueryStrings(HypothesisTestCase):
             start_date=today - dt.timedelta(days=30),
             end_date=today + dt.timedelta(days=30),
         )
-        for i in range(3):
+        for i, last_access in enumerate([None, FAR, EARLY]):  # and values stored long ago
             member = make_member(organisation, f"p{i}@x.example", first=f"P{i}", last="Gen")
-            Enrolment.objects.create(program=cls.program, member=member, role=Role.PARTICIPANT)
+            enrolment = Enrolment.objects.create(
+                program=cls.program, member=member, role=Role.PARTICIPANT
+            )
+            ParticipantStats.objects.create(
+                enrolment=enrolment, last_access=last_access, confirmed_meetings=2_000_000_000
+            )
         Cohort.objects.create(organisation=organisation, name="C")
         cls.token = token_issue(member=cls.admin)
 
@@ -538,3 +543,13 @@ class TestGeneratedQueryStrings(HypothesisTestCase):
             assert body["message"] and isinstance(body["errors"], list)
         else:
             assert body["page"] <= 1_000_000
+
+
+def test_csv_with_a_nul_in_the_query_string(manager_a, program_a, mentee):
+    """The export is logged with its filters: a NUL there must not fail the log (PostgreSQL
+    refuses it in JSON) nor the export."""
+    response = signed_in(manager_a).get(
+        f"/programmes/{program_a.pk}/participants.csv", {"q": "Léa\x00", "sort": "\x00"}
+    )
+    assert response.status_code == 200
+    assert "Léa" in b"".join(response.streaming_content).decode("utf-8-sig")

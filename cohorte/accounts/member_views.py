@@ -181,6 +181,7 @@ def members_report(request: MemberRequest) -> StreamingHttpResponse:
     if not request.user.is_org_admin:
         fields = [field for field in fields if not field.admin_only]
     header, lines = member_report_rows(rows, fields)
+    log_action("export.members_csv", actor=request.user, data={"filters": request.GET.urlencode()})
     french = translation.get_language() == "fr"
     return csv_response("membres.csv", header, lines, delimiter=";" if french else ",")
 

@@ -150,6 +150,12 @@ def participants_csv(request: MemberRequest, program_id: int) -> StreamingHttpRe
     rows = _rows(program, state)
     french = translation.get_language() == "fr"
     header, lines = participants_report(rows)
+    log_action(
+        "export.participants_csv",
+        actor=request.user,
+        target=program,
+        data={"filters": request.GET.urlencode()},
+    )
     stamp = timezone.localdate().isoformat()
     return csv_response(
         f"participants-{program.pk}-{stamp}.csv", header, lines, delimiter=";" if french else ","

@@ -20,7 +20,11 @@ def neutralise(value: object) -> str:
     if isinstance(value, int | float):
         return str(value)
     if isinstance(value, datetime):
-        return timezone.localtime(value).isoformat(timespec="seconds")
+        try:
+            value = timezone.localtime(value)
+        except OverflowError:  # a time stored at the very end of the calendar: as it is
+            pass
+        return value.isoformat(timespec="seconds")
     if isinstance(value, date):
         return value.isoformat()
     text = str(value)

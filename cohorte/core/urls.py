@@ -1,9 +1,11 @@
 from django.urls import path
 
-from . import views
+from . import audit_views, views
 
 app_name = "core"
 urlpatterns = [
     path("taches/<id:job_id>/", views.job_status, name="job"),
     path("taches/<id:job_id>/fichier/", views.job_file, name="job-file"),
+    path("journal/", audit_views.audit_view, name="audit"),
+    path("journal.csv", audit_views.audit_csv, name="audit-csv"),
 ]

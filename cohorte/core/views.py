@@ -2,6 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from .audit import log_action
 from .jobs import jobs_visible_to
 
 
@@ -21,4 +22,5 @@ def job_file(request: HttpRequest, job_id: int) -> FileResponse:
     if not job.file:
         raise Http404("No file.")
     name = job.result.get("filename") or (job.file.name or "").rsplit("/", 1)[-1]
+    log_action("export.job_file", actor=request.user, target=job, data={"file": name})
     return FileResponse(job.file.open("rb"), as_attachment=True, filename=name)

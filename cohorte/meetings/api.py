@@ -5,16 +5,15 @@ from typing import Literal
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from cohorte.core.api import BatchError, ErrorOut
-from cohorte.core.parse import ApiId
+from cohorte.core.parse import ApiId, ScheduleTime
 from cohorte.programs.selectors import program_for
 
 from . import selectors, services
-from .models import Meeting, Relationship
+from .models import Meeting, Relationship, RelationshipStatus
 
 programs_router = Router(tags=["relations et rencontres"])
 relationships_router = Router(tags=["relations et rencontres"])
@@ -32,20 +31,6 @@ def _refused(error: ValidationError) -> BatchError:
     )
 
 
-def _require_offset(value: dt.datetime) -> None:
-    if timezone.is_naive(value):
-        raise BatchError(
-            _("Requête invalide."),
-            [
-                {
-                    "index": None,
-                    "field": "starts_at",
-                    "reason": _("l'heure doit indiquer son décalage horaire (ex. +02:00)"),
-                }
-            ],
-        )
-
-
 class RelationshipOut(Schema):
     id: int
     mentor: int = Field(alias="mentor_id")
@@ -56,12 +41,13 @@ class RelationshipOut(Schema):
 
 
 class RelationshipIn(Schema):
-    mentor: int
-    mentee: int
+    mentor: ApiId
+    mentee: ApiId
 
 
 @programs_router.get(
-    "/{int:program_id}/relationships", response={200: list[RelationshipOut], 404: ErrorOut}
+    "/{int:program_id}/relationships",
+    response={200: list[RelationshipOut], 400: ErrorOut, 404: ErrorOut},
 )
 def relationship_list(request, program_id: ApiId, status: Literal["", "matched", "completed"] = ""):
     program = program_for(request.auth, program_id)
@@ -69,15 +55,30 @@ def relationship_list(request, program_id: ApiId, status: Literal["", "matched",
 
 
 @programs_router.post(
-    "/{int:program_id}/relationships", response={201: RelationshipOut, 400: ErrorOut, 404: ErrorOut}
+    "/{int:program_id}/relationships",
+    response={201: RelationshipOut, 200: RelationshipOut, 400: ErrorOut, 404: ErrorOut},
 )
 def relationship_create(request, program_id: ApiId, payload: RelationshipIn):
-    """A match; both must take part in the programme, the mentor must have room."""
+    """A match; both must take part in the programme, the mentor must have room.
+
+    Safe to retry: when this mentor and this mentee are already matched (a current
+    relationship in this programme), the answer is that relationship with 200, and no
+    second one is made; 201 means it has just been created."""
     from . import matching
 
     program = program_for(request.auth, program_id)
     mentor = matching.mentors_of(program).filter(pk=payload.mentor).first()
     mentee = matching.mentees_of(program).filter(pk=payload.mentee).first()
+    if mentor is not None and mentee is not None:
+        existing = (
+            Relationship.objects.filter(
+                program=program, mentor=mentor, mentee=mentee, status=RelationshipStatus.MATCHED
+            )
+            .order_by("pk")
+            .first()
+        )
+        if existing is not None:
+            return Status(200, existing)
     errors = []
     if mentor is None:
         errors.append(
@@ -96,14 +97,15 @@ def relationship_create(request, program_id: ApiId, payload: RelationshipIn):
         )
     if errors or mentor is None or mentee is None:
         raise BatchError(_("Requête invalide."), errors)
-    relationship = services.relationship_create(
+    relationship, created = services.relationship_match(
         program=program, mentor=mentor, mentee=mentee, by=request.auth
     )
-    return Status(201, relationship)
+    return Status(201 if created else 200, relationship)
 
 
 class BookingIn(Schema):
-    starts_at: dt.datetime
+    #: with its offset, from now to a few years ahead
+    starts_at: ScheduleTime
     duration_minutes: int = Field(30, ge=15, le=120)
     meeting_type: Literal["video", "in_person", "phone"] = "video"
     place: str = Field("", max_length=500)
@@ -152,7 +154,6 @@ def meetings_book(request, relationship_id: ApiId, payload: BookingIn):
     """Same rules as the form: every occurrence free for both. A repeated client_id returns
     the first booking (200)."""
     relationship = _relationship(request, relationship_id)
-    _require_offset(payload.starts_at)
     if (
         payload.client_id
         and Meeting.objects.filter(
@@ -206,15 +207,22 @@ class CancelIn(Schema):
 
 
 class RescheduleIn(Schema):
-    starts_at: dt.datetime
+    starts_at: ScheduleTime
     scope: Literal["one", "following"] = "one"
 
 
-@meetings_router.post("/{int:meeting_id}/cancel", response={200: dict, 404: ErrorOut})
+class CancelOut(Schema):
+    cancelled: int
+
+
+@meetings_router.post(
+    "/{int:meeting_id}/cancel", response={200: CancelOut, 400: ErrorOut, 404: ErrorOut}
+)
 def meeting_cancel(request, meeting_id: ApiId, payload: CancelIn):
+    """Cancel this meeting, or it and the ones after it in its series (`following`, even
+    from an occurrence already cancelled). What is already cancelled stays as it is and
+    nobody is told twice, so a retry answers `cancelled: 0`."""
     meeting = _meeting(request, meeting_id)
-    if meeting.status == "cancelled":
-        return {"cancelled": 0}  # a retry changes nothing and tells nobody twice
     return {
         "cancelled": services.meeting_cancel(meeting=meeting, by=request.auth, scope=payload.scope)
     }
@@ -224,10 +232,11 @@ def meeting_cancel(request, meeting_id: ApiId, payload: CancelIn):
     "/{int:meeting_id}/reschedule", response={200: list[MeetingOut], 400: ErrorOut, 404: ErrorOut}
 )
 def meeting_reschedule(request, meeting_id: ApiId, payload: RescheduleIn):
+    """Move this meeting (or it and the ones after it, by the same shift) to a time free
+    for every attendee. A cancelled meeting is refused (400). Safe to retry: when every
+    occurrence concerned is already at its new time, nothing changes (no new SEQUENCE,
+    answers kept, no second e-mail) and they are returned as they are."""
     meeting = _meeting(request, meeting_id)
-    _require_offset(payload.starts_at)
-    if meeting.starts_at == payload.starts_at and payload.scope == "one":
-        return [meeting]  # already there: a retried call moves nothing
     try:
         moved = services.meeting_reschedule(
             meeting=meeting, by=request.auth, starts_at=payload.starts_at, scope=payload.scope

@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from cohorte.core.models import TimeStampedModel
 
+from .scheduling import plus
+
 
 class MeetingStatus(models.TextChoices):
     SCHEDULED = "scheduled", _("Programmé")
@@ -107,7 +109,7 @@ class Meeting(TimeStampedModel):
 
     @property
     def ends_at(self) -> dt.datetime:
-        return self.starts_at + dt.timedelta(minutes=self.duration_minutes)
+        return plus(self.starts_at, dt.timedelta(minutes=self.duration_minutes))
 
 
 class Response(models.TextChoices):

@@ -15,6 +15,26 @@ from collections.abc import Iterable, Sequence
 from dateutil.relativedelta import relativedelta
 
 SLOT_STEP = dt.timedelta(minutes=30)
+FAR_FUTURE = dt.datetime.max.replace(tzinfo=dt.UTC)
+FAR_PAST = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+def plus(moment: dt.datetime, delta: dt.timedelta) -> dt.datetime:
+    """moment + delta, held at the ends of the calendar instead of overflowing: a meeting
+    stored in year 9999 (before the bounds existed) must not break a page."""
+    try:
+        return moment + delta
+    except OverflowError:
+        return FAR_FUTURE if delta > dt.timedelta(0) else FAR_PAST
+
+
+def in_zone(moment: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
+    """moment in the time zone `tz`; at the very ends of the calendar (where the local time
+    would fall outside year 1 to 9999) it stays in its own zone."""
+    try:
+        return moment.astimezone(tz)
+    except (OverflowError, ValueError):
+        return moment
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,7 +46,7 @@ class Window:
 
 @dataclasses.dataclass(frozen=True)
 class Person:
-    tz: zoneinfo.ZoneInfo
+    tz: dt.tzinfo
     windows: tuple[Window, ...]
     busy: tuple[tuple[dt.datetime, dt.datetime], ...] = ()
 

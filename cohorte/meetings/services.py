@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from cohorte.accounts.models import Member
 from cohorte.core.audit import log_action
+from cohorte.core.parse import ParseError, check_schedule_time, zone_or_default
 from cohorte.programs.models import Program
 
 from . import ics, scheduling
@@ -106,6 +107,26 @@ def relationship_create(
 
 
 @transaction.atomic
+def relationship_match(
+    *, program: Program, mentor: Member, mentee: Member, by: Member | None
+) -> tuple[Relationship, bool]:
+    """A pairing, once: when the two are already matched in this programme, that
+    relationship is the answer (False: not created), so a retried request makes no twin."""
+    # lock both people so two requests for the same pair cannot both create it
+    list(Member.objects.select_for_update().filter(pk__in=[mentor.pk, mentee.pk]).order_by("pk"))
+    existing = (
+        Relationship.objects.filter(
+            program=program, mentor=mentor, mentee=mentee, status=RelationshipStatus.MATCHED
+        )
+        .order_by("pk")
+        .first()
+    )
+    if existing is not None:
+        return existing, False
+    return relationship_create(program=program, mentor=mentor, mentee=mentee, by=by), True
+
+
+@transaction.atomic
 def relationships_end(*, program: Program, by: Member | None) -> int:
     """« Terminer toutes les relations »: every current pairing of the programme becomes
     « Complété »; the history and the hours stay."""
@@ -126,14 +147,15 @@ def person_of(
 ) -> scheduling.Person:
     """A member as the slot computation sees them: their weekly windows in their own time
     zone, and their meetings (not cancelled) as busy time."""
-    tz = zoneinfo.ZoneInfo(member.timezone or fallback_tz)
+    # a bad stored name (« Not/AZone ») falls back to the organisation's zone, never breaks
+    tz = zone_or_default(member.timezone, zone_or_default(fallback_tz, zoneinfo.ZoneInfo("UTC")))
     windows = tuple(
         scheduling.Window(a.weekday, a.start, a.end)
         for a in Availability.objects.filter(member=member)
     )
     now = timezone.now()
     busy = tuple(
-        (m.starts_at, m.starts_at + dt.timedelta(minutes=m.duration_minutes))
+        (m.starts_at, scheduling.plus(m.starts_at, dt.timedelta(minutes=m.duration_minutes)))
         for m in Meeting.objects.filter(
             attendances__member=member, starts_at__gte=now - dt.timedelta(days=1)
         )
@@ -172,7 +194,11 @@ def free_slots(
 
 
 def answer_token(attendance: MeetingAttendee, answer: str) -> str:
-    return signing.dumps({"a": attendance.pk, "r": answer}, salt="meeting-answer")
+    """The signed « Accepter » / « Refuser » link's key. It carries the meeting's SEQUENCE,
+    so a link sent before a change (a new time) no longer answers for the new one."""
+    return signing.dumps(
+        {"a": attendance.pk, "r": answer, "s": attendance.meeting.sequence}, salt="meeting-answer"
+    )
 
 
 def _answer_url(attendance: MeetingAttendee, answer: str) -> str:
@@ -192,12 +218,14 @@ def _invite(
     tz = program.organisation.tzinfo
     calendar = ics.invitation(meetings, attendees, tz, method=method)
     for member in attendees:
-        attendance = MeetingAttendee.objects.filter(meeting=first, member=member).first()
+        attendance = (
+            MeetingAttendee.objects.filter(meeting=first, member=member)
+            .select_related("meeting")
+            .first()
+        )
         partner = next((m for m in attendees if m.pk != member.pk), None)
         with translation.override(member.language):
-            local = first.starts_at.astimezone(
-                zoneinfo.ZoneInfo(member.timezone or program.organisation.timezone)
-            )
+            local = scheduling.in_zone(first.starts_at, zone_or_default(member.timezone, tz))
             values: dict[str, object] = {
                 "partner": partner.full_name if partner else "",
                 "date": formats.date_format(local.date(), "DATE_FORMAT"),
@@ -264,6 +292,8 @@ def meetings_book(
         )
     if timezone.is_naive(starts_at):
         errors.setdefault("starts_at", []).append(_("L'heure doit indiquer son fuseau horaire."))
+    else:
+        _check_start(starts_at, errors)
     if errors:
         raise ValidationError(errors)
     if client_id:
@@ -274,6 +304,9 @@ def meetings_book(
     starts = scheduling.occurrences(
         first=starts_at, frequency=frequency, count=count if frequency != "none" else 1, tz=tz
     )
+    _check_start(starts[-1], errors)  # 52 years ahead is not a series we keep
+    if errors:
+        raise ValidationError(errors)
     attendees = [relationship.mentor, relationship.mentee] + (
         [by]
         if with_administrator and by.pk not in (relationship.mentor_id, relationship.mentee_id)
@@ -332,8 +365,18 @@ def meetings_book(
     return meetings
 
 
+def _check_start(starts_at: dt.datetime, errors: dict[str, list[str]]) -> None:
+    """Meetings start within a few years: a start in 9999 or 1900 is refused, never stored."""
+    try:
+        check_schedule_time(starts_at)
+    except ParseError as error:
+        errors.setdefault("starts_at", []).append(error.message)
+
+
 def _unavailable(taken: Sequence[dt.datetime], tz: dt.tzinfo) -> ValidationError:
-    dates = ", ".join(formats.date_format(s.astimezone(tz), "SHORT_DATETIME_FORMAT") for s in taken)
+    dates = ", ".join(
+        formats.date_format(scheduling.in_zone(s, tz), "SHORT_DATETIME_FORMAT") for s in taken
+    )
     return ValidationError(
         {
             "starts_at": [
@@ -344,41 +387,65 @@ def _unavailable(taken: Sequence[dt.datetime], tz: dt.tzinfo) -> ValidationError
 
 
 class AnswerRefused(Exception):
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, attendance: MeetingAttendee | None = None):
         super().__init__(reason)
         self.reason = reason
+        #: whose link it was, when the signature is good (to answer in their language)
+        self.attendance = attendance
 
 
-@transaction.atomic
-def meeting_answer(*, token: str) -> tuple[MeetingAttendee, str]:
-    """The « Accepter » / « Refuser » links: signed, once, and only before the meeting. The
-    answer applies to this occurrence and the ones after it in the series."""
+def answer_check(*, token: str, lock: bool = False) -> tuple[MeetingAttendee, str]:
+    """What a signed answer link says, if it may still answer: the signature is good, the
+    meeting is not cancelled, it is still at the time the link was sent for (the same
+    SEQUENCE), it has not started and this person has not answered yet."""
     try:
         data = signing.loads(token, salt="meeting-answer")
         attendance_id, answer = int(data["a"]), str(data["r"])
-    except (signing.BadSignature, KeyError, TypeError, ValueError) as error:
+        # links sent before the sequence was signed are for the first time (sequence 0)
+        sequence = int(data.get("s", 0))
+    except (signing.BadSignature, KeyError, TypeError, ValueError, AttributeError) as error:
         raise AnswerRefused(_("Ce lien n'est pas valide.")) from error
-    attendance = (
-        MeetingAttendee.objects.select_for_update()
-        .select_related("meeting__program", "member")
-        .filter(pk=attendance_id)
-        .first()
-    )
+    rows = MeetingAttendee.objects.select_related("meeting__program__organisation", "member")
+    if lock:
+        rows = rows.select_for_update(of=("self",))
+    attendance = rows.filter(pk=attendance_id).first() if 1 <= attendance_id < 2**63 else None
     if attendance is None or answer not in (Response.ACCEPTED, Response.DECLINED):
         raise AnswerRefused(_("Ce lien n'est pas valide."))
     meeting = attendance.meeting
     if meeting.status == MeetingStatus.CANCELLED:
-        raise AnswerRefused(_("Cette rencontre a été annulée."))
+        raise AnswerRefused(_("Cette rencontre a été annulée."), attendance)
+    if meeting.sequence != sequence:
+        raise AnswerRefused(
+            _(
+                "Ce lien concerne un ancien horaire : la rencontre a changé depuis. "
+                "Utilisez le lien du dernier courriel reçu."
+            ),
+            attendance,
+        )
     if meeting.starts_at <= timezone.now():
-        raise AnswerRefused(_("Cette rencontre est passée : le lien a expiré."))
+        raise AnswerRefused(_("Cette rencontre est passée : le lien a expiré."), attendance)
     if attendance.response != Response.PENDING:
-        raise AnswerRefused(_("Vous avez déjà répondu à cette invitation."))
+        raise AnswerRefused(_("Vous avez déjà répondu à cette invitation."), attendance)
+    return attendance, answer
+
+
+@transaction.atomic
+def meeting_answer(*, token: str) -> tuple[MeetingAttendee, str]:
+    """The « Accepter » / « Refuser » links, once the person has clicked the button of the
+    page the link opens (a POST: a mail scanner fetching the link answers nothing). Signed,
+    once, only before the meeting and only for its current time. The answer applies to this
+    occurrence and the ones after it in the series."""
+    attendance, answer = answer_check(token=token, lock=True)
+    meeting = attendance.meeting
+    # the ones after it that have not changed on their own since (a moved occurrence has a
+    # higher SEQUENCE and its own new invitation): a link answers only for what it showed
     series = MeetingAttendee.objects.filter(
         member=attendance.member,
         meeting__uid=meeting.uid,
         meeting__starts_at__gte=meeting.starts_at,
+        meeting__sequence=meeting.sequence,
         response=Response.PENDING,
-    )
+    ).exclude(meeting__status=MeetingStatus.CANCELLED)
     series.update(response=answer, responded_at=timezone.now())
     log_action("meeting.answered", actor=attendance.member, target=meeting, data={"answer": answer})
     meetings_changed.send(Meeting, program=meeting.program, member_ids=[attendance.member_id])
@@ -386,14 +453,14 @@ def meeting_answer(*, token: str) -> tuple[MeetingAttendee, str]:
 
 
 def _scope(meeting: Meeting, scope: str) -> list[Meeting]:
+    """The occurrences a change applies to, locked, cancelled ones left out: this one, or
+    it and the ones after it (even when this one is already cancelled)."""
+    rows = Meeting.objects.select_for_update(of=("self",)).select_related("program__organisation")
     if scope == "following" and meeting.frequency != Frequency.NONE:
-        return list(
-            Meeting.objects.filter(uid=meeting.uid, starts_at__gte=meeting.starts_at)
-            .exclude(status=MeetingStatus.CANCELLED)
-            .select_related("program__organisation")
-            .order_by("starts_at")
-        )
-    return [meeting]
+        rows = rows.filter(uid=meeting.uid, starts_at__gte=meeting.starts_at)
+    else:
+        rows = rows.filter(pk=meeting.pk)
+    return list(rows.exclude(status=MeetingStatus.CANCELLED).order_by("starts_at", "pk"))
 
 
 def _attendees_of(meeting: Meeting) -> list[Member]:
@@ -403,8 +470,12 @@ def _attendees_of(meeting: Meeting) -> list[Member]:
 @transaction.atomic
 def meeting_cancel(*, meeting: Meeting, by: Member, scope: str = "one") -> int:
     """« Annuler »: this occurrence, or it and all that follow; every attendee is told (an
-    .ics with METHOD:CANCEL and a higher SEQUENCE)."""
+    .ics with METHOD:CANCEL and a higher SEQUENCE). What is already cancelled is left as it
+    is, so a retry tells nobody twice; « the following » from a cancelled occurrence still
+    cancels the later ones."""
     targets = _scope(meeting, scope)
+    if not targets:
+        return 0
     for target in targets:
         target.status = MeetingStatus.CANCELLED
         target.sequence += 1
@@ -423,28 +494,47 @@ def meeting_cancel(*, meeting: Meeting, by: Member, scope: str = "one") -> int:
     return len(targets)
 
 
+def _wall_clock(moment: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
+    return scheduling.in_zone(moment, tz).replace(tzinfo=None)
+
+
 @transaction.atomic
 def meeting_reschedule(
     *, meeting: Meeting, by: Member, starts_at: dt.datetime, scope: str = "one"
 ) -> list[Meeting]:
     """« Reporter »: move this occurrence (or it and all that follow, by the same wall-clock
-    shift) to free time for every attendee; answers are asked again."""
+    shift) to free time for every attendee; answers are asked again. A cancelled meeting
+    stays cancelled. A retry (every target already at its new time) changes nothing: no
+    new SEQUENCE, answers kept, nobody told twice."""
     if timezone.is_naive(starts_at) or starts_at <= timezone.now():
         raise ValidationError({"starts_at": [_("Choisissez un créneau à venir.")]})
+    errors: dict[str, list[str]] = {}
+    _check_start(starts_at, errors)
+    if errors:
+        raise ValidationError(errors)
+    current = Meeting.objects.select_for_update(of=("self",)).get(pk=meeting.pk)
+    if current.status == MeetingStatus.CANCELLED:
+        raise ValidationError(
+            {"status": [_("Cette rencontre est annulée : elle ne peut pas être reportée.")]}
+        )
+    meeting.starts_at, meeting.sequence = current.starts_at, current.sequence
     tz = meeting.program.organisation.tzinfo
     targets = _scope(meeting, scope)
-    shift = starts_at.astimezone(tz).replace(tzinfo=None) - meeting.starts_at.astimezone(
-        tz
-    ).replace(tzinfo=None)
-    moved = [
-        (
-            (t.starts_at.astimezone(tz).replace(tzinfo=None) + shift)
-            .replace(tzinfo=tz)
-            .astimezone(dt.UTC),
-            t,
-        )
-        for t in targets
-    ]
+    shift = _wall_clock(starts_at, tz) - _wall_clock(meeting.starts_at, tz)
+    moved: list[tuple[dt.datetime, Meeting]] = []
+    for target in targets:
+        try:
+            new_start = (
+                (_wall_clock(target.starts_at, tz) + shift).replace(tzinfo=tz).astimezone(dt.UTC)
+            )
+        except OverflowError:
+            new_start = scheduling.FAR_FUTURE
+        _check_start(new_start, errors)
+        moved.append((new_start, target))
+    if errors:
+        raise ValidationError({"starts_at": sorted(set(errors["starts_at"]))})
+    if all(new_start == target.starts_at for new_start, target in moved):
+        return targets  # already there: the retry of a reschedule moves nothing
     attendees = _attendees_of(meeting)
     people = [
         person_of(
@@ -533,8 +623,10 @@ def group_session_create(
         errors["title"] = [_("Donnez un titre à la séance.")]
     if not 15 <= duration_minutes <= 480:
         errors["duration"] = [_("La durée doit être de 15 minutes à 8 heures.")]
-    if starts_at <= timezone.now():
+    if timezone.is_naive(starts_at) or starts_at <= timezone.now():
         errors["starts_at"] = [_("Choisissez une date à venir.")]
+    else:
+        _check_start(starts_at, errors)
     if kind == "group" and len(members) < 2:
         errors["members"] = [_("Une séance de groupe réunit au moins deux membres.")]
     if kind == "masterclass" and (led_by is None or not capacity):

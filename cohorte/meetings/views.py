@@ -1,6 +1,9 @@
 import datetime as dt
 import zoneinfo
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -11,11 +14,24 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.dates import WEEKDAYS, WEEKDAYS_ABBR
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from cohorte.accounts.http import MemberRequest
 from cohorte.core.audit import log_action
+from cohorte.core.parse import (
+    MAX_ID,
+    ParseError,
+    check_schedule_time,
+    parse_date,
+    parse_datetime,
+    parse_id,
+    parse_ids,
+    parse_int,
+    parse_time,
+    zone_or_default,
+)
 from cohorte.programs.models import Program
 from cohorte.programs.selectors import program_for
 
@@ -24,17 +40,36 @@ from .models import (
     Availability,
     Frequency,
     Meeting,
+    MeetingAttendee,
     MeetingStatus,
     MeetingType,
     Relationship,
     RelationshipStatus,
+    Response,
 )
 
 TABS = ("all", "matched", "completed", "meetings", "groups")
 
 
 def _viewer_tz(request: MemberRequest, program: Program) -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(request.user.timezone or program.organisation.timezone)
+    """The viewer's own zone; a bad stored name falls back to the organisation's."""
+    tz = zone_or_default(request.user.timezone, program.organisation.tzinfo)
+    return tz if isinstance(tz, zoneinfo.ZoneInfo) else program.organisation.tzinfo
+
+
+def _int_or(value: object, default: int, *, minimum: int, maximum: int) -> int:
+    """A page parameter: a bad or missing one is the default, never an error page."""
+    try:
+        return parse_int(value, minimum=minimum, maximum=maximum)
+    except ParseError:
+        return default
+
+
+def _id_or_none(value: object) -> int | None:
+    try:
+        return parse_id(value)
+    except ParseError:
+        return None
 
 
 @login_required
@@ -45,7 +80,8 @@ def relationships(request: MemberRequest, program_id: int) -> HttpResponse:
     tab: str = request.GET.get("tab") or "all"
     tab = tab if tab in TABS else "all"
     q = request.GET.get("q", "")[:100]
-    size = int(request.GET["size"]) if request.GET.get("size") in ("10", "25", "50", "100") else 10
+    size = _int_or(request.GET.get("size"), 10, minimum=1, maximum=100)
+    size = size if size in (10, 25, 50, 100) else 10
     order = "asc" if request.GET.get("order") == "asc" else "desc"
     counts = selectors.tab_counts(program)
     rows: QuerySet
@@ -65,7 +101,9 @@ def relationships(request: MemberRequest, program_id: int) -> HttpResponse:
         }.get(tab, "")
         rows = selectors.relationship_rows(program=program, status=status, q=q)
         total = counts[tab]
-    page = Paginator(rows, size).get_page(request.GET.get("page"))
+    page = Paginator(rows, size).get_page(
+        _int_or(request.GET.get("page"), 1, minimum=1, maximum=MAX_ID)
+    )
     context = {
         "program": program,
         "tab": tab,
@@ -123,17 +161,34 @@ def relationship_detail(request: MemberRequest, relationship_id: int) -> HttpRes
     )
 
 
-def _day(request: HttpRequest, tz: zoneinfo.ZoneInfo) -> dt.date:
+def _asked_date(request: HttpRequest, field: str, default: dt.date) -> tuple[dt.date, bool]:
+    """A date from the query string (`?day=`, `?date=`): a bad one (not a date, year 9999)
+    shows the default day with a message, never an error page. Also says if one was given."""
+    text = request.GET.get(field, "")
+    if not text:
+        return default, False
     try:
-        return dt.date.fromisoformat(request.GET.get("day", ""))
-    except ValueError:
-        return timezone.now().astimezone(tz).date() + dt.timedelta(days=1)
+        return parse_date(text), True
+    except ParseError as error:
+        messages.error(request, error.message)
+        return default, False
+
+
+def _day(request: HttpRequest, tz: zoneinfo.ZoneInfo) -> tuple[dt.date, bool]:
+    return _asked_date(request, "day", timezone.now().astimezone(tz).date() + dt.timedelta(days=1))
 
 
 def _posted_start(request: HttpRequest, tz: zoneinfo.ZoneInfo) -> dt.datetime:
-    """The chosen slot (an ISO time; without an offset, the viewer's zone); ValueError if none."""
-    starts_at = dt.datetime.fromisoformat(request.POST.get("start", ""))
-    return starts_at.replace(tzinfo=tz) if timezone.is_naive(starts_at) else starts_at
+    """The chosen slot (an ISO time; without an offset, the viewer's zone), within the
+    bounds of a meeting; ValueError (ParseError with its reason) if none or out of range."""
+    if not request.POST.get("start"):
+        raise ValueError("no slot")
+    return check_schedule_time(parse_datetime(request.POST.get("start"), tz=tz))
+
+
+def _keep(**params: str | int) -> dict:
+    """The parameters the slot picker's day navigation keeps (its hidden inputs, its links)."""
+    return {"keep": params, "keep_query": urlencode(params)}
 
 
 def _slot_picker(day: dt.date, slots, tz: zoneinfo.ZoneInfo) -> dict:
@@ -159,13 +214,19 @@ def book(request: MemberRequest, relationship_id: int) -> HttpResponse:
     program = relationship.program
     tz = _viewer_tz(request, program)
     source = request.POST if request.method == "POST" else request.GET
-    asked = source.get("duration", "")
-    duration = int(asked) if asked.isdigit() else 30
+    duration = 30
+    if source.get("duration"):
+        try:
+            duration = parse_int(source.get("duration"), minimum=15, maximum=120)
+        except ParseError as error:
+            messages.error(request, _("Durée : %(reason)s.") % {"reason": error.message})
+            if request.method == "POST":
+                return redirect("meetings:book", relationship_id=relationship.pk)
     with_admin = source.get("with_admin") == "1"
     if request.method == "POST":
         try:
             starts_at = _posted_start(request, tz)
-            count = int(request.POST.get("count") or 1)
+            count = parse_int(request.POST.get("count") or 1, minimum=1, maximum=52)
             services.meetings_book(
                 relationship=relationship,
                 by=request.user,
@@ -177,6 +238,8 @@ def book(request: MemberRequest, relationship_id: int) -> HttpResponse:
                 count=count,
                 with_administrator=with_admin,
             )
+        except ParseError as error:
+            messages.error(request, error.message)
         except ValueError:
             messages.error(request, _("Choisissez un créneau."))
         except ValidationError as error:
@@ -186,7 +249,7 @@ def book(request: MemberRequest, relationship_id: int) -> HttpResponse:
                 request, _("Demande envoyée : chaque participant reçoit une invitation.")
             )
             return redirect("meetings:relationship", relationship_id=relationship.pk)
-    day = _day(request, tz)
+    day, chosen_day = _day(request, tz)
     members = [relationship.mentor, relationship.mentee] + ([request.user] if with_admin else [])
     day, slots = services.free_slots(
         members=members,
@@ -194,7 +257,7 @@ def book(request: MemberRequest, relationship_id: int) -> HttpResponse:
         duration=duration,
         viewer_tz=tz,
         fallback_tz=program.organisation.timezone,
-        look_ahead=0 if request.GET.get("day") else 21,  # open on a day with room for all
+        look_ahead=0 if chosen_day else 21,  # open on a day with room for all
     )
     return render(
         request,
@@ -203,6 +266,7 @@ def book(request: MemberRequest, relationship_id: int) -> HttpResponse:
             "relationship": relationship,
             "program": program,
             **_slot_picker(day, slots, tz),
+            **_keep(duration=duration, **({"with_admin": "1"} if with_admin else {})),
             "duration": duration,
             "durations": [15, 30, 45, 60, 90, 120],
             "types": [
@@ -229,16 +293,19 @@ def meeting_cancel(request: MemberRequest, meeting_id: int) -> HttpResponse:
     """« Annuler » asks first; a recurring meeting: this one, or it and all that follow."""
     meeting = _meeting_for(request, meeting_id)
     if request.method == "POST":
-        count = services.meeting_cancel(
-            meeting=meeting, by=request.user, scope=request.POST.get("scope", "one")
-        )
+        scope = "following" if request.POST.get("scope") == "following" else "one"
+        count = services.meeting_cancel(meeting=meeting, by=request.user, scope=scope)
         messages.success(
             request,
             _("%(count)d rencontre(s) annulée(s) ; les participants sont prévenus.")
             % {"count": count},
         )
         return redirect(_back(meeting))
-    return render(request, "meetings/cancel.html", {"meeting": meeting, "program": meeting.program})
+    return render(
+        request,
+        "meetings/cancel.html",
+        {"meeting": meeting, "program": meeting.program, "back": _back(meeting)},
+    )
 
 
 def _back(meeting: Meeting) -> str:
@@ -262,8 +329,10 @@ def meeting_reschedule(request: MemberRequest, meeting_id: int) -> HttpResponse:
                 meeting=meeting,
                 by=request.user,
                 starts_at=starts_at,
-                scope=request.POST.get("scope", "one"),
+                scope="following" if request.POST.get("scope") == "following" else "one",
             )
+        except ParseError as error:
+            messages.error(request, error.message)
         except ValueError:
             messages.error(request, _("Choisissez un créneau."))
         except ValidationError as error:
@@ -271,7 +340,7 @@ def meeting_reschedule(request: MemberRequest, meeting_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Rencontre reportée ; les participants sont prévenus."))
             return redirect(_back(meeting))
-    day = _day(request, tz)
+    day, _chosen = _day(request, tz)
     members = [a.member for a in meeting.attendances.select_related("member")]
     day, slots = services.free_slots(
         members=members,
@@ -288,20 +357,66 @@ def meeting_reschedule(request: MemberRequest, meeting_id: int) -> HttpResponse:
             "meeting": meeting,
             "program": program,
             **_slot_picker(day, slots, tz),
+            **_keep(),
         },
     )
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 def answer(request: HttpRequest, token: str) -> HttpResponse:
-    """« Accepter » / « Refuser » from the e-mail: no sign-in needed, once, before the meeting."""
+    """« Accepter » / « Refuser » from the e-mail. Opening the link (GET, HEAD: what a mail
+    scanner does) only shows the meeting and asks for one click; the click (a POST with
+    its CSRF token) answers. No sign-in needed: the signature is the credential."""
     try:
-        attendance, response = services.meeting_answer(token=token)
+        if request.method == "POST":
+            attendance, response = services.meeting_answer(token=token)
+        else:
+            attendance, response = services.answer_check(token=token)
     except services.AnswerRefused as refused:
-        return render(request, "meetings/answer.html", {"problem": refused.reason}, status=200)
-    with translation.override(attendance.member.language):  # the person who clicked
-        return render(
-            request, "meetings/answer.html", {"attendance": attendance, "response": response}
-        )
+        status = 400 if request.method == "POST" else 200
+        if refused.attendance is None:
+            return render(
+                request, "meetings/answer.html", {"problem": refused.reason}, status=status
+            )
+        with _as_recipient(refused.attendance):
+            return render(
+                request,
+                "meetings/answer.html",
+                {"problem": refused.reason, **_answer_context(refused.attendance)},
+                status=status,
+            )
+    with _as_recipient(attendance):
+        context = {"response": response, **_answer_context(attendance)}
+        if request.method == "POST":
+            context["done"] = True
+        else:
+            other = Response.DECLINED if response == Response.ACCEPTED else Response.ACCEPTED
+            context["other_token"] = services.answer_token(attendance, other)
+        return render(request, "meetings/answer.html", context)
+
+
+@contextmanager
+def _as_recipient(attendance: MeetingAttendee) -> Iterator[None]:
+    """The page in the language and time zone of the person the link was sent to."""
+    member = attendance.member
+    tz = zone_or_default(member.timezone, attendance.meeting.program.organisation.tzinfo)
+    with translation.override(member.language), timezone.override(tz):
+        yield
+
+
+def _answer_context(attendance: MeetingAttendee) -> dict:
+    meeting = attendance.meeting
+    others = [
+        a.member
+        for a in meeting.attendances.select_related("member").order_by("pk")
+        if a.member_id != attendance.member_id
+    ]
+    return {
+        "attendance": attendance,
+        "meeting": meeting,
+        "others": others,
+        "tz": timezone.get_current_timezone(),
+    }
 
 
 @login_required
@@ -314,10 +429,7 @@ def calendar(request: MemberRequest, program_id: int) -> HttpResponse:
     view = (
         request.GET.get("view") if request.GET.get("view") in ("month", "week", "day") else "month"
     )
-    try:
-        anchor = dt.date.fromisoformat(request.GET.get("date", ""))
-    except ValueError:
-        anchor = timezone.now().astimezone(tz).date()
+    anchor, _chosen = _asked_date(request, "date", timezone.now().astimezone(tz).date())
     if view == "month":
         first = anchor.replace(day=1)
         start_day = first - dt.timedelta(days=first.weekday())
@@ -376,8 +488,8 @@ def availability(request: MemberRequest) -> HttpResponse:
                     Availability(
                         member=member,
                         weekday=weekday,
-                        start=dt.time.fromisoformat(start),
-                        end=dt.time.fromisoformat(end),
+                        start=parse_time(start),
+                        end=parse_time(end),
                     )
                 )
             except ValueError:
@@ -400,7 +512,12 @@ def availability(request: MemberRequest) -> HttpResponse:
         "meetings/availability.html",
         {
             "days": days,
-            "tz": member.timezone or (member.organisation.timezone if member.organisation else ""),
+            "tz": zone_or_default(
+                member.timezone,
+                member.organisation.tzinfo
+                if member.organisation
+                else zoneinfo.ZoneInfo(settings.TIME_ZONE),
+            ),
         },
     )
 
@@ -430,8 +547,12 @@ def relationship_new(request: MemberRequest, program_id: int) -> HttpResponse:
         .values_list("mentee_id", "n")
     )
     if request.method == "POST":
-        mentor = next((m for m in mentors if str(m.pk) == request.POST.get("mentor")), None)
-        mentee = next((m for m in mentees if str(m.pk) == request.POST.get("mentee")), None)
+        mentor_id, mentee_id = (
+            _id_or_none(request.POST.get("mentor")),
+            _id_or_none(request.POST.get("mentee")),
+        )
+        mentor = next((m for m in mentors if m.pk == mentor_id), None)
+        mentee = next((m for m in mentees if m.pk == mentee_id), None)
         if mentor is None or mentee is None or mentor.pk == mentee.pk:
             messages.error(request, _("Choisissez un mentor et un mentoré de ce programme."))
         elif load.get(mentor.pk, 0) >= mentor.max_mentees:
@@ -455,7 +576,8 @@ def relationship_new(request: MemberRequest, program_id: int) -> HttpResponse:
             services.match_confirmed_notify(relationship=relationship)
             messages.success(request, _("Jumelage créé."))
             return redirect("meetings:relationship", relationship_id=relationship.pk)
-    chosen = next((m for m in mentees if str(m.pk) == request.GET.get("mentee")), None)
+    chosen_id = _id_or_none(request.GET.get("mentee"))
+    chosen = next((m for m in mentees if m.pk == chosen_id), None)
     return render(
         request,
         "meetings/relationship_new.html",
@@ -483,20 +605,22 @@ def group_session_new(request: MemberRequest, program_id: int) -> HttpResponse:
     tz = _viewer_tz(request, program)
     if request.method == "POST":
         try:
-            starts_at = dt.datetime.fromisoformat(request.POST.get("starts_at", "")).replace(
-                tzinfo=tz
+            starts_at = check_schedule_time(parse_datetime(request.POST.get("starts_at"), tz=tz))
+            duration = parse_int(request.POST.get("duration") or 60, minimum=15, maximum=480)
+            capacity = (
+                parse_int(request.POST["capacity"], minimum=1, maximum=1000)
+                if request.POST.get("capacity")
+                else None
             )
-            duration = int(request.POST.get("duration") or 60)
-            capacity = int(request.POST.get("capacity") or 0) or None
-        except ValueError:
-            messages.error(request, _("Date, durée ou places invalides."))
+            invited = set(parse_ids(request.POST.getlist("member"), limit=1000))
+            leader_id = parse_id(request.POST["led_by"]) if request.POST.get("led_by") else None
+        except ParseError as error:
+            messages.error(
+                request, _("Date, durée ou places invalides : %(reason)s") % {"reason": error}
+            )
         else:
-            chosen = [
-                e.member for e in members if str(e.member_id) in request.POST.getlist("member")
-            ]
-            leader = next(
-                (e.member for e in members if str(e.member_id) == request.POST.get("led_by")), None
-            )
+            chosen = [e.member for e in members if e.member_id in invited]
+            leader = next((e.member for e in members if e.member_id == leader_id), None)
             try:
                 services.group_session_create(
                     program=program,
@@ -537,7 +661,7 @@ def masterclasses(request: MemberRequest) -> HttpResponse:
         .order_by("starts_at")
     )
     if request.method == "POST":
-        session = get_object_or_404(sessions, pk=request.POST.get("meeting") or 0)
+        session = get_object_or_404(sessions, pk=_id_or_none(request.POST.get("meeting")) or 0)
         try:
             joined = services.masterclass_toggle(meeting=session, member=member)
         except ValidationError as error:

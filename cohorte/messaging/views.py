@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from cohorte.accounts.http import MemberRequest
 from cohorte.accounts.models import Member
 from cohorte.accounts.selectors import members_visible_to
+from cohorte.core.audit import log_action
 from cohorte.core.exports import csv_response
 from cohorte.programs.models import Cohort
 
@@ -355,6 +356,9 @@ def email_log_csv(request: MemberRequest) -> StreamingHttpResponse:
         _("Ouvert le"),
         _("Détail"),
     ]
+    log_action(
+        "export.email_log_csv", actor=request.user, data={"filters": request.GET.urlencode()}
+    )
     stamp = timezone.localdate().isoformat()
     return csv_response(
         f"registre-courriels-{stamp}.csv", header, lines(), delimiter=";" if french else ","
