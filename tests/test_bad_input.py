@@ -553,3 +553,83 @@ def test_csv_with_a_nul_in_the_query_string(manager_a, program_a, mentee):
     )
     assert response.status_code == 200
     assert "Léa" in b"".join(response.streaming_content).decode("utf-8-sig")
+
+
+_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20)
+    | st.sampled_from(["9999-12-31T23:59:59+00:00", "0001-01-01T00:00:00Z", "²", "\x00"]),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+_event_item = st.fixed_dictionaries(
+    {},
+    optional={
+        "email": st.one_of(st.just("p1@x.example"), _json),
+        "kind": st.one_of(
+            st.sampled_from(["sign_in", "profile_view", "contact", "message"]), _json
+        ),
+        "occurred_at": st.one_of(
+            st.datetimes(
+                min_value=dt.datetime(1, 1, 2),  # noqa: DTZ001 — hypothesis wants naive bounds
+                max_value=dt.datetime(9999, 12, 30),  # noqa: DTZ001
+                timezones=st.timezones(),
+            ).map(lambda moment: moment.isoformat()),
+            _json,
+        ),
+        "target_email": st.one_of(st.just("p2@x.example"), _json),
+        "client_id": _json,
+    },
+)
+
+
+class TestGeneratedBodies(HypothesisTestCase):
+    """Random JSON for the endpoints that read their body themselves: 200 or 400 with the
+    error shape, never a server error; a refused batch stores nothing."""
+
+    @classmethod
+    def setUpTestData(cls):
+        from cohorte.accounts.api_auth import token_issue
+
+        organisation = Organisation.objects.create(name="Gen", timezone="Europe/Paris")
+        cls.admin = make_member(organisation, "gen.admin@x.example", is_org_admin=True)
+        today = timezone.localdate()
+        cls.program = Program.objects.create(
+            organisation=organisation,
+            name="Gen",
+            kind=ProgramKind.TRAINING,
+            start_date=today - dt.timedelta(days=30),
+            end_date=today + dt.timedelta(days=30),
+        )
+        for i in range(3):
+            member = make_member(organisation, f"p{i}@x.example", first=f"P{i}", last="Gen")
+            Enrolment.objects.create(program=cls.program, member=member, role=Role.PARTICIPANT)
+        cls.headers = {"Authorization": f"Bearer {token_issue(member=cls.admin)}"}
+
+    def post(self, url, body):
+        import json
+
+        return Client(raise_request_exception=False).post(
+            url, json.dumps(body), content_type="application/json", headers=self.headers
+        )
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(body=st.one_of(st.lists(_event_item, max_size=5), _json))
+    def test_events(self, body):
+        before = ActivityEvent.objects.count()
+        response = self.post(f"/api/programs/{self.program.pk}/events", body)
+        assert response.status_code in (200, 400), (body, response.content)
+        if response.status_code == 400:
+            assert response.json()["message"]
+            assert ActivityEvent.objects.count() == before
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(body=st.one_of(st.fixed_dictionaries({"rows": st.lists(_json, max_size=3)}), _json))
+    def test_members_import(self, body):
+        response = self.post("/api/members/import", body)
+        assert response.status_code in (200, 400), (body, response.content)
