@@ -58,6 +58,7 @@ format: install
 
 check-deploy: install
 	DEBUG=0 SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	  ANYMAIL_WEBHOOK_SECRET=anymail:$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(32))') \
 	  ALLOWED_HOSTS=cohorte.example $(PY) manage.py check --deploy --fail-level WARNING
 
 messages: install

@@ -5,11 +5,13 @@ At scale: DATABASE_URL=postgres://…, REDIS_URL=redis://…, EMAIL_URL=smtp://�
 """
 
 import os
+from email.utils import formataddr, parseaddr
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -56,6 +58,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -83,6 +86,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
@@ -219,7 +223,11 @@ def mailer_from_url(url: str) -> dict[str, object]:
 MAILERS = {
     "default": mailer_from_url(os.environ.get("EMAIL_URL", "console://" if DEBUG else "smtp://"))
 }
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Cohorte <noreply@cohorte.example>")
+#: rewritten by the standard library so that « Lycées St. Martin <noreply@…> » is quoted
+#: as RFC 5322 wants (Django refuses an unquoted period in a display name)
+DEFAULT_FROM_EMAIL = formataddr(
+    parseaddr(os.environ.get("DEFAULT_FROM_EMAIL", "Cohorte <noreply@cohorte.example>"))
+)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 #: a video meeting without a place gets a room of its own at this address ({room})
 COHORTE_VIDEO_URL = os.environ.get("COHORTE_VIDEO_URL", "https://meet.jit.si/{room}")
@@ -230,8 +238,13 @@ COHORTE_EMAIL_RETENTION_MONTHS = int(os.environ.get("COHORTE_EMAIL_RETENTION_MON
 #: a failed send is tried again this many times in all, waiting longer each time
 COHORTE_EMAIL_MAX_ATTEMPTS = int(os.environ.get("COHORTE_EMAIL_MAX_ATTEMPTS", "5"))
 COHORTE_EMAIL_RETRY_SECONDS = [60, 300, 1800, 7200]
+#: a worker's claim on the rows it sends; a worker that died leaves them to another after it
+COHORTE_EMAIL_CLAIM_SECONDS = int(os.environ.get("COHORTE_EMAIL_CLAIM_SECONDS", "600"))
+#: how long the outbox waits for a database that went away before giving the batch up
+COHORTE_OUTBOX_DB_RETRY_SECONDS = float(os.environ.get("COHORTE_OUTBOX_DB_RETRY_SECONDS", "30"))
 COHORTE_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
-#: django-anymail's tracking webhook is protected by HTTP basic auth: "user:password"
+#: django-anymail's tracking webhook is protected by HTTP basic auth: "user:password"; without
+#: it the webhook refuses every call (messaging/webhooks.py) and check --deploy fails
 ANYMAIL = (
     {"WEBHOOK_SECRET": os.environ.get("ANYMAIL_WEBHOOK_SECRET", "")}
     if os.environ.get("ANYMAIL_WEBHOOK_SECRET")
@@ -246,6 +259,23 @@ CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cook
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+#: Content-Security-Policy on every response (Django's middleware). Scripts: our own files
+#: and those carrying the request's nonce — no inline handler, no eval (htmx is told so in
+#: base.html). Styles: our stylesheet; <style> elements are refused, but style *attributes*
+#: are allowed (style-src-attr 'unsafe-inline'): templates set widths of progress bars that
+#: way, and an attribute cannot carry the selectors a CSS injection needs to read the page.
+#: Images may come from any https address: message bodies show pictures by address.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "style-src-attr": [CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "https:", "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

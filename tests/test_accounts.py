@@ -148,3 +148,77 @@ def test_create_org_and_issue_token_commands(db):
 def test_each_member_has_a_language(organisation):
     member = make_member(organisation, "x@poitiers.example")
     assert member.language == "fr"
+
+
+# --- issue 9: password reset is throttled, never tells who exists, invites the never-set
+
+
+RESET = "/compte/mot-de-passe/"
+
+
+def test_reset_answers_the_same_whoever_asks(client, smtp, manager_b, admin):
+    archived = make_member(admin.organisation, "gone@x.example")
+    archived.archived_at = archived.date_joined
+    archived.save()
+    answers = [
+        client.post(RESET, {"email": email})
+        for email in (manager_b.email, "nobody@nowhere.example", archived.email)
+    ]
+    assert {(r.status_code, r["Location"]) for r in answers} == {
+        (302, "/compte/mot-de-passe/envoye/")
+    }
+    assert [m["X-Envelope-To"] for m in smtp] == [manager_b.email]
+
+
+def test_reset_is_throttled_per_address(client, smtp, manager_b, settings):
+    settings.COHORTE_RESET_PER_ADDRESS = 2
+    for _ in range(4):
+        response = client.post(RESET, {"email": manager_b.email.upper()})
+        assert response.status_code == 302
+        assert response["Location"] == "/compte/mot-de-passe/envoye/"
+    assert len(smtp) == 2
+    cache.clear()
+    client.post(RESET, {"email": manager_b.email})
+    assert len(smtp) == 3
+
+
+def test_reset_is_throttled_per_ip(client, smtp, organisation, settings):
+    settings.COHORTE_RESET_PER_IP = 3
+    people = [make_member(organisation, f"p{i}@x.example") for i in range(5)]
+    for person in people:
+        assert client.post(RESET, {"email": person.email}).status_code == 302
+    assert len(smtp) == 3
+    other_ip = client.post(RESET, {"email": people[4].email}, REMOTE_ADDR="10.0.0.9")
+    assert other_ip.status_code == 302
+    assert len(smtp) == 4
+
+
+def test_a_member_who_never_set_a_password_gets_the_invitation(client, smtp, organisation):
+    from cohorte.messaging.models import Email
+
+    imported = make_member(organisation, "imported@x.example", first="Ines")
+    imported.set_unusable_password()
+    imported.save()
+    response = client.post(RESET, {"email": imported.email})
+    assert response.status_code == 302 and response["Location"] == "/compte/mot-de-passe/envoye/"
+    assert smtp == []  # not the reset mail: the invitation, through the outbox
+    invitation = Email.objects.get(member=imported)
+    assert "/compte/mot-de-passe/" in invitation.body_text
+    link = re.search(r"https?://[^/\s]+(/compte/mot-de-passe/\S+/)", invitation.body_text)
+    form = client.get(link.group(1), follow=True)
+    done = client.post(
+        form.redirect_chain[-1][0],
+        {"new_password1": "a new long passphrase 42", "new_password2": "a new long passphrase 42"},
+    )
+    assert done.status_code == 302
+    assert sign_in(client, imported.email, "a new long passphrase 42").status_code == 302
+
+
+def test_a_deactivated_member_who_never_set_a_password_gets_nothing(client, smtp, organisation):
+    from cohorte.messaging.models import Email
+
+    member = make_member(organisation, "off@x.example", is_active=False)
+    member.set_unusable_password()
+    member.save()
+    client.post(RESET, {"email": member.email})
+    assert smtp == [] and not Email.objects.exists()

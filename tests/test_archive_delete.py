@@ -157,3 +157,53 @@ def test_a_manager_may_read_a_profile_but_not_change_it(manager_a, mentee):
     )
     mentee.refresh_from_db()
     assert mentee.first_name == "Léa"
+
+
+# --- issue 9: redirects stay on the site; a profile names only programmes the viewer sees
+
+
+@pytest.mark.parametrize("action", ["actif", "archiver"])
+@pytest.mark.parametrize(
+    "target",
+    ["https://evil.example/", "//evil.example/x", "https:evil.example", "\\\\evil.example"],
+)
+def test_next_never_leaves_the_site(admin, mentee, action, target):
+    response = signed_in(admin).post(
+        f"/membres/{mentee.pk}/{action}/", {"active": "0", "next": target}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/membres/"
+
+
+def test_next_on_the_site_is_followed(admin, mentee):
+    response = signed_in(admin).post(
+        f"/membres/{mentee.pk}/archiver/", {"next": "/membres/?role=mentor"}
+    )
+    assert response["Location"] == "/membres/?role=mentor"
+
+
+def test_a_manager_sees_only_their_programmes_on_a_shared_profile(manager_a, admin, mentor):
+    html = signed_in(manager_a).get(f"/membres/{mentor.pk}/").content.decode()
+    assert "Orientation A" in html
+    assert "Mentorat B" not in html
+    full = signed_in(admin).get(f"/membres/{mentor.pk}/").content.decode()
+    assert "Orientation A" in full and "Mentorat B" in full
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("years_experience", "81"),
+        ("years_experience", "²"),
+        ("goals", "x" * 5001),
+        ("timezone", "Not/AZone"),
+        ("timezone", "../../etc/passwd"),
+    ],
+)
+def test_the_profile_form_bounds_its_fields(admin, mentee, field, value):
+    response = signed_in(admin).post(
+        f"/membres/{mentee.pk}/", {"language": "fr", "first_name": "Léa", field: value}
+    )
+    assert response.status_code == 200  # the form again, with its error
+    mentee.refresh_from_db()
+    assert getattr(mentee, field) in (None, "")

@@ -416,13 +416,14 @@ def test_api_bad_cursor_is_explained_in_french(admin, api_as):
 def test_api_odd_but_well_formed_parameters_are_answered(admin, api_as):
     """What the schema accepts is accepted: a backwards range is empty, a cursor of the right
     shape anywhere in time is a position (before the first entry or after the last)."""
+    client = api_as(admin)  # issuing its token is an entry too (« token.issued »)
     log_action("member.deleted", actor=admin, data={"name": "x"})
-    client = api_as(admin)
+    total = AuditEntry.objects.count()
     for params, count in [
         ({"from": "2026-03-10", "to": "2026-03-01"}, 0),
         ({"after": "0_0"}, 0),
-        ({"after": "9999999999999999_999999999999999999"}, 1),
-        ({"from": "2000-01-01", "to": "2100-12-31"}, 1),
+        ({"after": "9999999999999999_999999999999999999"}, total),
+        ({"from": "2000-01-01", "to": "2100-12-31"}, total),
     ]:
         response = client.get(API, **params)
         assert response.status_code == 200, (params, response.content)

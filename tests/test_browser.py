@@ -78,7 +78,7 @@ def test_manager_sorts_by_progress_and_removes_a_participant(
 
     assert names() == ["Test Aubert", "Test Blanc", "Test Carpentier"]
     page.click("th a[data-sort=progress]")
-    page.wait_for_function("location.search.includes('sort=progress')")
+    page.wait_for_function("() => location.search.includes('sort=progress')")
     page.wait_for_selector("th[aria-sort=ascending] a[data-sort=progress]")
     assert names() == ["Test Aubert", "Test Carpentier", "Test Blanc"]
     page.click("th a[data-sort=progress]")
@@ -109,7 +109,7 @@ def test_selection_survives_leaving_the_search_box(browser, live_server, manager
     page = signed_in_page(browser, live_server, manager_a)
     page.goto(f"{live_server.url}/programmes/{program_a.pk}/")
     page.fill("input[type=search]", "du")
-    page.wait_for_function("location.search.includes('q=du')")
+    page.wait_for_function("() => location.search.includes('q=du')")
     assert page.locator("tbody tr").count() == 2
     # Clicking a photo blurs the search box: that must not reload the table and lose the choice.
     page.click("tr[data-name='Test Durand'] [data-toggle]")

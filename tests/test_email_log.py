@@ -300,3 +300,38 @@ def test_several_statuses_page_without_skipping_or_repeating(admin, organisation
     assert len(seen) == 100 and len({pk for _, pk, _ in seen}) == 100
     assert {status for *_, status in seen} == {"opened", "bounced"}
     assert seen == sorted(seen, key=lambda row: (row[0], row[1]), reverse=True)
+
+
+# --- hostile filters (issue 9): a message on the page, never a server error ---------------------
+
+
+@pytest.mark.parametrize(
+    "query, reason",
+    [
+        ({"member": "²"}, "identifiant invalide"),
+        ({"member": "99999999999999999999"}, "identifiant invalide"),
+        ({"member": "<b>x</b>"}, "identifiant invalide"),
+        ({"start": "9999-12-31"}, "date hors limites"),
+        ({"end": "9999-12-31"}, "date hors limites"),
+        ({"start": "0001-01-01"}, "date hors limites"),
+        ({"start": "²⁰²⁶-01-01"}, "date attendue"),
+        ({"end": "<script>alert(1)</script>"}, "date attendue"),
+        ({"status": "nope"}, "Sélectionnez un choix valide"),
+        ({"message": "²"}, "identifiant invalide"),
+        ({"message": "99999999999999999999"}, "identifiant invalide"),
+        ({"after": "x"}, "Lien de page invalide"),
+        ({"after": "9999-12-31T00:00:00+00:00_1"}, "Lien de page invalide"),
+        ({"after": "2026-01-01T00:00:00+00:00_99999999999999999999"}, "Lien de page invalide"),
+        ({"after": "2026-01-01T00:00:00+00:00_²"}, "Lien de page invalide"),
+        ({"after": "2026-01-01T00:00:00_5"}, "Lien de page invalide"),  # no offset
+    ],
+)
+def test_hostile_filters_are_explained_not_a_server_error(admin, log, query, reason):
+    client = signed_in(admin)
+    response = client.get("/messages/registre/", query)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert reason in html and "<script>alert(1)" not in html and "<b>x</b>" not in html
+    assert response.context["rows"] == []
+    csv = client.get("/messages/registre.csv", query)
+    assert csv.status_code == 400 and reason in csv.content.decode()

@@ -242,3 +242,90 @@ def test_list_shows_cohorts_of_each_member(api_as, admin, organisation, crew):
     cohort.members.add(crew[1])
     rows = api_as(admin).get("/api/members", cohort=cohort.pk).json()["results"]
     assert [(r["email"], r["cohorts"]) for r in rows] == [("ben@x.example", ["Automne"])]
+
+
+# --- issue 9: foreign filters are 404, every profile field bounded
+
+
+def test_a_programme_the_caller_cannot_see_is_404(api_as, manager_a, program_b, mentor, outsider):
+    assert api_as(manager_a).get("/api/members", program=program_b.pk).status_code == 404
+    assert api_as(outsider).get("/api/members", program=program_b.pk).status_code == 404
+
+
+def test_a_cohort_or_field_of_another_organisation_is_404(api_as, admin, outsider, organisation):
+    from cohorte.programs.models import Organisation
+
+    other = Organisation.objects.get(pk=outsider.organisation_id)
+    cohort = Cohort.objects.create(organisation=other, name="Leur cohorte")
+    field = CustomField.objects.create(organisation=other, name_fr="Leur champ")
+    api = api_as(admin)
+    assert api.get("/api/members", cohort=cohort.pk).status_code == 404
+    assert api.get("/api/members", custom_field=field.pk).status_code == 404
+    mine = CustomField.objects.create(organisation=organisation, name_fr="Le nôtre")
+    assert api.get("/api/members", custom_field=mine.pk).status_code == 200
+
+
+def test_an_admin_only_field_is_404_to_a_manager(api_as, manager_a, organisation, mentee):
+    hidden = CustomField.objects.create(organisation=organisation, name_fr="Note", admin_only=True)
+    assert api_as(manager_a).get("/api/members", custom_field=hidden.pk).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"page": 2**63},
+        {"page": 10**9},
+        {"program": 2**63},
+        {"cohort": 0},
+        {"custom_field": -1},
+        {"created_after": "9999-01-01"},
+    ],
+)
+def test_list_parameters_are_bounded(api_as, admin, params):
+    response = api_as(admin).get("/api/members", **params)
+    assert response.status_code == 400, response.content
+
+
+@pytest.mark.parametrize("zone", ["Not/AZone", "../../etc/passwd", "", "Europe/Nowhere"])
+def test_patch_refuses_an_unknown_time_zone(api_as, admin, crew, zone):
+    member = crew[0]
+    response = _patch(api_as(admin), member, {"timezone": zone})
+    if zone == "":
+        assert response.status_code == 200  # clearing the zone is allowed
+        return
+    assert response.status_code == 400, response.content
+    member.refresh_from_db()
+    assert member.timezone == ""
+
+
+def test_patch_accepts_a_known_time_zone(api_as, admin, crew):
+    response = _patch(api_as(admin), crew[0], {"timezone": "America/Montreal"})
+    assert response.status_code == 200
+    crew[0].refresh_from_db()
+    assert crew[0].timezone == "America/Montreal"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"linkedin": "javascript:alert(1)"},
+        {"linkedin": "pas une adresse"},
+        {"years_experience": 81},
+        {"years_experience": -1},
+        {"goals": "x" * 5001},
+        {"skills": "x" * 5001},
+        {"development_areas": "x" * 5001},
+        {"first_name": "x" * 151},
+        {"custom_fields": {"1": "x" * 501}},
+    ],
+)
+def test_patch_bounds_every_field(api_as, admin, crew, organisation, body):
+    CustomField.objects.create(pk=1, organisation=organisation, name_fr="Libre")
+    response = _patch(api_as(admin), crew[0], body)
+    assert response.status_code == 400, response.content
+
+
+def _patch(api, member, body):
+    return api.client.patch(
+        f"/api/members/{member.pk}", body, content_type="application/json", headers=api.headers
+    )

@@ -342,3 +342,65 @@ def test_a_saved_filter_keeps_only_the_lists_filters(admin):
     )
     saved = SavedMemberFilter.objects.get()
     assert saved.query == "q=a%0D%0AX&role=mentor"
+
+
+# --- issue 9: saved filters are the administrators'; bad query values are form errors
+
+
+def test_only_an_administrator_applies_a_saved_filter(organisation, admin, manager_a, mentee):
+    saved = SavedMemberFilter.objects.create(
+        organisation=organisation, name="Secret", query="q=secret"
+    )
+    for person in (manager_a, mentee):
+        assert signed_in(person).get(f"/membres/filtres/{saved.pk}/").status_code == 404
+    assert signed_in(admin).get(f"/membres/filtres/{saved.pk}/").status_code == 302
+
+
+def test_a_manager_is_not_offered_saved_filters(organisation, manager_a, mentee):
+    SavedMemberFilter.objects.create(organisation=organisation, name="Secret", query="q=x")
+    assert "Secret" not in signed_in(manager_a).get("/membres/").content.decode()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"page": "²"},
+        {"page": "99999999999999999999999999"},
+        {"page": "-3"},
+        {"completion_below": "²"},
+        {"created_after": "9999-01-01"},
+        {"created_after": "0001-01-01"},
+        {"custom_field": "²"},
+        {"custom_field": "99999999999999999999999"},
+        {"cohort": "9223372036854775808"},
+        {"program": "abc"},
+        {"size": "²"},
+        {"sort": "<script>", "order": "sideways"},
+    ],
+)
+def test_bad_query_values_are_form_errors_never_500(admin, people, query):
+    response = signed_in(admin).get("/membres/", query)
+    assert response.status_code == 200
+    assert "ada@x.example" in response.content.decode()
+
+
+def test_a_far_future_date_is_refused_with_a_reason(admin, people):
+    html = signed_in(admin).get("/membres/", {"created_after": "9999-01-01"}).content.decode()
+    assert 'class="errors"' in html
+
+
+def test_an_event_in_year_9999_does_not_break_the_list(admin, people, api_as):
+    import datetime as dt
+
+    far = dt.datetime(9999, 12, 31, 23, 30, tzinfo=dt.UTC)
+    people["ada"].last_access = far
+    people["ada"].save(update_fields=["last_access"])
+    for sort in ("name", "last_session"):
+        response = signed_in(admin).get("/membres/", {"sort": sort, "recent": "7"})
+        assert response.status_code == 200, sort
+        assert "ada@x.example" in response.content.decode()
+    api = api_as(admin).get("/api/members", sort="last_session", order="desc")
+    assert api.status_code == 200
+    assert api.json()["results"][0]["email"] == "ada@x.example"
+    report = signed_in(admin).get("/membres/rapport.csv")
+    assert "ada@x.example" in b"".join(report.streaming_content).decode("utf-8-sig")

@@ -325,3 +325,88 @@ def test_people_selected_in_a_table_arrive_as_recipients(admin, program_b, mente
     )
     assert "Fanny Fr" in html and "Emma En" in html and "Olga" not in html
     assert 'value="people" selected' in html
+
+
+# --- Bounds on send_at and hostile query strings (issue 9) ---------------------------------
+
+
+@pytest.mark.parametrize("when", ["9999-12-31T10:00", "2999-01-01T10:00", "1900-01-01T10:00"])
+def test_a_schedule_out_of_range_is_a_form_error_and_never_stored(admin, program_b, mentees, when):
+    client = signed_in(admin)
+    compose(client, program=program_b.pk)
+    message = Message.objects.get()
+    response = client.post(
+        f"/messages/{message.pk}/envoyer/", {"when": "later", "send_at": when}, follow=True
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "date hors limites" in html or "déjà passée" in html
+    message.refresh_from_db()
+    assert message.status == MessageStatus.DRAFT and message.send_at is None
+
+
+def test_the_service_refuses_a_schedule_years_ahead(admin, program_b, mentees):
+    from django.core.exceptions import ValidationError
+
+    compose(signed_in(admin), program=program_b.pk)
+    message = Message.objects.get()
+    with pytest.raises(ValidationError) as refused:
+        services.message_schedule(
+            message=message, send_at=timezone.now() + dt.timedelta(days=365 * 20), by=admin
+        )
+    assert "send_at" in refused.value.message_dict
+    message.refresh_from_db()
+    assert message.send_at is None and message.status == MessageStatus.DRAFT
+
+
+def test_pages_survive_a_send_at_in_9999_already_stored(admin, program_b, mentees):
+    """Stored before the bounds existed (inserted directly): the pages still open."""
+    client = signed_in(admin)
+    compose(client, program=program_b.pk)
+    message = Message.objects.get()
+    Message.objects.filter(pk=message.pk).update(
+        status=MessageStatus.QUEUED, send_at=dt.datetime(9999, 12, 31, 23, 30, tzinfo=dt.UTC)
+    )
+    listing = client.get("/messages/")
+    assert listing.status_code == 200 and "Bienvenue {prénom}" in listing.content.decode()
+    assert client.get(f"/messages/{message.pk}/").status_code == 200
+    assert client.get(f"/messages/{message.pk}/modifier/").status_code == 200
+    Email.objects.create(
+        organisation_id=admin.organisation_id,
+        to_email="x@x.example",
+        subject="Lointain",
+        body_text="…",
+        status=EmailStatus.OPENED,
+        sent_at=dt.datetime(9999, 12, 31, 23, 30, tzinfo=dt.UTC),
+        opened_at=dt.datetime(9999, 12, 31, 23, 59, tzinfo=dt.UTC),
+    )
+    log = client.get("/messages/registre/")
+    assert log.status_code == 200 and "Lointain" in log.content.decode()
+    csv = client.get("/messages/registre.csv")
+    assert csv.status_code == 200 and "Lointain" in b"".join(csv.streaming_content).decode()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"people": "²"},
+        {"people": "1,²,3"},
+        {"member": "99999999999999999999"},
+        {"member": "<script>alert(1)</script>"},
+        {"people": "9223372036854775808"},
+        {"member": "1", "program": "²"},
+        {"member": "1", "program": "99999999999999999999"},
+    ],
+)
+def test_hostile_query_strings_on_compose_are_no_server_error(admin, program_b, query):
+    response = signed_in(admin).get("/messages/", query)
+    assert response.status_code == 200
+    assert "<script>alert(1)" not in response.content.decode()
+
+
+@pytest.mark.parametrize("people", ["²", "99999999999999999999", "1,<b>", "-1"])
+def test_hostile_people_posted_are_a_form_error(admin, program_b, mentees, people):
+    response = compose(signed_in(admin), program=program_b.pk, audience="people", people=people)
+    assert response.status_code == 200
+    assert "identifiant invalide" in response.content.decode()
+    assert not Message.objects.exists()

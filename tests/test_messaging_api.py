@@ -119,3 +119,67 @@ def test_another_organisations_log_is_invisible(api_as, outsider, organisation, 
         body_text="t",
     )
     assert api_as(outsider).get("/api/email-log").json()["results"] == []
+
+
+# --- bounds and hostile values (issue 9): a 400 that says why, nothing stored -----------------
+
+
+@pytest.mark.parametrize(
+    "send_at",
+    ["9999-12-31T10:00:00+00:00", "2999-01-01T10:00:00Z", "1900-01-01T10:00:00+01:00"],
+)
+def test_a_send_at_out_of_range_is_a_400_and_never_stored(api_as, admin, program_b, team, send_at):
+    response = api_as(admin).post(
+        "/api/messages", {**BODY, "program": program_b.pk, "send_at": send_at}
+    )
+    assert response.status_code == 400, response.json()
+    assert response.json()["errors"][0]["field"] == "send_at"
+    assert "date hors limites" in response.json()["errors"][0]["reason"]
+    assert not Message.objects.exists() and not Email.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"program": 99999999999999999999},
+        {"program": 2**63},
+        {"program": 0},
+        {"audience": "cohort", "cohort": 2**63},
+        {"audience": "people", "people": [2**63]},
+        {"audience": "people", "people": [-1]},
+    ],
+)
+def test_ids_out_of_range_are_a_400(api_as, admin, program_b, team, extra):
+    response = api_as(admin).post("/api/messages", {**BODY, "program": program_b.pk, **extra})
+    assert response.status_code == 400, response.content
+    assert not Message.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"member": "²"},
+        {"member": "99999999999999999999"},
+        {"member": "<b>1</b>"},
+        {"from": "9999-12-31"},
+        {"to": "9999-12-31"},
+        {"from": "0001-01-01"},
+        {"status": "unknown"},
+        {"after": "garbage"},
+        {"after": "9999-12-31T00:00:00+00:00_1"},
+        {"after": "2026-01-01T00:00:00+00:00_99999999999999999999"},
+        {"page_size": "99999999999999999999"},
+    ],
+)
+def test_hostile_email_log_queries_are_a_400_in_french(api_as, admin, team, query):
+    response = api_as(admin).get("/api/email-log", **query)
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["message"] == "Requête invalide." and body["errors"]
+
+
+def test_the_message_list_limit_is_bounded(api_as, admin):
+    api = api_as(admin)
+    assert api.get("/api/messages", limit=0).status_code == 400
+    assert api.get("/api/messages", limit="99999999999999999999").status_code == 400
+    assert api.get("/api/messages", limit=500).status_code == 200

@@ -125,3 +125,32 @@ def test_demo_is_idempotent(db):
     call_command("demo", stdout=out)
     assert "already present" in out.getvalue()
     assert Member.objects.count() == count
+
+
+# --- issue 9: enrolling another organisation's address reveals nothing
+
+
+def test_another_organisations_address_gets_the_invalid_address_answer(
+    manager_a, program_a, outsider, api_as
+):
+    client = signed_in(manager_a)
+    url = f"/programmes/{program_a.pk}/participants/ajouter/"
+    data = {"role": "participant", "language": "fr"}
+    foreign = client.post(url, {**data, "email": outsider.email}).content.decode()
+    invalid = client.post(url, {**data, "email": "pas-une-adresse"}).content.decode()
+    assert "autre organisation" not in foreign
+    assert 'name="email"' in foreign
+
+    def error_of(html):
+        return html.split('class="errorlist', 1)[1].split("</ul>", 1)[0]
+
+    assert error_of(foreign) == error_of(invalid)
+    api = api_as(manager_a)
+    path = f"/api/programs/{program_a.pk}/participants"
+    by_api = api.post(path, {"email": outsider.email, "role": "participant"})
+    bad = api.post(path, {"email": "pas-une-adresse", "role": "participant"})
+    assert by_api.status_code == bad.status_code == 400
+    assert by_api.json() == bad.json()
+    outsider.refresh_from_db()
+    assert outsider.organisation_id != program_a.organisation_id
+    assert not outsider.enrolments.exists()

@@ -276,3 +276,12 @@ def test_unanswered_invitation_rule_reminds_who_has_not_answered(
         and "4 jours" in email.body_text
     )
     assert activity.reminder_rule_run(rule=rule) == []  # once per 3 days
+
+
+@pytest.mark.parametrize("url", ["/\\evil.example/", "//evil.example/", "https://evil.example/"])
+def test_a_notification_never_leads_off_the_site(mentee, url):
+    from cohorte.messaging.models import Notification
+
+    notice = Notification.objects.create(member=mentee, title="Piège", url=url)
+    response = signed_in(mentee).get(f"/notifications/{notice.pk}/")
+    assert response.status_code == 302 and response["Location"] == "/notifications/"

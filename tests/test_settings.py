@@ -34,16 +34,19 @@ def test_cache_follows_redis_url():
         assert settings.CACHES["default"]["BACKEND"].endswith("LocMemCache")
 
 
-def test_check_deploy_is_clean_with_production_settings(tmp_path):
+def check_deploy(tmp_path, **extra: str) -> subprocess.CompletedProcess:
     env = {
         **os.environ,
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "cohorte.example",
         "COHORTE_VAR_DIR": str(tmp_path),
+        **extra,
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    result = subprocess.run(
+    if not env.get("ANYMAIL_WEBHOOK_SECRET"):
+        env.pop("ANYMAIL_WEBHOOK_SECRET", None)
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=settings.BASE_DIR,
         env=env,
@@ -51,8 +54,27 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
         text=True,
         check=False,
     )
+
+
+def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    result = check_deploy(tmp_path, ANYMAIL_WEBHOOK_SECRET=f"anymail:{secrets.token_urlsafe(32)}")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_fails_without_the_webhook_secret(tmp_path):
+    """Without it the tracking webhook would be open (it is closed instead: no status arrives)."""
+    result = check_deploy(tmp_path, ANYMAIL_WEBHOOK_SECRET="")
+    assert result.returncode != 0
+    assert "messaging.W001" in result.stdout + result.stderr
+    half = check_deploy(tmp_path, ANYMAIL_WEBHOOK_SECRET="no-colon-here")
+    assert half.returncode != 0 and "messaging.W001" in half.stdout + half.stderr
+
+
+def test_make_check_deploy_sets_a_webhook_secret():
+    makefile = (settings.BASE_DIR / "Makefile").read_text()
+    target = makefile.split("check-deploy:", 1)[1].split("\n\n", 1)[0]
+    assert "ANYMAIL_WEBHOOK_SECRET=" in target
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):

@@ -1,7 +1,7 @@
 """/api/members and /api/custom-fields: the Members tab for other tools."""
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
@@ -12,15 +12,17 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from cohorte.core.api import BatchError, ErrorOut, json_body, page_of
-from cohorte.core.moments import localtime_or_utc
-from cohorte.core.parse import ApiId
+from cohorte.core.parse import ApiDate, ApiId, TimeZoneName
 
 from . import services
+from .forms import PROFILE_TEXT_MAX
 from .models import CustomField, CustomFieldValue, Member
 from .selectors import (
     MEMBER_SORTS,
     MemberFilters,
     custom_fields_of,
+    foreign_filter,
+    localtime_or_none,
     may_administer_members,
     member_rows,
     members_visible_to,
@@ -32,27 +34,32 @@ custom_fields_router = Router(tags=["champs personnalisés"])
 BATCH_MAX = 10_000
 
 MemberSort = Literal[tuple(MEMBER_SORTS)]  # type: ignore[valid-type]
+TEXT_MAX = PROFILE_TEXT_MAX
+#: the last page a list serves
+PAGE_MAX = 100_000
+ShortText = Annotated[str, Field(max_length=200)]
+Answer = Annotated[str, Field(max_length=500)]
 
 
 class MemberQuery(Schema):
     q: str = Field("", max_length=200)
     role: Literal["", "mentor", "mentee", "both", "none"] = ""
-    custom_field: int | None = None
+    custom_field: ApiId | None = None
     option: str = Field("", max_length=500)
-    industries: list[str] = []
-    job_titles: list[str] = []
+    industries: list[ShortText] = Field([], max_length=200)
+    job_titles: list[ShortText] = Field([], max_length=200)
     completion_below: int | None = Field(None, ge=1, le=101)
-    created_after: dt.date | None = None
+    created_after: ApiDate | None = None
     current_positions: bool = False
     active: bool | None = None
     recent: Literal["", "7", "30", "90", "never"] = ""
     relationship: Literal["", "matched", "unmatched"] = ""
-    cohort: int | None = None
-    program: int | None = None
+    cohort: ApiId | None = None
+    program: ApiId | None = None
     archived: bool = False
     sort: MemberSort = "name"  # type: ignore[valid-type]
     order: Literal["asc", "desc"] = "asc"
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=PAGE_MAX)
     page_size: int = Field(25, ge=1, le=1000)
 
 
@@ -68,7 +75,7 @@ class MemberOut(Schema):
     relationships: int
     matches: int
     mentoring_minutes: int
-    member_since: dt.datetime
+    member_since: dt.datetime | None
     end_date: dt.datetime | None
     active: bool
     archived: bool
@@ -94,14 +101,12 @@ def _out(member: Member, values: dict[int, list[str]]) -> dict[str, Any]:
         "role": member.role,
         "language": member.language,
         "profile_completion": member.profile_completion,
-        "last_access": localtime_or_utc(member.last_access, tz) if member.last_access else None,
+        "last_access": localtime_or_none(member.last_access, tz),
         "relationships": member.relationships_count,
         "matches": member.matches_count,
         "mentoring_minutes": member.mentoring_minutes,
-        "member_since": timezone.localtime(member.date_joined, tz),
-        "end_date": timezone.localtime(member.deactivated_at, tz)
-        if member.deactivated_at
-        else None,
+        "member_since": localtime_or_none(member.date_joined, tz),
+        "end_date": localtime_or_none(member.deactivated_at, tz),
         "active": member.is_active,
         "archived": member.archived_at is not None,
         "is_admin": member.is_org_admin,
@@ -120,31 +125,32 @@ def _values_of(members: list[Member], admin: bool) -> dict[int, dict[int, list[s
     return found
 
 
-@members_router.get("", response={200: MemberPage, 400: ErrorOut})
+@members_router.get("", response={200: MemberPage, 400: ErrorOut, 404: ErrorOut})
 def member_list(request, filters: Query[MemberQuery]):
-    """The members list with the same filters and sorts as the page."""
+    """The members list with the same filters and sorts as the page. A programme the caller
+    does not manage, another organisation's cohort or field: 404, as everywhere else."""
     user = request.auth
+    chosen = MemberFilters(
+        q=filters.q,
+        role=filters.role,
+        custom_field=filters.custom_field,
+        option=filters.option,
+        industries=filters.industries,
+        job_titles=filters.job_titles,
+        completion_below=filters.completion_below,
+        created_after=filters.created_after,
+        current_positions=filters.current_positions,
+        active="" if filters.active is None else ("yes" if filters.active else "no"),
+        recent=filters.recent,
+        relationship=filters.relationship,
+        cohort=filters.cohort,
+        program=filters.program,
+        archived=filters.archived,
+    )
+    if foreign_filter(user, chosen):
+        raise HttpError(404, _("Introuvable."))
     rows = member_rows(
-        members=members_visible_to(user),
-        filters=MemberFilters(
-            q=filters.q,
-            role=filters.role,
-            custom_field=filters.custom_field,
-            option=filters.option,
-            industries=filters.industries,
-            job_titles=filters.job_titles,
-            completion_below=filters.completion_below,
-            created_after=filters.created_after,
-            current_positions=filters.current_positions,
-            active="" if filters.active is None else ("yes" if filters.active else "no"),
-            recent=filters.recent,
-            relationship=filters.relationship,
-            cohort=filters.cohort,
-            program=filters.program,
-            archived=filters.archived,
-        ),
-        sort=filters.sort,
-        order=filters.order,
+        members=members_visible_to(user), filters=chosen, sort=filters.sort, order=filters.order
     )
     count, page = page_of(
         rows.prefetch_related("cohorts"), page=filters.page, page_size=filters.page_size
@@ -165,7 +171,7 @@ class MemberPatch(Schema):
     last_name: str | None = Field(None, max_length=150)
     language: Literal["fr", "en"] | None = None
     role: Literal["", "mentor", "mentee", "both"] | None = None
-    timezone: str | None = Field(None, max_length=64)
+    timezone: Literal[""] | TimeZoneName | None = None
     job_title: str | None = Field(None, max_length=200)
     company: str | None = Field(None, max_length=200)
     industry: str | None = Field(None, max_length=200)
@@ -173,11 +179,13 @@ class MemberPatch(Schema):
     country: str | None = Field(None, max_length=100)
     province: str | None = Field(None, max_length=100)
     city: str | None = Field(None, max_length=100)
-    goals: str | None = None
-    skills: str | None = None
-    development_areas: str | None = None
+    goals: str | None = Field(None, max_length=TEXT_MAX)
+    skills: str | None = Field(None, max_length=TEXT_MAX)
+    development_areas: str | None = Field(None, max_length=TEXT_MAX)
     linkedin: str | None = Field(None, max_length=200)
-    custom_fields: dict[str, str | list[str]] | None = None
+    custom_fields: dict[Annotated[str, Field(max_length=100)], Answer | list[Answer]] | None = (
+        Field(None, max_length=200)
+    )
 
 
 def _admin(request) -> tuple[Member, int]:

@@ -1,18 +1,11 @@
-import hashlib
-import secrets
-
 from django.http import HttpRequest
 from django.utils import timezone, translation
 from ninja.security import HttpBearer, SessionAuth
 
 from .models import ApiToken, Member
+from .tokens import token_digest, token_issue, usable_tokens
 
-
-def token_issue(*, member: Member) -> str:
-    """A new API token for this member; only its hash is stored, so show it once."""
-    key = secrets.token_urlsafe(32)
-    ApiToken.objects.create(member=member, key_hash=hashlib.sha256(key.encode()).hexdigest())
-    return key
+__all__ = ["BearerToken", "MemberSession", "token_issue"]
 
 
 def _enter(request: HttpRequest, member: Member) -> Member:
@@ -25,10 +18,12 @@ def _enter(request: HttpRequest, member: Member) -> Member:
 
 class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Member | None:
-        digest = hashlib.sha256(token.encode()).hexdigest()
+        if not token or len(token) > 200:
+            return None
         api_token = (
-            ApiToken.objects.select_related("member__organisation")
-            .filter(key_hash=digest, member__is_active=True)
+            usable_tokens()
+            .select_related("member__organisation")
+            .filter(key_hash=token_digest(token))
             .first()
         )
         if api_token is None:

@@ -5,13 +5,21 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.cache import cache
+from django.core.validators import MaxLengthValidator, MaxValueValidator
 from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from cohorte.core.parse import ParseError, check_date
+
 from .models import CustomField, Language, Member, MemberRole
+from .signals import members_invited
+
+#: the last page number a list accepts (beyond, the request is a mistake or a probe)
+MAX_PAGE = 100_000
 
 
 def deactivated_message(member: Member) -> str:
@@ -75,8 +83,62 @@ class LanguageForm(forms.Form):
     next = forms.CharField(required=False)
 
 
+def _over_limit(key: str, limit: int, window: int) -> bool:
+    """Count one more request under `key` for `window` seconds; True beyond `limit`."""
+    cache.add(key, 0, timeout=window)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # the key expired between add and incr
+        cache.set(key, 1, timeout=window)
+        count = 1
+    return count > limit
+
+
+def reset_throttled(request, email: str) -> bool:
+    """Password reset requests, counted per address and per IP through the shared cache
+    (as sign-in failures are): beyond the limits nothing is sent, and nothing says so."""
+    window = getattr(settings, "COHORTE_RESET_WINDOW_SECONDS", 900)
+    ip = request.META.get("REMOTE_ADDR", "") if request is not None else ""
+    by_address = hashlib.sha256(email.encode()).hexdigest()
+    by_ip = hashlib.sha256(ip.encode()).hexdigest()
+    over_address = _over_limit(
+        f"reset-address:{by_address}", getattr(settings, "COHORTE_RESET_PER_ADDRESS", 3), window
+    )
+    over_ip = _over_limit(
+        f"reset-ip:{by_ip}", getattr(settings, "COHORTE_RESET_PER_IP", 20), window
+    )
+    return over_address or over_ip
+
+
 class MemberPasswordResetForm(PasswordResetForm):
-    """The reset e-mail speaks the member's language, not the requester's browser's."""
+    """« Mot de passe oublié »: the same answer whatever happens (no account enumeration).
+    A member with a password gets the reset link, in their own language; a member who never
+    chose one (imported, added to a programme) gets the set-password invitation instead;
+    archived and deactivated members nothing; requests are throttled per address and IP."""
+
+    def get_users(self, email):
+        return (
+            member
+            for member in super().get_users(email)
+            if member.archived_at is None  # type: ignore[attr-defined]
+        )
+
+    def save(self, request=None, **kwargs) -> None:  # type: ignore[override]
+        email = Member.objects.normalize_email(self.cleaned_data["email"])
+        if reset_throttled(request, email):
+            return
+        super().save(request=request, **kwargs)
+        never_set = Member.objects.filter(
+            email=email,
+            is_active=True,
+            archived_at__isnull=True,
+            organisation__isnull=False,
+            password__startswith=UNUSABLE_PASSWORD_PREFIX,
+        )
+        for member in never_set:
+            members_invited.send(
+                sender=Member, organisation_id=member.organisation_id, member_ids=[member.pk]
+            )
 
     def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
         with translation.override(context["user"].language):
@@ -113,6 +175,7 @@ class MemberFilterForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+
     current_positions = forms.BooleanField(
         label=gettext_lazy("Postes actuels uniquement"), required=False
     )
@@ -154,7 +217,7 @@ class MemberFilterForm(forms.Form):
     archived = forms.BooleanField(label=gettext_lazy("Afficher les archivés"), required=False)
     sort = forms.CharField(required=False)
     order = forms.ChoiceField(choices=[("asc", "asc"), ("desc", "desc")], required=False)
-    page = forms.IntegerField(required=False, min_value=1)
+    page = forms.IntegerField(required=False, min_value=1, max_value=MAX_PAGE)
     size = forms.TypedChoiceField(
         choices=[(25, 25), (50, 50), (100, 100)], coerce=int, required=False, empty_value=None
     )
@@ -185,6 +248,17 @@ class MemberFilterForm(forms.Form):
         self.fields["program"].choices = [("", gettext_lazy("Tous les programmes"))] + [
             (p.pk, p.name) for p in programs
         ]
+        for name in ("role", "program"):  # a choice in these lists applies at once
+            self.fields[name].widget.attrs["data-autosubmit"] = ""
+
+    def clean_created_after(self):
+        day = self.cleaned_data.get("created_after")
+        if day is not None:
+            try:
+                check_date(day)
+            except ParseError as error:
+                raise forms.ValidationError(error.message) from error
+        return day
 
 
 class SavedFilterForm(forms.Form):
@@ -214,6 +288,8 @@ class CustomFieldForm(forms.ModelForm):
 
 
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
+#: the longest free text of a profile (the API has the same bound)
+PROFILE_TEXT_MAX = 5000
 
 
 class ProfileForm(forms.ModelForm):
@@ -240,6 +316,11 @@ class ProfileForm(forms.ModelForm):
             choices=[("", "—")] + [(name, name) for name in sorted(zoneinfo.available_timezones())],
         )
         self.fields["years_experience"].widget.attrs["max"] = 80
+        self.fields["years_experience"].validators.append(MaxValueValidator(80))
+        for name in ("goals", "skills", "development_areas"):
+            self.fields[name].max_length = PROFILE_TEXT_MAX
+            self.fields[name].validators.append(MaxLengthValidator(PROFILE_TEXT_MAX))
+            self.fields[name].widget.attrs["maxlength"] = PROFILE_TEXT_MAX
         if is_admin and self.instance.organisation_id:
             # « Administrateur des membres »: who follows this member (an administrator or
             # a programme manager of the organisation)

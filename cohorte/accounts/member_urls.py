@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import member_views as views
+from . import token_views
 
 app_name = "members"
 urlpatterns = [
@@ -22,4 +23,6 @@ urlpatterns = [
     path("champs/recalculer/", views.completion_recompute, name="recompute"),
     path("importer/", views.members_import, name="import"),
     path("importer/<id:job_id>/", views.members_import_map, name="import-map"),
+    path("jetons/", token_views.token_list, name="tokens"),
+    path("jetons/<id:token_id>/revoquer/", token_views.token_revoke, name="token-revoke"),
 ]

@@ -23,6 +23,7 @@ from cohorte.core.audit import log_action
 from cohorte.core.exports import csv_response
 from cohorte.core.jobs import job_create, job_enqueue
 from cohorte.core.models import AuditEntry, Job
+from cohorte.core.parse import safe_next
 from cohorte.core.tabular import TableError, read_csv, read_table
 
 from . import services, tasks
@@ -34,11 +35,13 @@ from .selectors import (
     MEMBER_SORTS,
     MemberFilters,
     custom_fields_of,
+    enrolments_visible_to,
     filter_choices,
     may_administer_members,
     member_rows,
     members_visible_to,
     saved_filters_of,
+    showable,
 )
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
@@ -130,15 +133,20 @@ def member_list(request: MemberRequest) -> HttpResponse:
     rows = member_rows(members=members, filters=filters, sort=state["sort"], order=state["order"])
     page = Paginator(rows, state["size"]).get_page(state["page"])
     page_rows = list(cast(QuerySet[Member], page.object_list).prefetch_related("cohorts"))
+    for row in page_rows:  # a stored moment out of range never breaks the page
+        row.last_access = showable(row.last_access)
+        row.deactivated_at = showable(row.deactivated_at)
+        row.date_joined = showable(row.date_joined)  # type: ignore[assignment]
     organisation_id = _organisation_id(request)
+    is_admin = may_administer_members(request.user)
     context = {
         "form": form,
         "page": page,
         "rows": page_rows,
         "state": state,
         "filters": filters,
-        "is_admin": may_administer_members(request.user),
-        "saved_filters": saved_filters_of(organisation_id)[:20],
+        "is_admin": is_admin,
+        "saved_filters": saved_filters_of(organisation_id)[:20] if is_admin else [],
         "saved_query": _saved_query(request),
         "cohorts": request.user.organisation.cohorts.all() if request.user.organisation else [],
         "advanced_open": any(
@@ -207,7 +215,7 @@ def member_active(request: MemberRequest, member_id: int) -> HttpResponse:
         )
     if error:
         messages.error(request, error)
-    return redirect(request.POST.get("next") or "members:list")
+    return redirect(safe_next(request, reverse("members:list")))
 
 
 @login_required
@@ -252,7 +260,7 @@ def member_profile(request: MemberRequest, member_id: int) -> HttpResponse:
             "form": form,
             "is_admin": is_admin,
             "history": history,
-            "enrolments": member.enrolments.select_related("program").order_by("-created_at"),
+            "enrolments": enrolments_visible_to(request.user, member),
         },
     )
 
@@ -302,7 +310,7 @@ def member_archive(request: MemberRequest, member_id: int) -> HttpResponse:
             )
     except ValidationError as problem:
         messages.error(request, " ".join(problem.messages))
-    return redirect(request.POST.get("next") or "members:list")
+    return redirect(safe_next(request, reverse("members:list")))
 
 
 @login_required
@@ -357,7 +365,9 @@ def saved_filter_create(request: MemberRequest) -> HttpResponse:
 
 @login_required
 def saved_filter_apply(request: MemberRequest, filter_id: int) -> HttpResponse:
-    saved = get_object_or_404(saved_filters_of(_organisation_id(request)), pk=filter_id)
+    """A saved filter is the administrators': anyone else gets 404, like another
+    organisation's filter."""
+    saved = get_object_or_404(saved_filters_of(_require_admin(request)), pk=filter_id)
     return redirect(reverse("members:list") + (f"?{saved.query}" if saved.query else ""))
 
 

@@ -148,15 +148,30 @@ class Member(AbstractBaseUser, PermissionsMixin):
 
 
 class ApiToken(models.Model):
-    """A bearer token for the JSON API; only its SHA-256 is kept."""
+    """A bearer token for the JSON API; only its SHA-256 is kept, and the first characters
+    of the key so that people can tell their tokens apart. A token works while it is neither
+    revoked nor expired and its member is active and not archived."""
 
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="api_tokens")
     key_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    #: the first characters of the key, shown on the tokens page and given to revoke_token
+    key_prefix = models.CharField(_("début du jeton"), max_length=12, blank=True)
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("dernière utilisation"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expire le"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("révoqué le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("jeton d'API")
+        verbose_name_plural = _("jetons d'API")
+        indexes = [models.Index(fields=["member", "revoked_at"])]
 
     def __str__(self) -> str:
-        return f"token {self.key_hash[:8]}… ({self.member})"
+        return f"token {self.key_prefix or self.key_hash[:8]}… ({self.member})"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
 
 
 class FieldRole(models.TextChoices):

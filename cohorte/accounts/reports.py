@@ -3,11 +3,11 @@ import maps back by themselves — a report exported at the end of a cycle re-im
 
 from collections.abc import Iterable, Iterator
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .models import CustomField, Member, MemberRole
+from .selectors import localtime_or_none
 
 #: (field, header) of the core columns, in the report's order
 MEMBER_REPORT_COLUMNS = (
@@ -67,19 +67,20 @@ def member_report_rows(
             line += [", ".join(values.get(field_id, [])) for field_id in field_ids]
             line += [
                 member.profile_completion,
-                timezone.localtime(member.last_access).strftime("%Y-%m-%d %H:%M")
-                if member.last_access
-                else "",
+                _format(member.last_access, "%Y-%m-%d %H:%M"),
                 member.relationships_count,
                 member.matches_count,
                 member.mentoring_hours,
-                timezone.localtime(member.date_joined).date().isoformat(),
-                timezone.localtime(member.deactivated_at).date().isoformat()
-                if member.deactivated_at
-                else "",
+                _format(member.date_joined, "%Y-%m-%d"),
+                _format(member.deactivated_at, "%Y-%m-%d"),
                 yes if member.is_active else no,
                 ", ".join(cohort.name for cohort in member.cohorts.all()),
             ]
             yield line
 
     return header, lines()
+
+
+def _format(moment, pattern: str) -> str:
+    local = localtime_or_none(moment)
+    return local.strftime(pattern) if local is not None else ""

@@ -2,6 +2,7 @@
 
 import dataclasses
 import datetime as dt
+from typing import Any
 
 from django.core.cache import cache
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
@@ -25,6 +26,59 @@ def members_visible_to(user: Member) -> QuerySet[Member]:
 
 def may_administer_members(user: Member) -> bool:
     return bool(user.is_authenticated and user.is_active and user.is_org_admin)
+
+
+#: the moments every time zone can show (an aware datetime near year 1 or 9999 overflows
+#: when converted to local time)
+_SHOWABLE = (
+    dt.datetime(1, 1, 2, tzinfo=dt.UTC),
+    dt.datetime(9999, 12, 30, tzinfo=dt.UTC),
+)
+
+
+def showable(moment: dt.datetime | None) -> dt.datetime | None:
+    """A stored moment a page can convert to local time, or None: one bad value (an event
+    dated 9999) must never break a list for everyone."""
+    if moment is None or not _SHOWABLE[0] <= moment <= _SHOWABLE[1]:
+        return None
+    return moment
+
+
+def localtime_or_none(
+    moment: dt.datetime | None, tz: dt.tzinfo | None = None
+) -> dt.datetime | None:
+    moment = showable(moment)
+    return timezone.localtime(moment, tz) if moment is not None else None
+
+
+def enrolments_visible_to(user: Member, member: Member) -> QuerySet[Any]:
+    """A member's enrolments the viewer may know of: all for an administrator, those of the
+    programmes they manage for a manager (never another manager's programme names)."""
+    enrolments = member.enrolments.select_related("program").order_by("-created_at")
+    if user.is_org_admin and user.organisation_id == member.organisation_id:
+        return enrolments
+    return enrolments.filter(program__managers=user)
+
+
+def foreign_filter(user: Member, filters: "MemberFilters") -> str | None:
+    """The name of the first filter naming something the user cannot see (a programme they
+    do not manage, another organisation's cohort or field), or None."""
+    organisation = user.organisation
+    if organisation is None:
+        return "organisation"
+    if filters.program:
+        programs = organisation.programs.all() if user.is_org_admin else user.managed_programs.all()
+        if not programs.filter(pk=filters.program, organisation=organisation).exists():
+            return "program"
+    if filters.cohort and not organisation.cohorts.filter(pk=filters.cohort).exists():
+        return "cohort"
+    if filters.custom_field:
+        fields = custom_fields_of(organisation.pk)
+        if not user.is_org_admin:
+            fields = fields.filter(admin_only=False)
+        if not fields.filter(pk=filters.custom_field).exists():
+            return "custom_field"
+    return None
 
 
 @dataclasses.dataclass
@@ -185,4 +239,5 @@ def custom_fields_of(organisation_id: int) -> QuerySet[CustomField]:
 
 
 def saved_filters_of(organisation_id: int) -> QuerySet[SavedMemberFilter]:
+    """The organisation's saved filters: its administrators' (only they may apply them)."""
     return SavedMemberFilter.objects.filter(organisation_id=organisation_id)

@@ -20,6 +20,7 @@ from cohorte.core.models import AuditEntry
 
 from .models import CustomField, CustomFieldValue, Language, Member, MemberRole
 from .signals import member_counters_stale
+from .tokens import member_tokens_revoke
 
 # --- Profile completion ------------------------------------------------------------------
 
@@ -215,6 +216,8 @@ def member_set_active(*, member: Member, active: bool, by: Member) -> Member:
         target=member,
         data={"old": not active, "new": active},
     )
+    if not active:
+        member_tokens_revoke(member_ids=[member.pk], by=by, reason="deactivated")
     return member
 
 
@@ -227,6 +230,7 @@ def member_archive(*, member: Member, by: Member) -> Member:
         member.archived_at = timezone.now()
         member.save(update_fields=["archived_at"])
         log_action("member.archived", actor=by, target=member)
+    member_tokens_revoke(member_ids=[member.pk], by=by, reason="archived")
     return member
 
 
@@ -399,6 +403,9 @@ def members_deactivate(
             )
             for member in to_switch
         ]
+    )
+    member_tokens_revoke(
+        member_ids=[member.pk for member in to_switch], by=by, reason="deactivated"
     )
     return len(to_switch)
 

@@ -6,11 +6,11 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import translation
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cohorte.core.audit import log_action
+from cohorte.core.parse import safe_next
 
 from . import services
 from .forms import LanguageForm, MemberPasswordResetForm, ProfileForm, SignInForm
@@ -41,10 +41,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 def language_switch(request: HttpRequest) -> HttpResponse:
     """Switch the interface language; a signed-in member keeps it on their account."""
     form = LanguageForm(request.POST)
-    target = request.POST.get("next") or reverse("programs:home")
-    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        target = reverse("programs:home")
-    response = HttpResponseRedirect(target)
+    response = HttpResponseRedirect(safe_next(request, reverse("programs:home")))
     if form.is_valid():
         language = form.cleaned_data["language"]
         if request.user.is_authenticated and request.user.language != language:

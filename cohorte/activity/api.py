@@ -156,6 +156,11 @@ def participant_add(request, program_id: ApiId, payload: ParticipantIn):
             language=payload.language,
         )
     except ValidationError as error:
+        if "email" in getattr(error, "error_dict", {}):  # the same refusal, whatever the reason
+            raise BatchError(
+                _("Courriel invalide."),
+                [{"index": None, "field": "email", "reason": _("adresse invalide")}],
+            ) from error
         raise validation_to_http(error) from error
     member = enrolment.member
     out = {

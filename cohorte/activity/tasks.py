@@ -29,6 +29,7 @@ def scheduler_tick() -> dict:
     now = timezone.now()
     done = {"messages": messaging.messages_send_due(now=now), "reminders": 0, "purged": 0}
     done["jobs_resumed"] = jobs_resume_stale()
+    done["outbox_woken"] = messaging.outbox_wake(now=now)  # rows a killed worker left
     if cache.add("tick:reminder-rules", 1, timeout=3600):  # hourly is plenty
         done["reminders"] = services.reminder_rules_run(now=now)
     if cache.add("tick:email-retention", 1, timeout=24 * 3600):

@@ -1,6 +1,8 @@
 """The one exporter base: a report yields a header and rows, this writes them safely."""
 
 import csv
+import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from typing import IO
@@ -8,11 +10,34 @@ from typing import IO
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+#: what starts a formula (or a DDE call) in Excel, LibreOffice or Google Sheets — the
+#: characters of defusedcsv, plus tab and carriage return
+FORMULA_PREFIXES = ("=", "+", "-", "@", "|", "%", "\t", "\r")
+#: a plain number (« -12 », « 3,5 ») is no formula and keeps its sign, as in defusedcsv
+_PLAIN_NUMBER = re.compile(r"-?[0-9][0-9,.]*")
+
+
+def _looks_like_formula(text: str) -> bool:
+    """Whether a spreadsheet could read the cell as a formula. Spreadsheets skip leading
+    spaces and line feeds, and read the full-width forms (＝ ＋ － ＠, U+FF1D…) as the
+    ASCII ones: so skip what is blank or invisible, fold compatibility forms (NFKC), then
+    look at the first character."""
+    if text.startswith(("\t", "\r")):
+        return True
+    start = 0
+    while start < len(text) and (
+        text[start].isspace() or unicodedata.category(text[start]) in ("Cc", "Cf", "Zs")
+    ):
+        start += 1
+    rest = unicodedata.normalize("NFKC", text[start:])
+    if not rest.startswith(FORMULA_PREFIXES):
+        return False
+    return not (start == 0 and _PLAIN_NUMBER.fullmatch(text))
 
 
 def neutralise(value: object) -> str:
-    """Make a cell inert in spreadsheet software: a leading = + - @ would start a formula."""
+    """Make a cell inert in spreadsheet software: a leading = + - @ | % (after spaces or
+    line feeds, in ASCII or full-width) would start a formula; a quote keeps it text."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -28,7 +53,7 @@ def neutralise(value: object) -> str:
     if isinstance(value, date):
         return value.isoformat()
     text = str(value)
-    if text.startswith(FORMULA_PREFIXES):
+    if _looks_like_formula(text):
         return "'" + text
     return text
 

@@ -100,6 +100,78 @@ def job_run(job_id: int, work: Callable[[Job, Callable[[int, int], None]], dict]
     return job
 
 
+def job_run_atomic(job_id: int, work: Callable[[Job], dict]) -> Job | None:
+    """Run work(job) and the job's completion in one transaction: all or nothing.
+
+    For work that must never be half done (a cycle end). It is claimed like `job_run`
+    (waiting, or running with a stale heartbeat; at most MAX_ATTEMPTS), then the job's row
+    is locked for the whole transaction (PostgreSQL row lock; SQLite's single writer) and
+    a job finished meanwhile is left alone: a task delivered twice, or started again by
+    the tick while a slow run is still inside its transaction (no heartbeat can show from
+    there), waits for that run and does nothing. A killed worker's transaction is rolled
+    back by the database, so the next run starts from a clean state. A failure rolls
+    everything back, removes the file the attempt wrote, and marks the job failed; once the
+    fault is mended, `job_requeue` runs it again."""
+    claimed = (
+        Job.objects.filter(_claimable(), pk=job_id)
+        .exclude(attempts__gte=MAX_ATTEMPTS)
+        .update(status=JobStatus.RUNNING, heartbeat_at=timezone.now(), attempts=F("attempts") + 1)
+    )
+    if not claimed:
+        job = Job.objects.filter(pk=job_id).first()
+        if job is not None and job.status == JobStatus.RUNNING and job.attempts >= MAX_ATTEMPTS:
+            _finish(job, JobStatus.FAILED, {"error": "interrupted too many times"})
+        return job
+    started = False
+    try:
+        with transaction.atomic():
+            job = Job.objects.select_for_update().filter(pk=job_id).first()
+            if job is None or job.status != JobStatus.RUNNING:
+                return job  # finished by another run while this one waited for the lock
+            started = True
+            before = job.file.name
+            try:
+                result = work(job) or {}
+                job.status = JobStatus.FAILED if result.get("failed") else JobStatus.DONE
+                job.result = {**job.result, **result}
+                job.finished_at = timezone.now()
+                job.done = job.total = max(job.total, 1)
+                job.save(update_fields=["status", "result", "finished_at", "file", "done", "total"])
+            except BaseException:
+                if job.file.name and job.file.name != before:
+                    job.file.storage.delete(job.file.name)  # the rolled-back attempt's file
+                raise
+    except Exception as error:
+        if not started:
+            raise  # the lock was not had: the job is another run's, not ours to fail
+        logger.exception("job %s failed", job_id)
+        with transaction.atomic():
+            failed = Job.objects.select_for_update().filter(pk=job_id).first()
+            if failed is not None and failed.status == JobStatus.RUNNING:
+                message = getattr(error, "message", None) or str(error) or type(error).__name__
+                _finish(failed, JobStatus.FAILED, {"error": message})
+        raise
+    return job
+
+
+def job_requeue(*, job: Job) -> bool:
+    """A failed job is queued again, with the same payload, once its fault is mended: a
+    person asked for it, so it gets a fresh count of attempts."""
+    with transaction.atomic():
+        queued = (
+            Job.objects.filter(pk=job.pk, status=JobStatus.FAILED)
+            .exclude(task_path="")
+            .update(status=JobStatus.QUEUED, finished_at=None, attempts=0, heartbeat_at=None)
+        )
+        if queued:
+            job.refresh_from_db()
+            job.result = {k: v for k, v in job.result.items() if k != "error"}
+            job.save(update_fields=["result"])
+            task = import_string(job.task_path)
+            transaction.on_commit(lambda: task.enqueue(job.pk))
+    return bool(queued)
+
+
 def jobs_resume_stale() -> int:
     """Start again the task of every job whose worker died (the scheduler tick calls this).
     The new run claims the job only if it is still stale, so two ticks at once are harmless."""

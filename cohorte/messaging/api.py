@@ -1,7 +1,7 @@
 """/api/messages and /api/email-log."""
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -9,14 +9,23 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
+from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
 
 from cohorte.accounts.selectors import members_visible_to
 from cohorte.core.api import BatchError, ErrorOut
+from cohorte.core.parse import ApiDate, ApiId, ScheduleTime
 from cohorte.programs.models import Cohort
 
 from . import services
 from .models import Audience, EmailStatus
-from .selectors import email_log, email_log_page, message_programs, messages_visible_to
+from .selectors import (
+    email_log,
+    email_log_page,
+    message_programs,
+    messages_visible_to,
+    parse_cursor,
+)
 
 messages_router = Router(tags=["messages"])
 email_log_router = Router(tags=["registre des courriels"])
@@ -28,16 +37,17 @@ assert set(AudienceName.__args__) == set(Audience.values)  # type: ignore[attr-d
 
 
 class MessageIn(Schema):
-    program: int | None = None
+    program: ApiId | None = None
     audience: AudienceName
-    cohort: int | None = None
-    people: list[int] = Field(default_factory=list, max_length=10_000)
+    cohort: ApiId | None = None
+    people: list[ApiId] = Field(default_factory=list, max_length=10_000)
     subject_fr: str = Field("", max_length=200)
     subject_en: str = Field("", max_length=200)
     body_fr: str = Field("", max_length=100_000)
     body_en: str = Field("", max_length=100_000)
-    send_at: dt.datetime | None = Field(
-        None, description="omitted: sent now; aware ISO 8601 time: scheduled"
+    send_at: ScheduleTime | None = Field(
+        None,
+        description="omitted: sent now; aware ISO 8601 time, at most a few years ahead: scheduled",
     )
     client_id: str | None = Field(None, max_length=100)
 
@@ -74,17 +84,6 @@ def message_create(request, payload: MessageIn):
         existing = messages_visible_to(user).filter(client_id=payload.client_id).first()
         if existing is not None:
             return Status(200, existing)
-    if payload.send_at is not None and timezone.is_naive(payload.send_at):
-        raise BatchError(
-            _("Requête invalide."),
-            [
-                {
-                    "index": None,
-                    "field": "send_at",
-                    "reason": _("l'heure doit indiquer son décalage horaire (ex. +02:00)"),
-                }
-            ],
-        )
     program = None
     if payload.program is not None:
         program = message_programs(user).filter(pk=payload.program).first()
@@ -163,17 +162,27 @@ def message_create(request, payload: MessageIn):
     return Status(201, message)
 
 
-@messages_router.get("", response=list[MessageOut])
-def message_list(request, limit: int = 50):
-    return list(messages_visible_to(request.auth)[: max(1, min(limit, 500))])
+@messages_router.get("", response={200: list[MessageOut], 400: ErrorOut})
+def message_list(request, limit: int = Query(50, ge=1, le=500)):
+    return list(messages_visible_to(request.auth)[:limit])
+
+
+def _cursor(value: str) -> str:
+    if value and parse_cursor(value) is None:
+        raise PydanticCustomError(
+            "cohorte_cursor", _("curseur invalide : reprenez le `next` de la page précédente")
+        )
+    return value
 
 
 class LogQuery(Schema):
-    member: list[int] = []
+    member: list[ApiId] = Field(default_factory=list, max_length=200)
     status: list[Literal[tuple(EmailStatus.values)]] = []  # type: ignore[valid-type]
-    start: dt.date | None = Field(None, alias="from")
-    end: dt.date | None = Field(None, alias="to")
-    after: str = Field("", max_length=100, description="the `next` cursor of the previous page")
+    start: ApiDate | None = Field(None, alias="from")
+    end: ApiDate | None = Field(None, alias="to")
+    after: Annotated[str, AfterValidator(_cursor)] = Field(
+        "", max_length=100, description="the `next` cursor of the previous page"
+    )
     page_size: int = Field(50, ge=1, le=1000)
 
 

@@ -6,4 +6,4 @@ class MessagingConfig(AppConfig):
     label = "messaging"
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401
+        from . import checks, receivers  # noqa: F401

@@ -4,7 +4,11 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cohorte.core import parse
+
+from . import rendering
 from .models import Audience, EmailStatus
+from .selectors import parse_cursor
 
 
 class ComposeForm(forms.Form):
@@ -27,16 +31,38 @@ class ComposeForm(forms.Form):
         label=_("English text"), required=False, widget=forms.Textarea(attrs={"rows": 8})
     )
 
-    def __init__(self, *args, programs=(), cohorts=(), allow_organisation=False, **kwargs):
-        super().__init__(*args, **kwargs)
+    BODIES = ("body_fr", "body_en")
+
+    def __init__(
+        self, data=None, *args, programs=(), cohorts=(), allow_organisation=False, **kwargs
+    ):
+        # The editor shows the textarea's value as HTML: a form shown again after an error
+        # carries the sanitised body, never what was posted.
+        if data is not None:
+            data = data.copy()
+            for field in self.BODIES:
+                if field in data:
+                    data[field] = rendering.sanitise(data.get(field) or "")
+        initial = dict(kwargs.pop("initial", None) or {})
+        for field in self.BODIES:
+            if initial.get(field):
+                initial[field] = rendering.sanitise(initial[field])
+        super().__init__(data, *args, initial=initial, **kwargs)
         choices = [("", _("Toute l'organisation"))] if allow_organisation else []
         self.fields["program"].choices = choices + [(p.pk, p.name) for p in programs]
         self.fields["program"].required = not allow_organisation
         self.fields["cohort"].choices = [("", "—")] + [(c.pk, c.name) for c in cohorts]
 
+    def clean_people(self) -> str:
+        raw = self.cleaned_data.get("people") or ""
+        try:
+            return ",".join(str(pk) for pk in parse.parse_ids([raw]))
+        except parse.ParseError as error:
+            raise forms.ValidationError(error.message) from error
+
     def people_ids(self) -> list[int]:
         raw = self.cleaned_data.get("people") or ""
-        return [int(v) for v in raw.split(",") if v.strip().isdigit()]
+        return [int(v) for v in raw.split(",") if v]
 
 
 class ScheduleForm(forms.Form):
@@ -50,25 +76,69 @@ class ScheduleForm(forms.Form):
         value = self.cleaned_data["send_at"]
         if value <= timezone.now():
             raise forms.ValidationError(_("La date d'envoi prévue est déjà passée."))
-        return value
+        try:
+            return parse.check_schedule_time(value)
+        except parse.ParseError as error:
+            raise forms.ValidationError(error.message) from error
 
 
 class EmailLogForm(forms.Form):
-    """The e-mail log's filters, read from the URL."""
+    """The e-mail log's filters, read from the URL through the shared strict parsers: a bad
+    value is a message on the page, never a server error."""
 
-    member = forms.TypedMultipleChoiceField(required=False, coerce=int)
+    member = forms.Field(label=_("Membre"), required=False)
     status = forms.MultipleChoiceField(
         label=_("Statut"), required=False, choices=EmailStatus.choices
     )
-    start = forms.DateField(
+    start = forms.CharField(
         label=_("Date de début"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    end = forms.DateField(
+    end = forms.CharField(
         label=_("Date de fin"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    message = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    after = forms.CharField(required=False, widget=forms.HiddenInput)
+    message = forms.CharField(label=_("Message"), required=False, widget=forms.HiddenInput)
+    after = forms.CharField(label=_("Page"), required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, member_ids=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["member"].choices = [(pk, pk) for pk in member_ids]
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self.member_values: list[object] = (
+            data.getlist("member")
+            if hasattr(data, "getlist")
+            else list((data or {}).get("member") or [])
+        )
+
+    def clean_member(self) -> list[int]:
+        try:
+            return parse.parse_ids(self.member_values, limit=200)
+        except parse.ParseError as error:
+            raise forms.ValidationError(error.message) from error
+
+    def _date(self, field: str) -> dt.date | None:
+        value = self.cleaned_data.get(field) or ""
+        if not value.strip():
+            return None
+        try:
+            return parse.parse_date(value)
+        except parse.ParseError as error:
+            raise forms.ValidationError(error.message) from error
+
+    def clean_start(self) -> dt.date | None:
+        return self._date("start")
+
+    def clean_end(self) -> dt.date | None:
+        return self._date("end")
+
+    def clean_message(self) -> int | None:
+        value = self.cleaned_data.get("message") or ""
+        if not value.strip():
+            return None
+        try:
+            return parse.parse_id(value)
+        except parse.ParseError as error:
+            raise forms.ValidationError(error.message) from error
+
+    def clean_after(self) -> str:
+        value = self.cleaned_data.get("after") or ""
+        if value and parse_cursor(value) is None:
+            raise forms.ValidationError(_("Lien de page invalide : revenez à la première page."))
+        return value

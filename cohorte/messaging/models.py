@@ -7,6 +7,8 @@ from django.utils.translation import pgettext_lazy
 
 from cohorte.core.models import TimeStampedModel
 
+from .attachments import attachment_path
+
 
 class MessageKind(models.TextChoices):
     COMMUNITY = "community", _("Message de la communauté")
@@ -95,7 +97,7 @@ class Message(TimeStampedModel):
 
 class Attachment(models.Model):
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
-    file = models.FileField(upload_to="attachments/%Y/%m/")
+    file = models.FileField(upload_to=attachment_path, max_length=200)
     name = models.CharField(max_length=200)
     size = models.PositiveIntegerField()
     content_type = models.CharField(max_length=100)

@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet
 
 from cohorte.accounts.models import Member
 from cohorte.accounts.selectors import members_visible_to
+from cohorte.core import parse
 from cohorte.programs.models import Program
 from cohorte.programs.selectors import programs_visible_to
 
@@ -62,10 +63,13 @@ def cursor_of(email: Email) -> str:
 
 
 def parse_cursor(value: str) -> tuple[dt.datetime, int] | None:
+    """The `after` of a page link: an aware time and an id, both within bounds, or None."""
+    if not value or len(value) > 100 or "_" not in value:
+        return None
+    stamp, pk = value.rsplit("_", 1)
     try:
-        stamp, pk = value.rsplit("_", 1)
-        return dt.datetime.fromisoformat(stamp), int(pk)
-    except (ValueError, TypeError):
+        return parse.parse_datetime(stamp), parse.parse_id(pk)
+    except parse.ParseError:
         return None
 
 

@@ -4,27 +4,29 @@ the row's status is the e-mail log."""
 
 import dataclasses
 import datetime as dt
+import functools
 import logging
-import mimetypes
 import smtplib
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from cohorte.accounts.models import Member, MemberRole
+from cohorte.core import parse
 from cohorte.core.audit import log_action
 from cohorte.programs.models import PARTICIPANT_ROLES, Program, Role
 
-from . import rendering, system_messages
+from . import addresses, rendering, system_messages
 from .models import (
     STATUS_RANK,
     Audience,
@@ -127,8 +129,14 @@ def draft_check(draft: Draft, *, now: dt.datetime | None = None) -> dict[str, li
         add("cohort", _("Choisissez une cohorte ou une étiquette."))
     if draft.audience == Audience.PEOPLE and not draft.people:
         add("people", _("Choisissez au moins une personne."))
-    if draft.send_at is not None and draft.send_at <= now:
-        add("send_at", _("La date d'envoi prévue est déjà passée."))
+    if draft.send_at is not None:
+        if draft.send_at <= now:
+            add("send_at", _("La date d'envoi prévue est déjà passée."))
+        else:
+            try:
+                parse.check_schedule_time(draft.send_at)
+            except parse.ParseError as error:
+                add("send_at", error.message)
     return errors
 
 
@@ -202,7 +210,9 @@ def message_render(message: Message, member: Member, organisation_name: str) -> 
         body = message.body_en if language == "en" else message.body_fr
     subject = (message.subject_en if language == "en" else message.subject_fr) or message.subject
     values = _values_for(member, message, organisation_name)
-    html_body = rendering.fill(body, values, escape=True)
+    # sanitised again once filled: a tag inside an attribute (<a href="{prénom}">) takes the
+    # recipient's text, which must not become a javascript: link
+    html_body = rendering.sanitise(rendering.fill(body, values, escape=True))
     return Rendered(
         language=language,
         subject=rendering.fill(subject, values, escape=False),
@@ -231,7 +241,7 @@ def message_send(*, message: Message, by: Member | None) -> int:
                 message=message,
                 member=member,
                 to_email=member.email,
-                to_name=member.full_name,
+                to_name=addresses.member_name(member),
                 subject=rendered.subject,
                 body_text=rendered.text,
                 body_html=rendered.html,
@@ -257,6 +267,10 @@ def message_schedule(*, message: Message, send_at: dt.datetime, by: Member) -> M
     message = Message.objects.select_for_update().get(pk=message.pk)
     if send_at <= timezone.now():
         raise ValidationError({"send_at": [_("La date d'envoi prévue est déjà passée.")]})
+    try:  # a few years ahead at most: a year 9999 is never stored
+        parse.check_schedule_time(send_at)
+    except parse.ParseError as error:
+        raise ValidationError({"send_at": [error.message]}) from error
     if message.status == MessageStatus.SENT:
         raise ValidationError(_("Ce message est déjà parti."))
     message.status, message.send_at = MessageStatus.QUEUED, send_at
@@ -340,7 +354,7 @@ def email_enqueue(
         message=message,
         member=member,
         to_email=to_email,
-        to_name=member.full_name if member else "",
+        to_name=addresses.member_name(member) if member else "",
         subject=subject,
         body_text=text,
         body_html=html,
@@ -374,7 +388,7 @@ def _claim(batch: int, now: dt.datetime) -> list[Email]:
         if claimed:
             Email.objects.filter(pk__in=[row.pk for row in claimed]).update(
                 status=EmailStatus.SENDING,
-                claimed_until=now + dt.timedelta(minutes=10),
+                claimed_until=now + dt.timedelta(seconds=settings.COHORTE_EMAIL_CLAIM_SECONDS),
                 attempts=F("attempts") + 1,
             )
     for row in claimed:
@@ -386,8 +400,9 @@ def _as_email_message(row: Email) -> mail.EmailMultiAlternatives:
     message = mail.EmailMultiAlternatives(
         subject=row.subject,
         body=row.body_text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[f"{row.to_name} <{row.to_email}>" if row.to_name else row.to_email],
+        from_email=addresses.sender_address(),
+        # a row written before names were kept apart may hold the address as its name
+        to=[addresses.mail_address(row.to_email, row.to_name)],
         headers={"Message-ID": row.message_id_header},
     )
     if row.body_html:
@@ -428,13 +443,44 @@ def _retry_or_fail(row: Email, reason: str, now: dt.datetime) -> None:
     outbox_kick(run_after=retry_at)
 
 
+def _with_database[T](step: Callable[[], T]) -> T:
+    """One short database step of the outbox, tried again while the database is briefly
+    away (a restart, a fail-over, a terminated connection, a lock held too long): an e-mail
+    the SMTP server accepted must be marked sent, or it would leave again once its claim
+    runs out. The broken connection is closed, so the next try opens a new one."""
+    deadline = time.monotonic() + settings.COHORTE_OUTBOX_DB_RETRY_SECONDS
+    pause = 0.2
+    while True:
+        try:
+            return step()
+        except (OperationalError, InterfaceError) as error:
+            if connection.in_atomic_block or time.monotonic() + pause > deadline:
+                raise  # inside someone's transaction, or for too long: the caller decides
+            logger.warning("outbox: database unavailable (%s), trying again", error)
+            connection.close()
+            time.sleep(pause)
+            pause = min(pause * 2, 2.0)
+
+
+def _mark_sent(row: Email, provider_id: str) -> None:
+    now = timezone.now()
+    Email.objects.filter(pk=row.pk, status=EmailStatus.SENDING).update(
+        status=EmailStatus.SENT,
+        sent_at=now,
+        status_at=now,
+        provider_message_id=provider_id,
+        claimed_until=None,
+        last_error="",
+    )
+
+
 def outbox_send(*, batch: int = 200, limit: int | None = None) -> int:
     """Send what is due, a batch at a time over one connection, each row marked as soon as
     the server accepted it. Returns how many left."""
     sent = 0
     while limit is None or sent < limit:
         now = timezone.now()
-        rows = _claim(batch, now)
+        rows = _with_database(functools.partial(_claim, batch, now))
         if not rows:
             break
         try:
@@ -446,26 +492,42 @@ def outbox_send(*, batch: int = 200, limit: int | None = None) -> int:
                     except (OSError, ValueError, smtplib.SMTPException) as error:
                         if _connection_lost(error):
                             raise
-                        _retry_or_fail(row, str(error), timezone.now())
+                        _with_database(
+                            functools.partial(_retry_or_fail, row, str(error), timezone.now())
+                        )
                         continue
                     provider_id = _provider_id(message)
-                    Email.objects.filter(pk=row.pk, status=EmailStatus.SENDING).update(
-                        status=EmailStatus.SENT,
-                        sent_at=timezone.now(),
-                        status_at=timezone.now(),
-                        provider_message_id=provider_id,
-                        claimed_until=None,
-                        last_error="",
-                    )
+                    _with_database(functools.partial(_mark_sent, row, provider_id))
                     sent += 1
+        except DatabaseError:
+            raise  # gone for longer than we wait: the claims run out, the tick wakes us
         except Exception as error:  # the server went away: the rest of the batch waits
             logger.warning("outbox: %s", error)
             reason = str(error) or error.__class__.__name__
             for row in rows:
-                if Email.objects.filter(pk=row.pk, status=EmailStatus.SENDING).exists():
-                    _retry_or_fail(row, reason, timezone.now())
+                _with_database(functools.partial(_release, row, reason))
             break
     return sent
+
+
+def _release(row: Email, reason: str) -> None:
+    if Email.objects.filter(pk=row.pk, status=EmailStatus.SENDING).exists():
+        _retry_or_fail(row, reason, timezone.now())
+
+
+def outbox_wake(*, now: dt.datetime | None = None) -> bool:
+    """The worker's clock: when rows are due (queued, or claimed by a worker that died and
+    whose claim has run out) make sure a sending will run; a killed worker leaves no
+    wake-up of its own. One more run than needed claims nothing and costs one query."""
+    now = now or timezone.now()
+    due = (
+        Q(status=EmailStatus.QUEUED)
+        & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+    ) | Q(status=EmailStatus.SENDING, claimed_until__lt=now)
+    if not Email.objects.filter(due).exists():
+        return False
+    outbox_kick()
+    return True
 
 
 def _connection_lost(error: BaseException) -> bool:
@@ -543,36 +605,6 @@ def emails_purge(*, now: dt.datetime | None = None, batch: int = 5000) -> int:
         if not ids:
             return deleted
         deleted += Email.objects.filter(pk__in=ids).delete()[0]
-
-
-def attachment_check(upload: Any) -> str | None:
-    """Size and type: documents and images people share, nothing that runs."""
-    allowed = {
-        "application/pdf",
-        "image/png",
-        "image/jpeg",
-        "image/gif",
-        "text/plain",
-        "text/csv",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-        "application/msword",
-        "application/vnd.ms-excel",
-        "application/vnd.oasis.opendocument.text",
-    }
-    if (upload.size or 0) > settings.COHORTE_ATTACHMENT_MAX_BYTES:
-        return _("« %(name)s » dépasse 5 Mo.") % {"name": upload.name}
-    guessed = mimetypes.guess_type(upload.name or "")[0] or ""
-    head = upload.read(8)
-    upload.seek(0)
-    # the name says the type; the first bytes must not say it is a program all the same
-    if guessed not in allowed or head.startswith((b"MZ", b"\x7fELF", b"#!")):
-        return _(
-            "« %(name)s » : ce type de fichier n'est pas accepté "
-            "(PDF, images, documents bureautiques)."
-        ) % {"name": upload.name}
-    return None
 
 
 def recipients_preview(message: Message, limit: int = 20) -> tuple[int, list[Member]]:

@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import include, path
 
-from . import views
+from . import views, webhooks
 
 app_name = "messaging"
 urlpatterns = [
@@ -24,4 +24,7 @@ urlpatterns = [
         name="notification-delete",
     ),
     path("notes-de-mise-a-jour/<id:note_id>/", views.release_note, name="release-note"),
+    # anymail's tracking webhooks, closed while no secret is set (they shadow the same paths
+    # that cohorte/urls.py includes from anymail after these)
+    path("webhooks/anymail/", include((webhooks.urlpatterns, "webhooks"))),
 ]

@@ -1,6 +1,5 @@
 import base64
 import datetime as dt
-import mimetypes
 from typing import Any
 
 from django.contrib import messages as flash
@@ -11,6 +10,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -18,14 +18,16 @@ from django.views.decorators.http import require_POST
 from cohorte.accounts.http import MemberRequest
 from cohorte.accounts.models import Member
 from cohorte.accounts.selectors import members_visible_to
+from cohorte.core import parse
 from cohorte.core.audit import log_action
 from cohorte.core.exports import csv_response
 from cohorte.programs.models import Cohort
 
-from . import rendering, services, system_messages
+from . import attachments, rendering, services, system_messages
 from .forms import ComposeForm, EmailLogForm, ScheduleForm
 from .models import Attachment, Email, EmailStatus, MessageStatus, Notification, ReleaseNote
 from .selectors import email_log, email_log_page, message_programs, messages_visible_to
+from .templatetags.messaging import local_time, safe_localtime
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
@@ -89,18 +91,30 @@ def compose(request: MemberRequest, message_id: int | None = None) -> HttpRespon
         }
     elif request.GET.get("people") or request.GET.getlist("member"):
         # « people selected in any table »: the members list and the participants' table
-        chosen = request.GET.get("people", "").split(",") + request.GET.getlist("member")
+        try:
+            chosen = parse.parse_ids(
+                [request.GET.get("people", ""), *request.GET.getlist("member")]
+            )
+        except parse.ParseError as error:
+            flash.error(request, _("Personnes : %(reason)s.") % {"reason": error.message})
+            chosen = []
+        program_id = None
+        if request.GET.get("program"):
+            try:
+                program_id = parse.parse_id(request.GET["program"])
+            except parse.ParseError:
+                program_id = None
         initial = {
             "audience": "people",
-            "people": ",".join(v for v in chosen if v.strip().isdigit()),
-            "program": request.GET.get("program"),
+            "people": ",".join(str(pk) for pk in chosen),
+            "program": program_id,
         }
     form = _compose_form(request, request.POST or None, initial=initial)
     attachment_errors: list[str] = []
     if request.method == "POST" and form.is_valid():
         uploads = request.FILES.getlist("attachments")
         attachment_errors = [
-            problem for upload in uploads if (problem := services.attachment_check(upload))
+            problem for upload in uploads if (problem := attachments.attachment_check(upload))
         ]
         program = message_programs(request.user).filter(pk=form.cleaned_data["program"]).first()
         if form.cleaned_data["program"] and program is None:
@@ -122,7 +136,7 @@ def compose(request: MemberRequest, message_id: int | None = None) -> HttpRespon
                             file=upload,
                             name=name[:200],
                             size=upload.size or 0,
-                            content_type=mimetypes.guess_type(name)[0]
+                            content_type=attachments.content_type_of(upload)
                             or "application/octet-stream",
                         )
             except ValidationError as error:
@@ -133,11 +147,7 @@ def compose(request: MemberRequest, message_id: int | None = None) -> HttpRespon
     people_ids = (
         form.people_ids()
         if form.is_bound and form.is_valid()
-        else [
-            int(v)
-            for v in str((initial or {}).get("people") or "").split(",")
-            if v.strip().isdigit()
-        ]
+        else [int(v) for v in str((initial or {}).get("people") or "").split(",") if v]
     )
     return render(
         request,
@@ -161,11 +171,11 @@ def message_detail(request: MemberRequest, message_id: int) -> HttpResponse:
     count, sample = services.recipients_preview(message)
     example, rendered = services.render_for_preview(message)
     tz = message.organisation.tzinfo
-    schedule = ScheduleForm(
-        initial={
-            "send_at": (message.send_at or timezone.now() + dt.timedelta(days=1)).astimezone(tz)
-        }
+    # a time out of range stored before the bounds existed must not break the page
+    proposed = safe_localtime(message.send_at, tz) or safe_localtime(
+        timezone.now() + dt.timedelta(days=1), tz
     )
+    schedule = ScheduleForm(initial={"send_at": proposed})
     return render(
         request,
         "messaging/message.html",
@@ -265,7 +275,9 @@ def people_search(request: MemberRequest) -> HttpResponse:
 
 
 def _log_rows(request: MemberRequest, form: EmailLogForm, *, with_statuses: bool = True):
-    form.is_valid()
+    """The rows the filters ask for; None when a filter is invalid (the form says why)."""
+    if not form.is_valid():
+        return None
     data = form.cleaned_data
     tz = (
         request.user.organisation.tzinfo
@@ -294,13 +306,17 @@ def _log_rows(request: MemberRequest, form: EmailLogForm, *, with_statuses: bool
 def email_log_view(request: MemberRequest) -> HttpResponse:
     """« Registre des courriels »: every e-mail sent, filtered, a page at a time."""
     _require_staff(request)
-    member_ids = [int(v) for v in request.GET.getlist("member") if v.isdigit()]
-    form = EmailLogForm(request.GET, member_ids=member_ids)
-    rows, next_cursor = email_log_page(
-        _log_rows(request, form, with_statuses=False),
-        after=request.GET.get("after", ""),
-        statuses=form.cleaned_data.get("status") or [],
-    )
+    form = EmailLogForm(request.GET)
+    query = _log_rows(request, form, with_statuses=False)
+    rows: list[Email] = []
+    next_cursor = ""
+    if query is not None:
+        rows, next_cursor = email_log_page(
+            query,
+            after=form.cleaned_data.get("after") or "",
+            statuses=form.cleaned_data.get("status") or [],
+        )
+    member_ids = form.cleaned_data.get("member") or [] if query is not None else []
     return render(
         request,
         "messaging/email_log.html",
@@ -312,15 +328,23 @@ def email_log_view(request: MemberRequest) -> HttpResponse:
             "statuses": EmailStatus.choices,
             "chosen_statuses": request.GET.getlist("status"),
         },
+        status=200 if query is not None else 400,
     )
 
 
 @login_required
-def email_log_csv(request: MemberRequest) -> StreamingHttpResponse:
+def email_log_csv(request: MemberRequest) -> HttpResponse | StreamingHttpResponse:
     """« Télécharger »: the filtered log, streamed."""
     _require_staff(request)
-    member_ids = [int(v) for v in request.GET.getlist("member") if v.isdigit()]
-    rows = _log_rows(request, EmailLogForm(request.GET, member_ids=member_ids))
+    form = EmailLogForm(request.GET)
+    rows = _log_rows(request, form)
+    if rows is None:
+        problems = [
+            f"{field}: {' '.join(str(e) for e in errors)}" for field, errors in form.errors.items()
+        ]
+        return HttpResponse(
+            "\n".join(problems), status=400, content_type="text/plain; charset=utf-8"
+        )
     labels = dict(EmailStatus.choices)
     tz = request.user.organisation.tzinfo if request.user.organisation else None
 
@@ -340,9 +364,9 @@ def email_log_csv(request: MemberRequest) -> StreamingHttpResponse:
                 subject,
                 name,
                 address,
-                timezone.localtime(sent or created, tz).strftime("%Y-%m-%d %H:%M"),
+                local_time(sent or created, tz, "%Y-%m-%d %H:%M"),
                 labels.get(status, status),
-                timezone.localtime(opened, tz).strftime("%Y-%m-%d %H:%M") if opened else "",
+                local_time(opened, tz, "%Y-%m-%d %H:%M"),
                 error,
             ]
 
@@ -497,11 +521,13 @@ def notification_open(request: MemberRequest, notification_id: int) -> HttpRespo
     notification = get_object_or_404(Notification, pk=notification_id, member=request.user)
     if notification.read_at is None:
         Notification.objects.filter(pk=notification.pk).update(read_at=timezone.now())
-    target = (
-        notification.url
-        if notification.url.startswith("/") and not notification.url.startswith("//")
-        else ""
-    )
+    # a path on this site only: « /\\evil.example » is another site to a browser
+    target = notification.url
+    if not (
+        target.startswith("/")
+        and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+    ):
+        target = ""
     return redirect(target or "messaging:notifications")
 
 

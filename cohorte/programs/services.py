@@ -2,6 +2,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator, validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -116,6 +117,12 @@ def group_save(
     return group
 
 
+def address_refused() -> ValidationError:
+    """The one refusal for an address that cannot be enrolled, whatever the reason (badly
+    written, or an account of another organisation): Django's own « invalid e-mail »."""
+    return ValidationError({"email": ValidationError(EmailValidator.message, code="invalid")})
+
+
 @transaction.atomic
 def enrolment_add(
     *,
@@ -130,6 +137,10 @@ def enrolment_add(
     """Create the member if new, then enrol them (again, if they had left). Returns
     (enrolment, created) where created says whether the enrolment is new or re-opened."""
     email = Member.objects.normalize_email(email)
+    try:
+        validate_email(email)
+    except ValidationError as error:
+        raise address_refused() from error
     member = Member.objects.filter(email=email).first()
     if member is None:
         member = Member.objects.create_user(
@@ -142,9 +153,8 @@ def enrolment_add(
         )
         log_action("member.created", actor=by, target=member)
     elif member.organisation_id != program.organisation_id:
-        raise ValidationError(
-            {"email": _("Ce courriel appartient à un compte d'une autre organisation.")}
-        )
+        # the same answer as a mistyped address: never say that an account exists elsewhere
+        raise address_refused()
     enrolment, created = Enrolment.objects.get_or_create(
         program=program, member=member, defaults={"role": role}
     )

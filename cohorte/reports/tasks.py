@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from cohorte.core.jobs import job_run
+from cohorte.core.jobs import job_run_atomic
 from cohorte.core.models import Job
 from cohorte.programs.models import Program
 
@@ -13,24 +13,35 @@ from . import services
 
 @task()
 def cycle_end(job_id: int) -> None:
-    """« Terminer le cycle », in the background: the job keeps its progress and the archive."""
+    """« Terminer le cycle », in the background: the confirmed plan, all or nothing, with
+    the job's completion and its archive (see services.cycle_end). Run again after a
+    killed worker (core.jobs.jobs_resume) or a mended fault (job_requeue), it finishes the
+    job once."""
 
-    def work(job: Job, progress) -> dict:
-        program = Program.objects.select_related("organisation").get(pk=job.payload["program_id"])
+    def work(job: Job) -> dict:
+        program = (
+            Program.objects.select_related("organisation")
+            .filter(pk=job.payload["program_id"])
+            .first()
+        )
         language = job.created_by.language if job.created_by else settings.LANGUAGE_CODE
         with translation.override(language):
+            if program is None:
+                return {
+                    "failed": True,
+                    "error": _("Ce programme n'existe plus : rien n'a été fait."),
+                }
             result = services.cycle_end(
                 program=program,
                 method=job.payload["method"],
+                confirmed=job.payload["plan"],
                 by=job.created_by,
-                returning_ids=job.payload.get("returning", []),
-                progress=progress,
                 job=job,
             )
             summary = _(
                 "%(deactivated)d membre(s) désactivé(s), %(ended)d relation(s) terminée(s), "
                 "%(deleted)d membre(s) supprimé(s), %(reactivated)d réactivé(s), "
-                "%(kept)d conservé(s) car inscrit(s) à un autre programme."
+                "%(kept)d conservé(s) car lié(s) à un autre programme."
             ) % {
                 "deactivated": result["deactivated"],
                 "ended": result["relationships_ended"],
@@ -55,4 +66,4 @@ def cycle_end(job_id: int) -> None:
                 "next_label": next_label,
             }
 
-    job_run(job_id, work)
+    job_run_atomic(job_id, work)

@@ -6,6 +6,11 @@ app_name = "reports"
 urlpatterns = [
     path("programmes/<id:program_id>/terminer-le-cycle/", views.cycle_end, name="cycle-end"),
     path(
+        "programmes/<id:program_id>/terminer-le-cycle/<id:job_id>/reprendre/",
+        views.cycle_end_resume,
+        name="cycle-end-resume",
+    ),
+    path(
         "programmes/<id:program_id>/terminer-les-relations/",
         views.relationships_end_view,
         name="relationships-end",

@@ -42,6 +42,27 @@
     refresh(form);
   });
 
+  // [data-confirm] on a button or a link: ask first, and do nothing if the answer is no
+  // (instead of onclick="return confirm(…)", which the Content-Security-Policy refuses).
+  // Listened to in the capture phase, so a refusal also stops htmx and other handlers.
+  document.addEventListener("click", (event) => {
+    const asker = event.target.closest("[data-confirm]");
+    if (!asker || !asker.matches("button, a, input[type=submit], input[type=button]")) { return; }
+    if (!window.confirm(asker.dataset.confirm)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+
+  // [data-autosubmit] on a select or an input: a change submits its form (instead of
+  // onchange="this.form.submit()"). requestSubmit fires « submit », so htmx and the editors
+  // see it as if the person had pressed the button.
+  document.addEventListener("change", (event) => {
+    const field = event.target.closest("[data-autosubmit]");
+    if (!field || !field.form) { return; }
+    if (field.form.requestSubmit) { field.form.requestSubmit(); } else { field.form.submit(); }
+  });
+
   // Keep the filter form's hidden sort/order in step with the URL after a header click.
   document.addEventListener("htmx:pushedIntoHistory", () => {
     const params = new URLSearchParams(window.location.search);
