@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "cohorte.accounts.middleware.MemberLanguageMiddleware",
+    "cohorte.core.middleware.RequestLimitsMiddleware",
     "cohorte.programs.middleware.OrganisationTimezoneMiddleware",
     "cohorte.activity.presence.PresenceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -1,7 +1,6 @@
 """/api/members and /api/custom-fields: the Members tab for other tools."""
 
 import datetime as dt
-import json
 from typing import Annotated, Any, Literal
 
 from django.conf import settings
@@ -13,7 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
-from cohorte.core.api import BatchError, ErrorOut, page_of
+from cohorte.core.api import BatchError, ErrorOut, json_body, page_of
 from cohorte.core.parse import ApiDate, ApiId, TimeZoneName
 
 from . import services
@@ -376,10 +375,7 @@ def members_import(request):
     """Create or update members, all rows or none. An existing e-mail is updated (a missing
     or empty value keeps what is there); every bad row is listed with its index."""
     user, organisation_id = _admin(request)
-    try:
-        body = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError) as error:
-        raise BatchError(_("Le corps de la requête n'est pas du JSON valide."), []) from error
+    body = json_body(request)
     rows = body.get("rows") if isinstance(body, dict) else None
     if not isinstance(rows, list) or not rows:
         raise BatchError(_("Une liste « rows » non vide est attendue."), [])
