@@ -43,9 +43,9 @@ def mode(request, settings):
     importlib.reload(cohorte.urls)
 
 
-def archive_job(by, *, finished_at=None) -> Job:
+def archive_job(by, *, finished_at=None, kind="cycle_end") -> Job:
     job = Job.objects.create(
-        kind="cycle_end",
+        kind=kind,
         created_by=by,
         organisation_id=by.organisation_id,
         status=JobStatus.DONE,
@@ -128,8 +128,8 @@ def test_a_job_file_goes_only_to_its_author_and_the_organisations_administrators
 
 def test_a_job_file_expires_then_the_clock_deletes_it(admin, settings):
     settings.COHORTE_EXPORT_RETENTION_HOURS = 72
-    fresh = archive_job(admin)
-    old = archive_job(admin, finished_at=timezone.now() - dt.timedelta(hours=73))
+    fresh = archive_job(admin, kind="export")
+    old = archive_job(admin, finished_at=timezone.now() - dt.timedelta(hours=73), kind="export")
     path = old.file.path
     client = signed_in(admin)
     response = client.get(f"/taches/{old.pk}/fichier/")
@@ -149,6 +149,19 @@ def test_a_job_file_expires_then_the_clock_deletes_it(admin, settings):
     fresh.refresh_from_db()
     assert fresh.file and body(client.get(f"/taches/{fresh.pk}/fichier/")) == SECRET
     assert job_files_purge(now=timezone.now()) == 0  # twice does nothing more
+
+
+def test_a_cycle_archive_the_only_copy_of_deleted_data_is_kept_longer(admin, settings):
+    settings.COHORTE_EXPORT_RETENTION_HOURS = 72
+    settings.COHORTE_ARCHIVE_RETENTION_DAYS = 30
+    kept = archive_job(admin, finished_at=timezone.now() - dt.timedelta(days=29))
+    gone = archive_job(admin, finished_at=timezone.now() - dt.timedelta(days=31))
+    client = signed_in(admin)
+    assert body(client.get(f"/taches/{kept.pk}/fichier/")) == SECRET
+    assert client.get(f"/taches/{gone.pk}/fichier/").status_code == 410
+    assert job_files_purge(now=timezone.now()) == 1
+    kept.refresh_from_db()
+    assert kept.file
 
 
 def test_an_import_never_confirmed_does_not_keep_the_rows(admin):

@@ -58,7 +58,14 @@ def private_file_response(
     return response
 
 
-def export_retention() -> dt.timedelta:
+#: kinds of job whose file is the only copy of what it holds (a cycle end's archive of the
+#: members it deleted): kept longer than an export that can be made again
+ARCHIVE_KINDS = ("cycle_end",)
+
+
+def export_retention(kind: str = "") -> dt.timedelta:
+    if kind in ARCHIVE_KINDS:
+        return dt.timedelta(days=settings.COHORTE_ARCHIVE_RETENTION_DAYS)
     return dt.timedelta(hours=settings.COHORTE_EXPORT_RETENTION_HOURS)
 
 
@@ -69,8 +76,14 @@ def job_files_purge(*, now: dt.datetime) -> int:
     from .models import Job, JobStatus
 
     cutoff = now - export_retention()
+    archive_cutoff = now - export_retention(ARCHIVE_KINDS[0])
+
+    def older_than(moment: dt.datetime) -> Q:
+        return Q(finished_at__lt=moment) | Q(finished_at__isnull=True, created_at__lt=moment)
+
     expired = Job.objects.exclude(file="").filter(
-        Q(finished_at__lt=cutoff) | Q(finished_at__isnull=True, created_at__lt=cutoff)
+        (older_than(cutoff) & ~Q(kind__in=ARCHIVE_KINDS))
+        | (older_than(archive_cutoff) & Q(kind__in=ARCHIVE_KINDS))
     )
     purged = 0
     for job in expired.only("pk", "file", "result")[:500]:
@@ -88,4 +101,4 @@ def job_files_purge(*, now: dt.datetime) -> int:
 def job_file_expired(job: Any, *, now: dt.datetime) -> bool:
     if job.result.get("file_expired"):
         return True
-    return (job.finished_at or job.created_at) < now - export_retention()
+    return (job.finished_at or job.created_at) < now - export_retention(job.kind)

@@ -89,7 +89,8 @@ class Job(models.Model):
     #: what it produced (counts, per-line errors)
     result = models.JSONField(default=dict, blank=True)
     #: what it generated, under a random name (the download name is result["filename"]);
-    #: deleted COHORTE_EXPORT_RETENTION_HOURS after the job
+    #: deleted COHORTE_EXPORT_RETENTION_HOURS after the job (a cycle end's archive, the only
+    #: copy of what it deleted, COHORTE_ARCHIVE_RETENTION_DAYS)
     file = models.FileField(upload_to=job_file_path, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -117,7 +118,7 @@ class Job(models.Model):
     def file_expires_at(self):
         from .files import export_retention
 
-        return (self.finished_at or self.created_at) + export_retention()
+        return (self.finished_at or self.created_at) + export_retention(self.kind)
 
     @property
     def is_finished(self) -> bool:
