@@ -13,6 +13,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from cohorte.core.api import BatchError, ErrorOut, json_body, page_of
+from cohorte.core.moments import localtime_or_utc
 from cohorte.core.parse import ApiDate, ApiId, TimeZoneName
 
 from . import services
@@ -23,7 +24,6 @@ from .selectors import (
     MemberFilters,
     custom_fields_of,
     foreign_filter,
-    localtime_or_none,
     may_administer_members,
     member_rows,
     members_visible_to,
@@ -103,12 +103,12 @@ def _out(member: Member, values: dict[int, list[str]]) -> dict[str, Any]:
         "role": member.role,
         "language": member.language,
         "profile_completion": member.profile_completion,
-        "last_access": localtime_or_none(member.last_access, tz),
+        "last_access": localtime_or_utc(member.last_access, tz) if member.last_access else None,
         "relationships": member.relationships_count,
         "matches": member.matches_count,
         "mentoring_minutes": member.mentoring_minutes,
-        "member_since": localtime_or_none(member.date_joined, tz),
-        "end_date": localtime_or_none(member.deactivated_at, tz),
+        "member_since": localtime_or_utc(member.date_joined, tz),
+        "end_date": localtime_or_utc(member.deactivated_at, tz) if member.deactivated_at else None,
         "active": member.is_active,
         "archived": member.archived_at is not None,
         "is_admin": member.is_org_admin,

@@ -42,7 +42,6 @@ from .selectors import (
     member_rows,
     members_visible_to,
     saved_filters_of,
-    showable,
 )
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
@@ -134,10 +133,6 @@ def member_list(request: MemberRequest) -> HttpResponse:
     rows = member_rows(members=members, filters=filters, sort=state["sort"], order=state["order"])
     page = Paginator(rows, state["size"]).get_page(state["page"])
     page_rows = list(cast(QuerySet[Member], page.object_list).prefetch_related("cohorts"))
-    for row in page_rows:  # a stored moment out of range never breaks the page
-        row.last_access = showable(row.last_access)
-        row.deactivated_at = showable(row.deactivated_at)
-        row.date_joined = showable(row.date_joined)  # type: ignore[assignment]
     organisation_id = _organisation_id(request)
     is_admin = may_administer_members(request.user)
     context = {

@@ -15,12 +15,15 @@ def localtime_or_utc(value: dt.datetime, tz: dt.tzinfo | None = None) -> dt.date
         value = value.replace(tzinfo=dt.UTC)
     try:
         return timezone.localtime(value, tz)
-    except OverflowError:
+    except (OverflowError, ValueError):
         return value.astimezone(dt.UTC)
 
 
-def format_moment(value: dt.datetime | None, fmt: str = "DATETIME_FORMAT") -> str:
-    """A date and time for a page or an export, in the active language and time zone."""
+def format_moment(
+    value: dt.datetime | None, fmt: str = "DATETIME_FORMAT", tz: dt.tzinfo | None = None
+) -> str:
+    """A date and time for a page or an export, in the active language and time zone (or
+    `tz`)."""
     if value is None:
         return ""
-    return formats.date_format(localtime_or_utc(value), fmt)
+    return formats.date_format(localtime_or_utc(value, tz), fmt)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from cohorte.accounts.models import Member
 from cohorte.core.audit import log_action
+from cohorte.core.moments import localtime_or_utc
 from cohorte.core.parse import ParseError, check_schedule_time, zone_or_default
 from cohorte.programs.models import Program
 
@@ -225,7 +226,7 @@ def _invite(
         )
         partner = next((m for m in attendees if m.pk != member.pk), None)
         with translation.override(member.language):
-            local = scheduling.in_zone(first.starts_at, zone_or_default(member.timezone, tz))
+            local = localtime_or_utc(first.starts_at, zone_or_default(member.timezone, tz))
             values: dict[str, object] = {
                 "partner": partner.full_name if partner else "",
                 "date": formats.date_format(local.date(), "DATE_FORMAT"),
@@ -375,7 +376,7 @@ def _check_start(starts_at: dt.datetime, errors: dict[str, list[str]]) -> None:
 
 def _unavailable(taken: Sequence[dt.datetime], tz: dt.tzinfo) -> ValidationError:
     dates = ", ".join(
-        formats.date_format(scheduling.in_zone(s, tz), "SHORT_DATETIME_FORMAT") for s in taken
+        formats.date_format(localtime_or_utc(s, tz), "SHORT_DATETIME_FORMAT") for s in taken
     )
     return ValidationError(
         {
@@ -495,7 +496,7 @@ def meeting_cancel(*, meeting: Meeting, by: Member, scope: str = "one") -> int:
 
 
 def _wall_clock(moment: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
-    return scheduling.in_zone(moment, tz).replace(tzinfo=None)
+    return localtime_or_utc(moment, tz).replace(tzinfo=None)
 
 
 @transaction.atomic
