@@ -11,7 +11,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from cohorte.accounts.api import custom_fields_router, members_router
 from cohorte.accounts.api_auth import BearerToken, MemberSession
 from cohorte.activity.api import router as activity_router
-from cohorte.core.api import ApiParser, BatchError, BodyRefused, error_item
+from cohorte.core.api import ApiParser, BatchError, BodyRefused, declare_error_responses, error_item
 from cohorte.core.audit_api import audit_router
 from cohorte.core.middleware import REQUEST_LIMIT_ERRORS, request_refused
 from cohorte.meetings.api import meetings_router, relationships_router
@@ -19,7 +19,17 @@ from cohorte.meetings.api import programs_router as meeting_programs_router
 from cohorte.messaging.api import email_log_router, messages_router
 from cohorte.programs.api import router as programs_router
 
-api = NinjaAPI(
+
+class CohorteApi(NinjaAPI):
+    """The API whose schema declares, on every operation, the errors below (400 from the
+    validation handler, 401, 404) in the ErrorOut shape."""
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        return declare_error_responses(schema)
+
+
+api = CohorteApi(
     title="Cohorte API",
     version="1",
     description="Programmes, participants and their activity. Times are ISO 8601 with an offset.",

@@ -317,7 +317,7 @@ class MeetingIn(Schema):
     client_id: ApiText | None = Field(None, min_length=1, max_length=100)
 
 
-class MeetingOut(Schema):
+class ProgramMeetingOut(Schema):
     id: int
     attendees: list[str]
     starts_at: dt.datetime
@@ -345,7 +345,7 @@ def _require_members(program: Program, emails: list[str], field: str) -> list[Me
 
 @router.post(
     "/{int:program_id}/meetings",
-    response={200: MeetingOut, 201: MeetingOut, 400: ErrorOut, 404: ErrorOut},
+    response={200: ProgramMeetingOut, 201: ProgramMeetingOut, 400: ErrorOut, 404: ErrorOut},
 )
 def meeting_post(request, program_id: ApiId, payload: MeetingIn):
     """Create a meeting; with a client_id, a retry returns the first one (200), not a twin."""

@@ -78,6 +78,50 @@ class ErrorOut(Schema):
     errors: list[ErrorItem] = []
 
 
+#: the answers every operation may give whatever it does, in the one error shape: the
+#: fuzzer (tests/test_api_fuzz.py) checks each answer against the declared ones
+_WRITES = {"post", "put", "patch", "delete"}
+_ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
+_GENERIC_ERRORS = {
+    # any input: pydantic's refusals, malformed JSON, a body over the size limit
+    "400": "Requête invalide : les champs en erreur sont listés dans errors.",
+    "401": "Authentification requise : Authorization: Bearer <jeton>.",
+    # a write through the browser's session without its CSRF token
+    "403": "Accès refusé.",
+    # a path id that is not a number, or names nothing the caller may see
+    "404": "Introuvable.",
+}
+
+
+def declare_error_responses(schema: dict[str, Any]) -> dict[str, Any]:
+    """Declare on every operation the errors the API's handlers give to any operation —
+    401 when it needs a sign-in, 400 when it reads an input, 403 when it writes (the session
+    sign-in checks CSRF), 404 when its path has an id — so that the schema describes every
+    answer and no new operation can forget one."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    if "ErrorOut" not in components:
+        generated = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(generated.pop("$defs", {}))
+        components["ErrorOut"] = generated
+    for operations in schema.get("paths", {}).values():
+        for method, operation in operations.items():
+            parameters = operation.get("parameters") or []
+            applies = {
+                "400": bool(parameters) or "requestBody" in operation,
+                "401": bool(operation.get("security")),
+                "403": bool(operation.get("security")) and method in _WRITES,
+                "404": any(parameter.get("in") == "path" for parameter in parameters),
+            }
+            responses = operation.setdefault("responses", {})
+            for status, description in _GENERIC_ERRORS.items():
+                if applies[status] and status not in responses and int(status) not in responses:
+                    responses[status] = {
+                        "description": description,
+                        "content": {"application/json": {"schema": _ERROR_REF}},
+                    }
+    return schema
+
+
 def error_item(error: dict[str, Any], *, index_from_loc: bool = True) -> dict[str, Any]:
     """A pydantic error as {index, field, reason}, the reason in the active language."""
     loc = [part for part in error.get("loc", ()) if part not in _LOCATION_NOISE]
