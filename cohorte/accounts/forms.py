@@ -215,11 +215,19 @@ class MemberFilterForm(forms.Form):
         label=gettext_lazy("Programme"), required=False, coerce=int, empty_value=None
     )
     archived = forms.BooleanField(label=gettext_lazy("Afficher les archivés"), required=False)
-    sort = forms.CharField(required=False)
-    order = forms.ChoiceField(choices=[("asc", "asc"), ("desc", "desc")], required=False)
-    page = forms.IntegerField(required=False, min_value=1, max_value=MAX_PAGE)
+    sort = forms.CharField(label=gettext_lazy("Tri"), required=False)
+    order = forms.ChoiceField(
+        label=gettext_lazy("Ordre"), choices=[("asc", "asc"), ("desc", "desc")], required=False
+    )
+    page = forms.IntegerField(
+        label=gettext_lazy("Page"), required=False, min_value=1, max_value=MAX_PAGE
+    )
     size = forms.TypedChoiceField(
-        choices=[(25, 25), (50, 50), (100, 100)], coerce=int, required=False, empty_value=None
+        label=gettext_lazy("Lignes par page"),
+        choices=[(25, 25), (50, 50), (100, 100)],
+        coerce=int,
+        required=False,
+        empty_value=None,
     )
 
     #: the fields a saved filter keeps (not the page)
