@@ -18,7 +18,7 @@ from cohorte.core.moments import localtime_or_utc
 from cohorte.core.parse import ParseError, check_schedule_time, zone_or_default
 from cohorte.programs.models import Program
 
-from . import ics, scheduling
+from . import ics, scheduling, selectors
 from .models import (
     Availability,
     Frequency,
@@ -115,13 +115,7 @@ def relationship_match(
     relationship is the answer (False: not created), so a retried request makes no twin."""
     # lock both people so two requests for the same pair cannot both create it
     list(Member.objects.select_for_update().filter(pk__in=[mentor.pk, mentee.pk]).order_by("pk"))
-    existing = (
-        Relationship.objects.filter(
-            program=program, mentor=mentor, mentee=mentee, status=RelationshipStatus.MATCHED
-        )
-        .order_by("pk")
-        .first()
-    )
+    existing = selectors.current_relationship(program=program, mentor=mentor, mentee=mentee)
     if existing is not None:
         return existing, False
     return relationship_create(program=program, mentor=mentor, mentee=mentee, by=by), True
