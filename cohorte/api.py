@@ -1,7 +1,9 @@
 """The JSON API under /api/: token auth, OpenAPI at /api/openapi.json, errors as
 {"message": …, "errors": [{"index", "field", "reason"}]}."""
 
-from django.http import Http404
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -9,8 +11,9 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from cohorte.accounts.api import custom_fields_router, members_router
 from cohorte.accounts.api_auth import BearerToken, MemberSession
 from cohorte.activity.api import router as activity_router
-from cohorte.core.api import BatchError, declare_error_responses, error_item
+from cohorte.core.api import ApiParser, BatchError, BodyRefused, declare_error_responses, error_item
 from cohorte.core.audit_api import audit_router
+from cohorte.core.middleware import REQUEST_LIMIT_ERRORS, request_refused
 from cohorte.meetings.api import meetings_router, relationships_router
 from cohorte.meetings.api import programs_router as meeting_programs_router
 from cohorte.messaging.api import email_log_router, messages_router
@@ -31,6 +34,7 @@ api = CohorteApi(
     version="1",
     description="Programmes, participants and their activity. Times are ISO 8601 with an offset.",
     auth=[BearerToken(), MemberSession()],
+    parser=ApiParser(),
     urls_namespace="api",
 )
 api.add_router("/programs", programs_router)
@@ -60,9 +64,12 @@ def on_validation_error(request, exc: ValidationError):
 
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
-    return api.create_response(
-        request, {"message": exc.message, "errors": []}, status=exc.status_code
-    )
+    message = exc.message
+    if isinstance(exc.__cause__, BodyRefused):  # raised by our parser, wrapped by ninja
+        message = exc.__cause__.message
+    elif exc.status_code == 400 and message.startswith("Cannot parse request body"):
+        message = _("JSON invalide : le corps de la requête n'est pas du JSON valide.")
+    return api.create_response(request, {"message": message, "errors": []}, status=exc.status_code)
 
 
 @api.exception_handler(Http404)
@@ -77,3 +84,13 @@ def on_unauthenticated(request, exc: AuthenticationError):
         {"message": _("Authentification requise : Authorization: Bearer <jeton>."), "errors": []},
         status=401,
     )
+
+
+def on_request_refused(request: HttpRequest, exc: Any) -> HttpResponse:
+    """A body over the size limit (or too many fields) read by an endpoint: the same 400 as
+    everywhere else, also with DEBUG on (ninja would answer a 500 with a traceback)."""
+    return request_refused(request, exc)
+
+
+for _refusal in REQUEST_LIMIT_ERRORS:
+    api.add_exception_handler(_refusal, on_request_refused)

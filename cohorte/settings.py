@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "cohorte.accounts.middleware.MemberLanguageMiddleware",
+    "cohorte.core.middleware.RequestLimitsMiddleware",
     "cohorte.programs.middleware.OrganisationTimezoneMiddleware",
     "cohorte.activity.presence.PresenceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -291,6 +292,12 @@ COHORTE_EVENTS_BATCH_MAX = 10_000
 #: a running background job that has not reported progress for this long lost its worker:
 #: the worker's clock starts it again
 COHORTE_JOB_STALE_SECONDS = int(os.environ.get("COHORTE_JOB_STALE_SECONDS", "120"))
+#: rows one import reads, from the page's file or the API's batch alike: more is refused early
+COHORTE_IMPORT_MAX_ROWS = int(os.environ.get("COHORTE_IMPORT_MAX_ROWS", "10000"))
+#: hours a generated export can be downloaded; then it is deleted
+COHORTE_EXPORT_RETENTION_HOURS = int(os.environ.get("COHORTE_EXPORT_RETENTION_HOURS", "72"))
+#: a cycle end's archive is the only copy of the members it deleted: kept 30 days
+COHORTE_ARCHIVE_RETENTION_DAYS = int(os.environ.get("COHORTE_ARCHIVE_RETENTION_DAYS", "30"))
 # A full batch of 10,000 events is a few megabytes of JSON.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
 

@@ -1,5 +1,3 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.urls import URLPattern, URLResolver, include, path
 
 from .api import api
@@ -16,8 +14,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("cohorte.activity.urls")),
     path("", include("cohorte.programs.urls")),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# No route serves MEDIA_ROOT, not even with DEBUG: every uploaded or generated file is private
+# and goes through a view that checks who asks (cohorte.core.files).
 
 handler400 = "cohorte.core.errors.bad_request"
 handler403 = "cohorte.core.errors.permission_denied"

@@ -185,3 +185,27 @@ def test_without_an_email_column_there_is_no_import(admin):
     response = client.post(mapping_url, {"col_0": "last_name", "go": "1"})
     assert "Associez une colonne au courriel" in response.content.decode()
     assert Job.objects.get().status == "queued"
+
+
+def test_digits_that_are_not_ascii_are_a_line_error_not_a_server_error(admin, organisation):
+    csv = "courriel;années d'expérience\nun@x.example;²\ndeux@x.example;٣\n".encode()
+    client = signed_in(admin)
+    mapping_url = send_file(client, "chiffres.csv", csv)
+    page = client.get(mapping_url)
+    assert page.status_code == 200
+    assert "Années d&#x27;expérience : un nombre entier de 0 à 80" in page.content.decode()
+    job = go(client, mapping_url)
+    assert job.status == "failed" and [e["line"] for e in job.result["errors"]] == [2, 3]
+    assert not Member.objects.filter(email__in=["un@x.example", "deux@x.example"]).exists()
+
+
+def test_a_column_mapped_to_an_unknown_target_is_ignored(admin, organisation):
+    client = signed_in(admin)
+    mapping_url = send_file(client, "m.csv", b"courriel;sport\na@x.example;Hockey\n")
+    for target in ("custom:²", "custom:99999999999999999999", "password", "is_org_admin"):
+        response = client.post(mapping_url, {"col_0": "email", "col_1": target, "go": "1"})
+        assert response.status_code in (200, 302)
+        Job.objects.filter(kind="members_import").update(status="queued")
+    run_tasks()
+    member = Member.objects.get(email="a@x.example")
+    assert not member.is_org_admin and not member.has_usable_password()

@@ -1,9 +1,9 @@
 """/api/members and /api/custom-fields: the Members tab for other tools."""
 
 import datetime as dt
-import json
 from typing import Annotated, Any, Literal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404
@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
-from cohorte.core.api import BatchError, ErrorOut, page_of
+from cohorte.core.api import BatchError, ErrorOut, json_body, page_of
+from cohorte.core.moments import localtime_or_utc
 from cohorte.core.parse import ApiDate, ApiId, TimeZoneName
 
 from . import services
@@ -23,7 +24,6 @@ from .selectors import (
     MemberFilters,
     custom_fields_of,
     foreign_filter,
-    localtime_or_none,
     may_administer_members,
     member_rows,
     members_visible_to,
@@ -32,7 +32,8 @@ from .selectors import (
 members_router = Router(tags=["membres"])
 custom_fields_router = Router(tags=["champs personnalisés"])
 
-BATCH_MAX = 10_000
+#: one limit for a batch, here and in the page's import (a file of more rows is refused)
+BATCH_MAX = settings.COHORTE_IMPORT_MAX_ROWS
 
 MemberSort = Literal[tuple(MEMBER_SORTS)]  # type: ignore[valid-type]
 TEXT_MAX = PROFILE_TEXT_MAX
@@ -102,12 +103,12 @@ def _out(member: Member, values: dict[int, list[str]]) -> dict[str, Any]:
         "role": member.role,
         "language": member.language,
         "profile_completion": member.profile_completion,
-        "last_access": localtime_or_none(member.last_access, tz),
+        "last_access": localtime_or_utc(member.last_access, tz) if member.last_access else None,
         "relationships": member.relationships_count,
         "matches": member.matches_count,
         "mentoring_minutes": member.mentoring_minutes,
-        "member_since": localtime_or_none(member.date_joined, tz),
-        "end_date": localtime_or_none(member.deactivated_at, tz),
+        "member_since": localtime_or_utc(member.date_joined, tz),
+        "end_date": localtime_or_utc(member.deactivated_at, tz) if member.deactivated_at else None,
         "active": member.is_active,
         "archived": member.archived_at is not None,
         "is_admin": member.is_org_admin,
@@ -374,10 +375,7 @@ def members_import(request):
     """Create or update members, all rows or none. An existing e-mail is updated (a missing
     or empty value keeps what is there); every bad row is listed with its index."""
     user, organisation_id = _admin(request)
-    try:
-        body = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError) as error:
-        raise BatchError(_("Le corps de la requête n'est pas du JSON valide."), []) from error
+    body = json_body(request)
     rows = body.get("rows") if isinstance(body, dict) else None
     if not isinstance(rows, list) or not rows:
         raise BatchError(_("Une liste « rows » non vide est attendue."), [])

@@ -215,11 +215,19 @@ class MemberFilterForm(forms.Form):
         label=gettext_lazy("Programme"), required=False, coerce=int, empty_value=None
     )
     archived = forms.BooleanField(label=gettext_lazy("Afficher les archivés"), required=False)
-    sort = forms.CharField(required=False)
-    order = forms.ChoiceField(choices=[("asc", "asc"), ("desc", "desc")], required=False)
-    page = forms.IntegerField(required=False, min_value=1, max_value=MAX_PAGE)
+    sort = forms.CharField(label=gettext_lazy("Tri"), required=False)
+    order = forms.ChoiceField(
+        label=gettext_lazy("Ordre"), choices=[("asc", "asc"), ("desc", "desc")], required=False
+    )
+    page = forms.IntegerField(
+        label=gettext_lazy("Page"), required=False, min_value=1, max_value=MAX_PAGE
+    )
     size = forms.TypedChoiceField(
-        choices=[(25, 25), (50, 50), (100, 100)], coerce=int, required=False, empty_value=None
+        label=gettext_lazy("Lignes par page"),
+        choices=[(25, 25), (50, 50), (100, 100)],
+        coerce=int,
+        required=False,
+        empty_value=None,
     )
 
     #: the fields a saved filter keeps (not the page)
@@ -292,6 +300,25 @@ PHOTO_MAX_BYTES = 5 * 1024 * 1024
 PROFILE_TEXT_MAX = 5000
 
 
+class _CurrentPhoto:
+    """What the file input shows of the current photo: a link to its view, not its name."""
+
+    def __init__(self, url: str):
+        self.url = url
+
+    def __str__(self) -> str:
+        return _("photo actuelle")
+
+
+class PhotoInput(forms.ClearableFileInput):
+    def __init__(self, *args, photo_url: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.photo_url = photo_url
+
+    def format_value(self, value):
+        return _CurrentPhoto(self.photo_url) if self.is_initial(value) else None
+
+
 class ProfileForm(forms.ModelForm):
     """A member's own profile (or an administrator editing it)."""
 
@@ -321,6 +348,7 @@ class ProfileForm(forms.ModelForm):
             self.fields[name].max_length = PROFILE_TEXT_MAX
             self.fields[name].validators.append(MaxLengthValidator(PROFILE_TEXT_MAX))
             self.fields[name].widget.attrs["maxlength"] = PROFILE_TEXT_MAX
+        self.fields["photo"].widget = PhotoInput(photo_url=self.instance.photo_url)
         if is_admin and self.instance.organisation_id:
             # « Administrateur des membres »: who follows this member (an administrator or
             # a programme manager of the organisation)

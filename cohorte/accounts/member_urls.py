@@ -9,6 +9,7 @@ urlpatterns = [
     path("rapport.csv", views.members_report, name="report"),
     path("<id:member_id>/", views.member_profile, name="profile"),
     path("<id:member_id>/actif/", views.member_active, name="active"),
+    path("<id:member_id>/photo/", views.member_photo, name="photo"),
     path("<id:member_id>/message/", views.member_message, name="message"),
     path("<id:member_id>/archiver/", views.member_archive, name="archive"),
     path("<id:member_id>/supprimer/", views.member_delete, name="delete"),

@@ -11,7 +11,7 @@ from django.core.mail import EmailMessage
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import Http404, HttpResponse, QueryDict, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from cohorte.core.audit import log_action
 from cohorte.core.exports import csv_response
+from cohorte.core.files import private_file_response
 from cohorte.core.jobs import job_create, job_enqueue
 from cohorte.core.models import AuditEntry, Job
 from cohorte.core.parse import safe_next
@@ -41,7 +42,6 @@ from .selectors import (
     member_rows,
     members_visible_to,
     saved_filters_of,
-    showable,
 )
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
@@ -133,10 +133,6 @@ def member_list(request: MemberRequest) -> HttpResponse:
     rows = member_rows(members=members, filters=filters, sort=state["sort"], order=state["order"])
     page = Paginator(rows, state["size"]).get_page(state["page"])
     page_rows = list(cast(QuerySet[Member], page.object_list).prefetch_related("cohorts"))
-    for row in page_rows:  # a stored moment out of range never breaks the page
-        row.last_access = showable(row.last_access)
-        row.deactivated_at = showable(row.deactivated_at)
-        row.date_joined = showable(row.date_joined)  # type: ignore[assignment]
     organisation_id = _organisation_id(request)
     is_admin = may_administer_members(request.user)
     context = {
@@ -577,11 +573,17 @@ def members_import_map(request: MemberRequest, job_id: int) -> HttpResponse:
         organisation_id=organisation_id,
         status="queued",
     )
+    if "rows" not in job.payload:
+        raise Http404("Rows already used.")
     fields = list(custom_fields_of(organisation_id))
     targets = tasks.import_targets(fields)
     header = job.payload["header"]
     if request.method == "POST":
-        mapping = {str(i): request.POST.get(f"col_{i}", "") for i in range(len(header))}
+        allowed = {target for target, _label in targets}
+        mapping = {
+            str(i): choice if (choice := request.POST.get(f"col_{i}", "")) in allowed else ""
+            for i in range(len(header))
+        }
     else:
         mapping = job.payload.get("mapping") or tasks.guess_mapping(header, fields)
     rows = tasks.mapped_rows(job.payload["rows"], mapping)
@@ -598,7 +600,7 @@ def members_import_map(request: MemberRequest, job_id: int) -> HttpResponse:
     if request.method == "POST" and request.POST.get("go") == "1" and not problem:
         payload = {**job.payload, "mapping": mapping, "invite": request.POST.get("invite") == "1"}
         with transaction.atomic():
-            Job.objects.filter(pk=job.pk).update(payload=payload, total=len(rows))
+            Job.objects.filter(pk=job.pk).update(payload=payload, total=len(rows) * 2)
             job_enqueue(job, tasks.members_import)
         return redirect("core:job", job_id=job.pk)
     labels = dict(targets)
@@ -625,4 +627,20 @@ def members_import_map(request: MemberRequest, job_id: int) -> HttpResponse:
             "problem": problem,
             "count": len(rows),
         },
+    )
+
+
+# --- Photos ---------------------------------------------------------------------------------
+
+
+@login_required
+def member_photo(request: MemberRequest, member_id: int) -> FileResponse:
+    """A member's photo, for anyone signed in to the same organisation (the tables and
+    profiles show it to all of them); nobody else, and no other file, gets a byte."""
+    member = get_object_or_404(
+        Member.objects.exclude(photo=""), pk=member_id, organisation_id=_organisation_id(request)
+    )
+    name = f"photo-{member.pk}.{(member.photo.name or '').rpartition('.')[2]}"
+    return private_file_response(
+        member.photo, filename=name, as_attachment=False, cache_seconds=86400
     )

@@ -18,6 +18,13 @@ class MemberRole(models.TextChoices):
     BOTH = "both", _("Mentor et mentoré")
 
 
+def member_photo_path(instance: "Member", filename: str) -> str:
+    """A random name: a photo is served by its member's page, to the same organisation."""
+    from cohorte.core.files import random_name
+
+    return random_name("photos", filename)
+
+
 class MemberManager(BaseUserManager["Member"]):
     use_in_migrations = True
 
@@ -56,7 +63,7 @@ class Member(AbstractBaseUser, PermissionsMixin):
     language = models.CharField(
         _("langue"), max_length=2, choices=Language.choices, default=Language.FR
     )
-    photo = models.ImageField(_("photo"), upload_to="photos/", blank=True)
+    photo = models.ImageField(_("photo"), upload_to=member_photo_path, blank=True)
     is_active = models.BooleanField(_("actif"), default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(_("membre depuis"), default=timezone.now)
@@ -125,6 +132,17 @@ class Member(AbstractBaseUser, PermissionsMixin):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip() or self.email
+
+    @property
+    def photo_url(self) -> str:
+        """The photo through its view (never MEDIA_URL); the stored name makes each new
+        photo a new address, so browsers may keep one."""
+        if not self.photo:
+            return ""
+        from django.urls import reverse
+
+        version = (self.photo.name or "").rsplit("/", 1)[-1].partition(".")[0][:12]
+        return f"{reverse('members:photo', args=[self.pk])}?v={version}"
 
     @property
     def initials(self) -> str:

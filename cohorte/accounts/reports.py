@@ -6,8 +6,9 @@ from collections.abc import Iterable, Iterator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from cohorte.core.moments import localtime_or_utc
+
 from .models import CustomField, Member, MemberRole
-from .selectors import localtime_or_none
 
 #: (field, header) of the core columns, in the report's order
 MEMBER_REPORT_COLUMNS = (
@@ -82,5 +83,4 @@ def member_report_rows(
 
 
 def _format(moment, pattern: str) -> str:
-    local = localtime_or_none(moment)
-    return local.strftime(pattern) if local is not None else ""
+    return localtime_or_utc(moment).strftime(pattern) if moment is not None else ""

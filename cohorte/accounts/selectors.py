@@ -28,29 +28,6 @@ def may_administer_members(user: Member) -> bool:
     return bool(user.is_authenticated and user.is_active and user.is_org_admin)
 
 
-#: the moments every time zone can show (an aware datetime near year 1 or 9999 overflows
-#: when converted to local time)
-_SHOWABLE = (
-    dt.datetime(1, 1, 2, tzinfo=dt.UTC),
-    dt.datetime(9999, 12, 30, tzinfo=dt.UTC),
-)
-
-
-def showable(moment: dt.datetime | None) -> dt.datetime | None:
-    """A stored moment a page can convert to local time, or None: one bad value (an event
-    dated 9999) must never break a list for everyone."""
-    if moment is None or not _SHOWABLE[0] <= moment <= _SHOWABLE[1]:
-        return None
-    return moment
-
-
-def localtime_or_none(
-    moment: dt.datetime | None, tz: dt.tzinfo | None = None
-) -> dt.datetime | None:
-    moment = showable(moment)
-    return timezone.localtime(moment, tz) if moment is not None else None
-
-
 def enrolments_visible_to(user: Member, member: Member) -> QuerySet[Any]:
     """A member's enrolments the viewer may know of: all for an administrator, those of the
     programmes they manage for a manager (never another manager's programme names)."""

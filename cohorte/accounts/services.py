@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from cohorte.core.audit import log_action
 from cohorte.core.models import AuditEntry
+from cohorte.core.parse import ParseError, parse_int
 
 from .models import CustomField, CustomFieldValue, Language, Member, MemberRole
 from .signals import member_counters_stale
@@ -469,14 +470,15 @@ def _clean_core(name: str, raw: str, line: int, errors: list[LineError]) -> Any:
     if name == "years_experience":
         if not value:
             return None
-        if not value.isdigit() or int(value) > 80:
+        try:
+            return parse_int(value, minimum=0, maximum=80)
+        except ParseError:  # « ² » and « ٣ » are digits to str.isdigit(), not to int()
             errors.append(
                 LineError(
                     line, name, _("Années d'expérience : un nombre entier de 0 à 80 est attendu.")
                 )
             )
             return None
-        return int(value)
     if name == "timezone" and value:
         if value not in zoneinfo.available_timezones():
             errors.append(
@@ -502,7 +504,10 @@ def _clean_core(name: str, raw: str, line: int, errors: list[LineError]) -> Any:
 
 
 def import_check(
-    *, organisation_id: int, rows: Sequence[tuple[int, dict[str, str]]]
+    *,
+    organisation_id: int,
+    rows: Sequence[tuple[int, dict[str, str]]],
+    progress: Callable[[int], None] | None = None,
 ) -> tuple[list[ImportRow], list[LineError]]:
     """Validate every row of an import. A row maps a column key to the raw text of its cell:
     core field names (« email », « first_name »…) or « custom:<id> »."""
@@ -512,7 +517,9 @@ def import_check(
     errors: list[LineError] = []
     cleaned: list[ImportRow] = []
     seen: dict[str, int] = {}
-    for line, raw in rows:
+    for number, (line, raw) in enumerate(rows):
+        if progress and number and not number % IMPORT_CHUNK:
+            progress(number)
         email = Member.objects.normalize_email(raw.get("email"))
         if not email:
             errors.append(LineError(line, "email", _("Le courriel est obligatoire.")))
@@ -598,18 +605,31 @@ def custom_choices(field: CustomField, value: str, line: int, errors: list[LineE
     return chosen
 
 
+#: rows checked or written between two reports of progress
+IMPORT_CHUNK = 500
+
+
 def members_import(
     *,
     organisation_id: int,
     rows: Sequence[tuple[int, dict[str, str]]],
     by: Member | None,
     progress: Callable[[int, int], None] | None = None,
+    within: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Import all rows or none. Existing e-mails are updated (an empty cell keeps what is
-    there), new ones get an account without a password: they set it from the invitation."""
-    cleaned, errors = import_check(organisation_id=organisation_id, rows=rows)
+    there), new ones get an account without a password: they set it from the invitation.
+    within(result) runs inside the import's transaction: what must happen exactly when the
+    import happens (a job's bookkeeping, the invitations' outbox) commits or rolls back
+    with it. Progress counts each row twice: checked, then written."""
+    total = len(rows) * 2
+    report = progress or (lambda done, total: None)
+    cleaned, errors = import_check(
+        organisation_id=organisation_id, rows=rows, progress=lambda done: report(done, total)
+    )
     if errors:
         raise BatchRefused(errors)
+    report(len(rows), total)
     with transaction.atomic():
         existing = {
             member.email: member
@@ -636,11 +656,18 @@ def members_import(
                     setattr(member, key, value)
                 touched_fields.update(values)
                 updated.append(member)
-        Member.objects.bulk_create(created, batch_size=1000)
-        if progress:
-            progress(len(created), len(cleaned) * 2)
-        if updated and touched_fields:
-            Member.objects.bulk_update(updated, sorted(touched_fields), batch_size=1000)
+        written = len(rows)
+        for start in range(0, len(created), IMPORT_CHUNK):
+            chunk = created[start : start + IMPORT_CHUNK]
+            Member.objects.bulk_create(chunk)
+            written += len(chunk)
+            report(written, total)
+        for start in range(0, len(updated), IMPORT_CHUNK):
+            chunk = updated[start : start + IMPORT_CHUNK]
+            if touched_fields:
+                Member.objects.bulk_update(chunk, sorted(touched_fields))
+            written += len(chunk)
+            report(written, total)
         if created and not created[0].pk:  # databases that do not return primary keys
             by_email = dict(
                 Member.objects.filter(
@@ -676,14 +703,16 @@ def members_import(
             actor=by,
             data={"created": len(created), "updated": len(updated)},
         )
-    if progress:
-        progress(len(cleaned) * 2, len(cleaned) * 2)
-    return {
-        "created": len(created),
-        "updated": len(updated),
-        "created_ids": [member.pk for member in created],
-        "member_ids": all_ids,
-    }
+        result = {
+            "created": len(created),
+            "updated": len(updated),
+            "created_ids": [member.pk for member in created],
+            "member_ids": all_ids,
+        }
+        if within:
+            within(result)
+    report(total, total)
+    return result
 
 
 def custom_field_save(*, field: CustomField, by: Member) -> CustomField:

@@ -128,29 +128,66 @@ def invitations_send(*, organisation_id: int, member_ids: list[int]) -> int:
     return sum(int(result or 0) for _receiver, result in answers)
 
 
+def _without_rows(payload: dict) -> dict:
+    return {key: value for key, value in payload.items() if key != "rows"}
+
+
 @task()
 def members_import(job_id: int) -> None:
-    """Import every row or none; the per-line problems go to the job."""
+    """Import every row or none; the per-line problems go to the job.
+
+    The uploaded rows are personal data: they do not outlive the import, but they leave the
+    job only in the transaction that commits it (with the invitations' outbox rows and the
+    outcome), so a worker killed at any point leaves either the rows, to import again from
+    the start, or the finished import, never both or neither."""
 
     def work(job: Job, progress) -> dict:
+        if "rows" not in job.payload:  # committed by a worker that stopped before finishing
+            return {"failed": bool(job.result.get("failed"))}
         rows = mapped_rows(job.payload["rows"], job.payload["mapping"])
-        # the uploaded rows are personal data: they do not outlive the import
-        Job.objects.filter(pk=job.pk).update(
-            payload={key: value for key, value in job.payload.items() if key != "rows"}
-        )
         with translation.override(_language_of(job)):
             title = _("Importer des membres")
+
+            def within(result: dict) -> None:
+                invited = 0
+                if job.payload.get("invite") and result["created_ids"]:
+                    invited = invitations_send(
+                        organisation_id=job.organisation_id or 0,
+                        member_ids=result["created_ids"],
+                    )
+                outcome.update(
+                    {
+                        "title": title,
+                        "summary": _(
+                            "%(created)d membre(s) créé(s), %(updated)d mis à jour, "
+                            "%(invited)d invitation(s) envoyée(s)."
+                        )
+                        % {
+                            "created": result["created"],
+                            "updated": result["updated"],
+                            "invited": invited,
+                        },
+                        "created": result["created"],
+                        "updated": result["updated"],
+                        "next_url": reverse("members:list"),
+                        "next_label": _("Voir les membres"),
+                    }
+                )
+                _forget_rows(job, outcome)
+
+            outcome: dict = {}
             try:
-                result = services.members_import(
+                services.members_import(
                     organisation_id=job.organisation_id or 0,
                     rows=rows,
                     by=job.created_by,
                     progress=progress,
+                    within=within,
                 )
             except services.BatchRefused as refused:
                 fields = list(CustomField.objects.filter(organisation_id=job.organisation_id or 0))
                 labels = dict(import_targets(fields))
-                return {
+                outcome = {
                     "title": title,
                     "failed": True,
                     "error": _("Rien n'a été importé : corrigez ces lignes puis recommencez."),
@@ -165,22 +202,17 @@ def members_import(job_id: int) -> None:
                     "next_url": reverse("members:import"),
                     "next_label": _("Importer un fichier corrigé"),
                 }
-            invited = 0
-            if job.payload.get("invite") and result["created_ids"]:
-                invited = invitations_send(
-                    organisation_id=job.organisation_id or 0, member_ids=result["created_ids"]
-                )
-            return {
-                "title": title,
-                "summary": _(
-                    "%(created)d membre(s) créé(s), %(updated)d mis à jour, "
-                    "%(invited)d invitation(s) envoyée(s)."
-                )
-                % {"created": result["created"], "updated": result["updated"], "invited": invited},
-                "created": result["created"],
-                "updated": result["updated"],
-                "next_url": reverse("members:list"),
-                "next_label": _("Voir les membres"),
-            }
+                _forget_rows(job, outcome)
+            except Exception:
+                _forget_rows(job, {})  # failed for good: job_run records why
+                raise
+            return outcome
 
     job_run(job_id, work)
+
+
+def _forget_rows(job: Job, outcome: dict) -> None:
+    """Drop the uploaded rows and keep the outcome, in one write."""
+    Job.objects.filter(pk=job.pk).update(
+        payload=_without_rows(job.payload), result={**job.result, **outcome}
+    )

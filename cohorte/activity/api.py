@@ -1,6 +1,5 @@
 import datetime as dt
-import json
-from typing import Any, Literal, cast
+from typing import Annotated, Any, Literal, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -9,12 +8,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import AwareDatetime, TypeAdapter
+from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticError
 
 from cohorte.accounts.models import Member
-from cohorte.core.api import BatchError, ErrorOut, error_item, page_of
-from cohorte.core.parse import ApiId
+from cohorte.core.api import ApiPage, ApiText, BatchError, ErrorOut, error_item, json_body, page_of
+from cohorte.core.moments import localtime_or_utc
+from cohorte.core.parse import ApiDate, ApiId, EventTime, ScheduleTime
 from cohorte.meetings.api import MeetingOut as CalendarMeetingOut
 from cohorte.meetings.models import Meeting
 from cohorte.meetings.services import meeting_create
@@ -36,9 +36,9 @@ RoleName = Literal["participant", "mentee", "collaborator", "mentor", "professio
 
 
 class ParticipantIn(Schema):
-    email: str = Field(min_length=3, max_length=254)
-    first_name: str = Field("", max_length=150)
-    last_name: str = Field("", max_length=150)
+    email: ApiText = Field(min_length=3, max_length=254)
+    first_name: ApiText = Field("", max_length=150)
+    last_name: ApiText = Field("", max_length=150)
     role: RoleName = "participant"
     language: Literal["fr", "en"] | None = None
 
@@ -79,10 +79,10 @@ SortName = Literal[tuple(SORTS)]  # type: ignore[valid-type]
 class ParticipantQuery(Schema):
     sort: SortName = "name"  # type: ignore[valid-type]
     order: Literal["asc", "desc"] = "asc"
-    q: str = Field("", max_length=200)
+    q: ApiText = Field("", max_length=200)
     never_signed_in: bool = False
     flagged: bool = False
-    page: int = Field(1, ge=1)
+    page: ApiPage = 1
     page_size: int = Field(25, ge=1, le=1000)
 
 
@@ -123,7 +123,7 @@ def participants_list(request, program_id: ApiId, filters: Query[ParticipantQuer
                 "upcoming_meetings": row.upcoming_meetings,
                 "confirmed_meetings": row.confirmed_meetings,
                 "progress": row.progress,
-                "last_access": timezone.localtime(row.last_access, tz) if row.last_access else None,
+                "last_access": localtime_or_utc(row.last_access, tz) if row.last_access else None,
                 "flags": row_flags(row),
             }
             for row in page_rows
@@ -191,11 +191,13 @@ EventKindName = Literal["sign_in", "course_access", "profile_view", "contact", "
 
 
 class EventIn(Schema):
-    email: str
+    email: ApiText = Field(max_length=254)
     kind: EventKindName
-    occurred_at: AwareDatetime
-    target_email: str | None = None
-    client_id: str | None = Field(None, min_length=1, max_length=100)
+    #: something that happened: from 2000 to now (give or take a clock a few minutes ahead);
+    #: a date in 9999 stored here once broke the members' pages for every administrator
+    occurred_at: EventTime
+    target_email: ApiText | None = Field(None, max_length=254)
+    client_id: ApiText | None = Field(None, min_length=1, max_length=100)
 
 
 class EventsOut(Schema):
@@ -238,10 +240,7 @@ def events_post(request, program_id: ApiId):
     """Up to 10,000 events, all or nothing. A repeated client_id is ignored, so a retried
     batch never counts twice. 400 lists every bad item with its index and reason."""
     program = _program(request, program_id)
-    try:
-        raw = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError) as error:
-        raise BatchError(_("Le corps de la requête n'est pas du JSON valide."), []) from error
+    raw = json_body(request, refuse_nul=False)  # each field is checked, item by item
     if not isinstance(raw, list):
         raise BatchError(_("Une liste d'événements est attendue."), [])
     limit = settings.COHORTE_EVENTS_BATCH_MAX
@@ -310,11 +309,12 @@ def events_post(request, program_id: ApiId):
 
 
 class MeetingIn(Schema):
-    attendees: list[str] = Field(min_length=1, max_length=50)
-    starts_at: AwareDatetime
+    attendees: list[Annotated[ApiText, Field(max_length=254)]] = Field(min_length=1, max_length=50)
+    #: from 2000 to a few years ahead
+    starts_at: ScheduleTime
     duration_minutes: int = Field(ge=1, le=24 * 60)
     status: Literal["scheduled", "confirmed", "cancelled"] = "scheduled"
-    client_id: str | None = Field(None, min_length=1, max_length=100)
+    client_id: ApiText | None = Field(None, min_length=1, max_length=100)
 
 
 class ProgramMeetingOut(Schema):
@@ -375,7 +375,7 @@ def _meeting_out(meeting: Meeting, program: Program) -> dict[str, Any]:
     return {
         "id": meeting.pk,
         "attendees": list(meeting.attendees.order_by("pk").values_list("email", flat=True)),
-        "starts_at": timezone.localtime(meeting.starts_at, program.organisation.tzinfo),
+        "starts_at": localtime_or_utc(meeting.starts_at, program.organisation.tzinfo),
         "duration_minutes": meeting.duration_minutes,
         "status": meeting.status,
         "client_id": meeting.client_id,
@@ -383,9 +383,9 @@ def _meeting_out(meeting: Meeting, program: Program) -> dict[str, Any]:
 
 
 class ReportIn(Schema):
-    email: str
-    reported_by_email: str
-    reason: str = Field(min_length=1, max_length=2000)
+    email: ApiText = Field(max_length=254)
+    reported_by_email: ApiText = Field(max_length=254)
+    reason: ApiText = Field(min_length=1, max_length=2000)
 
 
 class ReportOut(Schema):
@@ -447,8 +447,8 @@ def presence_list(request, program_id: ApiId):
 
 
 class CalendarQuery(Schema):
-    start: dt.date = Field(alias="from")
-    end: dt.date = Field(alias="to")
+    start: ApiDate = Field(alias="from")
+    end: ApiDate = Field(alias="to")
 
 
 @router.get(

@@ -4,8 +4,9 @@ from collections.abc import Iterator
 from typing import cast
 
 from django.db.models import QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from cohorte.core.moments import localtime_or_utc
 
 from .selectors import ActivityRow
 
@@ -34,7 +35,11 @@ def participants_report(rows: QuerySet) -> tuple[list[str], Iterator[list[object
                 row.upcoming_meetings,
                 row.confirmed_meetings,
                 row.progress,
-                timezone.localtime(row.last_access) if row.last_access else _("Jamais"),
+                (
+                    localtime_or_utc(row.last_access).isoformat(timespec="seconds")
+                    if row.last_access
+                    else _("Jamais")
+                ),
                 yes if (row.is_reported or row.has_unanswered) else no,
             ]
 

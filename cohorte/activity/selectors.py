@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from django.db.models import (
+    BigIntegerField,
     Case,
     Count,
     Exists,
@@ -17,7 +18,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Least
+from django.db.models.functions import Cast, Coalesce, Least
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -107,7 +108,10 @@ def participant_activity_rows(
             progress=Least(
                 Value(100),
                 ExpressionWrapper(
-                    Coalesce(F("stats__confirmed_meetings"), 0) * 100 / program.objective,
+                    # BIGINT: a counter near 2³¹ times 100 must not overflow PostgreSQL's INTEGER
+                    Cast(Coalesce(F("stats__confirmed_meetings"), 0), BigIntegerField())
+                    * 100
+                    / max(program.objective, 1),
                     output_field=IntegerField(),
                 ),
             ),
@@ -150,7 +154,8 @@ def unanswered_conversations(*, program: Program, now: dt.datetime) -> QuerySet[
     N days with no message back since: each one raises the ❗."""
     return Conversation.objects.filter(
         program=program,
-        last_message_at__lt=now - dt.timedelta(days=program.unanswered_after_days),
+        # bounded (forms stop at 365): a value stored by hand must not overflow the date
+        last_message_at__lt=now - dt.timedelta(days=min(program.unanswered_after_days, 3650)),
     ).filter(Q(last_reply_at__isnull=True) | Q(last_reply_at__lt=F("last_message_at")))
 
 

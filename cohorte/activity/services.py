@@ -348,7 +348,8 @@ def reminder_candidates(*, rule: ReminderRule, now: dt.datetime) -> QuerySet[Mem
             )
         else:  # behind the objective, in the last N days of the programme
             today = now.astimezone(program.organisation.tzinfo).date()
-            if today < program.end_date - window:
+            last_day = program.window()[1].date()  # within bounds, even if stored out of them
+            if today < last_day - dt.timedelta(days=1) - window:
                 return Member.objects.none()
             situation = enrolments.filter(
                 Q(stats__isnull=True) | Q(stats__confirmed_meetings__lt=program.objective)

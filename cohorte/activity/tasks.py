@@ -23,12 +23,14 @@ def scheduler_tick() -> dict:
     from django.core.cache import cache
     from django.utils import timezone
 
+    from cohorte.core.files import job_files_purge
     from cohorte.core.jobs import jobs_resume_stale
     from cohorte.messaging import services as messaging
 
     now = timezone.now()
     done = {"messages": messaging.messages_send_due(now=now), "reminders": 0, "purged": 0}
     done["jobs_resumed"] = jobs_resume_stale()
+    done["files_purged"] = job_files_purge(now=now)
     done["outbox_woken"] = messaging.outbox_wake(now=now)  # rows a killed worker left
     if cache.add("tick:reminder-rules", 1, timeout=3600):  # hourly is plenty
         done["reminders"] = services.reminder_rules_run(now=now)

@@ -12,11 +12,12 @@ from django.views.decorators.http import require_POST
 
 from cohorte.accounts.http import MemberRequest
 from cohorte.accounts.models import Member
+from cohorte.core.api import MAX_PAGE
 from cohorte.core.audit import log_action
 from cohorte.core.exports import csv_response
+from cohorte.core.parse import ParseError, parse_id, parse_ids, parse_int
 from cohorte.messaging.models import ReminderRule, ReminderRuleKind
 from cohorte.programs import services as program_services
-from cohorte.programs.forms import ParticipantFilterForm
 from cohorte.programs.models import PARTICIPANT_ROLES, Program
 from cohorte.programs.selectors import member_in_program, program_for
 
@@ -27,20 +28,68 @@ from .selectors import SORTS, ActivityRow, flag_reasons, participant_activity_ro
 MAX_SELECTION = 100
 
 
+PAGE_SIZES = (25, 50, 100)
+MAX_SEARCH = 200
+
+
 def _table_state(request: MemberRequest) -> dict:
-    form = ParticipantFilterForm(request.GET)
-    data = form.cleaned_data if form.is_valid() else {}
-    sort = data.get("sort") if data.get("sort") in SORTS else "name"
+    """The table's state from the URL: sort, order, search, filters, page. Each value is read
+    on its own through the shared parsers; a value that cannot be used falls back to its
+    default and says so above the table, so a hand-edited or stale link never breaks it."""
+    params = request.GET
+    errors: list[str] = []
+
+    def refuse(label: str, reason: str) -> None:
+        errors.append(
+            _("%(field)s : %(reason)s (valeur ignorée).") % {"field": label, "reason": reason}
+        )
+
+    sort = params.get("sort", "") or "name"
+    if sort not in SORTS:
+        refuse(_("Tri"), _("colonne inconnue"))
+        sort = "name"
+    order = params.get("order", "") or "asc"
+    if order not in ("asc", "desc"):
+        refuse(_("Ordre"), _("« asc » ou « desc » attendu"))
+        order = "asc"
+    q = params.get("q", "").replace("\x00", "").strip()
+    if len(q) > MAX_SEARCH:
+        refuse(_("Recherche"), _("trop long (%(n)s caractères au plus)") % {"n": MAX_SEARCH})
+        q = ""
+    cohort = None
+    if params.get("cohort", "").strip():
+        try:
+            cohort = parse_id(params["cohort"])
+        except ParseError as error:
+            refuse(_("Cohorte"), error.message)
+    page = 1
+    if params.get("page", "").strip():
+        try:
+            page = parse_int(params["page"], minimum=1, maximum=MAX_PAGE)
+        except ParseError as error:
+            refuse(_("Page"), error.message)
+    size = PAGE_SIZES[0]
+    if params.get("size", "").strip():
+        try:
+            size = parse_int(params["size"], minimum=1, maximum=PAGE_SIZES[-1])
+        except ParseError as error:
+            refuse(_("Par page"), error.message)
+        if size not in PAGE_SIZES:
+            size = min(PAGE_SIZES, key=lambda choice: abs(choice - size))
     return {
         "sort": sort,
-        "order": data.get("order") or "asc",
-        "q": data.get("q") or "",
-        "never": bool(data.get("never")),
-        "flagged": bool(data.get("flagged")),
-        "cohort": data.get("cohort"),
-        "page": data.get("page") or 1,
-        "size": data.get("size") or 25,
+        "order": order,
+        "q": q,
+        "never": params.get("never", "") in _TRUE,
+        "flagged": params.get("flagged", "") in _TRUE,
+        "cohort": cohort,
+        "page": page,
+        "size": size,
+        "errors": errors,
     }
+
+
+_TRUE = ("1", "on", "true", "True")
 
 
 def _rows(program: Program, state: dict):
@@ -132,7 +181,9 @@ def participant_remove(request: MemberRequest, program_id: int, member_id: int) 
 
 
 def _selected_members(request: MemberRequest, program: Program) -> list[Member]:
-    ids = [int(value) for value in request.POST.getlist("member") if value.isdigit()]
+    """The ticked participants of this programme (at most MAX_SELECTION); ids that are not
+    ids raise ParseError for the view to say so."""
+    ids = parse_ids(request.POST.getlist("member"), limit=10_000)
     return list(
         Member.objects.filter(
             pk__in=ids[:MAX_SELECTION],
@@ -149,7 +200,11 @@ def participants_remind(request: MemberRequest, program_id: int) -> HttpResponse
     """First POST shows who will receive the reminder; « Envoyer » sends it."""
     program = program_for(request.user, program_id)
     request.current_program = program
-    members = _selected_members(request, program)
+    try:
+        members = _selected_members(request, program)
+    except ParseError as error:
+        messages.error(request, _("Sélection invalide : %(reason)s.") % {"reason": error.message})
+        return redirect("activity:program", program_id=program.pk)
     if not members:
         messages.error(request, _("Sélectionnez au moins un participant à relancer."))
         return redirect("activity:program", program_id=program.pk)
@@ -186,15 +241,16 @@ def reminder_rules(request: MemberRequest, program_id: int) -> HttpResponse:
         kind = request.POST.get("kind", "")
         if kind not in ReminderRuleKind.values:
             raise Http404("No such rule.")
-        days = request.POST.get("days", "")
-        if not days.isdigit() or not 1 <= int(days) <= 365:
+        try:
+            days = parse_int(request.POST.get("days", ""), minimum=1, maximum=365)
+        except ParseError:
             messages.error(request, _("N doit être un nombre de jours entre 1 et 365."))
             return redirect("activity:reminder-rules", program_id=program.pk)
         rule, _created = ReminderRule.objects.update_or_create(
             program=program,
             kind=kind,
             defaults={
-                "days": int(days),
+                "days": days,
                 "active": request.POST.get("active") == "1",
                 "created_by": request.user,
             },
@@ -236,7 +292,10 @@ def presence_now(request: MemberRequest) -> JsonResponse:
 
     from . import presence
 
-    ids = [int(v) for v in request.GET.get("ids", "").split(",") if v.isdigit()][:500]
+    try:
+        ids = parse_ids([request.GET.get("ids", "")], limit=500)
+    except ParseError as error:
+        return JsonResponse({"message": error.message, "online": []}, status=400)
     visible = members_visible_to(request.user).filter(pk__in=ids).values_list("pk", flat=True)
     response = JsonResponse({"online": sorted(presence.online(list(visible)))})
     response["Cache-Control"] = "no-store"

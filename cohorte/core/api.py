@@ -1,11 +1,33 @@
 """Shared pieces of the JSON API: errors as {"message", "errors": [{index, field, reason}]}
 in the caller's language."""
 
-from typing import Any
+import json
+from typing import Annotated, Any
 
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Schema
-from ninja.errors import HttpError
+from django.utils.translation import gettext_noop
+from ninja import Field, Schema
+from ninja.errors import HttpError, ValidationError
+from ninja.parser import Parser
+from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
+
+#: a page number in a query string: past this nobody is reading, and the OFFSET it makes
+#: stays far from what a database accepts
+MAX_PAGE = 1_000_000
+NUL_REFUSED = gettext_noop("caractère nul (\\0) interdit")
+ApiPage = Annotated[int, Field(ge=1, le=MAX_PAGE)]
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:  # PostgreSQL refuses it in any text, even in a WHERE
+        raise PydanticCustomError("cohorte_nul", _(NUL_REFUSED))
+    return value
+
+
+#: text for a query or a column: no NUL character (add a max_length with Field)
+ApiText = Annotated[str, AfterValidator(_no_nul)]
 
 PYDANTIC_REASONS = {
     "missing": lambda ctx: _("champ obligatoire"),
@@ -24,6 +46,7 @@ PYDANTIC_REASONS = {
     "list_type": lambda ctx: _("liste attendue"),
     "dict_type": lambda ctx: _("objet JSON attendu"),
     "model_type": lambda ctx: _("objet JSON attendu"),
+    "model_attributes_type": lambda ctx: _("objet JSON attendu"),
     "greater_than_equal": lambda ctx: _("doit être au moins %(n)s") % {"n": ctx.get("ge")},
     "greater_than": lambda ctx: _("doit être plus grand que %(n)s") % {"n": ctx.get("gt")},
     "less_than_equal": lambda ctx: _("doit être au plus %(n)s") % {"n": ctx.get("le")},
@@ -120,6 +143,77 @@ class BatchError(HttpError):
     def __init__(self, message: str, errors: list[dict]):
         super().__init__(400, message)
         self.errors = errors
+
+
+def contains_nul(data: Any) -> bool:
+    """Whether a parsed JSON document holds a NUL character in any key or string (PostgreSQL
+    refuses it in text: a lookup or an insert with one fails instead of answering)."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+class BodyRefused(ValueError):
+    """A body that parses as JSON but cannot be used as it is; the message says why."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class ApiParser(Parser):
+    """The API's parser: ninja's, refusing NUL characters in bodies and query strings."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        data = super().parse_body(request)  # ninja answers its errors as a 400
+        if contains_nul(data):
+            raise BodyRefused(_(NUL_REFUSED))
+        return data
+
+    def parse_querydict(self, data: Any, list_fields: list[str], request: HttpRequest) -> Any:
+        for key, values in data.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                raise ValidationError(
+                    [{"type": "cohorte_nul", "loc": ("query", key[:50]), "msg": _(NUL_REFUSED)}]
+                )
+        return super().parse_querydict(data, list_fields, request)
+
+
+def json_body(request: HttpRequest, *, refuse_nul: bool = True) -> Any:
+    """The request's body as JSON, for the endpoints that read it themselves (batches listed
+    item by item). Anything that is not JSON — empty, bytes that are not UTF-8, a document
+    nested deeper than the parser goes — is a 400 « JSON invalide », never a 500. A NUL
+    character anywhere is refused too, unless the caller checks each item's fields itself
+    (`refuse_nul=False`, to list the bad items by index)."""
+    body = request.body
+    if not body.strip():
+        raise BatchError(
+            _("JSON invalide : le corps de la requête est vide."),
+            [{"index": None, "field": None, "reason": _("JSON invalide")}],
+        )
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
+        # RecursionError: json.loads gives up on arrays or objects nested too deep
+        raise BatchError(
+            _("JSON invalide : le corps de la requête n'est pas du JSON valide."),
+            [{"index": None, "field": None, "reason": _("JSON invalide")}],
+        ) from error
+    if refuse_nul and contains_nul(data):
+        raise BatchError(
+            _("JSON refusé : %(reason)s.") % {"reason": _(NUL_REFUSED)},
+            [{"index": None, "field": None, "reason": _(NUL_REFUSED)}],
+        )
+    return data
 
 
 def page_of(queryset: Any, *, page: int, page_size: int) -> tuple[int, list[Any]]:

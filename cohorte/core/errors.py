@@ -11,6 +11,10 @@ def _api(request: HttpRequest) -> bool:
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    from .middleware import REQUEST_LIMIT_ERRORS, request_refused
+
+    if isinstance(exception, REQUEST_LIMIT_ERRORS):  # raised while the CSRF check read a form
+        return request_refused(request, exception)
     if _api(request):
         return JsonResponse({"message": _("Requête invalide."), "errors": []}, status=400)
     return defaults.bad_request(request, exception)

@@ -56,6 +56,13 @@ class AuditEntry(models.Model):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target_repr}"
 
 
+def job_file_path(instance: "Job", filename: str) -> str:
+    """A random name: a job's file is found through its job, never by its name."""
+    from .files import random_name
+
+    return random_name("jobs", filename)
+
+
 class JobStatus(models.TextChoices):
     QUEUED = "queued", _("En attente")
     RUNNING = "running", _("En cours")
@@ -81,7 +88,10 @@ class Job(models.Model):
     payload = models.JSONField(default=dict, blank=True)
     #: what it produced (counts, per-line errors)
     result = models.JSONField(default=dict, blank=True)
-    file = models.FileField(upload_to="jobs/", blank=True)
+    #: what it generated, under a random name (the download name is result["filename"]);
+    #: deleted COHORTE_EXPORT_RETENTION_HOURS after the job (a cycle end's archive, the only
+    #: copy of what it deleted, COHORTE_ARCHIVE_RETENTION_DAYS)
+    file = models.FileField(upload_to=job_file_path, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     #: the django.tasks task that runs it (its dotted path), to start it again after a crash
@@ -103,6 +113,12 @@ class Job(models.Model):
         if self.status == JobStatus.DONE:
             return 100
         return min(100, self.done * 100 // self.total) if self.total else 0
+
+    @property
+    def file_expires_at(self):
+        from .files import export_retention
+
+        return (self.finished_at or self.created_at) + export_retention(self.kind)
 
     @property
     def is_finished(self) -> bool:

@@ -152,6 +152,16 @@ def check_datetime(
     return value
 
 
+def within_bounds(value: dt.datetime) -> bool:
+    """Whether a stored date and time lies in this century (one saved before the bounds
+    existed may not, and a form cannot show it)."""
+    try:
+        check_datetime(value)
+    except ParseError:
+        return False
+    return True
+
+
 def parse_datetime(value: object, *, tz: dt.tzinfo | None = None) -> dt.datetime:
     """An ISO 8601 date and time; without an offset it is read in `tz` (the organisation's
     or the member's time zone) when one is given, and refused otherwise."""

@@ -1,89 +1,253 @@
-"""Reading the spreadsheets people upload: CSV in whatever Excel wrote, or .xlsx."""
+"""Reading the spreadsheets people upload: CSV in whatever Excel wrote, or .xlsx.
 
+The file comes from anyone with an administrator's account, so it is read as hostile:
+row by row (never the whole sheet at once), stopping at the row limit, with bounds on the
+length of a line, the number of columns and the uncompressed size of an Excel file (a zip
+bomb declares its sizes, and zipfile never inflates a part beyond what it declares).
+openpyxl parses the XML with defusedxml, which refuses entities (billion laughs, external
+entities). Whatever goes wrong, the only exception that leaves this module is TableError,
+whose message tells the person what to do.
+"""
+
+import codecs
 import csv
 import io
+import itertools
+import logging
+import re
 import zipfile
+from collections.abc import Iterator
+from typing import IO
 
+from django.conf import settings
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+
+logger = logging.getLogger(__name__)
+
+#: columns a row may have; our own member report has about forty
+MAX_COLUMNS = 1000
+#: characters in one physical line of a CSV
+MAX_LINE_CHARS = 1_000_000
+#: uncompressed bytes of one part of an .xlsx (the sheet's XML, the shared strings), and of all
+MAX_XLSX_PART_BYTES = 64 * 1024 * 1024
+MAX_XLSX_TOTAL_BYTES = 128 * 1024 * 1024
+MAX_XLSX_PARTS = 1000
+#: rows read, empty ones included, for each row the limit allows (a sheet of blank rows)
+SCANNED_ROWS_PER_ROW = 3
+#: bytes decoded at a time when checking a CSV's encoding
+_CHUNK = 1024 * 1024
+
+Rows = list[tuple[int, list[str]]]
 
 
 class TableError(Exception):
     """The file cannot be read at all; the message is for the person who sent it."""
 
 
-def decode_text(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else Windows-1252: what French Excel writes."""
-    if b"\x00" in data[:4096]:
-        raise TableError(
-            _("Ce fichier n'est pas un CSV lisible : enregistrez-le en CSV UTF-8 ou Windows-1252.")
+def _limit() -> int:
+    return int(settings.COHORTE_IMPORT_MAX_ROWS)
+
+
+def _number(value: int) -> str:
+    return number_format(value, force_grouping=True)
+
+
+def _too_many_rows(limit: int) -> TableError:
+    return TableError(
+        _("Le fichier dépasse %(limit)s lignes : découpez-le en plusieurs fichiers.")
+        % {"limit": _number(limit)}
+    )
+
+
+def _too_many_columns(line: int) -> TableError:
+    return TableError(
+        _("Ligne %(line)d : plus de %(limit)s colonnes. Gardez seulement les colonnes utiles.")
+        % {"line": line, "limit": _number(MAX_COLUMNS)}
+    )
+
+
+class _Table:
+    """Collects the header and the non-empty rows, refusing what is over the limits."""
+
+    def __init__(self, max_rows: int):
+        self.max_rows = max_rows
+        self.header: list[str] | None = None
+        self.rows: Rows = []
+
+    def add(self, line: int, cells: list[str]) -> None:
+        if not any(cell.strip() for cell in cells):
+            return
+        if len(cells) > MAX_COLUMNS:
+            raise _too_many_columns(line)
+        if self.header is None:
+            self.header = [cell.strip() for cell in cells]
+            return
+        if len(self.rows) >= self.max_rows:
+            raise _too_many_rows(self.max_rows)
+        self.rows.append((line, cells))
+
+    def result(self) -> tuple[list[str], Rows]:
+        return self.header or [], self.rows
+
+
+# --- CSV --------------------------------------------------------------------------------------
+
+
+def _unreadable_text() -> TableError:
+    return TableError(
+        _("Ce fichier n'est pas un CSV lisible : enregistrez-le en CSV UTF-8 ou Windows-1252.")
+    )
+
+
+def text_encoding(data: bytes) -> str:
+    """UTF-8 (with or without BOM), else Windows-1252: what French Excel writes. Checked
+    piece by piece, so that a big file is never held twice in memory."""
+    if b"\x00" in data:  # UTF-16 (« Texte Unicode »), a binary file
+        raise _unreadable_text()
+    position = 0
+    for encoding in ("utf-8", "cp1252"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            for start in range(0, len(data), _CHUNK):
+                position = start
+                decoder.decode(data[start : start + _CHUNK])
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as error:
+            position += error.start
+            continue
+        return "utf-8-sig" if encoding == "utf-8" else encoding
+    raise TableError(
+        _(
+            "Encodage illisible (octet inattendu à la position %(pos)d) : enregistrez le "
+            "fichier en CSV UTF-8 ou Windows-1252."
         )
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError as error:
-        raise TableError(
-            _(
-                "Encodage illisible (octet inattendu à la position %(pos)d) : enregistrez le "
-                "fichier en CSV UTF-8 ou Windows-1252."
+        % {"pos": position}
+    )
+
+
+def _bounded_lines(stream: IO[str]) -> Iterator[str]:
+    number = 0
+    while True:
+        line = stream.readline(MAX_LINE_CHARS + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > MAX_LINE_CHARS:
+            raise TableError(
+                _(
+                    "Ligne %(line)d : plus de %(limit)s caractères. Est-ce bien un tableau "
+                    "(une ligne par membre) ?"
+                )
+                % {"line": number, "limit": _number(MAX_LINE_CHARS)}
             )
-            % {"pos": error.start}
-        ) from error
+        yield line
 
 
-def read_csv(data: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """The header and the non-empty rows with their line numbers (the header is line 1)."""
-    text = decode_text(data)
-    lines = text.splitlines()
-    first = next((line for line in lines if line.strip()), "")
-    if not first:
-        raise TableError(_("Le fichier est vide."))
+def _delimiter(first: str) -> str:
     delimiter = ";" if first.count(";") >= first.count(",") and ";" in first else ","
     if "\t" in first and delimiter not in first:
         delimiter = "\t"
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header: list[str] | None = None
-    rows: list[tuple[int, list[str]]] = []
+    return delimiter
+
+
+def read_csv(data: bytes, *, max_rows: int | None = None) -> tuple[list[str], Rows]:
+    """The header and the non-empty rows with their line numbers (the header is line 1),
+    read line by line: a file over the row limit stops at the first row too many."""
+    table = _Table(_limit() if max_rows is None else max_rows)
+    stream = io.TextIOWrapper(io.BytesIO(data), encoding=text_encoding(data), newline="")
+    lines = _bounded_lines(stream)
+    leading = []
+    for line in lines:
+        leading.append(line)
+        if line.strip():
+            break
+    else:
+        raise TableError(_("Le fichier est vide."))
+    reader = csv.reader(itertools.chain(leading, lines), delimiter=_delimiter(leading[-1]))
     try:
         for row in reader:
-            if not any(cell.strip() for cell in row):
-                continue
-            if header is None:
-                header = [cell.strip() for cell in row]
-                continue
-            rows.append((reader.line_num, row))
+            table.add(reader.line_num, row)
     except csv.Error as error:
+        if "field larger than field limit" in str(error):
+            reason = _("une cellule dépasse %(limit)s caractères") % {
+                "limit": _number(csv.field_size_limit())
+            }
+        else:
+            reason = _("le CSV est mal formé (%(reason)s)") % {"reason": error}
         raise TableError(
-            _("Ligne %(line)d : %(reason)s") % {"line": reader.line_num, "reason": error}
+            _("Ligne %(line)d : %(reason)s") % {"line": reader.line_num, "reason": reason}
         ) from error
-    return header or [], rows
+    return table.result()
 
 
-def read_xlsx(data: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    from openpyxl import load_workbook
+# --- Excel ------------------------------------------------------------------------------------
 
+
+def _unreadable_xlsx() -> TableError:
+    return TableError(_("Ce fichier Excel est illisible (.xlsx attendu)."))
+
+
+def _check_xlsx_sizes(data: bytes) -> None:
+    """Refuse an archive whose parts would inflate beyond what a real sheet needs."""
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
-        raise TableError(_("Ce fichier Excel est illisible (.xlsx attendu).")) from error
-    sheet = book.worksheets[0]
-    header: list[str] | None = None
-    rows: list[tuple[int, list[str]]] = []
-    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-        cells = ["" if value is None else _cell_text(value) for value in values]
-        if not any(cell.strip() for cell in cells):
-            continue
-        if header is None:
-            header = [cell.strip() for cell in cells]
-            continue
-        rows.append((number, cells))
-    book.close()
-    return header or [], rows
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as error:
+        raise _unreadable_xlsx() from error
+    if (
+        len(parts) > MAX_XLSX_PARTS
+        or any(part.file_size > MAX_XLSX_PART_BYTES for part in parts)
+        or sum(part.file_size for part in parts) > MAX_XLSX_TOTAL_BYTES
+    ):
+        raise TableError(
+            _(
+                "Ce fichier Excel est trop volumineux une fois décompressé : "
+                "découpez-le ou enregistrez-le en CSV."
+            )
+        )
+
+
+_ROOT = re.compile(rb"<(\w+:)?worksheet\b[^>]*>")
+_HEAD = 64 * 1024
+
+
+def _with_dimensions(data: bytes) -> bytes:
+    """openpyxl reads a sheet whose XML declares no <dimension> twice, the first time whole,
+    only to learn its size: a sheet of a million rows would be parsed in full before its
+    first row is read. Give each such sheet one (its value does not matter: the rows are
+    read with reset_dimensions), copying the archive part by part."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        missing: dict[str, tuple[int, bytes]] = {}
+        for item in archive.infolist():
+            if not (item.filename.startswith("xl/worksheets/") and item.filename.endswith(".xml")):
+                continue
+            with archive.open(item) as part:
+                head = part.read(_HEAD)
+            data_at = head.find(b"sheetData")
+            before = head if data_at == -1 else head[:data_at]
+            root = _ROOT.search(head)
+            if b"dimension" not in before and root:
+                tag = (root.group(1) or b"") + b"dimension"
+                missing[item.filename] = (root.end(), b"<" + tag + b' ref="A1"/>')
+        if not missing:
+            return data
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out:
+            for item in archive.infolist():
+                with archive.open(item) as source, out.open(item.filename, "w") as target:
+                    if item.filename in missing:
+                        at, dimension = missing[item.filename]
+                        head = source.read(at)
+                        target.write(head + dimension)
+                    while chunk := source.read(_CHUNK):
+                        target.write(chunk)
+    return buffer.getvalue()
 
 
 def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if hasattr(value, "isoformat"):
@@ -91,11 +255,59 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def read_table(data: bytes, filename: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    if not data.strip():
+def read_xlsx(data: bytes, *, max_rows: int | None = None) -> tuple[list[str], Rows]:
+    """The first sheet, row by row (openpyxl's read-only mode streams the sheet's XML)."""
+    from openpyxl import load_workbook
+
+    table = _Table(_limit() if max_rows is None else max_rows)
+    scanned_limit = table.max_rows * SCANNED_ROWS_PER_ROW + 1000
+    _check_xlsx_sizes(data)
+    try:
+        data = _with_dimensions(data)
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            sheet = book.worksheets[0]
+            sheet.reset_dimensions()  # the declared size may be wrong, or hostile
+            # each row as wide as its last cell; the checks below run at C speed (count)
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                if number > scanned_limit:
+                    raise TableError(
+                        _(
+                            "Le fichier compte plus de %(count)s lignes, vides comprises : "
+                            "supprimez les lignes vides ou découpez-le."
+                        )
+                        % {"count": _number(scanned_limit)}
+                    )
+                if values.count(None) == len(values):
+                    continue
+                if len(values) > MAX_COLUMNS:
+                    beyond = values[MAX_COLUMNS:]
+                    if beyond.count(None) != len(beyond):
+                        raise _too_many_columns(number)
+                    values = values[:MAX_COLUMNS]
+                cells = [_cell_text(value) for value in values]
+                while cells and not cells[-1].strip():
+                    cells.pop()
+                table.add(number, cells)
+        finally:
+            book.close()
+    except TableError:
+        raise
+    except Exception as error:  # any failure of the parser on hostile input
+        logger.info("unreadable xlsx: %r", error)
+        raise _unreadable_xlsx() from error
+    return table.result()
+
+
+def read_table(
+    data: bytes, filename: str, *, max_rows: int | None = None
+) -> tuple[list[str], Rows]:
+    """The header and the rows of an uploaded CSV or .xlsx, at most max_rows rows
+    (COHORTE_IMPORT_MAX_ROWS unless told)."""
+    if not data or data.isspace():
         raise TableError(_("Le fichier est vide."))
     if filename.lower().endswith(".xlsx") or data[:2] == b"PK":
-        return read_xlsx(data)
-    if filename.lower().endswith(".xls"):
+        return read_xlsx(data, max_rows=max_rows)
+    if filename.lower().endswith(".xls") or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise TableError(_("L'ancien format .xls n'est pas lu : enregistrez en .xlsx ou en CSV."))
-    return read_csv(data)
+    return read_csv(data, max_rows=max_rows)

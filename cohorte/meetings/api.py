@@ -13,7 +13,7 @@ from cohorte.core.parse import ApiId, ScheduleTime
 from cohorte.programs.selectors import program_for
 
 from . import selectors, services
-from .models import Meeting, Relationship, RelationshipStatus
+from .models import Meeting, Relationship
 
 programs_router = Router(tags=["relations et rencontres"])
 relationships_router = Router(tags=["relations et rencontres"])
@@ -70,13 +70,7 @@ def relationship_create(request, program_id: ApiId, payload: RelationshipIn):
     mentor = matching.mentors_of(program).filter(pk=payload.mentor).first()
     mentee = matching.mentees_of(program).filter(pk=payload.mentee).first()
     if mentor is not None and mentee is not None:
-        existing = (
-            Relationship.objects.filter(
-                program=program, mentor=mentor, mentee=mentee, status=RelationshipStatus.MATCHED
-            )
-            .order_by("pk")
-            .first()
-        )
+        existing = selectors.current_relationship(program=program, mentor=mentor, mentee=mentee)
         if existing is not None:
             return Status(200, existing)
     errors = []

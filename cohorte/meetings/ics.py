@@ -7,9 +7,9 @@ from django.conf import settings
 from icalendar import Calendar, Event, vCalAddress, vRecur, vText
 
 from cohorte.accounts.models import Member
+from cohorte.core.moments import localtime_or_utc
 
 from .models import Frequency, Meeting
-from .scheduling import in_zone
 
 RRULE_FREQ = {
     Frequency.DAILY: "DAILY",
@@ -39,8 +39,8 @@ def _event(meeting: Meeting, attendees: Sequence[Member], tz: dt.tzinfo, *, part
     event = Event()
     event.add("uid", meeting.uid)
     event.add("dtstamp", dt.datetime.now(tz=dt.UTC))
-    event.add("dtstart", in_zone(meeting.starts_at, tz))
-    event.add("dtend", in_zone(meeting.ends_at, tz))
+    event.add("dtstart", localtime_or_utc(meeting.starts_at, tz))
+    event.add("dtend", localtime_or_utc(meeting.ends_at, tz))
     event.add("sequence", meeting.sequence)
     event.add("summary", meeting.title or f"{meeting.program.name}")
     if meeting.place:
@@ -79,7 +79,7 @@ def invitation(
         for meeting in meetings:
             event = _event(meeting, attendees, tz, partstat=partstat)
             if meeting.frequency != Frequency.NONE and meeting.original_start:
-                event.add("recurrence-id", in_zone(meeting.original_start, tz))
+                event.add("recurrence-id", localtime_or_utc(meeting.original_start, tz))
             if method == "CANCEL":
                 event.add("status", "CANCELLED")
             calendar.add_component(event)

@@ -28,15 +28,6 @@ def plus(moment: dt.datetime, delta: dt.timedelta) -> dt.datetime:
         return FAR_FUTURE if delta > dt.timedelta(0) else FAR_PAST
 
 
-def in_zone(moment: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
-    """moment in the time zone `tz`; at the very ends of the calendar (where the local time
-    would fall outside year 1 to 9999) it stays in its own zone."""
-    try:
-        return moment.astimezone(tz)
-    except (OverflowError, ValueError):
-        return moment
-
-
 @dataclasses.dataclass(frozen=True)
 class Window:
     weekday: int  # 0 = Monday

@@ -1,6 +1,7 @@
 """Reads of relationships and meetings: the Relations page's tabs and the calendar."""
 
 import datetime as dt
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 
@@ -14,6 +15,17 @@ from .models import (
     Relationship,
     RelationshipStatus,
 )
+
+
+def current_relationship(*, program: Program, mentor: Any, mentee: Any) -> Relationship | None:
+    """The pair's relationship in progress in this programme, if they are matched."""
+    return (
+        Relationship.objects.filter(
+            program=program, mentor=mentor, mentee=mentee, status=RelationshipStatus.MATCHED
+        )
+        .order_by("pk")
+        .first()
+    )
 
 
 def relationship_rows(

@@ -14,10 +14,11 @@ from django.utils.translation import gettext as _
 
 from cohorte.accounts.models import Member
 from cohorte.core.audit import log_action
+from cohorte.core.moments import localtime_or_utc
 from cohorte.core.parse import ParseError, check_schedule_time, zone_or_default
 from cohorte.programs.models import Program
 
-from . import ics, scheduling
+from . import ics, scheduling, selectors
 from .models import (
     Availability,
     Frequency,
@@ -114,13 +115,7 @@ def relationship_match(
     relationship is the answer (False: not created), so a retried request makes no twin."""
     # lock both people so two requests for the same pair cannot both create it
     list(Member.objects.select_for_update().filter(pk__in=[mentor.pk, mentee.pk]).order_by("pk"))
-    existing = (
-        Relationship.objects.filter(
-            program=program, mentor=mentor, mentee=mentee, status=RelationshipStatus.MATCHED
-        )
-        .order_by("pk")
-        .first()
-    )
+    existing = selectors.current_relationship(program=program, mentor=mentor, mentee=mentee)
     if existing is not None:
         return existing, False
     return relationship_create(program=program, mentor=mentor, mentee=mentee, by=by), True
@@ -225,7 +220,7 @@ def _invite(
         )
         partner = next((m for m in attendees if m.pk != member.pk), None)
         with translation.override(member.language):
-            local = scheduling.in_zone(first.starts_at, zone_or_default(member.timezone, tz))
+            local = localtime_or_utc(first.starts_at, zone_or_default(member.timezone, tz))
             values: dict[str, object] = {
                 "partner": partner.full_name if partner else "",
                 "date": formats.date_format(local.date(), "DATE_FORMAT"),
@@ -375,7 +370,7 @@ def _check_start(starts_at: dt.datetime, errors: dict[str, list[str]]) -> None:
 
 def _unavailable(taken: Sequence[dt.datetime], tz: dt.tzinfo) -> ValidationError:
     dates = ", ".join(
-        formats.date_format(scheduling.in_zone(s, tz), "SHORT_DATETIME_FORMAT") for s in taken
+        formats.date_format(localtime_or_utc(s, tz), "SHORT_DATETIME_FORMAT") for s in taken
     )
     return ValidationError(
         {
@@ -495,7 +490,7 @@ def meeting_cancel(*, meeting: Meeting, by: Member, scope: str = "one") -> int:
 
 
 def _wall_clock(moment: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
-    return scheduling.in_zone(moment, tz).replace(tzinfo=None)
+    return localtime_or_utc(moment, tz).replace(tzinfo=None)
 
 
 @transaction.atomic

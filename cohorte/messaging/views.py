@@ -21,13 +21,13 @@ from cohorte.accounts.selectors import members_visible_to
 from cohorte.core import parse
 from cohorte.core.audit import log_action
 from cohorte.core.exports import csv_response
+from cohorte.core.moments import format_moment, localtime_or_utc
 from cohorte.programs.models import Cohort
 
 from . import attachments, rendering, services, system_messages
 from .forms import ComposeForm, EmailLogForm, ScheduleForm
 from .models import Attachment, Email, EmailStatus, MessageStatus, Notification, ReleaseNote
 from .selectors import email_log, email_log_page, message_programs, messages_visible_to
-from .templatetags.messaging import local_time, safe_localtime
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
@@ -172,8 +172,11 @@ def message_detail(request: MemberRequest, message_id: int) -> HttpResponse:
     example, rendered = services.render_for_preview(message)
     tz = message.organisation.tzinfo
     # a time out of range stored before the bounds existed must not break the page
-    proposed = safe_localtime(message.send_at, tz) or safe_localtime(
-        timezone.now() + dt.timedelta(days=1), tz
+    proposed = localtime_or_utc(
+        message.send_at
+        if message.send_at and parse.within_bounds(message.send_at)
+        else timezone.now() + dt.timedelta(days=1),
+        tz,
     )
     schedule = ScheduleForm(initial={"send_at": proposed})
     return render(
@@ -364,9 +367,9 @@ def email_log_csv(request: MemberRequest) -> HttpResponse | StreamingHttpRespons
                 subject,
                 name,
                 address,
-                local_time(sent or created, tz, "%Y-%m-%d %H:%M"),
+                format_moment(sent or created, "Y-m-d H:i", tz),
                 labels.get(status, status),
-                local_time(opened, tz, "%Y-%m-%d %H:%M"),
+                format_moment(opened, "Y-m-d H:i", tz),
                 error,
             ]
 

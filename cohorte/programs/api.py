@@ -7,7 +7,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from cohorte.core.api import ErrorOut
-from cohorte.core.parse import ApiId
+from cohorte.core.parse import ApiDate, ApiId
 
 from . import services
 from .models import Group, Program, ProgramKind
@@ -22,10 +22,10 @@ assert set(get_args(Kind)) == set(ProgramKind.values)  # noqa: S101 — keep the
 class ProgramIn(Schema):
     name: str = Field(min_length=1, max_length=200)
     kind: Kind
-    start_date: dt.date
-    end_date: dt.date
+    start_date: ApiDate
+    end_date: ApiDate
     objective: int = Field(ge=1, le=1000)
-    group: int | None = None
+    group: ApiId | None = None
     description: str = ""
 
 

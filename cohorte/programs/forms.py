@@ -2,8 +2,26 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cohorte.accounts.models import Language, Member
+from cohorte.core.parse import ParseError, parse_id
 
 from .models import CohortKind, Group, Program, Role
+
+
+class IdsChoiceField(forms.ModelMultipleChoiceField):
+    """Ticked boxes by id: each value is checked as an id before any query, so « ² » or an id
+    above 2⁶³ is a form error, not a database error (Django's `pk__in` lets them through)."""
+
+    def clean(self, value):
+        for item in value or ():
+            try:
+                parse_id(item)
+            except ParseError as error:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": str(item)[:30]},
+                ) from error
+        return super().clean(value)
 
 
 class ProgramForm(forms.ModelForm):
@@ -26,6 +44,7 @@ class ProgramForm(forms.ModelForm):
             "description": forms.Textarea(attrs={"rows": 4}),
             "managers": forms.CheckboxSelectMultiple,
         }
+        field_classes = {"managers": IdsChoiceField}
 
     def __init__(self, *args, organisation, **kwargs):
         super().__init__(*args, **kwargs)
@@ -54,21 +73,6 @@ class GroupForm(forms.Form):
         if group is not None:
             parents = parents.exclude(pk=group.pk)
         self.fields["parent"].queryset = parents
-
-
-class ParticipantFilterForm(forms.Form):
-    """The table's state, read from the URL: sort, order, search, filters, page."""
-
-    sort = forms.CharField(required=False)
-    order = forms.ChoiceField(choices=[("asc", "asc"), ("desc", "desc")], required=False)
-    q = forms.CharField(required=False, max_length=200)
-    never = forms.BooleanField(required=False)
-    flagged = forms.BooleanField(required=False)
-    cohort = forms.IntegerField(required=False, min_value=1)
-    page = forms.IntegerField(required=False, min_value=1)
-    size = forms.TypedChoiceField(
-        choices=[(25, 25), (50, 50), (100, 100)], coerce=int, required=False, empty_value=None
-    )
 
 
 class ParticipantAddForm(forms.Form):

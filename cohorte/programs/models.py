@@ -2,7 +2,8 @@ import datetime as dt
 import zoneinfo
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -10,6 +11,27 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from cohorte.core.models import TimeStampedModel
+from cohorte.core.parse import (
+    EARLIEST_DATE,
+    LATEST_DATE,
+    ParseError,
+    parse_timezone,
+    zone_or_default,
+)
+
+#: the bounds a form or the API accepts for a programme's dates (2000–2100)
+DATE_VALIDATORS = [MinValueValidator(EARLIEST_DATE), MaxValueValidator(LATEST_DATE)]
+MAX_OBJECTIVE = 1000
+MAX_UNANSWERED_DAYS = 365
+UTC_ZONE = zoneinfo.ZoneInfo("UTC")
+
+
+def validate_timezone(value: str) -> None:
+    """An IANA name zoneinfo knows, nothing else (« ../../etc/passwd » is a path to it)."""
+    try:
+        parse_timezone(value)
+    except ParseError as error:
+        raise ValidationError(error.message, code="timezone") from error
 
 
 def timezone_choices() -> list[tuple[str, str]]:
@@ -18,7 +40,9 @@ def timezone_choices() -> list[tuple[str, str]]:
 
 class Organisation(TimeStampedModel):
     name = models.CharField(_("nom"), max_length=200)
-    timezone = models.CharField(_("fuseau horaire"), max_length=64, default="Europe/Paris")
+    timezone = models.CharField(
+        _("fuseau horaire"), max_length=64, default="Europe/Paris", validators=[validate_timezone]
+    )
 
     class Meta:
         verbose_name = _("organisation")
@@ -28,10 +52,10 @@ class Organisation(TimeStampedModel):
 
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:
-        from cohorte.core.parse import zone_or_default
-
-        zone = zone_or_default(self.timezone, zoneinfo.ZoneInfo("UTC"))  # a bad stored name
-        return zone if isinstance(zone, zoneinfo.ZoneInfo) else zoneinfo.ZoneInfo("UTC")
+        """The organisation's time zone; a name stored before it was checked reads as UTC
+        rather than breaking every page that shows a time."""
+        zone = zone_or_default(self.timezone, UTC_ZONE)
+        return zone if isinstance(zone, zoneinfo.ZoneInfo) else UTC_ZONE
 
     def admin_email(self) -> str:
         admin = self.members.filter(is_org_admin=True, is_active=True).order_by("pk").first()
@@ -99,12 +123,12 @@ class Program(TimeStampedModel):
     )
     name = models.CharField(_("nom"), max_length=200)
     kind = models.CharField(_("type"), max_length=32, choices=ProgramKind.choices)
-    start_date = models.DateField(_("date de début"))
-    end_date = models.DateField(_("date de fin"))
+    start_date = models.DateField(_("date de début"), validators=DATE_VALIDATORS)
+    end_date = models.DateField(_("date de fin"), validators=DATE_VALIDATORS)
     objective = models.PositiveIntegerField(
         _("objectif"),
         default=3,
-        validators=[MinValueValidator(1)],
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_OBJECTIVE)],
         help_text=_("Nombre de rendez-vous confirmés attendus par participant."),
     )
     description = models.TextField(_("description"), blank=True)
@@ -119,7 +143,7 @@ class Program(TimeStampedModel):
     unanswered_after_days = models.PositiveIntegerField(
         _("conversation non suivie après (jours)"),
         default=7,
-        validators=[MinValueValidator(1)],
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_UNANSWERED_DAYS)],
     )
 
     class Meta:
@@ -149,11 +173,18 @@ class Program(TimeStampedModel):
         return str(ProgramStatus(self.status).label)
 
     def window(self) -> tuple[dt.datetime, dt.datetime]:
-        """[start, end) of the programme: the whole end day, in the organisation's time zone."""
+        """[start, end) of the programme: the whole end day, in the organisation's time zone.
+        Dates stored out of bounds (before the forms checked them) are read within them, so
+        the date arithmetic and the database never see year 1 or 10000."""
         tz = self.organisation.tzinfo
-        start = dt.datetime.combine(self.start_date, dt.time.min, tzinfo=tz)
-        end = dt.datetime.combine(self.end_date + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+        first, last = _within_bounds(self.start_date), _within_bounds(self.end_date)
+        start = dt.datetime.combine(first, dt.time.min, tzinfo=tz)
+        end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
         return start, end
+
+
+def _within_bounds(day: dt.date) -> dt.date:
+    return min(max(day, EARLIEST_DATE), LATEST_DATE)
 
 
 class Role(models.TextChoices):

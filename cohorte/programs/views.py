@@ -11,12 +11,20 @@ from django.views.decorators.http import require_POST
 
 from cohorte.accounts.http import MemberRequest
 from cohorte.accounts.models import Member
-from cohorte.core.parse import safe_next
+from cohorte.core.parse import ParseError, parse_id, parse_ids, safe_next
 
 from . import services
 from .forms import CohortForm, GroupForm, ParticipantAddForm, ProgramForm
 from .models import Cohort, Group, Organisation, Program
 from .selectors import groups_of, program_for, programs_visible_to
+
+
+def _id_or_none(value: object) -> int | None:
+    """An id from a link's query string to preselect a choice; anything else preselects none."""
+    try:
+        return parse_id(value)
+    except ParseError:
+        return None
 
 
 def _admin_organisation(request: MemberRequest) -> Organisation:
@@ -42,7 +50,7 @@ def program_create(request: MemberRequest) -> HttpResponse:
     form = ProgramForm(
         request.POST or None,
         organisation=organisation,
-        initial={"group": request.GET.get("group")},
+        initial={"group": _id_or_none(request.GET.get("group"))},
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -92,7 +100,7 @@ def _group_form_view(request: MemberRequest, group: Group | None) -> HttpRespons
     initial = (
         {"name": group.name, "parent": group.parent_id}
         if group
-        else {"parent": request.GET.get("parent")}
+        else {"parent": _id_or_none(request.GET.get("parent"))}
     )
     form = GroupForm(request.POST or None, organisation=organisation, group=group, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -186,10 +194,14 @@ def cohort_assign(request: MemberRequest) -> HttpResponse:
     """Bulk from the members list's selection: add to (or remove from) a cohort or tag."""
     if not request.user.is_org_admin:
         raise Http404("Administrators only.")
-    cohort = get_object_or_404(
-        Cohort, pk=request.POST.get("cohort") or 0, organisation=request.user.organisation
-    )
-    ids = [int(v) for v in request.POST.getlist("member") if v.isdigit()]
+    target = safe_next(request, reverse("members:list"))
+    try:
+        cohort_id = parse_id(request.POST.get("cohort"))
+        ids = parse_ids(request.POST.getlist("member"))
+    except ParseError as error:
+        messages.error(request, _("Sélection invalide : %(reason)s.") % {"reason": error.message})
+        return redirect(target)
+    cohort = get_object_or_404(Cohort, pk=cohort_id, organisation=request.user.organisation)
     members = Member.objects.filter(pk__in=ids, organisation=request.user.organisation)
     if not ids:
         messages.error(request, _("Sélectionnez au moins un membre."))
@@ -212,4 +224,4 @@ def cohort_assign(request: MemberRequest) -> HttpResponse:
             )
         )
         messages.success(request, text % {"count": count, "name": cohort.name})
-    return redirect(safe_next(request, reverse("members:list")))
+    return redirect(target)

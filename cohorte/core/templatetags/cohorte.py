@@ -5,17 +5,31 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
+from cohorte.core.moments import format_moment
+
 register = template.Library()
 
 
 @register.filter
 def ago(value: datetime | None) -> str:
-    """« il y a 3 jours » — the largest unit only, as people say it."""
+    """« il y a 3 jours » — the largest unit only, as people say it. A time ahead of now
+    (a clock a little fast) is « à l'instant »; one far ahead, which only a bad stored value
+    can be, shows its date rather than pretending."""
     if value is None:
         return _("Jamais")
-    if timezone.now() - value < timedelta(minutes=1):
+    elapsed = timezone.now() - value
+    if elapsed < timedelta(minutes=1):
+        if -elapsed > timedelta(days=1):
+            return format_moment(value, "DATE_FORMAT")
         return _("à l'instant")
     return _("il y a %(duration)s") % {"duration": timesince(value, depth=1)}
+
+
+@register.filter
+def moment(value: datetime | None, fmt: str = "DATETIME_FORMAT") -> str:
+    """Like `date`, in the active time zone, but a stored year 1 or 9999 never breaks the
+    page (see cohorte.core.moments)."""
+    return format_moment(value, fmt)
 
 
 @register.simple_tag(takes_context=True)
