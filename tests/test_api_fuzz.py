@@ -130,8 +130,8 @@ def _real_value(key, value):
 
 def _realised(value, key=None):
     """The same body or query with real e-mails and ids where fields name them, any other
-    integer sometimes replaced by one too large for the database, and any date by one
-    out of every range."""
+    integer sometimes replaced by one too large for the database, any date by one out of
+    every range, and any other text with a NUL character."""
     real = _real_value(key, value) if key is not None else None
     if real is not None:
         return real
@@ -144,6 +144,9 @@ def _realised(value, key=None):
     if isinstance(value, str) and _ISO_DATE.match(value):
         extremes = FAR_DATETIMES if "T" in value else [d[:10] for d in FAR_DATETIMES]
         return st.sampled_from([value, *extremes])
+    if isinstance(value, str):
+        # PostgreSQL refuses a NUL character in text: it must be refused before the query
+        return st.sampled_from([value, value + "\x00"])
     return st.just(value)
 
 

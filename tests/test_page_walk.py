@@ -66,6 +66,7 @@ HOSTILE_VALUES = {
     "superscript": "²",
     "year-9999": "9999-12-31",
     "html": "<script>alert(1)</script>",
+    "nul": "a\x00b",  # PostgreSQL refuses it in text: refused before any query
     "empty": "",
 }
 #: and a few values aimed at one key each, as the issue lists them
