@@ -208,3 +208,14 @@ def test_nul_character_in_a_query_string_is_refused(client_api, program_a, path)
     response = client_api.get(path.format(id=program_a.pk), q="a\x00b")
     body = assert_api_error(response)
     assert body["errors"][0]["field"] == "q"
+
+
+def test_a_nul_character_in_a_query_or_a_form_is_refused_before_any_view(admin, mentee):
+    """PostgreSQL cannot store U+0000 in text: refused at the boundary for every page."""
+    client = signed_in(admin)
+    for response in (
+        client.get("/messages/personnes/", {"q": "a\x00b"}),
+        client.post(f"/membres/{mentee.pk}/message/", {"subject": "x\x00", "body": "y"}),
+    ):
+        assert response.status_code == 400
+        assert "caractère nul" in response.content.decode()

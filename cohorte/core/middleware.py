@@ -8,6 +8,7 @@ the first time someone reads the body, which may be the CSRF check, a form or a 
 400 handler (``cohorte.core.errors.bad_request``) for those raised outside a view."""
 
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
@@ -16,7 +17,13 @@ from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-REQUEST_LIMIT_ERRORS = (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
+
+class NulCharacterSent(ValueError):
+    """A query string or form with a NUL character: no text field can store it (PostgreSQL
+    refuses it outright), so the request is refused before any view reads it."""
+
+
+REQUEST_LIMIT_ERRORS = (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent, NulCharacterSent)
 
 
 def _megabytes(size: int) -> str:
@@ -24,6 +31,8 @@ def _megabytes(size: int) -> str:
 
 
 def refusal_message(exception: Exception) -> str:
+    if isinstance(exception, NulCharacterSent):
+        return _("Requête refusée : le caractère nul (U+0000) n'est accepté dans aucun champ.")
     if isinstance(exception, TooManyFieldsSent):
         return _("Formulaire refusé : trop de champs (%(n)s au plus).") % {
             "n": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
@@ -54,6 +63,16 @@ def request_refused(request: HttpRequest, exception: Exception) -> HttpResponse:
     return HttpResponse(page, status=400, content_type="text/html; charset=utf-8")
 
 
+def _has_nul(data: Any) -> bool:
+    return any("\x00" in key or any("\x00" in v for v in values) for key, values in data.lists())
+
+
+def _has_form_body(request: HttpRequest) -> bool:
+    return request.method == "POST" and request.META.get("CONTENT_TYPE", "").startswith(
+        ("multipart/form-data", "application/x-www-form-urlencoded")
+    )
+
+
 def _has_multipart_body(request: HttpRequest) -> bool:
     return request.META.get("CONTENT_TYPE", "").startswith("multipart/form-data")
 
@@ -78,6 +97,13 @@ class RequestLimitsMiddleware:
                 length = 0  # Django reads such a body as empty
             if length > limit:
                 return request_refused(request, RequestDataTooBig())
+        try:  # the API refuses NUL itself, in its bodies' own parser (core.api.ApiParser)
+            if not request.path.startswith("/api/") and (
+                _has_nul(request.GET) or (_has_form_body(request) and _has_nul(request.POST))
+            ):
+                return request_refused(request, NulCharacterSent())
+        except REQUEST_LIMIT_ERRORS as error:
+            return request_refused(request, error)
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
