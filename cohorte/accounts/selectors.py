@@ -8,6 +8,8 @@ from django.core.cache import cache
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from cohorte.core.parse import search_words
+
 from .models import CustomField, CustomFieldValue, Member, MemberRole, SavedMemberFilter
 
 
@@ -96,7 +98,7 @@ MEMBER_SORTS: dict[str, tuple[str, ...]] = {
 
 
 def _search(members: QuerySet[Member], q: str) -> QuerySet[Member]:
-    for word in q.split():
+    for word in search_words(q):
         members = members.filter(
             Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(email__icontains=word)
         )

@@ -231,6 +231,15 @@ def zone_or_default(name: str | None, default: dt.tzinfo) -> dt.tzinfo:
     return default
 
 
+# --- Searches -------------------------------------------------------------------------------
+
+
+def search_words(q: str) -> list[str]:
+    """The words of a search box; a NUL character (which no database text can hold) counts
+    as a space, so a search with one is inert instead of a server error."""
+    return q.replace("\x00", " ").split()[:20]
+
+
 # --- Redirects ----------------------------------------------------------------------------
 
 

@@ -4,6 +4,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from cohorte.accounts.models import Member
+from cohorte.core.parse import search_words
 
 from .models import Enrolment, Group, Program
 
@@ -96,7 +97,7 @@ def groups_of(member: Member) -> QuerySet[Group]:
 
 def search_members(queryset: QuerySet, q: str, prefix: str = "") -> QuerySet:
     """Every word of q must match the first name, last name or e-mail."""
-    for word in q.split():
+    for word in search_words(q):
         queryset = queryset.filter(
             Q(**{f"{prefix}first_name__icontains": word})
             | Q(**{f"{prefix}last_name__icontains": word})
