@@ -5,6 +5,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 
+from cohorte.core.parse import search_words
 from cohorte.programs.models import Program
 from cohorte.programs.selectors import search_members
 
@@ -38,7 +39,7 @@ def relationship_rows(
     if status:
         rows = rows.filter(status=status)
     if q.strip():
-        for word in q.split():
+        for word in search_words(q):
             rows = rows.filter(
                 Q(mentor__first_name__icontains=word) | Q(mentor__last_name__icontains=word)
                 | Q(mentee__first_name__icontains=word) | Q(mentee__last_name__icontains=word)
