@@ -10,7 +10,7 @@ PORT ?= 8000
 PYTHON_CANDIDATES := python3.14 python3.13 python3.12 $(shell ls -d /root/.pyenv/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV) python3
 PYTHON := $(firstword $(foreach p,$(PYTHON_CANDIDATES),$(shell $(p) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1 && echo $(p))))
 
-.PHONY: install run demo worker test test-fast lint format check-deploy messages bench clean
+.PHONY: install run demo worker serve serve-prepare serve-web serve-worker test test-fast lint format check-deploy messages bench clean
 
 $(VENV)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then \
@@ -42,6 +42,37 @@ run: demo
 worker: install
 	$(PY) manage.py scheduler_start
 	$(PY) manage.py db_worker
+
+# Production (README « En production »): DEBUG off, gunicorn with WEB_CONCURRENCY workers,
+# static files by WhiteNoise, the background worker beside it. Each refuses to start on an
+# unsafe configuration (cohorte/core/startup.py) before doing anything.
+serve serve-prepare serve-web serve-worker: export DEBUG ?= 0
+serve serve-prepare serve-web serve-worker: export HOST := $(HOST)
+serve serve-prepare serve-web serve-worker: export PORT := $(PORT)
+
+serve-prepare: install
+	@$(PY) -m cohorte.core.startup
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput -v 0
+	$(PY) manage.py scheduler_start
+
+serve: serve-prepare
+	@echo "  Cohorte (production) : http://$(HOST):$(PORT)/   (Ctrl-C pour arrêter / to stop)"
+	@# set -m: each in its own process group, so Ctrl-C reaches them once, through the trap
+	@set -m; \
+	  $(PY) manage.py db_worker --no-reload & worker=$$!; \
+	  $(BIN)/gunicorn -c python:cohorte.gunicorn_conf & web=$$!; \
+	  stop() { trap '' INT TERM; kill -TERM $$web $$worker 2>/dev/null; wait $$web $$worker; }; \
+	  trap 'stop; exit 0' INT TERM; \
+	  wait -n; status=$$?; stop; exit $$status
+
+serve-web: install
+	@$(PY) -m cohorte.core.startup
+	exec $(BIN)/gunicorn -c python:cohorte.gunicorn_conf
+
+serve-worker: install
+	@$(PY) -m cohorte.core.startup
+	exec $(PY) manage.py db_worker --no-reload
 
 test: install
 	$(PY) manage.py makemigrations --check --dry-run >/dev/null || (echo "Migrations manquantes : lancez manage.py makemigrations"; exit 1)

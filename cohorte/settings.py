@@ -57,6 +57,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "cohorte.core.logs.RequestLogMiddleware",  # first: times everything, gives the request id
+    "cohorte.core.health.HealthMiddleware",  # /healthz, /readyz: before sessions and redirects
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -73,7 +75,10 @@ MIDDLEWARE = [
 ]
 
 if not DEBUG:  # runserver serves static files in development; WhiteNoise in production
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
 
 ROOT_URLCONF = "cohorte.urls"
 WSGI_APPLICATION = "cohorte.wsgi.application"
@@ -278,6 +283,9 @@ SECURE_CSP = {
 }
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    #: a load balancer probes on plain HTTP (cohorte.core.health answers before the redirect
+    #: anyway; this keeps it so if the middleware order changes)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -301,10 +309,44 @@ COHORTE_ARCHIVE_RETENTION_DAYS = int(os.environ.get("COHORTE_ARCHIVE_RETENTION_D
 # A full batch of 10,000 events is a few megabytes of JSON.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
 
+# --- Logs: to stderr, one JSON object per line in production (LOG_FORMAT=json), readable
+# text in development; every line carries the request id (cohorte.core.logs).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "cohorte.core.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "cohorte.core.logs.JsonFormatter"},
+        "text": {"()": "cohorte.core.logs.TextFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "django.server": {"level": "WARNING"},  # cohorte.request writes one line per request
+    },
 }
+
+# --- Error reporting: Sentry (or a compatible service) when SENTRY_DSN is set, else nothing.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        integrations=[DjangoIntegration()],
+        send_default_pii=False,  # no e-mail address, cookie or IP of a member leaves
+        environment=os.environ.get("SENTRY_ENVIRONMENT", "development" if DEBUG else "production"),
+        release=os.environ.get("SENTRY_RELEASE") or None,
+        traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0")),
+    )

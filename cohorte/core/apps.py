@@ -11,3 +11,14 @@ class CoreConfig(AppConfig):
         from .converters import IdConverter
 
         register_converter(IdConverter, "id")
+
+        from django.db.models.signals import pre_save
+        from django.tasks.signals import task_finished, task_started
+        from django_tasks_db.models import DBTaskResult
+
+        from . import logs
+
+        # a task enqueued during a request carries its id into the worker's log lines
+        pre_save.connect(logs.task_row_remember_request, sender=DBTaskResult)
+        task_started.connect(logs.task_started)
+        task_finished.connect(logs.task_finished)
