@@ -52,9 +52,7 @@ serve serve-prepare serve-web serve-worker: export PORT := $(PORT)
 
 serve-prepare: install
 	@$(PY) -m cohorte.core.startup
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py collectstatic --noinput -v 0
-	$(PY) manage.py scheduler_start
+	$(PY) manage.py serve_prepare  # migrate, collectstatic, scheduler_start in one process
 
 serve: serve-prepare
 	@echo "  Cohorte (production) : http://$(HOST):$(PORT)/   (Ctrl-C pour arrêter / to stop)"

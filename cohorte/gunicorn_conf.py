@@ -8,7 +8,9 @@
 - GUNICORN_TIMEOUT: seconds a request may take before its worker is replaced (60).
 - FORWARDED_ALLOW_IPS: proxies trusted for X-Forwarded-* (gunicorn's own, 127.0.0.1).
 
-It refuses to start, before forking, on an unsafe configuration (cohorte.core.startup).
+It refuses to start, before loading Django, on an unsafe configuration
+(cohorte.core.startup). An upgrade restarts it (a HUP reloads the configuration, not the
+preloaded code).
 """
 
 import multiprocessing
@@ -18,6 +20,9 @@ from cohorte.core.startup import refuse_unsafe_start
 
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cohorte.settings")
+# Here, not in on_starting: gunicorn loads a preloaded application before that hook, and
+# settings.py would stop on a missing SECRET_KEY with a bare traceback.
+refuse_unsafe_start()
 
 wsgi_app = "cohorte.wsgi:application"
 bind = [f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"]
@@ -26,6 +31,9 @@ worker_class = "sync"  # behind a buffering proxy (nginx), one request per proce
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 30
 keepalive = 5
+# Django is imported once, in the master, and the workers are forked from it: they start in
+# a moment and share its memory. No connection is opened at import, so none is shared.
+preload_app = True
 # A worker is replaced after this many requests: memory it grew is given back.
 max_requests = 2000
 max_requests_jitter = 200
@@ -54,8 +62,3 @@ logconfig_dict = {
         "text": {"()": "cohorte.core.logs.TextFormatter"},
     },
 }
-
-
-def on_starting(server: object) -> None:
-    """In the master, before any worker exists."""
-    refuse_unsafe_start()
