@@ -13,6 +13,7 @@ It refuses to start, before loading Django, on an unsafe configuration
 preloaded code).
 """
 
+import gc
 import multiprocessing
 import os
 
@@ -62,3 +63,9 @@ logconfig_dict = {
         "text": {"()": "cohorte.core.logs.TextFormatter"},
     },
 }
+
+
+def pre_fork(server: object, worker: object) -> None:
+    """Objects the master loaded are frozen out of the garbage collector's reach: a worker
+    does not copy the master's memory by scanning it, and stops in a moment."""
+    gc.freeze()
