@@ -112,7 +112,8 @@ def _user_id(request: HttpRequest) -> int | None:
 
 
 class RequestLogMiddleware:
-    """First in the stack: gives the request its id and writes its one log line."""
+    """First in the stack: gives the request its id and writes its one log line (for a
+    streamed response, a large CSV, duration_ms is the time to its first byte)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
