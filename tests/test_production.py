@@ -321,10 +321,9 @@ def test_request_id_reaches_the_log_lines_of_the_task_it_enqueued(admin, tmp_pat
     )
     assert worker.returncode == 0, worker.stderr[-2000:]
     lines = [json.loads(line) for line in worker.stderr.splitlines() if line.startswith("{")]
-    finished = [
-        line for line in lines if "completion_recompute state=SUCCESSFUL" in line["message"]
-    ]
-    assert finished and finished[0]["request_id"] == request_id, lines
+    task_lines = [line for line in lines if "completion_recompute state=" in line["message"]]
+    assert [line["message"].rsplit("=", 1)[1] for line in task_lines] == ["RUNNING", "SUCCESSFUL"]
+    assert {line["request_id"] for line in task_lines} == {request_id}, lines
     job.refresh_from_db()
     assert job.status == "done"
     # the worker's own lines outside the task carry no request's id

@@ -13,12 +13,15 @@ class CoreConfig(AppConfig):
         register_converter(IdConverter, "id")
 
         from django.db.models.signals import pre_save
-        from django.tasks.signals import task_finished, task_started
+        from django.tasks.signals import log_task_started, task_finished, task_started
         from django_tasks_db.models import DBTaskResult
 
         from . import logs
 
-        # a task enqueued during a request carries its id into the worker's log lines
+        # a task enqueued during a request carries its id into the worker's log lines; ours
+        # runs before Django's « state=RUNNING » line (receivers run in connection order)
         pre_save.connect(logs.task_row_remember_request, sender=DBTaskResult)
+        task_started.disconnect(log_task_started)
         task_started.connect(logs.task_started)
+        task_started.connect(log_task_started)
         task_finished.connect(logs.task_finished)
