@@ -428,3 +428,28 @@ def test_errors_go_to_sentry_only_when_sentry_dsn_is_set(tmp_path):
     assert len(events) == 1
     assert events[0]["environment"] == "production" and events[0]["release"] == "cohorte@1.2.3"
     assert events[0]["exception"]["values"][0]["type"] == "ZeroDivisionError"
+
+
+def test_readyz_tells_a_database_without_its_tables_from_one_that_is_down(tmp_path):
+    """A new, unmigrated database answers, but the tasks table is not there: not ready."""
+    script = (
+        "import django, json; django.setup()\n"
+        "from django.test import Client\n"
+        "response = Client().get('/readyz')\n"
+        "print(response.status_code, json.dumps(response.json()))\n"
+    )
+    env = production_env(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "cohorte.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    status, body = result.stdout.strip().split(" ", 1)
+    assert status == "503"
+    assert json.loads(body)["checks"] == {"database": "ok", "cache": "ok", "tasks": "unavailable"}
+    assert "no such table" in result.stderr  # the reason is in the log, not in the answer
+    assert "no such table" not in body
