@@ -204,6 +204,11 @@ class Manager(Browser):
         self.member_pages = max(1, self.account["members"] // 25)
         self.signed_in = False
         self.sign_in()
+        # what a manager opens first: their programme, the members, the log, the calendar
+        self.activity_first_page()
+        self.members()
+        self.email_log()
+        self.calendar_data()
 
     def sign_in(self) -> None:
         page = self.send("GET", "/compte/connexion/", name="sign-in form")

@@ -47,8 +47,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
-APP_PORTS = (8190, 8191)
-SMTP_PORT = 8192
+PORT_BASE = 8190  # two app servers, then the SMTP sink: 8190, 8191, 8192
 CLOCK_SECONDS = 10
 CLAIM_SECONDS = 60
 
@@ -286,6 +285,20 @@ class Processes:
             except subprocess.TimeoutExpired:
                 os.killpg(child.pid, signal.SIGKILL)
                 child.wait()
+
+
+def ports(base: int) -> tuple[tuple[int, int], int]:
+    """Two app servers' ports and the SMTP sink's: base, base + 1, base + 2, or three free
+    ports when base is 0."""
+    if base:
+        return (base, base + 1), base + 2
+    probes = [socket.socket() for _ in range(3)]
+    for probe in probes:
+        probe.bind(("127.0.0.1", 0))
+    found = [probe.getsockname()[1] for probe in probes]
+    for probe in probes:
+        probe.close()
+    return (found[0], found[1]), found[2]
 
 
 def wait_for_port(port: int, child: subprocess.Popen, what: str, seconds: float = 30) -> None:
@@ -529,6 +542,12 @@ def main() -> int:
     parser.add_argument("--no-kill", action="store_true", help="kill nothing at half time")
     parser.add_argument("--drain-timeout", type=int, default=900)
     parser.add_argument("--rebuild", action="store_true", help="build the data set again")
+    parser.add_argument(
+        "--port-base",
+        type=int,
+        default=PORT_BASE,
+        help="app servers, then SMTP (0: any free ports)",
+    )
     args = parser.parse_args()
 
     def interrupted(signum, _frame):
@@ -544,7 +563,8 @@ def main() -> int:
     )
     check_services(admin_url, redis_url)
     prepare_database(args, run_url, seed_url, admin_url)
-    servers = [f"http://127.0.0.1:{port}" for port in APP_PORTS]
+    app_ports, smtp_port = ports(args.port_base)
+    servers = [f"http://127.0.0.1:{port}" for port in app_ports]
     env = {
         "DATABASE_URL": run_url,
         "REDIS_URL": redis_url,
@@ -555,15 +575,16 @@ def main() -> int:
         "ANYMAIL_WEBHOOK_SECRET": f"load:{secrets.token_urlsafe(24)}",
         "SECURE_SSL_REDIRECT": "0",
         "SECURE_HSTS_SECONDS": "0",
-        "EMAIL_URL": f"smtp://127.0.0.1:{SMTP_PORT}",
+        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
         "COHORTE_BASE_URL": servers[0],
         "COHORTE_EMAIL_CLAIM_SECONDS": str(CLAIM_SECONDS),
         "LOG_LEVEL": "WARNING",
     }
     setup_django(env)
+    from django.core.management import call_command
     from django.db import close_old_connections
 
-    from cohorte.activity.tasks import scheduler_tick
+    from cohorte.activity.tasks import scheduler_tick, tick_schedule
     from cohorte.messaging.models import Email, EmailStatus, Message, MessageStatus
 
     run_id = f"load-{dt.datetime.now(dt.UTC):%Y%m%d%H%M%S}"
@@ -584,19 +605,17 @@ def main() -> int:
     child_env = {**os.environ, **env}
     python = sys.executable
     manage = str(ROOT / "manage.py")
-    subprocess.run(  # noqa: S603
-        [python, manage, "collectstatic", "--noinput", "-v0"], env=child_env, cwd=ROOT, check=True
-    )
+    call_command("collectstatic", interactive=False, verbosity=0)  # WhiteNoise's manifest
     processes = Processes(logs)
     kill: dict | None = None
     try:
         sink = processes.start(
             "smtp-sink",
-            [python, str(HERE / "smtp_sink.py"), str(SMTP_PORT), str(sink_file)],
+            [python, str(HERE / "smtp_sink.py"), str(smtp_port), str(sink_file)],
             child_env,
         )
-        wait_for_port(SMTP_PORT, sink, "the SMTP sink")
-        for n, port in enumerate(APP_PORTS, start=1):
+        wait_for_port(smtp_port, sink, "the SMTP sink")
+        for n, port in enumerate(app_ports, start=1):
             processes.start(
                 f"app-{n}",
                 [
@@ -612,7 +631,7 @@ def main() -> int:
                  "--interval", "0.5", "--worker-id", f"load-worker-{n}"],
                 child_env,
             )  # fmt: skip
-        subprocess.run([python, manage, "scheduler_start"], env=child_env, cwd=ROOT, check=True)  # noqa: S603
+        tick_schedule()  # what `manage.py scheduler_start` does: the worker's clock
         for n, server in enumerate(servers, start=1):
             wait_for_page(f"{server}/compte/connexion/", processes.children[f"app-{n}"], f"app {n}")
         say(
@@ -642,14 +661,14 @@ def main() -> int:
                 processes.kill("app-2")
                 processes.kill("worker-2")
                 time.sleep(1)
-                kill["stranded"] = Email.objects.filter(
-                    message_id=config["message"], status=EmailStatus.SENDING
-                ).count()
+                outbox = Email.objects.filter(message_id=config["message"])
+                kill["stranded"] = outbox.filter(status=EmailStatus.SENDING).count()
+                kill["sent"] = outbox.filter(status=EmailStatus.SENT).count()
                 kill["message_status"] = Message.objects.get(pk=config["message"]).status
                 say(
                     f"  t={now - started:.0f} s: SIGKILL app server 2 ({servers[1]}) and worker 2"
-                    f" — outbox rows in 'sending' just after: {kill['stranded']}, message "
-                    f"{kill['message_status']}"
+                    f" — message {kill['message_status']}, {kill['sent']} e-mails sent so far, "
+                    f"{kill['stranded']} rows in 'sending' just after"
                 )
             if now >= next_tick:
                 next_tick = now + CLOCK_SECONDS
@@ -726,10 +745,11 @@ def main() -> int:
         f"not marked sent {mail_counts['received_not_marked_sent']}, left unsent "
         f"{mail_counts['unsent']}"
     )
-    if kill:
+    if kill and kill["stranded"]:
         say(
-            f"kill: {kill['stranded']} rows were claimed by the killed worker or in flight; "
-            f"they went out after its claim ran out ({CLAIM_SECONDS} s)"
+            f"kill: {kill['stranded']} outbox rows were claimed (by the killed worker, or being "
+            f"sent by the other) at the kill; the killed worker's went out once its claim ran "
+            f"out ({CLAIM_SECONDS} s)"
         )
     lost_or_doubled = (
         event_counts["lost"]
