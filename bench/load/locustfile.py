@@ -12,7 +12,7 @@ the results). Read run.py first.
   got no answer (its server died under it) is posted again until acknowledged, as a real
   client would.
 
-Requests go to the app servers in turn (`Balancer`: a tiny round-robin with the one rule
+Each user's requests go to the app servers in turn (`Balancer`: a round-robin with the rule
 of a real load balancer that matters here — a connection *refused* sent nothing, so it is
 tried on the next server, and that server is left alone for a few seconds). A request cut
 off in flight is not retried: it is recorded as failed, with its server and start time, and
@@ -84,13 +84,14 @@ class Balancer:
     def __init__(self, servers: list[str]) -> None:
         self.servers = servers
         self.down_until: dict[str, float] = {}
-        self.turn = itertools.count()
         self.rerouted = 0
 
-    def order(self) -> list[str]:
+    def order(self, turn: int) -> list[str]:
+        """The live servers, starting with this turn's: a user's successive requests go to
+        one server, then the other."""
         now = time.monotonic()
         live = [s for s in self.servers if self.down_until.get(s, 0) <= now] or self.servers
-        first = next(self.turn) % len(live)
+        first = turn % len(live)
         return live[first:] + live[:first]
 
     def refused(self, server: str) -> None:
@@ -138,13 +139,14 @@ class Browser(User):
 
     def on_start(self) -> None:
         self.http = requests.Session()
+        self.turn = itertools.count(random.randrange(len(SERVERS)))
 
     def send(self, method: str, path: str, *, name: str, expect=(200,), **kwargs):
         """One request through the balancer, recorded under `name`; returns the response or
         None when it failed."""
         response, error, server = None, None, ""
         start, started = time.time(), time.perf_counter()
-        for server in BALANCER.order():
+        for server in BALANCER.order(next(self.turn)):
             start, started = time.time(), time.perf_counter()
             try:
                 response = self.http.request(

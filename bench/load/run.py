@@ -68,7 +68,7 @@ def database_urls(url: str, sizes: str) -> tuple[str, str, str]:
     parsed = urlparse(url)
     if parsed.scheme not in ("postgres", "postgresql", "pgsql"):
         raise Missing(
-            f"DATABASE_URL={url}: the load test runs on PostgreSQL only "
+            f"DATABASE_URL={shown(url)}: the load test runs on PostgreSQL only "
             "(postgres://user@host:port/name)."
         )
     name = parsed.path.lstrip("/") or "load_bench"
@@ -77,6 +77,14 @@ def database_urls(url: str, sizes: str) -> tuple[str, str, str]:
         return urlunparse(parsed._replace(path=f"/{db}"))
 
     return named(name), named(f"{name}_seed_{sizes}"), named("postgres")
+
+
+def shown(url: str) -> str:
+    """An address as it may be printed: without its password."""
+    parsed = urlparse(url)
+    if parsed.password:
+        parsed = parsed._replace(netloc=parsed.netloc.replace(f":{parsed.password}@", ":***@"))
+    return urlunparse(parsed)
 
 
 def check_services(admin_url: str, redis_url: str) -> None:
@@ -88,7 +96,7 @@ def check_services(admin_url: str, redis_url: str) -> None:
         psycopg.connect(admin_url, connect_timeout=5, autocommit=True).close()
     except psycopg.Error as error:
         problems.append(
-            f"PostgreSQL does not answer at {admin_url} ({str(error).strip()}). Start it "
+            f"PostgreSQL does not answer at {shown(admin_url)} ({str(error).strip()}). Start it "
             "(e.g. `sudo service postgresql start`) or set DATABASE_URL=postgres://user@host:"
             "port/load_bench."
         )
@@ -96,7 +104,7 @@ def check_services(admin_url: str, redis_url: str) -> None:
         redis.Redis.from_url(redis_url, socket_connect_timeout=5).ping()
     except redis.RedisError as error:
         problems.append(
-            f"Redis does not answer at {redis_url} ({error}). Start it (e.g. `sudo service "
+            f"Redis does not answer at {shown(redis_url)} ({error}). Start it (e.g. `sudo service "
             "redis-server start`) or set REDIS_URL=redis://host:port/0."
         )
     if problems:
