@@ -347,7 +347,7 @@ def percentile(sorted_values: list[float], p: float) -> float:
 
 
 def count_mail(config: dict, sink_file: Path) -> dict:
-    from django.db.models import Count
+    from django.db.models import Count, Max, Min
 
     from cohorte.messaging.models import Email, EmailStatus, Message
 
@@ -358,7 +358,13 @@ def count_mail(config: dict, sink_file: Path) -> dict:
     sent_ids = set(rows.filter(status=EmailStatus.SENT).values_list("message_id_header", flat=True))
     ours = {mid: n for mid, n in received.items() if mid in ids}
     message = Message.objects.get(pk=config["message"])
+    span = rows.aggregate(first=Min("sent_at"), last=Max("sent_at"))
+    seconds = (
+        (span["last"] - span["first"]).total_seconds() if span["first"] and span["last"] else 0
+    )
     return {
+        "sending_seconds": seconds,
+        "per_second": statuses.get(EmailStatus.SENT, 0) / seconds if seconds else 0,
         "message_status": message.status,
         "recipients": config["recipients"],
         "rows": sum(statuses.values()),
@@ -545,8 +551,16 @@ def main() -> int:
     parser.add_argument("--participants", type=int, default=20_000)
     parser.add_argument("--events", type=int, default=500_000)
     parser.add_argument("--api-batch", type=int, default=1000, help="events per API batch")
-    parser.add_argument("--api-pause", type=float, default=2.0, help="seconds between batches")
-    parser.add_argument("--think", type=float, nargs=2, default=(2.0, 6.0), metavar=("MIN", "MAX"))
+    parser.add_argument("--api-pause", type=float, default=5.0, help="seconds between batches")
+    parser.add_argument(
+        "--think",
+        type=float,
+        nargs=2,
+        default=(10.0, 20.0),
+        metavar=("MIN", "MAX"),
+        help="seconds a manager reads a page before the next click",
+    )
+    parser.add_argument("--spawn-rate", type=float, default=1.0, help="users started a second")
     parser.add_argument("--no-kill", action="store_true", help="kill nothing at half time")
     parser.add_argument("--drain-timeout", type=int, default=900)
     parser.add_argument("--rebuild", action="store_true", help="build the data set again")
@@ -614,6 +628,8 @@ def main() -> int:
     python = sys.executable
     manage = str(ROOT / "manage.py")
     call_command("collectstatic", interactive=False, verbosity=0)  # WhiteNoise's manifest
+    for old in logs.glob("access-*.log"):
+        old.unlink()
     processes = Processes(logs)
     kill: dict | None = None
     try:
@@ -652,7 +668,8 @@ def main() -> int:
             "locust",
             [
                 python, "-m", "locust", "-f", str(HERE / "locustfile.py"), "--headless",
-                "-u", str(args.users + 1), "-r", "5", "--run-time", f"{args.run_time}s",
+                "-u", str(args.users + 1), "-r", str(args.spawn_rate),
+                "--run-time", f"{args.run_time}s",
                 "--host", servers[0], "--only-summary", "--stop-timeout", "10",
                 "--loglevel", "WARNING",
             ],
@@ -701,7 +718,7 @@ def main() -> int:
             if waited > args.drain_timeout:
                 say(f"  the outbox did not drain in {args.drain_timeout} s: counting as it is")
                 break
-            if waited - last_print >= 15:
+            if waited - last_print >= 30:
                 last_print = waited
                 say(f"  draining the outbox: message {message.status}, {left} rows to send")
             scheduler_tick.enqueue()
@@ -752,6 +769,10 @@ def main() -> int:
         f"marked sent but never received {mail_counts['sent_not_received']}, received but "
         f"not marked sent {mail_counts['received_not_marked_sent']}, left unsent "
         f"{mail_counts['unsent']}"
+    )
+    say(
+        f"sending: first to last e-mail in {mail_counts['sending_seconds']:.0f} s, "
+        f"{mail_counts['per_second']:.0f} e-mails/s (two workers, then one after the kill)"
     )
     if kill and kill["stranded"]:
         say(
