@@ -39,7 +39,7 @@ def test_small_load_run_serves_every_page_and_loses_nothing():
             sys.executable, "bench/load/run.py", "--users", "5", "--run-time", "10",
             "--participants", "200", "--events", "2000", "--no-kill", "--think", "0.5", "1",
             "--api-batch", "200", "--api-pause", "1", "--drain-timeout", "120",
-            "--port-base", "0",
+            "--port-base", "0", "--spawn-rate", "5",
         ],
         cwd=ROOT,
         env={**os.environ, "DATABASE_URL": own, "REDIS_URL": REDIS_URL},
