@@ -101,7 +101,13 @@ class Balancer:
 
 BALANCER = Balancer(SERVERS)
 LOG: list[tuple] = []  # (start, name, ms, ok, server, error, status, user_kind)
-API_RESULTS = {"acknowledged": [], "unacknowledged": [], "retried_on_purpose": 0, "doubled": 0}
+API_RESULTS = {
+    "acknowledged": [],
+    "unacknowledged": [],
+    "pending": None,  # the batch being posted: when the run ends under it, its answer is lost
+    "retried_on_purpose": 0,
+    "doubled": 0,
+}
 ENVIRONMENT = {}
 
 
@@ -383,7 +389,9 @@ class ApiClient(Browser):
     def post_batch(self) -> None:
         number = next(ApiClient._batches)
         items = self.batch(number)
+        API_RESULTS["pending"] = [number, len(items)]
         answer = self.post(items, "API: events batch")
+        API_RESULTS["pending"] = None
         if answer is None:
             API_RESULTS["unacknowledged"].append([number, len(items)])
             return

@@ -385,7 +385,10 @@ def count_events(config: dict, api: dict) -> dict:
     from cohorte.activity.models import ActivityEvent
 
     acked = [f"{config['run']}-{n}-{i}" for n, size in api["acknowledged"] for i in range(size)]
-    unacked = [f"{config['run']}-{n}-{i}" for n, size in api["unacknowledged"] for i in range(size)]
+    cut = [api["pending"]] if api.get("pending") else []
+    unacked = [
+        f"{config['run']}-{n}-{i}" for n, size in api["unacknowledged"] + cut for i in range(size)
+    ]
     table = ActivityEvent._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
@@ -408,7 +411,8 @@ def count_events(config: dict, api: dict) -> dict:
         (unacked_stored,) = cursor.fetchone()
     return {
         "acknowledged": len(acked),
-        "unacknowledged": len(unacked),
+        "unacknowledged": len(unacked) - sum(size for _n, size in cut),
+        "cut_at_end": sum(size for _n, size in cut),
         "unacknowledged_stored": unacked_stored,
         "stored": stored,
         "distinct": distinct,
@@ -489,6 +493,69 @@ def sql_floors(config: dict) -> dict[str, float]:
     return floors
 
 
+def pages_alone(server: str, config: dict) -> dict[str, float]:
+    """Each page asked by one manager alone (median of 3 after a warm-up), once the load is
+    over, on the surviving server: what the same server answers when nobody queues."""
+    import re
+    import statistics
+
+    import requests
+
+    manager, program = config["managers"][0], config["big_program"]
+    http = requests.Session()
+    form = http.get(f"{server}/compte/connexion/", timeout=60)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)
+    for cookie in http.cookies:
+        cookie.secure = False  # plain http on loopback, as in locustfile.py
+    signed = http.post(
+        f"{server}/compte/connexion/",
+        data={
+            "username": manager["email"],
+            "password": manager["password"],
+            "csrfmiddlewaretoken": token.group(1) if token else "",
+        },
+        allow_redirects=False,
+        timeout=60,
+    )
+    for cookie in http.cookies:
+        cookie.secure = False
+    if signed.status_code != 302:
+        return {}
+    today = dt.date.today()  # noqa: DTZ011 — a month around now
+    first = today.replace(day=1)
+    last = (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    table = f"/programmes/{program}/"
+    pages = {
+        "activity table: first page": (table, {}),
+        "activity table: sorted": (table, {"sort": "last_access", "order": "desc"}),
+        "activity table: search": (table, {"q": "Martin"}),
+        "activity table: page n": (table, {"page": 200, "sort": "progress"}),
+        "members list: first page": ("/membres/", {}),
+        "members list: sorted, page n": ("/membres/", {"sort": "since", "page": 200}),
+        "members list: search": ("/membres/", {"q": "Martin"}),
+        "e-mail log: first page": ("/messages/registre/", {}),
+        "e-mail log: status filter": ("/messages/registre/", {"status": "sent"}),
+        "calendar: month data (API)": (
+            f"/api/programs/{program}/meetings",
+            {"from": first.isoformat(), "to": last.isoformat()},
+        ),
+        "calendar: month page": (f"/programmes/{program}/seances/", {}),
+    }
+    alone = {}
+    for name, (path, params) in pages.items():
+        samples = []
+        for attempt in range(4):
+            started = time.perf_counter()
+            answer = http.get(f"{server}{path}", params=params, timeout=60)
+            if attempt:
+                samples.append((time.perf_counter() - started) * 1000)
+            if answer.status_code != 200:
+                break
+        else:
+            alone[name] = statistics.median(samples)
+    return alone
+
+
 FLOOR_OF = {
     "activity table: first page": "activity table",
     "activity table: sorted": "activity sorted",
@@ -505,7 +572,9 @@ FLOOR_OF = {
 }
 
 
-def requests_report(results: dict, kill: dict | None, floors: dict[str, float]) -> dict:
+def requests_report(
+    results: dict, kill: dict | None, floors: dict[str, float], alone: dict[str, float]
+) -> dict:
     by_name: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, list] = {"before": [], "in_flight": [], "after": []}
     per_server: Counter[str] = Counter()
@@ -522,17 +591,24 @@ def requests_report(results: dict, kill: dict | None, floors: dict[str, float]) 
         else:
             errors["after"].append(entry)
     say("")
-    say(f"{'page':<44} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-        f"{'SQL ms':>7} {'ratio':>6}")  # fmt: skip
+    say(
+        "under load: p50/p95/p99 over the run; alone: one manager after the load (median of 3);"
+        " SQL: the page's main query alone"
+    )
+    say(f"{'page':<43} {'requests':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
+        f"{'alone':>6} {'SQL ms':>6} {'p50/alone':>9} {'alone/SQL':>9}")  # fmt: skip
     for name in sorted(by_name):
         values = sorted(by_name[name])
         p50 = percentile(values, 50)
         floor = floors.get(FLOOR_OF.get(name, ""), 0.0)
-        ratio = f"{p50 / floor:>6.0f}" if floor else f"{'':>6}"
-        floor_text = f"{floor:>7.1f}" if floor else f"{'':>7}"
+        solo = alone.get(name, 0.0)
         say(
-            f"{name:<44} {len(values):>8} {p50:>8.0f} {percentile(values, 95):>8.0f} "
-            f"{percentile(values, 99):>8.0f} {floor_text} {ratio}"
+            f"{name:<43} {len(values):>8} {p50:>7.0f} {percentile(values, 95):>7.0f} "
+            f"{percentile(values, 99):>7.0f} "
+            + (f"{solo:>6.0f} " if solo else f"{'':>6} ")
+            + (f"{floor:>6.1f} " if floor else f"{'':>6} ")
+            + (f"{p50 / solo:>9.1f} " if solo else f"{'':>9} ")
+            + (f"{solo / floor:>9.1f}" if solo and floor else "")
         )
     say("")
     say(
@@ -632,6 +708,7 @@ def main() -> int:
         old.unlink()
     processes = Processes(logs)
     kill: dict | None = None
+    alone: dict[str, float] = {}
     try:
         sink = processes.start(
             "smtp-sink",
@@ -724,6 +801,8 @@ def main() -> int:
             scheduler_tick.enqueue()
             time.sleep(CLOCK_SECONDS if waited > 5 else 2)
         say(f"  outbox drained in {time.monotonic() - drain_started:.0f} s after the load")
+        survivor = servers[0] if kill else servers[1]
+        alone = pages_alone(survivor, config)
     finally:
         processes.stop_all()
     if not results_file.exists():
@@ -731,7 +810,7 @@ def main() -> int:
     results = json.loads(results_file.read_text())
     close_old_connections()
     floors = sql_floors(config)
-    errors = requests_report(results, kill, floors)
+    errors = requests_report(results, kill, floors, alone)
     mail_counts = count_mail(config, sink_file)
     event_counts = count_events(config, results["api"])
     counters_off, counters_rows = counters_check(config)
@@ -755,7 +834,8 @@ def main() -> int:
         f"lost {event_counts['lost']}, duplicated {event_counts['duplicated']}; "
         f"{event_counts['retried_on_purpose']} batches posted twice on purpose, counted again "
         f"{event_counts['counted_again_on_retry']}; never acknowledged "
-        f"{event_counts['unacknowledged']} ({event_counts['unacknowledged_stored']} stored)"
+        f"{event_counts['unacknowledged']}, in the batch the end of the run cut off "
+        f"{event_counts['cut_at_end']} ({event_counts['unacknowledged_stored']} of these stored)"
     )
     say(
         f"counters: {counters_off} of {counters_rows} participants' counters differ from a "
