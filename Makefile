@@ -10,7 +10,7 @@ PORT ?= 8000
 PYTHON_CANDIDATES := python3.14 python3.13 python3.12 $(shell ls -d /root/.pyenv/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV) python3
 PYTHON := $(firstword $(foreach p,$(PYTHON_CANDIDATES),$(shell $(p) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1 && echo $(p))))
 
-.PHONY: install run demo worker serve serve-prepare serve-web serve-worker test test-fast lint format check-deploy messages bench clean
+.PHONY: install run demo worker serve serve-prepare serve-web serve-worker test test-fast lint format check-deploy messages bench load clean
 
 $(VENV)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then \
@@ -99,6 +99,12 @@ bench: install
 	$(PY) bench/members.py
 	$(PY) bench/sending.py
 	$(PY) bench/email_log.py
+
+# Under load: PostgreSQL and Redis running (DATABASE_URL, REDIS_URL to point elsewhere); two app
+# servers, two workers, 50 managers and an API client for 3 minutes, one of each killed at half
+# time; prints p50/p95/p99 per page, errors, events and e-mails lost or doubled. LOAD_ARGS=--help
+load: install
+	$(PY) bench/load/run.py $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) var
