@@ -22,6 +22,8 @@ def _looks_like_formula(text: str) -> bool:
     spaces and line feeds, and read the full-width forms (＝ ＋ － ＠, U+FF1D…) as the
     ASCII ones: so skip what is blank or invisible, fold compatibility forms (NFKC), then
     look at the first character."""
+    if not text or (text[0].isascii() and text[0].isalnum()):
+        return False  # most cells: a letter or digit first is no formula (and NFKC keeps it)
     if text.startswith(("\t", "\r")):
         return True
     start = 0
@@ -38,6 +40,8 @@ def _looks_like_formula(text: str) -> bool:
 def neutralise(value: object) -> str:
     """Make a cell inert in spreadsheet software: a leading = + - @ | % (after spaces or
     line feeds, in ASCII or full-width) would start a formula; a quote keeps it text."""
+    if type(value) is str:  # most cells: straight to the check
+        return "'" + value if _looks_like_formula(value) else value
     if value is None:
         return ""
     if isinstance(value, bool):

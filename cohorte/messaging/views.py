@@ -21,13 +21,19 @@ from cohorte.accounts.selectors import members_visible_to
 from cohorte.core import parse
 from cohorte.core.audit import log_action
 from cohorte.core.exports import csv_response
-from cohorte.core.moments import format_moment, localtime_or_utc
+from cohorte.core.moments import localtime_or_utc
 from cohorte.programs.models import Cohort
 
 from . import attachments, rendering, services, system_messages
 from .forms import ComposeForm, EmailLogForm, ScheduleForm
 from .models import Attachment, Email, EmailStatus, MessageStatus, Notification, ReleaseNote
-from .selectors import email_log, email_log_page, message_programs, messages_visible_to
+from .selectors import (
+    email_log,
+    email_log_count,
+    email_log_page,
+    message_programs,
+    messages_visible_to,
+)
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
@@ -313,12 +319,14 @@ def email_log_view(request: MemberRequest) -> HttpResponse:
     query = _log_rows(request, form, with_statuses=False)
     rows: list[Email] = []
     next_cursor = ""
+    matching: int | None = None
+    more = False
     if query is not None:
+        statuses = form.cleaned_data.get("status") or []
         rows, next_cursor = email_log_page(
-            query,
-            after=form.cleaned_data.get("after") or "",
-            statuses=form.cleaned_data.get("status") or [],
+            query, after=form.cleaned_data.get("after") or "", statuses=statuses
         )
+        matching, more = email_log_count(query, statuses=statuses)
     member_ids = form.cleaned_data.get("member") or [] if query is not None else []
     return render(
         request,
@@ -327,11 +335,29 @@ def email_log_view(request: MemberRequest) -> HttpResponse:
             "form": form,
             "rows": rows,
             "next_cursor": next_cursor,
+            "matching": matching,
+            "more": more,
             "chosen": _people_of(request, member_ids),
             "statuses": EmailStatus.choices,
             "chosen_statuses": request.GET.getlist("status"),
         },
         status=200 if query is not None else 400,
+    )
+
+
+def _minute(value: dt.datetime | None, tz: dt.tzinfo) -> str:
+    """« 2026-12-02 14:05 » in the organisation's time zone, as format_moment(value,
+    "Y-m-d H:i") writes it: built directly, it costs a tenth (twice per row of a CSV of
+    100,000 rows, the date format was most of the time)."""
+    if value is None:
+        return ""
+    try:
+        moment = value.astimezone(tz)
+    except (OverflowError, ValueError):  # year 1 or 9999 (see cohorte.core.moments)
+        moment = localtime_or_utc(value, tz)
+    return (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d} "
+        f"{moment.hour:02d}:{moment.minute:02d}"
     )
 
 
@@ -348,8 +374,12 @@ def email_log_csv(request: MemberRequest) -> HttpResponse | StreamingHttpRespons
         return HttpResponse(
             "\n".join(problems), status=400, content_type="text/plain; charset=utf-8"
         )
-    labels = dict(EmailStatus.choices)
-    tz = request.user.organisation.tzinfo if request.user.organisation else None
+    labels = {value: str(label) for value, label in EmailStatus.choices}  # translated once
+    tz = (
+        request.user.organisation.tzinfo
+        if request.user.organisation
+        else timezone.get_current_timezone()
+    )
 
     def lines():
         for row in rows.values_list(
@@ -367,9 +397,9 @@ def email_log_csv(request: MemberRequest) -> HttpResponse | StreamingHttpRespons
                 subject,
                 name,
                 address,
-                format_moment(sent or created, "Y-m-d H:i", tz),
+                _minute(sent or created, tz),
                 labels.get(status, status),
-                format_moment(opened, "Y-m-d H:i", tz),
+                _minute(opened, tz),
                 error,
             ]
 
