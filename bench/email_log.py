@@ -151,7 +151,7 @@ def _insert_rows(organisation_id: int, first_member: int, span: int, start: int,
         cursor.execute(f"{prefix}INSERT INTO messaging_email ({columns}) {select}", params)
 
 
-def build(rows: int) -> Organisation:
+def build(rows: int, members: int = MEMBERS) -> Organisation:
     organisation = Organisation.objects.filter(name=NAME).first()
     existing = Email.objects.filter(organisation_id=organisation.pk).count() if organisation else 0
     if organisation is not None and existing >= rows:
@@ -166,7 +166,7 @@ def build(rows: int) -> Organisation:
                 admin_email="bench.log@cohorte.example",
                 admin_password="bench-password-1",
             )
-        if organisation.members.count() < MEMBERS:
+        if organisation.members.count() < members:
             password = make_password(None)
             Member.objects.bulk_create(
                 [
@@ -177,7 +177,7 @@ def build(rows: int) -> Organisation:
                         last_name=f"Nom{n}",
                         password=password,
                     )
-                    for n in range(MEMBERS)
+                    for n in range(members)
                 ],
                 batch_size=2000,
             )
@@ -196,7 +196,7 @@ def build(rows: int) -> Organisation:
     else:
         analyze("messaging_email", "accounts_member")
     print(
-        f"built {rows - existing} log rows for {MEMBERS} members "
+        f"built {rows - existing} log rows for {members} members "
         f"in {time.perf_counter() - started:.1f} s"
     )
     return organisation
@@ -245,15 +245,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--issue", action="store_true", help=f"issue 10's size: {ISSUE_ROWS}")
     parser.add_argument("--csv-rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--members", type=int, default=MEMBERS, help="members the rows go to")
     parser.add_argument("--no-migrate", action="store_true")
     args = parser.parse_args(argv)
     if args.issue:
         args.rows = ISSUE_ROWS
     if not args.no_migrate:
         call_command("migrate", verbosity=0)
-    organisation = build(args.rows)
+    organisation = build(args.rows, args.members)
     admin = organisation.members.filter(is_org_admin=True).first()
-    member = organisation.members.filter(is_org_admin=False).order_by("pk")[123]
+    others = organisation.members.filter(is_org_admin=False).order_by("pk")
+    member = others[min(123, others.count() - 1)]
     client = Client(HTTP_HOST="localhost")
     client.force_login(admin)
     today = timezone.localdate()

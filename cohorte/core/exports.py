@@ -77,6 +77,21 @@ def csv_lines(
         yield writer.writerow([neutralise(cell) for cell in row])
 
 
+def _in_chunks(lines: Iterable[str], size: int = 64 * 1024) -> Iterator[str]:
+    """Lines joined into pieces of about 64 KB: the response encodes, and the server writes,
+    one piece at a time — once per row, that cost more than writing the row (100,000 rows)."""
+    buffer: list[str] = []
+    length = 0
+    for line in lines:
+        buffer.append(line)
+        length += len(line)
+        if length >= size:
+            yield "".join(buffer)
+            buffer, length = [], 0
+    if buffer:
+        yield "".join(buffer)
+
+
 def csv_response(
     filename: str,
     header: Iterable[object],
@@ -86,7 +101,7 @@ def csv_response(
 ) -> StreamingHttpResponse:
     """Stream a CSV so 10,000 rows never sit in memory at once."""
     response = StreamingHttpResponse(
-        csv_lines(header, rows, delimiter), content_type="text/csv; charset=utf-8"
+        _in_chunks(csv_lines(header, rows, delimiter)), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
