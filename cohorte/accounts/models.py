@@ -285,7 +285,11 @@ class CustomFieldValue(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["member", "field", "value"], name="one_value_once")
         ]
-        indexes = [models.Index(fields=["field", "value"])]
+        indexes = [
+            # the members list's « champ personnalisé + option » filter: the members who gave
+            # this answer, read from the index alone (no table visit for 15,000 answers)
+            models.Index(fields=["field", "value", "member"], name="custom_value_members_idx")
+        ]
 
     def __str__(self) -> str:
         return self.value
