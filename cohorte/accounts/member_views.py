@@ -22,13 +22,14 @@ from cohorte.core.exports import csv_response
 from cohorte.core.files import private_file_response
 from cohorte.core.jobs import job_create, job_enqueue
 from cohorte.core.models import AuditEntry, Job
+from cohorte.core.moments import format_moment
 from cohorte.core.parse import safe_next
 from cohorte.core.tabular import TableError, read_csv, read_table
 
 from . import services, tasks
 from .forms import CustomFieldForm, MemberFilterForm, ProfileForm, SavedFilterForm
 from .http import MemberRequest
-from .models import CustomField, Member, SavedMemberFilter
+from .models import CustomField, Member, MemberRole, SavedMemberFilter
 from .reports import member_report_rows
 from .selectors import (
     MEMBER_SORTS,
@@ -116,7 +117,7 @@ def _state(form: MemberFilterForm) -> tuple[MemberFilters, dict]:
     return filters, state
 
 
-#: stands for a member's id in a reversed URL, then replaced by each row's (see _with_links)
+#: stands for a member's id in a reversed URL, then replaced by each row's (see _table_rows)
 _ID = 987_654_321_987
 
 
@@ -126,9 +127,11 @@ def _link_maker(name: str, *args: object) -> Callable[[int], str]:
     return lambda pk: f"{head}{pk}{tail}"
 
 
-def _with_links(rows: list[Member], program_id: int | None = None) -> list[Member]:
-    """The links of each row's menu. Reversing five URLs for each of 100 rows took longer
-    than reading the rows: each name is reversed once per page instead."""
+def _table_rows(members: list[Member], program_id: int | None = None) -> list[dict]:
+    """What each row of the list shows, ready to print. The template engine looks a name
+    up in a dict at once, but tries `member[name]` on a model first and catches the
+    failure: 40 such lookups a row, the date formats, the role's label and five reverse()
+    calls made 100 rows cost more than reading them (profiled: 2,200 calls a row)."""
     makers = {
         name: _link_maker(f"members:{name}")
         for name in ("profile", "active", "message", "archive", "delete")
@@ -138,9 +141,33 @@ def _with_links(rows: list[Member], program_id: int | None = None) -> list[Membe
         if program_id
         else lambda pk: makers["profile"](pk) + "#programmes"
     )
-    for row in rows:
-        row.links = {name: make(row.pk) for name, make in makers.items()}  # type: ignore[attr-defined]
-        row.links["remove"] = remove(row.pk)  # type: ignore[attr-defined]
+    roles = {value: str(label) for value, label in MemberRole.choices}
+    rows = []
+    for member in members:
+        name = member.full_name
+        rows.append(
+            {
+                "pk": str(member.pk),
+                "full_name": name,
+                "email": member.email,
+                "archived": member.archived_at is not None,
+                "profile_completion": str(member.profile_completion),
+                "last_access": format_moment(member.last_access, "j M Y H:i"),
+                "relationships_count": str(member.relationships_count),
+                "cohorts": [cohort.name for cohort in member.cohorts.all()],
+                "matches_count": str(member.matches_count),
+                "role": roles.get(member.role, member.role),
+                "mentoring_hours": member.mentoring_hours,
+                "date_joined": format_moment(member.date_joined, "j M Y"),
+                "deactivated_at": format_moment(member.deactivated_at, "j M Y"),
+                "is_active": member.is_active,
+                "administrator": member.administrator.full_name if member.administrator else "",
+                "select_label": _("Sélectionner %(name)s") % {"name": name},
+                "active_label": _("%(name)s actif") % {"name": name},
+                "links": {key: make(member.pk) for key, make in makers.items()}
+                | {"remove": remove(member.pk)},
+            }
+        )
     return rows
 
 
@@ -171,7 +198,7 @@ def member_list(request: MemberRequest) -> HttpResponse:
     context = {
         "form": form,
         "page": page,
-        "rows": _with_links(page.object_list, filters.program),
+        "rows": _table_rows(page.object_list, filters.program),
         "state": state,
         "filters": filters,
         "is_admin": is_admin,
@@ -240,7 +267,7 @@ def member_active(request: MemberRequest, member_id: int) -> HttpResponse:
         return render(
             request,
             "accounts/members.html#active-cell",
-            {"row": _with_links([member])[0], "error": error, "is_admin": True},
+            {"row": _table_rows([member])[0], "error": error, "is_admin": True},
         )
     if error:
         messages.error(request, error)
