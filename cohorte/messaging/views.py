@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -21,7 +22,7 @@ from cohorte.accounts.selectors import members_visible_to
 from cohorte.core import parse
 from cohorte.core.audit import log_action
 from cohorte.core.exports import csv_response
-from cohorte.core.moments import localtime_or_utc
+from cohorte.core.moments import format_moment, localtime_or_utc
 from cohorte.programs.models import Cohort
 
 from . import attachments, rendering, services, system_messages
@@ -311,6 +312,37 @@ def _log_rows(request: MemberRequest, form: EmailLogForm, *, with_statuses: bool
     )
 
 
+#: statuses whose row shows the provider's or the server's last error
+_FAILED = frozenset(EmailStatus.values) - {
+    EmailStatus.OPENED,
+    EmailStatus.DELIVERED,
+    EmailStatus.SENT,
+}
+
+
+def _log_lines(rows: list[Email]) -> list[dict[str, str]]:
+    """What each row of the log shows, ready to print: the template reads a dict at once,
+    where each `row.x` on a model first tries `row["x"]` and catches the failure."""
+    labels = {value: str(label) for value, label in EmailStatus.choices}
+    lines = []
+    for row in rows:
+        named = row.to_name and row.to_name != row.to_email
+        lines.append(
+            {
+                "subject": row.subject,
+                "to": f"{row.to_name} ({row.to_email})" if named else row.to_email,
+                "sent": format_moment(row.sent_at or row.created_at, "j F Y H\\hi"),
+                "status": row.status,
+                "status_label": labels.get(row.status, row.status),
+                "opened": format_moment(row.opened_at, "j F Y H\\hi"),
+                "error": Truncator(row.last_error).chars(120)
+                if row.last_error and row.status in _FAILED
+                else "",
+            }
+        )
+    return lines
+
+
 @login_required
 def email_log_view(request: MemberRequest) -> HttpResponse:
     """« Registre des courriels »: every e-mail sent, filtered, a page at a time."""
@@ -334,6 +366,7 @@ def email_log_view(request: MemberRequest) -> HttpResponse:
         {
             "form": form,
             "rows": rows,
+            "lines": _log_lines(rows),
             "next_cursor": next_cursor,
             "matching": matching,
             "more": more,
