@@ -16,7 +16,6 @@ Options: --rows N (default 2,000,000; --issue: 5,000,000) --csv-rows N (100,000)
 
 import argparse
 import datetime as dt
-import math
 import time
 import tracemalloc
 from collections.abc import Sequence
@@ -314,11 +313,15 @@ def main(argv: list[str] | None = None) -> None:
         floor = floor_ms(cursor_run(*[(q["sql"], ()) for q in captured.captured_queries]), 7)
         report(label, ms, floor, f"({len(response.json()['results'])} rows)")
 
-    # the CSV: whole days back from today, enough of them for about --csv-rows rows
-    per_day = total / (TWO_YEARS / 86_400)
+    # the CSV: whole days back from today, as many as hold about --csv-rows rows (the day
+    # of the n-th newest row onwards)
+    tz = organisation.tzinfo
     for wanted in (args.csv_rows // 10, args.csv_rows):
-        days = max(1, math.ceil(wanted / per_day))
-        params = {"start": (today - dt.timedelta(days=days - 1)).isoformat()}
+        newest = email_log(user=admin).values_list("created_at", flat=True)
+        nth = newest[min(wanted, total) - 1]
+        first_day = nth.astimezone(tz).date()
+        days = (today - first_day).days + 1
+        params = {"start": first_day.isoformat()}
         started = time.perf_counter()
         lines, size = _stream(client.get("/messages/registre.csv", params))
         elapsed = (time.perf_counter() - started) * 1000
@@ -326,10 +329,16 @@ def main(argv: list[str] | None = None) -> None:
         _stream(client.get("/messages/registre.csv", params))
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-        tz = organisation.tzinfo
         start = dt.datetime.combine(dt.date.fromisoformat(params["start"]), dt.time.min, tz)
         query = email_log(user=admin, start=start).values_list(
-            "subject", "to_name", "to_email", "created_at", "sent_at", "status", "opened_at"
+            "subject",
+            "to_name",
+            "to_email",
+            "created_at",
+            "sent_at",
+            "status",
+            "opened_at",
+            "last_error",
         )
         floor = floor_ms(cursor_run(sql_of(query)), 3)
         report(
