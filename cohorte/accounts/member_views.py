@@ -1,6 +1,7 @@
 """The Members tab: the list and everything an administrator does to people."""
 
 from collections.abc import Callable
+from typing import cast
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -198,7 +199,7 @@ def member_list(request: MemberRequest) -> HttpResponse:
     context = {
         "form": form,
         "page": page,
-        "rows": _table_rows(page.object_list, filters.program),
+        "rows": _table_rows(cast(list[Member], page.object_list), filters.program),
         "state": state,
         "filters": filters,
         "is_admin": is_admin,

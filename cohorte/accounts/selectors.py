@@ -256,7 +256,7 @@ def _sort_parts(
     if organisation_id is None or sort not in ("groups", "administrator"):
         return None
     if sort == "administrator":
-        keys = list(
+        admins = (
             Member.objects.filter(
                 pk__in=Member.objects.filter(
                     organisation_id=organisation_id, administrator__isnull=False
@@ -265,15 +265,15 @@ def _sort_parts(
             .order_by("last_name", "first_name", "pk")
             .values_list("last_name", "first_name", "pk")
         )
-        groups = _consecutive((last, first) for last, first, _pk in keys), [k[2] for k in keys]
+        keys: list[tuple[object, int]] = [((last, first), pk) for last, first, pk in admins]
     else:
-        cohort = Member.cohorts.field.model  # programs.Cohort: accounts does not import programs
+        cohort: Any = Member.cohorts.field.model  # programs.Cohort: accounts imports no programs
         keys = list(
             cohort.objects.filter(organisation_id=organisation_id)
             .order_by("name", "pk")
             .values_list("name", "pk")
         )
-        groups = _consecutive(name for name, _pk in keys), [k[1] for k in keys]
+    groups = _consecutive(key for key, _pk in keys), [pk for _key, pk in keys]
     ids_by_group = _split(*groups)
     parts = []
     through = Member.cohorts.through
