@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
-from cohorte.core.api import BatchError, ErrorOut, json_body, page_of
+from cohorte.core.api import BatchError, ErrorOut, json_body
 from cohorte.core.moments import localtime_or_utc
 from cohorte.core.parse import ApiDate, ApiId, TimeZoneName
 
@@ -26,6 +26,7 @@ from .selectors import (
     foreign_filter,
     may_administer_members,
     member_rows,
+    member_slice,
     members_visible_to,
 )
 
@@ -154,8 +155,19 @@ def member_list(request, filters: Query[MemberQuery]):
     rows = member_rows(
         members=members_visible_to(user), filters=chosen, sort=filters.sort, order=filters.order
     )
-    count, page = page_of(
-        rows.prefetch_related("cohorts"), page=filters.page, page_size=filters.page_size
+    count = rows.count()
+    start = (filters.page - 1) * filters.page_size
+    page = (
+        member_slice(
+            rows,
+            offset=start,
+            size=filters.page_size,
+            sort=filters.sort,
+            order=filters.order,
+            organisation_id=user.organisation_id,
+        )
+        if start < count
+        else []
     )
     values = _values_of(page, may_administer_members(user))
     return {

@@ -1,5 +1,6 @@
 """The Members tab: the list and everything an administrator does to people."""
 
+from collections.abc import Callable
 from typing import cast
 from urllib.parse import urlencode
 
@@ -8,9 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
-from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,13 +23,14 @@ from cohorte.core.exports import csv_response
 from cohorte.core.files import private_file_response
 from cohorte.core.jobs import job_create, job_enqueue
 from cohorte.core.models import AuditEntry, Job
+from cohorte.core.moments import format_moment
 from cohorte.core.parse import safe_next
 from cohorte.core.tabular import TableError, read_csv, read_table
 
 from . import services, tasks
 from .forms import CustomFieldForm, MemberFilterForm, ProfileForm, SavedFilterForm
 from .http import MemberRequest
-from .models import CustomField, Member, SavedMemberFilter
+from .models import CustomField, Member, MemberRole, SavedMemberFilter
 from .reports import member_report_rows
 from .selectors import (
     MEMBER_SORTS,
@@ -39,6 +39,7 @@ from .selectors import (
     enrolments_visible_to,
     filter_choices,
     may_administer_members,
+    member_page,
     member_rows,
     members_visible_to,
     saved_filters_of,
@@ -117,6 +118,60 @@ def _state(form: MemberFilterForm) -> tuple[MemberFilters, dict]:
     return filters, state
 
 
+#: stands for a member's id in a reversed URL, then replaced by each row's (see _table_rows)
+_ID = 987_654_321_987
+
+
+def _link_maker(name: str, *args: object) -> Callable[[int], str]:
+    """reverse() once; each row's URL is then the same with its id in place of _ID."""
+    head, tail = reverse(name, args=[*args, _ID]).rsplit(str(_ID), 1)
+    return lambda pk: f"{head}{pk}{tail}"
+
+
+def _table_rows(members: list[Member], program_id: int | None = None) -> list[dict]:
+    """What each row of the list shows, ready to print. The template engine looks a name
+    up in a dict at once, but tries `member[name]` on a model first and catches the
+    failure: 40 such lookups a row, the date formats, the role's label and five reverse()
+    calls made 100 rows cost more than reading them (profiled: 2,200 calls a row)."""
+    makers = {
+        name: _link_maker(f"members:{name}")
+        for name in ("profile", "active", "message", "archive", "delete")
+    }
+    remove = (
+        _link_maker("activity:participant-remove", program_id)
+        if program_id
+        else lambda pk: makers["profile"](pk) + "#programmes"
+    )
+    roles = {value: str(label) for value, label in MemberRole.choices}
+    rows = []
+    for member in members:
+        name = member.full_name
+        rows.append(
+            {
+                "pk": str(member.pk),
+                "full_name": name,
+                "email": member.email,
+                "archived": member.archived_at is not None,
+                "profile_completion": str(member.profile_completion),
+                "last_access": format_moment(member.last_access, "j M Y H:i"),
+                "relationships_count": str(member.relationships_count),
+                "cohorts": [cohort.name for cohort in member.cohorts.all()],
+                "matches_count": str(member.matches_count),
+                "role": roles.get(member.role, member.role),
+                "mentoring_hours": member.mentoring_hours,
+                "date_joined": format_moment(member.date_joined, "j M Y"),
+                "deactivated_at": format_moment(member.deactivated_at, "j M Y"),
+                "is_active": member.is_active,
+                "administrator": member.administrator.full_name if member.administrator else "",
+                "select_label": _("Sélectionner %(name)s") % {"name": name},
+                "active_label": _("%(name)s actif") % {"name": name},
+                "links": {key: make(member.pk) for key, make in makers.items()}
+                | {"remove": remove(member.pk)},
+            }
+        )
+    return rows
+
+
 def _saved_query(request: MemberRequest) -> str:
     params = [(key, value) for key, value in request.GET.lists() if key in MemberFilterForm.SAVED]
     return urlencode([(key, v) for key, values in params for v in values if v])
@@ -131,14 +186,20 @@ def member_list(request: MemberRequest) -> HttpResponse:
     form = _filter_form(request, request.GET)
     filters, state = _state(form)
     rows = member_rows(members=members, filters=filters, sort=state["sort"], order=state["order"])
-    page = Paginator(rows, state["size"]).get_page(state["page"])
-    page_rows = list(cast(QuerySet[Member], page.object_list).prefetch_related("cohorts"))
+    page = member_page(
+        rows,
+        page=state["page"],
+        size=state["size"],
+        sort=state["sort"],
+        order=state["order"],
+        organisation_id=request.user.organisation_id,
+    )
     organisation_id = _organisation_id(request)
     is_admin = may_administer_members(request.user)
     context = {
         "form": form,
         "page": page,
-        "rows": page_rows,
+        "rows": _table_rows(cast(list[Member], page.object_list), filters.program),
         "state": state,
         "filters": filters,
         "is_admin": is_admin,
@@ -207,7 +268,7 @@ def member_active(request: MemberRequest, member_id: int) -> HttpResponse:
         return render(
             request,
             "accounts/members.html#active-cell",
-            {"row": member, "error": error, "is_admin": True},
+            {"row": _table_rows([member])[0], "error": error, "is_admin": True},
         )
     if error:
         messages.error(request, error)

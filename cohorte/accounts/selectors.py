@@ -5,7 +5,8 @@ import datetime as dt
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.core.paginator import Page, Paginator
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, prefetch_related_objects
 from django.utils import timezone
 
 from cohorte.core.parse import search_words
@@ -97,6 +98,10 @@ MEMBER_SORTS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: the sorts on a column that may be empty: the empty ones come last, either way
+NULLABLE_SORTS = frozenset({"last_session", "groups", "end", "administrator"})
+
+
 def _search(members: QuerySet[Member], q: str) -> QuerySet[Member]:
     for word in search_words(q):
         members = members.filter(
@@ -176,12 +181,158 @@ def member_rows(
         )
         members = members.annotate(first_group=Subquery(first))
     descending = order == "desc"
+    # NULLS LAST only where there can be NULLs: on a NOT NULL column it would stop
+    # PostgreSQL from reading the (organisation, column, id) index backwards
+    nulls = {"nulls_last": True} if sort in NULLABLE_SORTS else {}
     ordering = [
-        F(column).desc(nulls_last=True) if descending else F(column).asc(nulls_last=True)
-        for column in columns
+        F(column).desc(**nulls) if descending else F(column).asc(**nulls) for column in columns
     ]
     tie = "-pk" if descending else "pk"
     return members.select_related("administrator").order_by(*ordering, tie)
+
+
+def member_page(
+    rows: QuerySet[Member],
+    *,
+    page: int | str,
+    size: int,
+    sort: str = "name",
+    order: str = "asc",
+    organisation_id: int | None = None,
+) -> Page:
+    """One page of member_rows(), its rows' cohorts read. A sort on a column that may be
+    empty (last session, end date) or on another table (first group, administrator) cannot
+    be read from one index: PostgreSQL would sort all 100,000 members for 25 of them (the
+    first group: one subquery per member, seconds). The page is then read as the same order
+    in consecutive parts that each follow an index — the members with a date, then those
+    without; the members whose first group is the first cohort by name, then the second… —
+    counting a part only to skip it, so the rows are those member_rows() orders, read in
+    milliseconds."""
+    found = Paginator(rows, size).get_page(page)
+    found.object_list = member_slice(
+        rows,
+        offset=(found.number - 1) * size,
+        size=size,
+        sort=sort,
+        order=order,
+        organisation_id=organisation_id,
+    )
+    return found
+
+
+def member_slice(
+    rows: QuerySet[Member],
+    *,
+    offset: int,
+    size: int,
+    sort: str = "name",
+    order: str = "asc",
+    organisation_id: int | None = None,
+) -> list[Member]:
+    """Rows offset..offset+size of member_rows() (see member_page), their cohorts read."""
+    descending = order == "desc"
+    parts = _sort_parts(rows, sort=sort, descending=descending, organisation_id=organisation_id)
+    if parts is None:
+        found = list(rows[offset : offset + size])
+    else:
+        found = _read_parts(parts, offset=offset, size=size)
+    prefetch_related_objects(found, "cohorts")
+    return found
+
+
+def _sort_parts(
+    rows: QuerySet[Member], *, sort: str, descending: bool, organisation_id: int | None
+) -> list[QuerySet[Member]] | None:
+    """member_rows()'s order for `sort` as consecutive querysets, or None when one index
+    already gives it."""
+    tie = "-pk" if descending else "pk"
+    if sort in ("last_session", "end"):
+        column = MEMBER_SORTS[sort][0]
+        key = F(column).desc() if descending else F(column).asc()
+        return [
+            rows.filter(**{f"{column}__isnull": False}).order_by(key, tie),
+            rows.filter(**{f"{column}__isnull": True}).order_by(tie),
+        ]
+    if organisation_id is None or sort not in ("groups", "administrator"):
+        return None
+    if sort == "administrator":
+        admins = (
+            Member.objects.filter(
+                pk__in=Member.objects.filter(
+                    organisation_id=organisation_id, administrator__isnull=False
+                ).values("administrator_id")
+            )
+            .order_by("last_name", "first_name", "pk")
+            .values_list("last_name", "first_name", "pk")
+        )
+        keys: list[tuple[object, int]] = [((last, first), pk) for last, first, pk in admins]
+    else:
+        cohort: Any = Member.cohorts.field.model  # programs.Cohort: accounts imports no programs
+        keys = list(
+            cohort.objects.filter(organisation_id=organisation_id)
+            .order_by("name", "pk")
+            .values_list("name", "pk")
+        )
+    groups = _consecutive(key for key, _pk in keys), [pk for _key, pk in keys]
+    ids_by_group = _split(*groups)
+    parts = []
+    through = Member.cohorts.through
+    for position, ids in enumerate(ids_by_group):
+        if sort == "administrator":
+            part = rows.filter(administrator_id__in=ids)
+        else:  # the first group by name: in this one, in none before it
+            earlier = [pk for group in ids_by_group[:position] for pk in group]
+            part = rows.filter(
+                Exists(through.objects.filter(member_id=OuterRef("pk"), cohort_id__in=ids))
+            )
+            if earlier:
+                part = part.exclude(
+                    Exists(through.objects.filter(member_id=OuterRef("pk"), cohort_id__in=earlier))
+                )
+        parts.append(part.order_by(tie))
+    if descending:
+        parts.reverse()
+    every = [pk for group in ids_by_group for pk in group]
+    if sort == "administrator":
+        parts.append(rows.filter(administrator__isnull=True).order_by(tie))
+    else:
+        parts.append(
+            rows.exclude(
+                Exists(through.objects.filter(member_id=OuterRef("pk"), cohort_id__in=every))
+            ).order_by(tie)
+        )
+    return parts
+
+
+def _consecutive(keys: Any) -> list[int]:
+    """The position of the first key of each run of equal keys."""
+    starts, previous = [], object()
+    for position, key in enumerate(keys):
+        if key != previous:
+            starts.append(position)
+            previous = key
+    return starts
+
+
+def _split(starts: list[int], ids: list[int]) -> list[list[int]]:
+    return [ids[start:end] for start, end in zip(starts, [*starts[1:], len(ids)], strict=True)]
+
+
+def _read_parts(parts: list[QuerySet[Member]], *, offset: int, size: int) -> list[Member]:
+    """Rows offset..offset+size of the parts one after the other; a part is counted only
+    when the page starts after it."""
+    found: list[Member] = []
+    for part in parts:
+        if offset:
+            count = part.count()
+            if offset >= count:
+                offset -= count
+                continue
+        found += part[offset : offset + size - len(found)]
+        offset = 0
+        if len(found) >= size:
+            break
+    return found
 
 
 def filter_choices(organisation_id: int) -> dict[str, list[str]]:

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -27,7 +28,13 @@ from cohorte.programs.models import Cohort
 from . import attachments, rendering, services, system_messages
 from .forms import ComposeForm, EmailLogForm, ScheduleForm
 from .models import Attachment, Email, EmailStatus, MessageStatus, Notification, ReleaseNote
-from .selectors import email_log, email_log_page, message_programs, messages_visible_to
+from .selectors import (
+    email_log,
+    email_log_count,
+    email_log_page,
+    message_programs,
+    messages_visible_to,
+)
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
@@ -305,6 +312,37 @@ def _log_rows(request: MemberRequest, form: EmailLogForm, *, with_statuses: bool
     )
 
 
+#: statuses whose row shows the provider's or the server's last error
+_FAILED = frozenset(EmailStatus.values) - {
+    EmailStatus.OPENED,
+    EmailStatus.DELIVERED,
+    EmailStatus.SENT,
+}
+
+
+def _log_lines(rows: list[Email]) -> list[dict[str, str]]:
+    """What each row of the log shows, ready to print: the template reads a dict at once,
+    where each `row.x` on a model first tries `row["x"]` and catches the failure."""
+    labels = {value: str(label) for value, label in EmailStatus.choices}
+    lines = []
+    for row in rows:
+        named = row.to_name and row.to_name != row.to_email
+        lines.append(
+            {
+                "subject": row.subject,
+                "to": f"{row.to_name} ({row.to_email})" if named else row.to_email,
+                "sent": format_moment(row.sent_at or row.created_at, "j F Y H\\hi"),
+                "status": row.status,
+                "status_label": labels.get(row.status, row.status),
+                "opened": format_moment(row.opened_at, "j F Y H\\hi"),
+                "error": Truncator(row.last_error).chars(120)
+                if row.last_error and row.status in _FAILED
+                else "",
+            }
+        )
+    return lines
+
+
 @login_required
 def email_log_view(request: MemberRequest) -> HttpResponse:
     """« Registre des courriels »: every e-mail sent, filtered, a page at a time."""
@@ -313,12 +351,14 @@ def email_log_view(request: MemberRequest) -> HttpResponse:
     query = _log_rows(request, form, with_statuses=False)
     rows: list[Email] = []
     next_cursor = ""
+    matching: int | None = None
+    more = False
     if query is not None:
+        statuses = form.cleaned_data.get("status") or []
         rows, next_cursor = email_log_page(
-            query,
-            after=form.cleaned_data.get("after") or "",
-            statuses=form.cleaned_data.get("status") or [],
+            query, after=form.cleaned_data.get("after") or "", statuses=statuses
         )
+        matching, more = email_log_count(query, statuses=statuses)
     member_ids = form.cleaned_data.get("member") or [] if query is not None else []
     return render(
         request,
@@ -326,12 +366,31 @@ def email_log_view(request: MemberRequest) -> HttpResponse:
         {
             "form": form,
             "rows": rows,
+            "lines": _log_lines(rows),
             "next_cursor": next_cursor,
+            "matching": matching,
+            "more": more,
             "chosen": _people_of(request, member_ids),
             "statuses": EmailStatus.choices,
             "chosen_statuses": request.GET.getlist("status"),
         },
         status=200 if query is not None else 400,
+    )
+
+
+def _minute(value: dt.datetime | None, tz: dt.tzinfo) -> str:
+    """« 2026-12-02 14:05 » in the organisation's time zone, as format_moment(value,
+    "Y-m-d H:i") writes it: built directly, it costs a tenth (twice per row of a CSV of
+    100,000 rows, the date format was most of the time)."""
+    if value is None:
+        return ""
+    try:
+        moment = value.astimezone(tz)
+    except (OverflowError, ValueError):  # year 1 or 9999 (see cohorte.core.moments)
+        moment = localtime_or_utc(value, tz)
+    return (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d} "
+        f"{moment.hour:02d}:{moment.minute:02d}"
     )
 
 
@@ -348,8 +407,12 @@ def email_log_csv(request: MemberRequest) -> HttpResponse | StreamingHttpRespons
         return HttpResponse(
             "\n".join(problems), status=400, content_type="text/plain; charset=utf-8"
         )
-    labels = dict(EmailStatus.choices)
-    tz = request.user.organisation.tzinfo if request.user.organisation else None
+    labels = {value: str(label) for value, label in EmailStatus.choices}  # translated once
+    tz = (
+        request.user.organisation.tzinfo
+        if request.user.organisation
+        else timezone.get_current_timezone()
+    )
 
     def lines():
         for row in rows.values_list(
@@ -367,9 +430,9 @@ def email_log_csv(request: MemberRequest) -> HttpResponse | StreamingHttpRespons
                 subject,
                 name,
                 address,
-                format_moment(sent or created, "Y-m-d H:i", tz),
+                _minute(sent or created, tz),
                 labels.get(status, status),
-                format_moment(opened, "Y-m-d H:i", tz),
+                _minute(opened, tz),
                 error,
             ]
 
