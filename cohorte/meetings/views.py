@@ -101,9 +101,10 @@ def relationships(request: MemberRequest, program_id: int) -> HttpResponse:
         }.get(tab, "")
         rows = selectors.relationship_rows(program=program, status=status, q=q)
         total = counts[tab]
-    page = Paginator(rows, size).get_page(
-        _int_or(request.GET.get("page"), 1, minimum=1, maximum=MAX_ID)
-    )
+    paginator = Paginator(rows, size)
+    if not q.strip():
+        paginator.count = total  # the tab's live count: no second COUNT of the same rows
+    page = paginator.get_page(_int_or(request.GET.get("page"), 1, minimum=1, maximum=MAX_ID))
     context = {
         "program": program,
         "tab": tab,
@@ -419,6 +420,10 @@ def _answer_context(attendance: MeetingAttendee) -> dict:
     }
 
 
+#: sessions shown in a day's cell, the others behind « + N autres » (the day view shows all)
+CALENDAR_PER_DAY = {"month": 6, "week": 24, "day": None}
+
+
 @login_required
 def calendar(request: MemberRequest, program_id: int) -> HttpResponse:
     """The sessions calendar: month, week or day; 1:1 yellow, masterclass green, private
@@ -426,9 +431,8 @@ def calendar(request: MemberRequest, program_id: int) -> HttpResponse:
     program = program_for(request.user, program_id)
     request.current_program = program
     tz = _viewer_tz(request, program)
-    view = (
-        request.GET.get("view") if request.GET.get("view") in ("month", "week", "day") else "month"
-    )
+    view = request.GET.get("view", "")
+    view = view if view in CALENDAR_PER_DAY else "month"
     anchor, _chosen = _asked_date(request, "date", timezone.now().astimezone(tz).date())
     if view == "month":
         first = anchor.replace(day=1)
@@ -445,13 +449,14 @@ def calendar(request: MemberRequest, program_id: int) -> HttpResponse:
         previous, following = anchor - dt.timedelta(days=1), anchor + dt.timedelta(days=1)
     start = dt.datetime.combine(start_day, dt.time.min, tzinfo=tz)
     end = dt.datetime.combine(start_day + dt.timedelta(days=days), dt.time.min, tzinfo=tz)
-    by_day: dict[dt.date, list[Meeting]] = {}
-    for meeting in selectors.calendar_meetings(program=program, start=start, end=end):
-        by_day.setdefault(meeting.starts_at.astimezone(tz).date(), []).append(meeting)
-    grid = [
-        (start_day + dt.timedelta(days=n), by_day.get(start_day + dt.timedelta(days=n), []))
-        for n in range(days)
-    ]
+    by_day, totals = selectors.calendar_days(
+        program=program, start=start, end=end, tz=tz, per_day=CALENDAR_PER_DAY[view]
+    )
+    grid = []  # (day, its first meetings, how many more it has)
+    for n in range(days):
+        day = start_day + dt.timedelta(days=n)
+        shown = by_day.get(day, [])
+        grid.append((day, shown, totals.get(day, 0) - len(shown)))
     return render(
         request,
         "meetings/calendar.html",
