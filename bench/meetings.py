@@ -12,8 +12,10 @@ Each figure is printed with its SQL floor (the same data read by hand-written SQ
 alone through a cursor), their ratio and the number of SQL queries of the page.
 
     .venv/bin/python bench/meetings.py                     # SQLite (var/bench.sqlite3)
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/meetings_bench .venv/bin/python bench/meetings.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/meetings_bench \\
+        .venv/bin/python bench/meetings.py
 Options: --relationships N --meetings M --repeat R --profile (cProfile of each page)
+         --only TEXT (the pages whose label holds TEXT)
 """
 
 import argparse
@@ -247,8 +249,9 @@ def build(relationships: int, meetings: int) -> Program:
         ]
         Member.objects.bulk_create(people, batch_size=2000)
         ids = dict(
-            Member.objects.filter(email__startswith="bench.m", email__contains=f".{tag}.")
-            .values_list("email", "pk")
+            Member.objects.filter(
+                email__startswith="bench.m", email__contains=f".{tag}."
+            ).values_list("email", "pk")
         )
         mentors = [ids[f"bench.mentor.{tag}.{i}@cohorte.example"] for i in range(mentor_count)]
         mentees = [ids[f"bench.mentee.{tag}.{k}@cohorte.example"] for k in range(relationships)]
@@ -332,6 +335,7 @@ def main() -> None:
     parser.add_argument("--meetings", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--profile", action="store_true", help="cProfile of each page")
+    parser.add_argument("--only", default="", help="the pages whose label holds this text")
     args = parser.parse_args()
 
     call_command("migrate", verbosity=0)
@@ -370,7 +374,8 @@ def main() -> None:
 
     names = (
         "mo.first_name, mo.last_name, me.first_name, me.last_name FROM meetings_relationship r "
-        "JOIN accounts_member mo ON mo.id = r.mentor_id JOIN accounts_member me ON me.id = r.mentee_id"
+        "JOIN accounts_member mo ON mo.id = r.mentor_id "
+        "JOIN accounts_member me ON me.id = r.mentee_id"
     )
     relationships_floor = (
         "SELECT r.id, r.status, r.created_at, r.agreement_url, "
@@ -401,12 +406,12 @@ def main() -> None:
             f"AND m.starts_at >= {literal(start)} AND m.starts_at < {literal(end)}"
         )
 
-    def slots_floor(mentor_id: int, mentee_id: int) -> str:
+    def slots_floor(mentor_id: int, mentee_id: int) -> Callable[[], None]:
         now = timezone.now()
-        return (
-            "SELECT a.member_id, a.weekday, a.start, a.end, NULL FROM meetings_availability a "
-            f"WHERE a.member_id IN ({mentor_id}, {mentee_id}) UNION ALL "
-            "SELECT at.member_id, NULL, m.starts_at, m.duration_minutes, m.status "
+        return both(
+            "SELECT a.member_id, a.weekday, a.start, a.end FROM meetings_availability a "
+            f"WHERE a.member_id IN ({mentor_id}, {mentee_id})",
+            "SELECT at.member_id, m.starts_at, m.duration_minutes "
             "FROM meetings_meeting m JOIN meetings_meetingattendee at ON at.meeting_id = m.id "
             f"WHERE at.member_id IN ({mentor_id}, {mentee_id}) "
             f"AND m.starts_at >= {literal(now - dt.timedelta(days=1))} "
@@ -511,6 +516,8 @@ def main() -> None:
     ]
     print(f"{'page':<52} {'median':>12}   {'SQL floor':>16}   {'ratio':>7}  queries")
     for label, get, floor in cases:
+        if args.only.casefold() not in label.casefold():
+            continue
         queries = query_count(get)
         ms = median_ms(get, args.repeat)
         floor_value = None if floor is None else floor_ms(floor, args.repeat)

@@ -91,7 +91,8 @@ def relationships(request: MemberRequest, program_id: int) -> HttpResponse:
             rows = (
                 Meeting.objects.filter(program=program)
                 .exclude(kind="one_to_one")
-                .order_by("-starts_at")
+                .annotate(taken=Count("attendances"))
+                .order_by("-starts_at", "pk")
             )
         total = counts["meetings"] if tab == "meetings" else counts["groups"]
     else:
