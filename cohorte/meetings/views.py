@@ -2,6 +2,7 @@ import datetime as dt
 import zoneinfo
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import cast
 
 from django.conf import settings
 from django.contrib import messages
@@ -86,7 +87,9 @@ def relationships(request: MemberRequest, program_id: int) -> HttpResponse:
     counts = selectors.tab_counts(program)
     rows: QuerySet
     if tab in ("meetings", "groups"):
-        rows = selectors.meeting_rows(program=program, q=q, order=order)
+        rows = selectors.meeting_rows(program=program, q=q, order=order).values_list(
+            "pk", flat=True
+        )
         if tab == "groups":
             rows = (
                 Meeting.objects.filter(program=program)
@@ -106,6 +109,8 @@ def relationships(request: MemberRequest, program_id: int) -> HttpResponse:
     if not q.strip():
         paginator.count = total  # the tab's live count: no second COUNT of the same rows
     page = paginator.get_page(_int_or(request.GET.get("page"), 1, minimum=1, maximum=MAX_ID))
+    if tab == "meetings":  # a page of ids, then those meetings whole
+        page.object_list = selectors.meetings_shown(cast("list[int]", list(page.object_list)))
     context = {
         "program": program,
         "tab": tab,
