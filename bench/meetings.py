@@ -43,6 +43,7 @@ from cohorte.accounts.models import Member
 from cohorte.core.db import analyze
 from cohorte.meetings.models import Availability, Meeting, MeetingAttendee, Relationship
 from cohorte.meetings.services import member_counters_refresh
+from cohorte.meetings.views import CALENDAR_PER_DAY
 from cohorte.programs.models import Enrolment, Organisation, Program, ProgramKind, Role
 from cohorte.programs.services import organisation_create
 
@@ -372,6 +373,20 @@ def main() -> None:
             dt.UTC
         ),
     )
+    today = timezone.now().astimezone(tz).date()
+    monday = today - dt.timedelta(days=today.weekday())
+    week = (
+        dt.datetime.combine(monday, dt.time.min, tzinfo=tz).astimezone(dt.UTC),
+        dt.datetime.combine(monday + dt.timedelta(days=7), dt.time.min, tzinfo=tz).astimezone(
+            dt.UTC
+        ),
+    )
+    day = (
+        dt.datetime.combine(today, dt.time.min, tzinfo=tz).astimezone(dt.UTC),
+        dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min, tzinfo=tz).astimezone(
+            dt.UTC
+        ),
+    )
     api_window = (
         dt.datetime.combine(month_start, dt.time.min, tzinfo=tz).astimezone(dt.UTC),
         dt.datetime.combine(month_end + dt.timedelta(days=1), dt.time.min, tzinfo=tz).astimezone(
@@ -384,27 +399,32 @@ def main() -> None:
             return f"'{moment.isoformat()}'::timestamptz"
         return f"'{moment.strftime('%Y-%m-%d %H:%M:%S')}'"
 
-    names = (
-        "mo.first_name, mo.last_name, me.first_name, me.last_name FROM meetings_relationship r "
-        "JOIN accounts_member mo ON mo.id = r.mentor_id "
+    joins = (
+        "FROM meetings_relationship r JOIN accounts_member mo ON mo.id = r.mentor_id "
         "JOIN accounts_member me ON me.id = r.mentee_id"
     )
-    relationships_floor = (
-        "SELECT r.id, r.status, r.created_at, r.agreement_url, "
-        "(SELECT COUNT(*) FROM meetings_meeting m WHERE m.relationship_id = r.id "
-        "AND m.status = 'confirmed'), "
-        "(SELECT COALESCE(SUM(duration_minutes), 0) FROM meetings_meeting m "
-        "WHERE m.relationship_id = r.id AND m.status = 'confirmed'), "
-        f"{names} WHERE r.program_id = {pid} ORDER BY r.created_at DESC, r.id DESC LIMIT 10"
-    )
-    count_floor = f"SELECT COUNT(*) FROM meetings_relationship WHERE program_id = {pid}"
+    names = f"mo.first_name, mo.last_name, me.first_name, me.last_name {joins}"
 
-    def meetings_floor(order: str, size: int) -> str:
+    def relationships_floor(size: int = 10, where: str = "") -> Callable[[], None]:
+        """The page's relationships with their held meetings and hours, and their count."""
+        return both(
+            "SELECT r.id, r.status, r.created_at, r.agreement_url, "
+            "(SELECT COUNT(*) FROM meetings_meeting m WHERE m.relationship_id = r.id "
+            "AND m.status = 'confirmed'), "
+            "(SELECT COALESCE(SUM(duration_minutes), 0) FROM meetings_meeting m "
+            "WHERE m.relationship_id = r.id AND m.status = 'confirmed'), "
+            f"{names} WHERE r.program_id = {pid} {where} "
+            f"ORDER BY r.created_at DESC, r.id DESC LIMIT {size}",
+            f"SELECT COUNT(*) {joins} WHERE r.program_id = {pid} {where}",
+        )
+
+    def meetings_floor(order: str, size: int, offset: int = 0, where: str = "") -> str:
+        """A page of 1:1 meetings with their attendees' names and answers."""
         return (
             "SELECT m.id, m.starts_at, m.duration_minutes, m.status, a.member_id, a.response, "
             "a.comment, p.first_name, p.last_name FROM (SELECT id, starts_at, duration_minutes, "
             f"status FROM meetings_meeting WHERE program_id = {pid} AND kind = 'one_to_one' "
-            f"ORDER BY starts_at {order}, id LIMIT {size}) m "
+            f"{where} ORDER BY starts_at {order}, id LIMIT {size} OFFSET {offset}) m "
             "JOIN meetings_meetingattendee a ON a.meeting_id = m.id "
             "JOIN accounts_member p ON p.id = a.member_id"
         )
@@ -416,6 +436,24 @@ def main() -> None:
             "JOIN meetings_meetingattendee a ON a.meeting_id = m.id "
             f"JOIN accounts_member p ON p.id = a.member_id WHERE m.program_id = {pid} "
             f"AND m.starts_at >= {literal(start)} AND m.starts_at < {literal(end)}"
+        )
+
+    def cells_floor(start: dt.datetime, end: dt.datetime, per_day: int) -> str:
+        """What a month or week page reads: each day's first sessions and its count."""
+        if connection.vendor == "postgresql":
+            day = f"(starts_at AT TIME ZONE '{tz}')::date"
+        else:
+            day = "date(starts_at)"  # the same work (SQLite has no time zones)
+        return (
+            "SELECT x.id, x.total, m.starts_at, m.kind, m.title, m.status, m.place, "
+            "a.response, p.first_name, p.last_name FROM (SELECT id, "
+            f"ROW_NUMBER() OVER (PARTITION BY {day} ORDER BY starts_at, id) AS rank, "
+            f"COUNT(*) OVER (PARTITION BY {day}) AS total FROM meetings_meeting "
+            f"WHERE program_id = {pid} AND starts_at >= {literal(start)} "
+            f"AND starts_at < {literal(end)}) x "
+            "JOIN meetings_meeting m ON m.id = x.id "
+            "JOIN meetings_meetingattendee a ON a.meeting_id = x.id "
+            f"JOIN accounts_member p ON p.id = a.member_id WHERE x.rank <= {per_day}"
         )
 
     def slots_floor(mentor_id: int, mentee_id: int) -> Callable[[], None]:
@@ -465,17 +503,35 @@ def main() -> None:
     search = Member.objects.filter(as_mentee__program=program).order_by("pk").first()
     assert search is not None
     word = search.last_name.split("-")[0]
+    one_to_one = Meeting.objects.filter(program=program, kind="one_to_one").count()
+
+    def like(alias: str, email: bool = True) -> str:
+        """A name search on a member's names (and e-mail), as the page does it."""
+        match = "ILIKE" if connection.vendor == "postgresql" else "LIKE"
+        return (
+            "("
+            + " OR ".join(
+                f"{alias}.{column} {match} '%{word}%'"
+                for column in ("first_name", "last_name") + (("email",) if email else ())
+            )
+            + ")"
+        )
+
     montreal, tokyo = pair("Europe/Paris", "America/Montreal"), pair("Europe/Paris", "Asia/Tokyo")
     one_day = (timezone.now().astimezone(tz) + dt.timedelta(days=2)).date()
     cases: list[tuple[str, Callable[[], None], Callable[[], None] | str | None]] = [
-        ("Relations: first page (10)", page(relations), both(relationships_floor, count_floor)),
+        ("Relations: first page (10)", page(relations), relationships_floor()),
+        ("Relations: 100 rows", page(relations, {"size": 100}), relationships_floor(100)),
         (
-            "Relations: 100 rows",
-            page(relations, {"size": 100}),
-            both(relationships_floor.replace("LIMIT 10", "LIMIT 100"), count_floor),
+            "Relations: tab « Jumelé »",
+            page(relations, {"tab": "matched"}),
+            relationships_floor(where="AND r.status = 'matched'"),
         ),
-        ("Relations: tab « Jumelé »", page(relations, {"tab": "matched"}), None),
-        (f"Relations: search « {word} »", page(relations, {"q": word}), None),
+        (
+            f"Relations: search « {word} »",
+            page(relations, {"q": word}),
+            relationships_floor(where=f"AND ({like('mo', False)} OR {like('me', False)})"),
+        ),
         (
             "Rencontres: first page (10, newest first)",
             page(relations, {"tab": "meetings"}),
@@ -491,13 +547,33 @@ def main() -> None:
             page(relations, {"tab": "meetings", "size": 100}),
             meetings_floor("DESC", 100),
         ),
-        (f"Rencontres: search « {word} »", page(relations, {"tab": "meetings", "q": word}), None),
-        ("Rencontres: last page", page(relations, {"tab": "meetings", "page": 10**6}), None),
-        ("Réunions de groupe: first page", page(relations, {"tab": "groups"}), None),
+        (
+            f"Rencontres: search « {word} »",
+            page(relations, {"tab": "meetings", "q": word}),
+            meetings_floor(
+                "DESC",
+                10,
+                where="AND id IN (SELECT a.meeting_id FROM meetings_meetingattendee a "
+                f"JOIN accounts_member p ON p.id = a.member_id WHERE {like('p')})",
+            ),
+        ),
+        (
+            "Rencontres: last page",
+            page(relations, {"tab": "meetings", "page": 10**6}),
+            meetings_floor("DESC", 10, offset=(one_to_one - 1) // 10 * 10),
+        ),
+        (
+            "Réunions de groupe: first page",
+            page(relations, {"tab": "groups"}),
+            "SELECT m.id, m.title, m.kind, m.starts_at, m.capacity, COUNT(a.id) "
+            "FROM meetings_meeting m LEFT JOIN meetings_meetingattendee a ON a.meeting_id = m.id "
+            f"WHERE m.program_id = {pid} AND m.kind <> 'one_to_one' "
+            "GROUP BY m.id ORDER BY m.starts_at DESC, m.id LIMIT 10",
+        ),
         (
             "Calendar: month (page)",
             page(calendar, {"view": "month", "date": month_start.isoformat()}),
-            calendar_floor(*window),
+            cells_floor(*window, CALENDAR_PER_DAY["month"]),
         ),
         (
             "Calendar: month (JSON, /api/…/meetings)",
@@ -508,8 +584,16 @@ def main() -> None:
             ),
             calendar_floor(*api_window),
         ),
-        ("Calendar: week (page)", page(calendar, {"view": "week"}), None),
-        ("Calendar: day (page)", page(calendar, {"view": "day"}), None),
+        (
+            "Calendar: week (page)",
+            page(calendar, {"view": "week", "date": today.isoformat()}),
+            cells_floor(*week, CALENDAR_PER_DAY["week"]),
+        ),
+        (
+            "Calendar: day (page, every session)",
+            page(calendar, {"view": "day", "date": today.isoformat()}),
+            calendar_floor(*day),
+        ),
         (
             "Free slots: Paris ↔ Montréal, first free day",
             page(f"/relations/{montreal.pk}/planifier/"),

@@ -84,18 +84,29 @@ def meetings_shown(ids: Sequence[int]) -> list[Meeting]:
 
 
 def tab_counts(program: Program) -> dict[str, int]:
-    """The live counts of the tabs, in two queries."""
+    """The live counts of the tabs, in three queries. Meetings are counted by kind with
+    COUNT(*): the database then reads 100,000 of them on the (program, kind, starts_at)
+    index alone, not the table."""
     relationships = Relationship.objects.filter(program=program).aggregate(
         all=Count("pk"),
         matched=Count("pk", filter=Q(status=RelationshipStatus.MATCHED)),
         completed=Count("pk", filter=Q(status=RelationshipStatus.COMPLETED)),
     )
-    meetings = Meeting.objects.filter(program=program).aggregate(
-        meetings=Count("pk", filter=Q(kind=MeetingKind.ONE_TO_ONE)),
-        groups=Count("pk", filter=~Q(kind=MeetingKind.ONE_TO_ONE)),
+    by_kind = dict(
+        Meeting.objects.filter(program=program)
+        .order_by()
+        .values_list("kind")
+        .annotate(n=Count("*"))
+        .values_list("kind", "n")
     )
+    one_to_one = by_kind.pop(MeetingKind.ONE_TO_ONE, 0)
     conversations = program.conversations.count()  # activity's model, by its reverse name
-    return {**relationships, **meetings, "conversations": conversations}
+    return {
+        **relationships,
+        "meetings": one_to_one,
+        "groups": sum(by_kind.values()),
+        "conversations": conversations,
+    }
 
 
 def calendar_meetings(
