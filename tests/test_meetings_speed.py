@@ -9,7 +9,7 @@ import re
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 
 from cohorte.meetings import services
 from cohorte.meetings.api import MeetingOut
@@ -120,6 +120,11 @@ def test_a_full_day_shows_its_first_sessions_and_how_many_more_in_the_month(
     client.get(url)  # the first request of a session also notes the member's presence
     few, month = queries_of(client, url, {"view": "month", "date": today.isoformat()})
     assert "Mentor0 / Mentee0" in month
+    # noon UTC is 13:00 in Paris, in the cell and in the detail with its day and its end
+    with translation.override("fr"):
+        label = formats.date_format(today, "l j F")
+    assert "<summary>13:00 Mentor0 / Mentee0</summary>" in month
+    assert f"{label} 13:00 – 13:30" in month
     # twelve meetings today: six shown in the cell, the others behind a link to the day
     assert "+ 6 autres" in month
     assert f'href="?view=day&amp;date={today.isoformat()}"' in month

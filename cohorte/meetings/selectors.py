@@ -4,7 +4,18 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import Count, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models import (
+    Count,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Window,
+)
 from django.db.models.functions import Coalesce, RowNumber, TruncDate
 
 from cohorte.core.parse import search_words
@@ -109,13 +120,29 @@ def tab_counts(program: Program) -> dict[str, int]:
     }
 
 
+#: what the calendar shows of a meeting and of its people: a member row has some forty
+#: columns, and a calendar page builds hundreds of them
+CALENDAR_COLUMNS = (
+    *("uid", "program_id", "kind", "meeting_type", "title", "starts_at", "duration_minutes"),
+    *("status", "place", "sequence", "relationship__id"),
+    *("relationship__mentor__first_name", "relationship__mentor__last_name"),
+    *("relationship__mentee__first_name", "relationship__mentee__last_name"),
+)
+ANSWER_COLUMNS = (
+    *("meeting_id", "member_id", "response", "comment"),
+    *("member__first_name", "member__last_name", "member__email"),
+)
+
+
 def calendar_meetings(
     *, program: Program, start: dt.datetime, end: dt.datetime
 ) -> QuerySet[Meeting]:
+    answers = MeetingAttendee.objects.select_related("member").only(*ANSWER_COLUMNS).order_by("pk")
     return (
         Meeting.objects.filter(program=program, starts_at__gte=start, starts_at__lt=end)
-        .select_related("relationship__mentor", "relationship__mentee", "led_by")
-        .prefetch_related("attendances__member")
+        .select_related("relationship__mentor", "relationship__mentee")
+        .only(*CALENDAR_COLUMNS)
+        .prefetch_related(Prefetch("attendances", queryset=answers))
         .order_by("starts_at", "pk")
     )
 

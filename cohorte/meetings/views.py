@@ -12,7 +12,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.dates import WEEKDAYS, WEEKDAYS_ABBR
 from django.utils.http import urlencode
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cohorte.accounts.http import MemberRequest
 from cohorte.core.audit import log_action
+from cohorte.core.moments import localtime_or_utc
 from cohorte.core.parse import (
     MAX_ID,
     ParseError,
@@ -426,6 +427,20 @@ def _answer_context(attendance: MeetingAttendee) -> dict:
     }
 
 
+def _clock(meetings: list[Meeting]) -> None:
+    """Each meeting's times as the calendar writes them (« 14:30 », « mardi 3 mars 14:30 »)
+    in the active time zone, like the `moment` filter: the day's name once per day, not per
+    meeting (date formatting is most of a full month's rendering)."""
+    day_names: dict[dt.date, str] = {}
+    for meeting in meetings:
+        start, end = localtime_or_utc(meeting.starts_at), localtime_or_utc(meeting.ends_at)
+        if start.date() not in day_names:
+            day_names[start.date()] = formats.date_format(start, "l j F")
+        meeting.start_hm = f"{start:%H:%M}"  # type: ignore[attr-defined]
+        meeting.end_hm = f"{end:%H:%M}"  # type: ignore[attr-defined]
+        meeting.start_long = f"{day_names[start.date()]} {start:%H:%M}"  # type: ignore[attr-defined]
+
+
 #: sessions shown in a day's cell, the others behind « + N autres » (the day view shows all)
 CALENDAR_PER_DAY = {"month": 6, "week": 24, "day": None}
 
@@ -458,6 +473,7 @@ def calendar(request: MemberRequest, program_id: int) -> HttpResponse:
     by_day, totals = selectors.calendar_days(
         program=program, start=start, end=end, tz=tz, per_day=CALENDAR_PER_DAY[view]
     )
+    _clock([m for meetings in by_day.values() for m in meetings])
     grid = []  # (day, its first meetings, how many more it has)
     for n in range(days):
         day = start_day + dt.timedelta(days=n)
