@@ -92,6 +92,11 @@ def test_relations_and_meetings_tabs_read_as_many_queries_for_100_rows_as_for_10
     _count, whole = queries_of(client, url, {"tab": "meetings", "size": 100})
     assert whole.count('<tr data-meeting="') == 48
     assert "Mentor11 M" in whole and "Mentee0 E" in whole and "vu 3" in whole
+    # noon UTC is 13:00 in Paris: the date and the hours of each row
+    with translation.override("fr"):
+        noon = dt.datetime.combine(timezone.now().date(), NOON)
+        today = formats.date_format(noon.astimezone(program_b.organisation.tzinfo), "j F Y")
+    assert f'<td class="nowrap">{today}</td><td class="nowrap">13h00 à 13h30</td>' in whole
     _count, relations = queries_of(client, url, {"tab": "all", "size": 100})
     assert relations.count('<tr data-relationship="') == 12
     # one held meeting (yesterday's, 30 minutes) counted on each row

@@ -85,10 +85,17 @@ def meeting_rows(*, program: Program, q: str = "", order: str = "desc") -> Query
 
 def meetings_shown(ids: Sequence[int]) -> list[Meeting]:
     """The meetings of a page of meeting_rows, in its order, with each attendee's answer."""
+    answers = MeetingAttendee.objects.select_related("member").only(*ANSWER_COLUMNS).order_by("pk")
     found = (
         Meeting.objects.filter(pk__in=list(ids))
         .select_related("relationship__mentor", "relationship__mentee", "created_by")
-        .prefetch_related("attendances__member")
+        .only(
+            *CALENDAR_COLUMNS,
+            *("relationship__mentor_id", "relationship__mentee_id", "created_by__email"),
+            *("created_by__first_name", "created_by__last_name"),
+            *("relationship__mentor__email", "relationship__mentee__email"),
+        )
+        .prefetch_related(Prefetch("attendances", queryset=answers))
         .in_bulk()
     )
     return [found[pk] for pk in ids if pk in found]

@@ -1,6 +1,6 @@
 import datetime as dt
 import zoneinfo
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import cast
 
@@ -112,6 +112,7 @@ def relationships(request: MemberRequest, program_id: int) -> HttpResponse:
     page = paginator.get_page(_int_or(request.GET.get("page"), 1, minimum=1, maximum=MAX_ID))
     if tab == "meetings":  # a page of ids, then those meetings whole
         page.object_list = selectors.meetings_shown(cast("list[int]", list(page.object_list)))
+        _clock(cast("list[Meeting]", page.object_list))
     context = {
         "program": program,
         "tab": tab,
@@ -427,18 +428,21 @@ def _answer_context(attendance: MeetingAttendee) -> dict:
     }
 
 
-def _clock(meetings: list[Meeting]) -> None:
-    """Each meeting's times as the calendar writes them (« 14:30 », « mardi 3 mars 14:30 »)
-    in the active time zone, like the `moment` filter: the day's name once per day, not per
-    meeting (date formatting is most of a full month's rendering)."""
-    day_names: dict[dt.date, str] = {}
+def _clock(meetings: Sequence[Meeting]) -> None:
+    """Each meeting's times as the pages write them, in the active time zone like the
+    `moment` filter: « 14:30 », « mardi 3 mars 14:30 », « 3 mars 2026 », « 14h30 ». A day's
+    name is formatted once per day, not per meeting: date formatting was most of the
+    rendering of a calendar month or of a hundred rows."""
+    names: dict[dt.date, tuple[str, str]] = {}
     for meeting in meetings:
         start, end = localtime_or_utc(meeting.starts_at), localtime_or_utc(meeting.ends_at)
-        if start.date() not in day_names:
-            day_names[start.date()] = formats.date_format(start, "l j F")
-        meeting.start_hm = f"{start:%H:%M}"  # type: ignore[attr-defined]
-        meeting.end_hm = f"{end:%H:%M}"  # type: ignore[attr-defined]
-        meeting.start_long = f"{day_names[start.date()]} {start:%H:%M}"  # type: ignore[attr-defined]
+        day = start.date()
+        if day not in names:
+            names[day] = (formats.date_format(start, "l j F"), formats.date_format(start, "j F Y"))
+        meeting.start_hm, meeting.end_hm = f"{start:%H:%M}", f"{end:%H:%M}"  # type: ignore[attr-defined]
+        meeting.start_long = f"{names[day][0]} {start:%H:%M}"  # type: ignore[attr-defined]
+        meeting.date_long = names[day][1]  # type: ignore[attr-defined]
+        meeting.start_h, meeting.end_h = f"{start:%H}h{start:%M}", f"{end:%H}h{end:%M}"  # type: ignore[attr-defined]
 
 
 #: sessions shown in a day's cell, the others behind « + N autres » (the day view shows all)
