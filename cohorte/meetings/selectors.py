@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import (
+    Case,
     Count,
     F,
     Func,
@@ -14,9 +15,11 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Value,
+    When,
     Window,
 )
-from django.db.models.functions import Coalesce, RowNumber, TruncDate
+from django.db.models.functions import Coalesce, RowNumber
 
 from cohorte.core.parse import search_words
 from cohorte.programs.models import Program
@@ -65,6 +68,12 @@ def relationship_rows(
         held_count=_scalar(held.annotate(n=Func(F("pk"), function="COUNT"))),
         held_minutes=_scalar(held.annotate(n=Func(F("duration_minutes"), function="SUM"))),
     ).order_by(order, "-pk")
+
+
+def attendance_count() -> Coalesce:
+    """A meeting's attendees, counted for the rows of a page only."""
+    attendees = MeetingAttendee.objects.filter(meeting=OuterRef("pk"))
+    return _scalar(attendees.annotate(n=Func(F("pk"), function="COUNT")))
 
 
 def _scalar(queryset: QuerySet) -> Coalesce:
@@ -162,16 +171,31 @@ def calendar_days(
     tz: dt.tzinfo,
     per_day: int | None = None,
 ) -> tuple[dict[dt.date, list[Meeting]], dict[dt.date, int]]:
-    """The calendar's meetings by day of `tz`, and how many each day has in all. With
-    per_day, only the first ones of each day are read: a month of a programme of 5,000 pairs
-    holds 8,000 meetings, more than a page can show. The database ranks and counts them by
-    day (on the meetings alone, one narrow pass), then the chosen ones are read whole."""
+    """The calendar's meetings by day of `tz` (start and end are midnights of `tz`), and how
+    many each day has in all. With per_day, only the first ones of each day are read: a
+    month of a programme of 5,000 pairs holds 8,000 meetings, more than a page can show.
+    The database ranks and counts them by day (on the meetings alone, one narrow pass),
+    then the chosen ones are read whole."""
     if per_day is None:
         by_day: dict[dt.date, list[Meeting]] = {}
         for meeting in calendar_meetings(program=program, start=start, end=end):
             by_day.setdefault(meeting.starts_at.astimezone(tz).date(), []).append(meeting)
         return by_day, {day: len(meetings) for day, meetings in by_day.items()}
-    day = TruncDate("starts_at", tzinfo=tz)
+    # the day of each meeting in `tz`, as the number of midnights of `tz` before it: plain
+    # comparisons the database does itself (SQLite would call Python for each time zone
+    # conversion), exact across daylight-saving changes
+    first = start.astimezone(tz).date()
+    midnights = []
+    for n in range(1, (end - start).days + 2):
+        midnight = dt.datetime.combine(first + dt.timedelta(days=n), dt.time.min, tzinfo=tz)
+        if midnight >= end:
+            break
+        midnights.append(midnight)
+    day = Case(
+        *(When(starts_at__lt=m, then=Value(n)) for n, m in enumerate(midnights)),
+        default=Value(len(midnights)),
+        output_field=IntegerField(),
+    )
     ranked = (
         Meeting.objects.filter(program=program, starts_at__gte=start, starts_at__lt=end)
         .annotate(
@@ -185,9 +209,9 @@ def calendar_days(
         .values_list("pk", "day", "day_total")
     )
     day_of, totals = {}, {}
-    for pk, meeting_day, total in ranked:
-        day_of[pk] = meeting_day
-        totals[meeting_day] = total
+    for pk, index, total in ranked:
+        day_of[pk] = first + dt.timedelta(days=index)
+        totals[day_of[pk]] = total
     by_day = {}
     for meeting in calendar_meetings(program=program, start=start, end=end).filter(
         pk__in=list(day_of)

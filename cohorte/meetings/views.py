@@ -95,7 +95,7 @@ def relationships(request: MemberRequest, program_id: int) -> HttpResponse:
             rows = (
                 Meeting.objects.filter(program=program)
                 .exclude(kind="one_to_one")
-                .annotate(taken=Count("attendances"))
+                .annotate(taken=selectors.attendance_count())
                 .order_by("-starts_at", "pk")
             )
         total = counts["meetings"] if tab == "meetings" else counts["groups"]
