@@ -70,6 +70,7 @@ bench: install
 	$(PY) bench/members.py
 	$(PY) bench/sending.py
 	$(PY) bench/email_log.py
+	$(PY) bench/meetings.py
 
 clean:
 	rm -rf $(VENV) var
