@@ -419,12 +419,14 @@ def main() -> None:
         )
 
     def meetings_floor(order: str, size: int, offset: int = 0, where: str = "") -> str:
-        """A page of 1:1 meetings with their attendees' names and answers."""
+        """A page of 1:1 meetings (their ids on the index, then the rows) with their
+        attendees' names and answers."""
         return (
             "SELECT m.id, m.starts_at, m.duration_minutes, m.status, a.member_id, a.response, "
-            "a.comment, p.first_name, p.last_name FROM (SELECT id, starts_at, duration_minutes, "
-            f"status FROM meetings_meeting WHERE program_id = {pid} AND kind = 'one_to_one' "
-            f"{where} ORDER BY starts_at {order}, id LIMIT {size} OFFSET {offset}) m "
+            "a.comment, p.first_name, p.last_name FROM (SELECT id FROM meetings_meeting "
+            f"WHERE program_id = {pid} AND kind = 'one_to_one' {where} "
+            f"ORDER BY starts_at {order}, id LIMIT {size} OFFSET {offset}) page "
+            "JOIN meetings_meeting m ON m.id = page.id "
             "JOIN meetings_meetingattendee a ON a.meeting_id = m.id "
             "JOIN accounts_member p ON p.id = a.member_id"
         )
