@@ -519,6 +519,10 @@ def main() -> None:
             + ")"
         )
 
+    named = (  # the meetings of someone whose name holds the word
+        "SELECT a.meeting_id FROM meetings_meetingattendee a "
+        f"JOIN accounts_member p ON p.id = a.member_id WHERE {like('p')}"
+    )
     montreal, tokyo = pair("Europe/Paris", "America/Montreal"), pair("Europe/Paris", "Asia/Tokyo")
     one_day = (timezone.now().astimezone(tz) + dt.timedelta(days=2)).date()
     cases: list[tuple[str, Callable[[], None], Callable[[], None] | str | None]] = [
@@ -552,11 +556,10 @@ def main() -> None:
         (
             f"Rencontres: search « {word} »",
             page(relations, {"tab": "meetings", "q": word}),
-            meetings_floor(
-                "DESC",
-                10,
-                where="AND id IN (SELECT a.meeting_id FROM meetings_meetingattendee a "
-                f"JOIN accounts_member p ON p.id = a.member_id WHERE {like('p')})",
+            both(  # the page, and how many meetings the search finds
+                meetings_floor("DESC", 10, where=f"AND id IN ({named})"),
+                "SELECT COUNT(*) FROM meetings_meeting WHERE "
+                f"program_id = {pid} AND kind = 'one_to_one' AND id IN ({named})",
             ),
         ),
         (
