@@ -95,6 +95,11 @@ class Meeting(TimeStampedModel):
         indexes = [
             models.Index(fields=["program", "status", "starts_at"]),
             models.Index(fields=["relationship", "starts_at"]),
+            # the calendar (a window of every kind) and the « Rencontres » tab (1:1, by date)
+            models.Index(fields=["program", "starts_at"], name="meeting_program_start"),
+            models.Index(
+                fields=["program", "kind", "starts_at"], name="meeting_program_kind_start"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -186,6 +191,8 @@ class Relationship(TimeStampedModel):
             models.Index(fields=["program", "status"]),
             models.Index(fields=["mentor", "status"]),
             models.Index(fields=["mentee", "status"]),
+            # « Les relations », newest first
+            models.Index(fields=["program", "created_at"], name="relationship_program_created"),
         ]
 
     def __str__(self) -> str:

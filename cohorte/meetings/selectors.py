@@ -1,9 +1,25 @@
 """Reads of relationships and meetings: the Relations page's tabs and the calendar."""
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
 
 from cohorte.core.parse import search_words
 from cohorte.programs.models import Program
@@ -11,6 +27,7 @@ from cohorte.programs.selectors import search_members
 
 from .models import (
     Meeting,
+    MeetingAttendee,
     MeetingKind,
     MeetingStatus,
     Relationship,
@@ -44,45 +61,209 @@ def relationship_rows(
                 Q(mentor__first_name__icontains=word) | Q(mentor__last_name__icontains=word)
                 | Q(mentee__first_name__icontains=word) | Q(mentee__last_name__icontains=word)
             )  # fmt: skip
-    held = Q(meetings__status=MeetingStatus.CONFIRMED)
+    # correlated subqueries rather than a join and GROUP BY: the database works them out for
+    # the rows of the page only, and counting the rows does not aggregate every meeting
+    held = Meeting.objects.filter(relationship=OuterRef("pk"), status=MeetingStatus.CONFIRMED)
     return rows.annotate(
-        held_count=Count("meetings", filter=held),
-        held_minutes=Sum("meetings__duration_minutes", filter=held, default=0),
+        held_count=_scalar(held.annotate(n=Func(F("pk"), function="COUNT"))),
+        held_minutes=_scalar(held.annotate(n=Func(F("duration_minutes"), function="SUM"))),
     ).order_by(order, "-pk")
 
 
+def attendance_count() -> Coalesce:
+    """A meeting's attendees, counted for the rows of a page only."""
+    attendees = MeetingAttendee.objects.filter(meeting=OuterRef("pk"))
+    return _scalar(attendees.annotate(n=Func(F("pk"), function="COUNT")))
+
+
+def _scalar(queryset: QuerySet) -> Coalesce:
+    """One aggregate of a correlated queryset as a column (0 when there is nothing)."""
+    return Coalesce(Subquery(queryset.order_by().values("n"), output_field=IntegerField()), 0)
+
+
 def meeting_rows(*, program: Program, q: str = "", order: str = "desc") -> QuerySet[Meeting]:
-    """« Rencontres »: every meeting of the pairs, with each attendee's answer."""
-    rows = Meeting.objects.filter(program=program, kind=MeetingKind.ONE_TO_ONE).select_related(
-        "relationship__mentor", "relationship__mentee", "created_by"
-    )
-    if q.strip():
-        rows = search_members(rows, q, prefix="attendances__member__").distinct()
-    rows = rows.prefetch_related("attendances__member")
+    """« Rencontres »: every meeting of the pairs, in date order. Only the meetings: a page
+    of them is read whole by meetings_shown, so that a far page (OFFSET 98,000) walks an
+    index rather than joining every meeting before it to its people."""
+    rows = Meeting.objects.filter(program=program, kind=MeetingKind.ONE_TO_ONE)
+    for word in search_words(q):  # each word someone's name, not necessarily the same one's
+        attendees = search_members(MeetingAttendee.objects.all(), word, prefix="member__")
+        rows = rows.filter(pk__in=attendees.values("meeting_id"))
     return rows.order_by("starts_at" if order == "asc" else "-starts_at", "pk")
 
 
+def meetings_shown(ids: Sequence[int]) -> list[Meeting]:
+    """The meetings of a page of meeting_rows, in its order, with each attendee's answer."""
+    answers = MeetingAttendee.objects.select_related("member").only(*ANSWER_COLUMNS).order_by("pk")
+    found = (
+        Meeting.objects.filter(pk__in=list(ids))
+        .select_related("relationship__mentor", "relationship__mentee", "created_by")
+        .only(
+            *CALENDAR_COLUMNS,
+            *("relationship__mentor_id", "relationship__mentee_id", "created_by__email"),
+            *("created_by__first_name", "created_by__last_name"),
+            *("relationship__mentor__email", "relationship__mentee__email"),
+        )
+        .prefetch_related(Prefetch("attendances", queryset=answers))
+        .in_bulk()
+    )
+    return [found[pk] for pk in ids if pk in found]
+
+
 def tab_counts(program: Program) -> dict[str, int]:
-    """The live counts of the tabs, in two queries."""
+    """The live counts of the tabs, in three queries. Meetings are counted by kind with
+    COUNT(*): the database then reads 100,000 of them on the (program, kind, starts_at)
+    index alone, not the table."""
     relationships = Relationship.objects.filter(program=program).aggregate(
         all=Count("pk"),
         matched=Count("pk", filter=Q(status=RelationshipStatus.MATCHED)),
         completed=Count("pk", filter=Q(status=RelationshipStatus.COMPLETED)),
     )
-    meetings = Meeting.objects.filter(program=program).aggregate(
-        meetings=Count("pk", filter=Q(kind=MeetingKind.ONE_TO_ONE)),
-        groups=Count("pk", filter=~Q(kind=MeetingKind.ONE_TO_ONE)),
+    by_kind = dict(
+        Meeting.objects.filter(program=program)
+        .order_by()
+        .values_list("kind")
+        .annotate(n=Count("*"))
+        .values_list("kind", "n")
     )
+    one_to_one = by_kind.pop(MeetingKind.ONE_TO_ONE, 0)
     conversations = program.conversations.count()  # activity's model, by its reverse name
-    return {**relationships, **meetings, "conversations": conversations}
+    return {
+        **relationships,
+        "meetings": one_to_one,
+        "groups": sum(by_kind.values()),
+        "conversations": conversations,
+    }
+
+
+#: what the calendar shows of a meeting and of its people: a member row has some forty
+#: columns, and a calendar page builds hundreds of them
+CALENDAR_COLUMNS = (
+    *("uid", "program_id", "kind", "meeting_type", "title", "starts_at", "duration_minutes"),
+    *("status", "place", "sequence", "relationship__id"),
+    *("relationship__mentor__first_name", "relationship__mentor__last_name"),
+    *("relationship__mentee__first_name", "relationship__mentee__last_name"),
+)
+ANSWER_COLUMNS = (
+    *("meeting_id", "member_id", "response", "comment"),
+    *("member__first_name", "member__last_name", "member__email"),
+)
 
 
 def calendar_meetings(
     *, program: Program, start: dt.datetime, end: dt.datetime
 ) -> QuerySet[Meeting]:
+    answers = MeetingAttendee.objects.select_related("member").only(*ANSWER_COLUMNS).order_by("pk")
     return (
         Meeting.objects.filter(program=program, starts_at__gte=start, starts_at__lt=end)
-        .select_related("relationship__mentor", "relationship__mentee", "led_by")
-        .prefetch_related("attendances__member")
+        .select_related("relationship__mentor", "relationship__mentee")
+        .only(*CALENDAR_COLUMNS)
+        .prefetch_related(Prefetch("attendances", queryset=answers))
         .order_by("starts_at", "pk")
     )
+
+
+def calendar_days(
+    *,
+    program: Program,
+    start: dt.datetime,
+    end: dt.datetime,
+    tz: dt.tzinfo,
+    per_day: int | None = None,
+) -> tuple[dict[dt.date, list[Meeting]], dict[dt.date, int]]:
+    """The calendar's meetings by day of `tz` (start and end are midnights of `tz`), and how
+    many each day has in all. With per_day, only the first ones of each day are read: a
+    month of a programme of 5,000 pairs holds 8,000 meetings, more than a page can show.
+    The database ranks and counts them by day (on the meetings alone, one narrow pass),
+    then the chosen ones are read whole."""
+    if per_day is None:
+        by_day: dict[dt.date, list[Meeting]] = {}
+        for meeting in calendar_meetings(program=program, start=start, end=end):
+            by_day.setdefault(meeting.starts_at.astimezone(tz).date(), []).append(meeting)
+        return by_day, {day: len(meetings) for day, meetings in by_day.items()}
+    # the day of each meeting in `tz`, as the number of midnights of `tz` before it: plain
+    # comparisons the database does itself (SQLite would call Python for each time zone
+    # conversion), exact across daylight-saving changes
+    first = start.astimezone(tz).date()
+    midnights = []
+    for n in range(1, (end - start).days + 2):
+        midnight = dt.datetime.combine(first + dt.timedelta(days=n), dt.time.min, tzinfo=tz)
+        if midnight >= end:
+            break
+        midnights.append(midnight)
+    day = Case(
+        *(When(starts_at__lt=m, then=Value(n)) for n, m in enumerate(midnights)),
+        default=Value(len(midnights)),
+        output_field=IntegerField(),
+    )
+    ranked = (
+        Meeting.objects.filter(program=program, starts_at__gte=start, starts_at__lt=end)
+        .annotate(
+            day=day,
+            day_rank=Window(
+                RowNumber(), partition_by=[day], order_by=[F("starts_at").asc(), F("pk").asc()]
+            ),
+            day_total=Window(Count("pk"), partition_by=[day]),
+        )
+        .filter(day_rank__lte=per_day)
+        .values_list("pk", "day", "day_total")
+    )
+    day_of, totals = {}, {}
+    for pk, index, total in ranked:
+        day_of[pk] = first + dt.timedelta(days=index)
+        totals[day_of[pk]] = total
+    by_day = {}
+    for meeting in calendar_meetings(program=program, start=start, end=end).filter(
+        pk__in=list(day_of)
+    ):
+        by_day.setdefault(day_of[meeting.pk], []).append(meeting)
+    return by_day, totals
+
+
+#: the fields of the API's MeetingOut, in its order (attendees are added after)
+CALENDAR_FIELDS = (
+    ("id", "id"),
+    ("uid", "uid"),
+    ("program", "program_id"),
+    ("relationship", "relationship_id"),
+    ("kind", "kind"),
+    ("meeting_type", "meeting_type"),
+    ("title", "title"),
+    ("starts_at", "starts_at"),
+    ("duration_minutes", "duration_minutes"),
+    ("status", "status"),
+    ("place", "place"),
+    ("sequence", "sequence"),
+)
+
+
+def calendar_data(*, program: Program, start: dt.datetime, end: dt.datetime) -> list[dict]:
+    """The calendar's JSON data, exactly as MeetingOut writes it, in two queries of plain
+    values: a month of a large programme is 8,000 meetings and 16,000 answers, too many to
+    build a model object (and a schema object) for each."""
+    columns = [column for _key, column in CALENDAR_FIELDS]
+    rows = [
+        dict(zip([key for key, _column in CALENDAR_FIELDS], values, strict=True))
+        for values in Meeting.objects.filter(
+            program=program, starts_at__gte=start, starts_at__lt=end
+        )
+        .order_by("starts_at", "pk")
+        .values_list(*columns)
+    ]
+    attendees: dict[int, list[dict]] = {row["id"]: [] for row in rows}
+    answers = (
+        MeetingAttendee.objects.filter(
+            meeting__program=program, meeting__starts_at__gte=start, meeting__starts_at__lt=end
+        )
+        .order_by("pk")
+        .values_list(
+            "meeting_id", "member_id", "member__first_name", "member__last_name", "member__email",
+            "response",
+        )
+    )  # fmt: skip
+    for meeting_id, member_id, first, last, email, response in answers:
+        name = f"{first} {last}".strip() or email  # Member.full_name
+        attendees[meeting_id].append({"member": member_id, "name": name, "response": response})
+    for row in rows:
+        row["attendees"] = attendees[row["id"]]
+    return rows

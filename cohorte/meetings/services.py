@@ -137,28 +137,52 @@ def relationships_end(*, program: Program, by: Member | None) -> int:
 # --- Availability, slots and booking on a pair's behalf -----------------------------------
 
 
-def person_of(
-    member: Member, *, fallback_tz: str, exclude: Sequence[int] = ()
-) -> scheduling.Person:
-    """A member as the slot computation sees them: their weekly windows in their own time
-    zone, and their meetings (not cancelled) as busy time."""
-    # a bad stored name (« Not/AZone ») falls back to the organisation's zone, never breaks
-    tz = zone_or_default(member.timezone, zone_or_default(fallback_tz, zoneinfo.ZoneInfo("UTC")))
-    windows = tuple(
-        scheduling.Window(a.weekday, a.start, a.end)
-        for a in Availability.objects.filter(member=member)
-    )
-    now = timezone.now()
-    busy = tuple(
-        (m.starts_at, scheduling.plus(m.starts_at, dt.timedelta(minutes=m.duration_minutes)))
-        for m in Meeting.objects.filter(
-            attendances__member=member, starts_at__gte=now - dt.timedelta(days=1)
+def people_of(
+    members: Sequence[Member],
+    *,
+    fallback_tz: str,
+    between: tuple[dt.datetime, dt.datetime],
+    exclude: Sequence[int] = (),
+) -> list[scheduling.Person]:
+    """The members as the slot computation sees them: their weekly windows in their own time
+    zone, and as busy time their meetings (not cancelled) that can overlap `between` — the
+    days looked at, not their whole calendar. Two queries for any number of members."""
+    default = zone_or_default(fallback_tz, zoneinfo.ZoneInfo("UTC"))
+    windows: dict[int, list[scheduling.Window]] = {m.pk: [] for m in members}
+    for member_id, weekday, start, end in (
+        Availability.objects.filter(member__in=[m.pk for m in members])
+        .order_by("member_id", "weekday", "start")
+        .values_list("member_id", "weekday", "start", "end")
+    ):
+        windows[member_id].append(scheduling.Window(weekday, start, end))
+    busy: dict[int, list[tuple[dt.datetime, dt.datetime]]] = {m.pk: [] for m in members}
+    # a meeting lasts a day at most: one that starts the day before can still overlap
+    since = max(between[0], timezone.now()) - dt.timedelta(days=1)
+    for member_id, starts_at, minutes in (
+        MeetingAttendee.objects.filter(
+            member__in=[m.pk for m in members],
+            meeting__starts_at__gte=since,
+            meeting__starts_at__lt=between[1],
         )
-        .exclude(status=MeetingStatus.CANCELLED)
-        .exclude(pk__in=list(exclude))
-        .only("starts_at", "duration_minutes")
-    )
-    return scheduling.Person(tz, windows, busy)
+        .exclude(meeting__status=MeetingStatus.CANCELLED)
+        .exclude(meeting__in=list(exclude))
+        .values_list("member_id", "meeting__starts_at", "meeting__duration_minutes")
+    ):
+        busy[member_id].append(
+            (starts_at, scheduling.plus(starts_at, dt.timedelta(minutes=minutes)))
+        )
+    return [
+        # a bad stored name (« Not/AZone ») falls back to the organisation's zone, never breaks
+        scheduling.Person(
+            zone_or_default(m.timezone, default), tuple(windows[m.pk]), tuple(busy[m.pk])
+        )
+        for m in members
+    ]
+
+
+def _span(starts: Sequence[dt.datetime], minutes: int) -> tuple[dt.datetime, dt.datetime]:
+    """The time a list of starts covers, for people_of."""
+    return min(starts), scheduling.plus(max(starts), dt.timedelta(minutes=minutes))
 
 
 def free_slots(
@@ -172,8 +196,17 @@ def free_slots(
     look_ahead: int = 0,
 ) -> tuple[dt.date, list[scheduling.Slot]]:
     """The free slots of everyone on `day`, or — with look_ahead — on the first of the next
-    days that has any. Availability and meetings are read once, whatever the days tried."""
-    people = [person_of(m, fallback_tz=fallback_tz, exclude=exclude) for m in members]
+    days that has any. Availability and meetings are read once, for those days only."""
+    first = dt.datetime.combine(day, dt.time.min, tzinfo=viewer_tz)
+    last = dt.datetime.combine(
+        day + dt.timedelta(days=look_ahead + 1), dt.time.min, tzinfo=viewer_tz
+    )
+    people = people_of(
+        members,
+        fallback_tz=fallback_tz,
+        between=(first, last + dt.timedelta(minutes=duration)),
+        exclude=exclude,
+    )
     now = timezone.now()
     for offset in range(look_ahead + 1):
         slots = scheduling.day_slots(
@@ -311,7 +344,11 @@ def meetings_book(
     list(Member.objects.select_for_update().filter(pk__in=[m.pk for m in attendees]).order_by("pk"))
     if starts[0] < timezone.now():
         raise ValidationError({"starts_at": [_("Ce créneau est déjà passé.")]})
-    people = [person_of(m, fallback_tz=program.organisation.timezone) for m in attendees]
+    people = people_of(
+        attendees,
+        fallback_tz=program.organisation.timezone,
+        between=_span(starts, duration_minutes),
+    )
     taken = scheduling.conflicts(starts, dt.timedelta(minutes=duration_minutes), people)
     if taken:
         raise _unavailable(taken, tz)
@@ -531,12 +568,12 @@ def meeting_reschedule(
     if all(new_start == target.starts_at for new_start, target in moved):
         return targets  # already there: the retry of a reschedule moves nothing
     attendees = _attendees_of(meeting)
-    people = [
-        person_of(
-            m, fallback_tz=meeting.program.organisation.timezone, exclude=[t.pk for t in targets]
-        )
-        for m in attendees
-    ]
+    people = people_of(
+        attendees,
+        fallback_tz=meeting.program.organisation.timezone,
+        between=_span([s for s, _t in moved], meeting.duration_minutes),
+        exclude=[t.pk for t in targets],
+    )
     taken = scheduling.conflicts(
         [s for s, _t in moved], dt.timedelta(minutes=meeting.duration_minutes), people
     )

@@ -1,7 +1,8 @@
 import datetime as dt
 import zoneinfo
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import cast
 
 from django.conf import settings
 from django.contrib import messages
@@ -11,7 +12,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.dates import WEEKDAYS, WEEKDAYS_ABBR
 from django.utils.http import urlencode
@@ -20,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cohorte.accounts.http import MemberRequest
 from cohorte.core.audit import log_action
+from cohorte.core.moments import localtime_or_utc
 from cohorte.core.parse import (
     MAX_ID,
     ParseError,
@@ -86,12 +88,15 @@ def relationships(request: MemberRequest, program_id: int) -> HttpResponse:
     counts = selectors.tab_counts(program)
     rows: QuerySet
     if tab in ("meetings", "groups"):
-        rows = selectors.meeting_rows(program=program, q=q, order=order)
+        rows = selectors.meeting_rows(program=program, q=q, order=order).values_list(
+            "pk", flat=True
+        )
         if tab == "groups":
             rows = (
                 Meeting.objects.filter(program=program)
                 .exclude(kind="one_to_one")
-                .order_by("-starts_at")
+                .annotate(taken=selectors.attendance_count())
+                .order_by("-starts_at", "pk")
             )
         total = counts["meetings"] if tab == "meetings" else counts["groups"]
     else:
@@ -101,9 +106,13 @@ def relationships(request: MemberRequest, program_id: int) -> HttpResponse:
         }.get(tab, "")
         rows = selectors.relationship_rows(program=program, status=status, q=q)
         total = counts[tab]
-    page = Paginator(rows, size).get_page(
-        _int_or(request.GET.get("page"), 1, minimum=1, maximum=MAX_ID)
-    )
+    paginator = Paginator(rows, size)
+    if not q.strip():
+        paginator.count = total  # the tab's live count: no second COUNT of the same rows
+    page = paginator.get_page(_int_or(request.GET.get("page"), 1, minimum=1, maximum=MAX_ID))
+    if tab == "meetings":  # a page of ids, then those meetings whole
+        page.object_list = selectors.meetings_shown(cast("list[int]", list(page.object_list)))
+        _clock(cast("list[Meeting]", page.object_list))
     context = {
         "program": program,
         "tab": tab,
@@ -419,6 +428,27 @@ def _answer_context(attendance: MeetingAttendee) -> dict:
     }
 
 
+def _clock(meetings: Sequence[Meeting]) -> None:
+    """Each meeting's times as the pages write them, in the active time zone like the
+    `moment` filter: « 14:30 », « mardi 3 mars 14:30 », « 3 mars 2026 », « 14h30 ». A day's
+    name is formatted once per day, not per meeting: date formatting was most of the
+    rendering of a calendar month or of a hundred rows."""
+    names: dict[dt.date, tuple[str, str]] = {}
+    for meeting in meetings:
+        start, end = localtime_or_utc(meeting.starts_at), localtime_or_utc(meeting.ends_at)
+        day = start.date()
+        if day not in names:
+            names[day] = (formats.date_format(start, "l j F"), formats.date_format(start, "j F Y"))
+        meeting.start_hm, meeting.end_hm = f"{start:%H:%M}", f"{end:%H:%M}"  # type: ignore[attr-defined]
+        meeting.start_long = f"{names[day][0]} {start:%H:%M}"  # type: ignore[attr-defined]
+        meeting.date_long = names[day][1]  # type: ignore[attr-defined]
+        meeting.start_h, meeting.end_h = f"{start:%H}h{start:%M}", f"{end:%H}h{end:%M}"  # type: ignore[attr-defined]
+
+
+#: sessions shown in a day's cell, the others behind « + N autres » (the day view shows all)
+CALENDAR_PER_DAY = {"month": 6, "week": 24, "day": None}
+
+
 @login_required
 def calendar(request: MemberRequest, program_id: int) -> HttpResponse:
     """The sessions calendar: month, week or day; 1:1 yellow, masterclass green, private
@@ -426,9 +456,8 @@ def calendar(request: MemberRequest, program_id: int) -> HttpResponse:
     program = program_for(request.user, program_id)
     request.current_program = program
     tz = _viewer_tz(request, program)
-    view = (
-        request.GET.get("view") if request.GET.get("view") in ("month", "week", "day") else "month"
-    )
+    view = request.GET.get("view", "")
+    view = view if view in CALENDAR_PER_DAY else "month"
     anchor, _chosen = _asked_date(request, "date", timezone.now().astimezone(tz).date())
     if view == "month":
         first = anchor.replace(day=1)
@@ -445,13 +474,15 @@ def calendar(request: MemberRequest, program_id: int) -> HttpResponse:
         previous, following = anchor - dt.timedelta(days=1), anchor + dt.timedelta(days=1)
     start = dt.datetime.combine(start_day, dt.time.min, tzinfo=tz)
     end = dt.datetime.combine(start_day + dt.timedelta(days=days), dt.time.min, tzinfo=tz)
-    by_day: dict[dt.date, list[Meeting]] = {}
-    for meeting in selectors.calendar_meetings(program=program, start=start, end=end):
-        by_day.setdefault(meeting.starts_at.astimezone(tz).date(), []).append(meeting)
-    grid = [
-        (start_day + dt.timedelta(days=n), by_day.get(start_day + dt.timedelta(days=n), []))
-        for n in range(days)
-    ]
+    by_day, totals = selectors.calendar_days(
+        program=program, start=start, end=end, tz=tz, per_day=CALENDAR_PER_DAY[view]
+    )
+    _clock([m for meetings in by_day.values() for m in meetings])
+    grid = []  # (day, its first meetings, how many more it has)
+    for n in range(days):
+        day = start_day + dt.timedelta(days=n)
+        shown = by_day.get(day, [])
+        grid.append((day, shown, totals.get(day, 0) - len(shown)))
     return render(
         request,
         "meetings/calendar.html",
