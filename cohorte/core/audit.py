@@ -1,5 +1,6 @@
+import itertools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.apps import apps
@@ -82,6 +83,41 @@ def log_action(
         data=data or {},
         organisation_id=organisation_id,
     )
+
+
+def log_actions(
+    action: str,
+    *,
+    actor: Any = None,
+    targets: Iterable[models.Model],
+    data: Callable[[Any], dict] | None = None,
+    organisation_id: int | None = None,
+    batch_size: int = 2000,
+) -> int:
+    """log_action for many targets at once (an import of 10,000 members): one entry per
+    target, written in a few INSERTs. data(target) gives each entry's data."""
+    actor = actor if getattr(actor, "pk", None) else None
+    if organisation_id is None:
+        organisation_id = getattr(actor, "organisation_id", None)
+    entries = (
+        AuditEntry(
+            action=action,
+            actor=actor,
+            target_type=target._meta.label_lower,
+            target_id=str(target.pk),
+            target_repr=str(target)[:300],
+            data=data(target) if data else {},
+            organisation_id=organisation_id
+            if organisation_id is not None
+            else organisation_of(target),
+        )
+        for target in targets
+    )
+    written = 0
+    while batch := list(itertools.islice(entries, batch_size)):
+        AuditEntry.objects.bulk_create(batch)
+        written += len(batch)
+    return written
 
 
 def organisations_fill(entries: Iterable[AuditEntry]) -> None:
