@@ -531,6 +531,7 @@ class _Checker:
         self.fields = {
             field.pk: field for field in CustomField.objects.filter(organisation_id=organisation_id)
         }
+        self.words = {pk: _words(field) for pk, field in self.fields.items()}
         self.errors: list[LineError] = []
         self.seen: dict[str, int] = {}
 
@@ -573,7 +574,7 @@ class _Checker:
                 if field is None:
                     errors.append(LineError(line, key, _("Champ personnalisé inconnu.")))
                     continue
-                chosen = custom_choices(field, value, line, errors)
+                chosen = custom_choices(field, value, line, errors, words=self.words[field.pk])
                 if chosen:
                     custom[field.pk] = chosen
         return ImportRow(line, core, custom)
@@ -630,14 +631,23 @@ def import_check(
     return cleaned, checker.errors
 
 
-def custom_choices(field: CustomField, value: str, line: int, errors: list[LineError]) -> list[str]:
+def custom_choices(
+    field: CustomField,
+    value: str,
+    line: int,
+    errors: list[LineError],
+    *,
+    words: dict[str, str] | None = None,
+) -> list[str]:
+    """The options a cell chooses; words (each option by its casefold) may be given once
+    for many rows."""
     value = value.strip()
     if not value:
         return []
-    options = field.choices
-    if not options:
+    by_word = words if words is not None else _words(field)
+    if not by_word:
         return [value[:500]]
-    by_word = {option.casefold(): option for option in options}
+    options = list(by_word.values())
     parts = (
         [part.strip() for part in value.split(",") if part.strip()] if field.multiple else [value]
     )
@@ -656,6 +666,10 @@ def custom_choices(field: CustomField, value: str, line: int, errors: list[LineE
         else:
             chosen.append(option)
     return chosen
+
+
+def _words(field: CustomField) -> dict[str, str]:
+    return {option.casefold(): option for option in field.choices}
 
 
 #: rows checked or written between two reports of progress
