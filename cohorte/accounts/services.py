@@ -802,9 +802,8 @@ def _members_write(
                 {"member_id": pk_of[row.core["email"]], "field_id": field_id, "value": value}
                 for row in answered
                 for field_id, values in row.custom.items()
-                for value in values
+                for value in dict.fromkeys(values)  # « Hockey, hockey »: one answer
             ),
-            ignore_conflicts=True,
         )
     created_ids = [created_of[email] for email in emails]
     all_ids = [pk_of[row.core["email"]] for row in cleaned]
