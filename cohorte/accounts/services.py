@@ -874,7 +874,7 @@ def members_import_prepare(
     return job
 
 
-def import_chunks(job: Job) -> Iterator[list[tuple[int, list[str]]]]:
+def import_chunks(*, job: Job) -> Iterator[list[tuple[int, list[str]]]]:
     """The rows a job prepared, a slice at a time (one query each)."""
     for pk in job.chunks.order_by("number").values_list("pk", flat=True):
         rows = JobChunk.objects.filter(pk=pk).values_list("rows", flat=True).first()

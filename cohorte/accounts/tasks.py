@@ -185,7 +185,7 @@ def members_import(job_id: int) -> None:
         if not job.chunks.exists():  # committed by a worker that stopped before finishing
             return {"failed": bool(job.result.get("failed"))}
         mapping = job.payload["mapping"]
-        rows = mapped_rows(itertools.chain.from_iterable(services.import_chunks(job)), mapping)
+        rows = mapped_rows(itertools.chain.from_iterable(services.import_chunks(job=job)), mapping)
         with translation.override(_language_of(job)):
             title = _("Importer des membres")
 
