@@ -9,7 +9,7 @@ from openpyxl import Workbook
 
 from cohorte.accounts import services
 from cohorte.accounts.models import CustomField, CustomFieldValue, Member
-from cohorte.core.models import Job
+from cohorte.core.models import AuditEntry, Job
 
 from .conftest import make_member, run_tasks, signed_in
 
@@ -83,7 +83,10 @@ def test_the_seeds_spreadsheet_maps_by_itself_and_imports(admin, organisation, s
     existing.refresh_from_db()
     assert existing.last_name == "smith" and existing.city == "Ancienne"  # empty cell keeps
     assert Member.objects.filter(email__iexact="joe@x.example").count() == 1
-    assert "rows" not in Job.objects.get(pk=job.pk).payload  # the upload does not linger
+    job = Job.objects.get(pk=job.pk)
+    assert not job.chunks.exists() and "sample" not in job.payload  # the upload does not linger
+    history = AuditEntry.objects.filter(action="member.imported", target_id=str(charlotte.pk))
+    assert history.get().data == {"created": True}  # in each member's history
 
 
 def test_a_bad_row_imports_nothing_and_every_problem_is_listed(admin, organisation, sport):

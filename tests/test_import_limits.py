@@ -111,7 +111,13 @@ def test_a_csv_at_the_limit_is_accepted(admin):
         {"file": SimpleUploadedFile("membres.csv", b"courriel;nom\n" + rows)},
     )
     assert response.status_code == 302
-    assert len(Job.objects.get().payload["rows"]) == LIMIT
+    job = Job.objects.get()
+    assert job.payload["count"] == LIMIT
+    assert sum(len(chunk.rows) for chunk in job.chunks.all()) == LIMIT
+    # kept in slices, never in the job's row: the page that polls the job stays light
+    assert "rows" not in job.payload and len(job.payload["sample"]) == 10
+    page = signed_in(admin).get(response["Location"])
+    assert "Importer 10" in page.content.decode() and "000 lignes" in page.content.decode()
 
 
 def test_an_excel_sheet_of_300_000_rows_stops_at_the_first_row_too_many():

@@ -409,20 +409,26 @@ def members_import(request):
         if errors:
             _checked, more = services.import_check(organisation_id=organisation_id, rows=parsed)
             raise services.BatchRefused(more)
-        result = services.members_import(organisation_id=organisation_id, rows=parsed, by=user)
+        invite = isinstance(body.get("invite"), bool) and body["invite"]
+        result = services.members_import(
+            organisation_id=organisation_id,
+            rows=parsed,
+            by=user,
+            within=lambda result: _invitations(result, organisation_id, user) if invite else None,
+        )
     except services.BatchRefused as refused:
         errors += [{"index": e.line, "field": e.field, "reason": e.message} for e in refused.errors]
         errors.sort(key=lambda e: (e["index"] is None, e["index"] or 0))
         raise BatchError(_("Rien n'a été importé."), errors) from refused
-    if isinstance(body.get("invite"), bool) and body["invite"] and result["created_ids"]:
-        from .tasks import invitations_send
-
-        transaction.on_commit(
-            lambda: invitations_send(
-                organisation_id=organisation_id, member_ids=result["created_ids"]
-            )
-        )
     return {"created": result["created"], "updated": result["updated"]}
+
+
+def _invitations(result: dict, organisation_id: int, user) -> None:
+    """The new members' invitations: one background job, in the import's transaction."""
+    from .tasks import invitations_job
+
+    if result["created_ids"]:
+        invitations_job(organisation_id=organisation_id, member_ids=result["created_ids"], by=user)
 
 
 class CustomFieldIO(Schema):

@@ -25,7 +25,7 @@ from cohorte.core.jobs import job_create, job_enqueue
 from cohorte.core.models import AuditEntry, Job
 from cohorte.core.moments import format_moment
 from cohorte.core.parse import safe_next
-from cohorte.core.tabular import TableError, read_csv, read_table
+from cohorte.core.tabular import TableError, read_csv
 
 from . import services, tasks
 from .forms import CustomFieldForm, MemberFilterForm, ProfileForm, SavedFilterForm
@@ -601,24 +601,15 @@ def members_import(request: MemberRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             filename, data = _uploaded_bytes(request, MAX_IMPORT_BYTES)
-            header, rows = read_table(data, filename)
+            job = services.members_import_prepare(
+                organisation_id=organisation_id, by=request.user, filename=filename, data=data
+            )
         except TableError as error:
             problem = str(error)
         else:
-            if not header or not rows:
+            if job is None:
                 problem = _("Le fichier ne contient aucune ligne de membre.")
             else:
-                job = job_create(
-                    kind="members_import",
-                    by=request.user,
-                    title=_("Importer des membres"),
-                    organisation_id=organisation_id,
-                    payload={
-                        "filename": filename,
-                        "header": header,
-                        "rows": rows,
-                    },
-                )
                 return redirect("members:import-map", job_id=job.pk)
     return render(request, "accounts/members_import.html", {"problem": problem})
 
@@ -634,11 +625,13 @@ def members_import_map(request: MemberRequest, job_id: int) -> HttpResponse:
         organisation_id=organisation_id,
         status="queued",
     )
-    if "rows" not in job.payload:
+    if "sample" not in job.payload:
         raise Http404("Rows already used.")
     fields = list(custom_fields_of(organisation_id))
     targets = tasks.import_targets(fields)
     header = job.payload["header"]
+    sample = job.payload["sample"]
+    count = job.payload["count"]
     if request.method == "POST":
         allowed = {target for target, _label in targets}
         mapping = {
@@ -647,8 +640,7 @@ def members_import_map(request: MemberRequest, job_id: int) -> HttpResponse:
         }
     else:
         mapping = job.payload.get("mapping") or tasks.guess_mapping(header, fields)
-    rows = tasks.mapped_rows(job.payload["rows"], mapping)
-    preview_rows = rows[:10]
+    preview_rows = list(tasks.mapped_rows(sample, mapping))
     _checked, preview_errors = services.import_check(
         organisation_id=organisation_id, rows=preview_rows
     )
@@ -661,7 +653,7 @@ def members_import_map(request: MemberRequest, job_id: int) -> HttpResponse:
     if request.method == "POST" and request.POST.get("go") == "1" and not problem:
         payload = {**job.payload, "mapping": mapping, "invite": request.POST.get("invite") == "1"}
         with transaction.atomic():
-            Job.objects.filter(pk=job.pk).update(payload=payload, total=len(rows) * 2)
+            Job.objects.filter(pk=job.pk).update(payload=payload, total=count * 2)
             job_enqueue(job, tasks.members_import)
         return redirect("core:job", job_id=job.pk)
     labels = dict(targets)
@@ -675,7 +667,7 @@ def members_import_map(request: MemberRequest, job_id: int) -> HttpResponse:
                     i,
                     name,
                     mapping.get(str(i), ""),
-                    [row[i] if i < len(row) else "" for _, row in job.payload["rows"][:3]],
+                    [row[i] if i < len(row) else "" for _, row in sample[:3]],
                 )
                 for i, name in enumerate(header)
             ],
@@ -686,7 +678,7 @@ def members_import_map(request: MemberRequest, job_id: int) -> HttpResponse:
             ],
             "preview_errors": preview_errors,
             "problem": problem,
-            "count": len(rows),
+            "count": count,
         },
     )
 

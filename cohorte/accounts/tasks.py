@@ -1,16 +1,19 @@
 """Thin tasks: take ids, call a service, keep the job's progress."""
 
+import itertools
 import unicodedata
+from collections.abc import Iterable, Iterator
 
 from django.conf import settings
+from django.db import transaction
 from django.tasks import task
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from cohorte.core.jobs import job_run
-from cohorte.core.models import Job
+from cohorte.core.jobs import job_create, job_enqueue, job_run, job_run_atomic
+from cohorte.core.models import Job, JobChunk
 
 from . import services
 from .models import CustomField, Member
@@ -108,16 +111,14 @@ def guess_mapping(header: list[str], fields: list[CustomField]) -> dict[str, str
     return mapping
 
 
-def mapped_rows(rows: list, mapping: dict[str, str]) -> list[tuple[int, dict[str, str]]]:
-    out = []
+def mapped_rows(
+    rows: Iterable[tuple[int, list[str]]], mapping: dict[str, str]
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """Each row as {column key: cell}, one at a time."""
+    columns = [(int(index), target) for index, target in mapping.items() if target]
     for line, cells in rows:
-        row: dict[str, str] = {}
-        for index, target in mapping.items():
-            position = int(index)
-            if target and position < len(cells):
-                row[target] = cells[position]
-        out.append((line, row))
-    return out
+        width = len(cells)
+        yield line, {target: cells[position] for position, target in columns if position < width}
 
 
 def invitations_send(*, organisation_id: int, member_ids: list[int]) -> int:
@@ -128,8 +129,46 @@ def invitations_send(*, organisation_id: int, member_ids: list[int]) -> int:
     return sum(int(result or 0) for _receiver, result in answers)
 
 
-def _without_rows(payload: dict) -> dict:
-    return {key: value for key, value in payload.items() if key != "rows"}
+def invitations_job(*, organisation_id: int, member_ids: list[int], by: Member | None) -> Job:
+    """One background job for every invitation of an import, created in the import's
+    transaction: both happen or neither, and the import does not wait for 10,000 e-mails
+    to be written into the outbox."""
+    job = job_create(
+        kind="members_invite",
+        by=by,
+        organisation_id=organisation_id,
+        title=_("Envoyer les invitations"),
+        payload={"member_ids": member_ids},
+    )
+    Job.objects.filter(pk=job.pk).update(total=len(member_ids))
+    job_enqueue(job, members_invite)
+    return job
+
+
+@task()
+def members_invite(job_id: int) -> None:
+    """The invitations of an import: their outbox rows and the job's end in one
+    transaction, so a worker killed meanwhile leaves none of them, and the next run writes
+    each once."""
+
+    def work(job: Job) -> dict:
+        sent = invitations_send(
+            organisation_id=job.organisation_id or 0, member_ids=job.payload["member_ids"]
+        )
+        with translation.override(_language_of(job)):
+            return {
+                "invited": sent,
+                "summary": ngettext(
+                    "%(count)d invitation mise au courrier.",
+                    "%(count)d invitations mises au courrier.",
+                    sent,
+                )
+                % {"count": sent},
+                "next_url": reverse("messaging:log"),
+                "next_label": _("Voir le journal des courriels"),
+            }
+
+    job_run_atomic(job_id, work)
 
 
 @task()
@@ -137,30 +176,34 @@ def members_import(job_id: int) -> None:
     """Import every row or none; the per-line problems go to the job.
 
     The uploaded rows are personal data: they do not outlive the import, but they leave the
-    job only in the transaction that commits it (with the invitations' outbox rows and the
-    outcome), so a worker killed at any point leaves either the rows, to import again from
-    the start, or the finished import, never both or neither."""
+    job (its slices, JobChunk) only in the transaction that commits it (with the
+    invitations' job and the outcome), so a worker killed at any point leaves either the
+    rows, to import again from the start, or the finished import, never both or neither.
+    The slices are read one after the other: no step holds every raw row."""
 
     def work(job: Job, progress) -> dict:
-        if "rows" not in job.payload:  # committed by a worker that stopped before finishing
+        if not job.chunks.exists():  # committed by a worker that stopped before finishing
             return {"failed": bool(job.result.get("failed"))}
-        rows = mapped_rows(job.payload["rows"], job.payload["mapping"])
+        mapping = job.payload["mapping"]
+        rows = mapped_rows(itertools.chain.from_iterable(services.import_chunks(job=job)), mapping)
         with translation.override(_language_of(job)):
             title = _("Importer des membres")
 
             def within(result: dict) -> None:
                 invited = 0
                 if job.payload.get("invite") and result["created_ids"]:
-                    invited = invitations_send(
+                    invitations_job(
                         organisation_id=job.organisation_id or 0,
                         member_ids=result["created_ids"],
+                        by=job.created_by,
                     )
+                    invited = len(result["created_ids"])
                 outcome.update(
                     {
                         "title": title,
                         "summary": _(
                             "%(created)d membre(s) créé(s), %(updated)d mis à jour, "
-                            "%(invited)d invitation(s) envoyée(s)."
+                            "%(invited)d invitation(s) en cours d'envoi."
                         )
                         % {
                             "created": result["created"],
@@ -180,6 +223,7 @@ def members_import(job_id: int) -> None:
                 services.members_import(
                     organisation_id=job.organisation_id or 0,
                     rows=rows,
+                    total=int(job.payload.get("count") or 0),
                     by=job.created_by,
                     progress=progress,
                     within=within,
@@ -212,7 +256,14 @@ def members_import(job_id: int) -> None:
 
 
 def _forget_rows(job: Job, outcome: dict) -> None:
-    """Drop the uploaded rows and keep the outcome, in one write."""
-    Job.objects.filter(pk=job.pk).update(
-        payload=_without_rows(job.payload), result={**job.result, **outcome}
-    )
+    """Drop the uploaded rows (their slices and the samples) and keep the outcome, at
+    once."""
+    with transaction.atomic():
+        JobChunk.objects.filter(job_id=job.pk).delete()
+        Job.objects.filter(pk=job.pk).update(
+            payload=_without_rows(job.payload), result={**job.result, **outcome}
+        )
+
+
+def _without_rows(payload: dict) -> dict:
+    return {key: value for key, value in payload.items() if key not in ("rows", "sample")}

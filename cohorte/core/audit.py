@@ -6,6 +6,7 @@ from django.apps import apps
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 
+from .db import rows_insert
 from .models import AuditEntry
 
 #: how to reach the organisation from a model, in order: its own column, then through the
@@ -81,6 +82,38 @@ def log_action(
         target_repr=str(target)[:300] if target is not None else "",
         data=data or {},
         organisation_id=organisation_id,
+    )
+
+
+def log_actions(
+    action: str,
+    *,
+    actor: Any = None,
+    model: type[models.Model],
+    entries: Iterable[tuple[Any, str, dict]],
+    organisation_id: int | None = None,
+) -> int:
+    """log_action for many rows of one model at once (an import of 10,000 members): one
+    entry per (primary key, label, data), written in a few statements (rows_insert), in
+    the caller's transaction. The entries belong to `organisation_id`, else the actor's."""
+    actor_id = getattr(actor, "pk", None)
+    if organisation_id is None:
+        organisation_id = getattr(actor, "organisation_id", None)
+    target_type = model._meta.label_lower
+    return rows_insert(
+        AuditEntry,
+        (
+            {
+                "action": action,
+                "actor_id": actor_id,
+                "target_type": target_type,
+                "target_id": str(pk),
+                "target_repr": label[:300],
+                "data": data,
+                "organisation_id": organisation_id,
+            }
+            for pk, label, data in entries
+        ),
     )
 
 

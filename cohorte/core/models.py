@@ -123,3 +123,21 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (JobStatus.DONE, JobStatus.FAILED)
+
+
+class JobChunk(models.Model):
+    """A slice of what a job reads (the rows of an uploaded file), kept apart from the
+    job's row: the page that polls the job never loads them, and the worker reads them a
+    slice at a time. They go with their job, or in the transaction that uses them up."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="chunks")
+    number = models.PositiveIntegerField()
+    rows = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["job", "number"], name="job_chunk_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}/{self.number}"

@@ -45,6 +45,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "member.admin_granted": gettext_lazy("Droits d'administration accordés"),
     "member.admin_revoked": gettext_lazy("Droits d'administration retirés"),
     "members.imported": gettext_lazy("Membres importés"),
+    "member.imported": gettext_lazy("Membre importé"),
     "enrolment.started": gettext_lazy("Inscription à un programme"),
     "enrolment.ended": gettext_lazy("Fin d'inscription à un programme"),
     "enrolment.role_changed": gettext_lazy("Rôle dans le programme modifié"),

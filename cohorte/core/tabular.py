@@ -38,7 +38,8 @@ SCANNED_ROWS_PER_ROW = 3
 #: bytes decoded at a time when checking a CSV's encoding
 _CHUNK = 1024 * 1024
 
-Rows = list[tuple[int, list[str]]]
+Row = tuple[int, list[str]]
+Rows = list[Row]
 
 
 class TableError(Exception):
@@ -67,28 +68,28 @@ def _too_many_columns(line: int) -> TableError:
     )
 
 
-class _Table:
-    """Collects the header and the non-empty rows, refusing what is over the limits."""
-
-    def __init__(self, max_rows: int):
-        self.max_rows = max_rows
-        self.header: list[str] | None = None
-        self.rows: Rows = []
-
-    def add(self, line: int, cells: list[str]) -> None:
+def _counted(
+    lines: Iterator[tuple[int, list[str]]], max_rows: int
+) -> Iterator[tuple[int, list[str]]]:
+    """The non-empty lines, refusing what is over the limits: one at a time, never all."""
+    count = -1  # the header is not a row
+    for line, cells in lines:
         if not any(cell.strip() for cell in cells):
-            return
+            continue
         if len(cells) > MAX_COLUMNS:
             raise _too_many_columns(line)
-        if self.header is None:
-            self.header = [cell.strip() for cell in cells]
-            return
-        if len(self.rows) >= self.max_rows:
-            raise _too_many_rows(self.max_rows)
-        self.rows.append((line, cells))
+        if count >= max_rows:
+            raise _too_many_rows(max_rows)
+        count += 1
+        yield line, cells
 
-    def result(self) -> tuple[list[str], Rows]:
-        return self.header or [], self.rows
+
+def _split(lines: Iterator[tuple[int, list[str]]]) -> tuple[list[str], Iterator[Row]]:
+    """The header (read now: a file that has none fails here) and the rows after it."""
+    first = next(lines, None)
+    if first is None:
+        return [], iter(())
+    return [cell.strip() for cell in first[1]], lines
 
 
 # --- CSV --------------------------------------------------------------------------------------
@@ -151,10 +152,10 @@ def _delimiter(first: str) -> str:
     return delimiter
 
 
-def read_csv(data: bytes, *, max_rows: int | None = None) -> tuple[list[str], Rows]:
+def iter_csv(data: bytes, *, max_rows: int | None = None) -> tuple[list[str], Iterator[Row]]:
     """The header and the non-empty rows with their line numbers (the header is line 1),
-    read line by line: a file over the row limit stops at the first row too many."""
-    table = _Table(_limit() if max_rows is None else max_rows)
+    read line by line as they are asked for: a file over the row limit stops at the first
+    row too many."""
     stream = io.TextIOWrapper(io.BytesIO(data), encoding=text_encoding(data), newline="")
     lines = _bounded_lines(stream)
     leading = []
@@ -165,20 +166,29 @@ def read_csv(data: bytes, *, max_rows: int | None = None) -> tuple[list[str], Ro
     else:
         raise TableError(_("Le fichier est vide."))
     reader = csv.reader(itertools.chain(leading, lines), delimiter=_delimiter(leading[-1]))
-    try:
-        for row in reader:
-            table.add(reader.line_num, row)
-    except csv.Error as error:
-        if "field larger than field limit" in str(error):
-            reason = _("une cellule dépasse %(limit)s caractères") % {
-                "limit": _number(csv.field_size_limit())
-            }
-        else:
-            reason = _("le CSV est mal formé (%(reason)s)") % {"reason": error}
-        raise TableError(
-            _("Ligne %(line)d : %(reason)s") % {"line": reader.line_num, "reason": reason}
-        ) from error
-    return table.result()
+
+    def numbered() -> Iterator[Row]:
+        try:
+            for row in reader:
+                yield reader.line_num, row
+        except csv.Error as error:
+            if "field larger than field limit" in str(error):
+                reason = _("une cellule dépasse %(limit)s caractères") % {
+                    "limit": _number(csv.field_size_limit())
+                }
+            else:
+                reason = _("le CSV est mal formé (%(reason)s)") % {"reason": error}
+            raise TableError(
+                _("Ligne %(line)d : %(reason)s") % {"line": reader.line_num, "reason": reason}
+            ) from error
+
+    return _split(_counted(numbered(), _limit() if max_rows is None else max_rows))
+
+
+def read_csv(data: bytes, *, max_rows: int | None = None) -> tuple[list[str], Rows]:
+    """iter_csv, every row at once (a short file: e-mails to deactivate)."""
+    header, rows = iter_csv(data, max_rows=max_rows)
+    return header, list(rows)
 
 
 # --- Excel ------------------------------------------------------------------------------------
@@ -255,59 +265,76 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def read_xlsx(data: bytes, *, max_rows: int | None = None) -> tuple[list[str], Rows]:
-    """The first sheet, row by row (openpyxl's read-only mode streams the sheet's XML)."""
+def iter_xlsx(data: bytes, *, max_rows: int | None = None) -> tuple[list[str], Iterator[Row]]:
+    """The first sheet, row by row as they are asked for (openpyxl's read-only mode streams
+    the sheet's XML)."""
     from openpyxl import load_workbook
 
-    table = _Table(_limit() if max_rows is None else max_rows)
-    scanned_limit = table.max_rows * SCANNED_ROWS_PER_ROW + 1000
+    limit = _limit() if max_rows is None else max_rows
+    scanned_limit = limit * SCANNED_ROWS_PER_ROW + 1000
     _check_xlsx_sizes(data)
-    try:
-        data = _with_dimensions(data)
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+
+    def numbered() -> Iterator[Row]:
         try:
-            sheet = book.worksheets[0]
-            sheet.reset_dimensions()  # the declared size may be wrong, or hostile
-            # each row as wide as its last cell; the checks below run at C speed (count)
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                if number > scanned_limit:
-                    raise TableError(
-                        _(
-                            "Le fichier compte plus de %(count)s lignes, vides comprises : "
-                            "supprimez les lignes vides ou découpez-le."
+            book = load_workbook(io.BytesIO(_with_dimensions(data)), read_only=True, data_only=True)
+            try:
+                sheet = book.worksheets[0]
+                sheet.reset_dimensions()  # the declared size may be wrong, or hostile
+                # each row as wide as its last cell; the checks below run at C speed (count)
+                for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                    if number > scanned_limit:
+                        raise TableError(
+                            _(
+                                "Le fichier compte plus de %(count)s lignes, vides comprises : "
+                                "supprimez les lignes vides ou découpez-le."
+                            )
+                            % {"count": _number(scanned_limit)}
                         )
-                        % {"count": _number(scanned_limit)}
-                    )
-                if values.count(None) == len(values):
-                    continue
-                if len(values) > MAX_COLUMNS:
-                    beyond = values[MAX_COLUMNS:]
-                    if beyond.count(None) != len(beyond):
-                        raise _too_many_columns(number)
-                    values = values[:MAX_COLUMNS]
-                cells = [_cell_text(value) for value in values]
-                while cells and not cells[-1].strip():
-                    cells.pop()
-                table.add(number, cells)
-        finally:
-            book.close()
-    except TableError:
-        raise
-    except Exception as error:  # any failure of the parser on hostile input
-        logger.info("unreadable xlsx: %r", error)
-        raise _unreadable_xlsx() from error
-    return table.result()
+                    if values.count(None) == len(values):
+                        continue
+                    if len(values) > MAX_COLUMNS:
+                        beyond = values[MAX_COLUMNS:]
+                        if beyond.count(None) != len(beyond):
+                            raise _too_many_columns(number)
+                        values = values[:MAX_COLUMNS]
+                    cells = [_cell_text(value) for value in values]
+                    while cells and not cells[-1].strip():
+                        cells.pop()
+                    yield number, cells
+            finally:
+                book.close()
+        except TableError:
+            raise
+        except Exception as error:  # any failure of the parser on hostile input
+            logger.info("unreadable xlsx: %r", error)
+            raise _unreadable_xlsx() from error
+
+    return _split(_counted(numbered(), limit))
+
+
+def read_xlsx(data: bytes, *, max_rows: int | None = None) -> tuple[list[str], Rows]:
+    header, rows = iter_xlsx(data, max_rows=max_rows)
+    return header, list(rows)
+
+
+def iter_table(
+    data: bytes, filename: str, *, max_rows: int | None = None
+) -> tuple[list[str], Iterator[Row]]:
+    """The header and the rows of an uploaded CSV or .xlsx, at most max_rows rows
+    (COHORTE_IMPORT_MAX_ROWS unless told), read as they are asked for: whatever is wrong
+    with the file raises TableError then, at the row where it is met."""
+    if not data or data.isspace():
+        raise TableError(_("Le fichier est vide."))
+    if filename.lower().endswith(".xlsx") or data[:2] == b"PK":
+        return iter_xlsx(data, max_rows=max_rows)
+    if filename.lower().endswith(".xls") or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise TableError(_("L'ancien format .xls n'est pas lu : enregistrez en .xlsx ou en CSV."))
+    return iter_csv(data, max_rows=max_rows)
 
 
 def read_table(
     data: bytes, filename: str, *, max_rows: int | None = None
 ) -> tuple[list[str], Rows]:
-    """The header and the rows of an uploaded CSV or .xlsx, at most max_rows rows
-    (COHORTE_IMPORT_MAX_ROWS unless told)."""
-    if not data or data.isspace():
-        raise TableError(_("Le fichier est vide."))
-    if filename.lower().endswith(".xlsx") or data[:2] == b"PK":
-        return read_xlsx(data, max_rows=max_rows)
-    if filename.lower().endswith(".xls") or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        raise TableError(_("L'ancien format .xls n'est pas lu : enregistrez en .xlsx ou en CSV."))
-    return read_csv(data, max_rows=max_rows)
+    """iter_table, every row at once."""
+    header, rows = iter_table(data, filename, max_rows=max_rows)
+    return header, list(rows)
