@@ -79,6 +79,40 @@ ROW_FIELDS = (
 )
 
 
+def participants_filtered(
+    *,
+    program: Program,
+    q: str = "",
+    never_signed_in: bool = False,
+    flagged: bool = False,
+    cohort: int | None = None,
+    now: dt.datetime | None = None,
+) -> QuerySet[Enrolment]:
+    """The table's rows before their figures and order: what its count reads (on the
+    enrolments' (programme, role, ended_at) index alone, unless a search or filter needs
+    more)."""
+    now = now or timezone.now()
+    rows = Enrolment.objects.filter(
+        program=program, ended_at__isnull=True, role__in=PARTICIPANT_ROLES
+    ).order_by()
+    if q.strip():
+        rows = search_members(rows, q, prefix="member__")
+    if never_signed_in:
+        rows = rows.filter(stats__last_access__isnull=True)
+    if flagged:
+        rows = rows.filter(
+            Q(member_id__in=open_reports(program=program).values("member_id"))
+            | Q(
+                member_id__in=unanswered_conversations(program=program, now=now).values(
+                    "participant_id"
+                )
+            )
+        )
+    if cohort:
+        rows = rows.filter(member__cohorts=cohort)
+    return rows
+
+
 def participant_activity_rows(
     *,
     program: Program,
@@ -121,14 +155,17 @@ def participant_activity_rows(
     is_reported = ExpressionWrapper(Q(member_id__in=reported), output_field=BooleanField())
     has_unanswered = ExpressionWrapper(Q(member_id__in=unanswered), output_field=BooleanField())
     rows = (
-        Enrolment.objects.filter(
+        participants_filtered(
             program=program,
-            ended_at__isnull=True,
-            role__in=PARTICIPANT_ROLES,
-            # always true (a programme enrols only members of its organisation): it lets
-            # the name sort walk the (organisation, last_name, first_name) index of members
-            member__organisation_id=program.organisation_id,
+            q=q,
+            never_signed_in=never_signed_in,
+            flagged=flagged,
+            cohort=cohort,
+            now=now,
         )
+        # always true (a programme enrols only members of its organisation): it lets the
+        # name sort walk the (organisation, last_name, first_name) index of members
+        .filter(member__organisation_id=program.organisation_id)
         .select_related("member")
         .only(*ROW_FIELDS)
         .annotate(
@@ -164,14 +201,6 @@ def participant_activity_rows(
                 output_field=IntegerField(),
             )
         )
-    if q.strip():
-        rows = search_members(rows, q, prefix="member__")
-    if never_signed_in:
-        rows = rows.filter(stats__last_access__isnull=True)
-    if flagged:
-        rows = rows.filter(Q(member_id__in=reported) | Q(member_id__in=unanswered))
-    if cohort:
-        rows = rows.filter(member__cohorts=cohort)
     descending = order == "desc"
     ordering = []
     for name in SORTS.get(sort, SORTS["name"]):
