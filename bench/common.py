@@ -101,6 +101,6 @@ def report(label: str, ms: float, floor_ms: float | None, note: str = "") -> Non
     if floor_ms is None:
         floor_text, ratio_text = f"{'—':>9}", f"{'—':>7}"
     else:
-        floor_text, ratio_text = f"{floor_ms:>9.1f}", f"×{ratio(ms, floor_ms):>6.1f}"
+        floor_text, ratio_text = f"{floor_ms:>9.2f}", f"×{ratio(ms, floor_ms):>6.1f}"
     line = f"{label:<{LABEL_WIDTH}} {ms:>10.1f} | {floor_text} | {ratio_text}"
     print(f"{line}  {note}" if note else line)
