@@ -28,7 +28,7 @@ from .models import EventKind
 from .selectors import (
     SORTS,
     ActivityRow,
-    participant_activity_rows,
+    participant_activity_page,
     participants_filtered,
     row_flags,
 )
@@ -103,7 +103,7 @@ def _program(request: Any, program_id: int) -> Program:
 def participants_list(request, program_id: ApiId, filters: Query[ParticipantQuery]):
     """The participants' activity table, the same figures as the programme's page."""
     program = _program(request, program_id)
-    rows = participant_activity_rows(
+    rows = participant_activity_page(
         program=program,
         sort=filters.sort,
         order=filters.order,
@@ -120,7 +120,7 @@ def participants_list(request, program_id: ApiId, filters: Query[ParticipantQuer
     ).count()
     start = (filters.page - 1) * filters.page_size
     page_rows = cast(
-        list[ActivityRow], list(rows[start : start + filters.page_size]) if start < count else []
+        list[ActivityRow], rows[start : start + filters.page_size] if start < count else []
     )
     tz = program.organisation.tzinfo
     return {

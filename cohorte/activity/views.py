@@ -29,6 +29,7 @@ from .selectors import (
     SORTS,
     ActivityRow,
     flag_reasons,
+    participant_activity_page,
     participant_activity_rows,
     participants_filtered,
 )
@@ -115,6 +116,12 @@ def _rows(program: Program, state: dict):
     )
 
 
+def _page_rows(program: Program, state: dict):
+    return participant_activity_page(
+        program=program, sort=state["sort"], order=state["order"], **_filters(state)
+    )
+
+
 class _CountedPaginator(Paginator):
     """A paginator told its total by a cheaper query than COUNT(*) of the sorted rows."""
 
@@ -134,9 +141,9 @@ def program_page(request: MemberRequest, program_id: int) -> HttpResponse:
     request.current_program = program
     state = _table_state(request)
     filtered = participants_filtered(program=program, **_filters(state))
-    page = _CountedPaginator(_rows(program, state), state["size"], total=filtered.count).get_page(
-        state["page"]
-    )
+    page = _CountedPaginator(
+        _page_rows(program, state), state["size"], total=filtered.count
+    ).get_page(state["page"])
     rows = cast(list[ActivityRow], list(page.object_list))
     reasons = flag_reasons(program=program, rows=rows)
     for row in rows:
