@@ -24,6 +24,8 @@ def _looks_like_formula(text: str) -> bool:
     look at the first character."""
     if text.startswith(("\t", "\r")):
         return True
+    if text[:1].isascii() and text[:1].isalnum():
+        return False  # the common case, a name or a date: no formula starts with these
     start = 0
     while start < len(text) and (
         text[start].isspace() or unicodedata.category(text[start]) in ("Cc", "Cf", "Zs")
