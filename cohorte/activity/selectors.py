@@ -259,8 +259,49 @@ class ActivityPage:
             keys = keys.filter(member__organisation_id=self.program.organisation_id)
         return keys.order_by(*_ordering(self.sort, self.order))
 
+    def _head(self) -> tuple[Q, list[OrderBy]] | None:
+        """The rows this order puts first, and their order, as a query an index serves:
+        going down a counter, those above zero (walked on the counter's index); going up,
+        the zeros, by member id (walked on the enrolments' (programme, member) index);
+        likewise flags and dates. A page that falls inside them is read from them alone."""
+        descending = self.order == "desc"
+        by_member = [F("member_id").asc()]
+        if self.sort in ("profiles_visited", "professionals_contacted", "confirmed_meetings"):
+            column = f"stats__{self.sort}"
+            if descending:
+                return Q(**{f"{column}__gt": 0}), [F(column).desc(), *by_member]
+            return Q(**{column: 0}) | Q(stats__isnull=True), by_member
+        if self.sort == "last_access":
+            if descending:
+                return Q(stats__last_access__isnull=False), [
+                    F("stats__last_access").desc(),
+                    *by_member,
+                ]
+            return Q(stats__last_access__isnull=True), by_member
+        if self.sort == "flags":
+            flagged = Q(member_id__in=open_reports(program=self.program).values("member_id")) | Q(
+                member_id__in=unanswered_conversations(program=self.program, now=self.now).values(
+                    "participant_id"
+                )
+            )
+            return (flagged if descending else ~flagged), by_member
+        return None
+
     def __getitem__(self, index: slice) -> list[Enrolment]:
-        ids = list(self.keys().values_list("pk", flat=True)[index])
+        ids: list[int] | None = None
+        head = self._head()
+        if head is not None and index.stop is not None:
+            where, ordering = head
+            ids = list(
+                participants_filtered(program=self.program, now=self.now, **self.filters)
+                .filter(where)
+                .order_by(*ordering)
+                .values_list("pk", flat=True)[index]
+            )
+            if len(ids) < index.stop - (index.start or 0):
+                ids = None  # the page reaches past those rows: the whole order decides
+        if ids is None:
+            ids = list(self.keys().values_list("pk", flat=True)[index])
         rows = participant_activity_rows(
             program=self.program,
             sort=self.sort,
