@@ -113,14 +113,14 @@ def table_figures(program: Program, client: Client, api_headers: dict, args) -> 
     )
 
     def page_queries(start: int, size: int, **selector) -> list:
-        """What one page asks the database: its keys, its rows by id, its count."""
-        keys = participant_activity_page(program=program, **selector).keys()
-        keys = keys.values_list("pk", flat=True)[start : start + size]
-        ids = list(keys)
-        rows = participant_activity_rows(program=program, every_row=False, **selector)
+        """What one page asks the database for its table — its keys (from the rows its
+        order puts first, or the whole order), its rows by id, its count — captured as
+        sent, to replay alone."""
         filters = {k: v for k, v in selector.items() if k not in ("sort", "order")}
-        count = _count_sql(participants_filtered(program=program, **filters))
-        return [keys, rows.filter(pk__in=ids).order_by(), count] if ids else [keys, count]
+        with CaptureQueriesContext(connection) as ctx:
+            participant_activity_page(program=program, **selector)[start : start + size]
+            participants_filtered(program=program, **filters).count()
+        return [(query["sql"], None) for query in ctx.captured_queries]
 
     def case(label: str, params: dict, **selector) -> None:
         ms = median_ms(lambda: page(params), args.repeat)

@@ -114,14 +114,10 @@ def participants_filtered(
     return rows
 
 
-def _figures(program: Program, now: dt.datetime, *, every_row: bool) -> dict[str, Any]:
-    """Each figure of a row as an SQL expression, by name. `every_row`: the query reads all
-    the rows (a sort on meetings, the CSV), so the upcoming meetings are counted for the
-    members found in one set computed once (PostgreSQL hashes `member_id IN (…)`) rather
-    than by a subquery run for each of 100,000 rows; for one page of 25 the subquery, run
-    25 times, is cheaper than that set."""
+def _upcoming(program: Program, now: dt.datetime) -> QuerySet[MeetingAttendee]:
+    """Attendances of meetings still to come inside the programme's dates."""
     start, end = program.window()
-    upcoming = (
+    return (
         MeetingAttendee.objects.filter(
             meeting__program=program,
             meeting__status=MeetingStatus.SCHEDULED,
@@ -131,6 +127,15 @@ def _figures(program: Program, now: dt.datetime, *, every_row: bool) -> dict[str
         .exclude(response="declined")  # accepted or not yet answered: « programmé »
         .order_by()
     )
+
+
+def _figures(program: Program, now: dt.datetime, *, every_row: bool) -> dict[str, Any]:
+    """Each figure of a row as an SQL expression, by name. `every_row`: the query reads all
+    the rows (a sort on meetings, the CSV), so the upcoming meetings are counted for the
+    members found in one set computed once (PostgreSQL hashes `member_id IN (…)`) rather
+    than by a subquery run for each of 100,000 rows; for one page of 25 the subquery, run
+    25 times, is cheaper than that set."""
+    upcoming = _upcoming(program, now)
     upcoming_count = Coalesce(
         Subquery(
             upcoming.filter(member=OuterRef("member_id"))
@@ -278,6 +283,17 @@ class ActivityPage:
                     *by_member,
                 ]
             return Q(stats__last_access__isnull=True), by_member
+        if self.sort == "progress":
+            objective = max(self.program.objective, 1)
+            if descending:  # 100 %: the objective reached, all equal, by member id
+                return Q(stats__confirmed_meetings__gte=objective), by_member
+            # 0 %: fewer meetings than a hundredth of the objective (none, for most)
+            zero_below = (objective - 1) // 100 + 1
+            return Q(stats__confirmed_meetings__lt=zero_below) | Q(stats__isnull=True), by_member
+        if self.sort == "upcoming_meetings" and not descending:
+            return ~Q(
+                member_id__in=_upcoming(self.program, self.now).values("member_id")
+            ), by_member
         if self.sort == "flags":
             flagged = Q(member_id__in=open_reports(program=self.program).values("member_id")) | Q(
                 member_id__in=unanswered_conversations(program=self.program, now=self.now).values(

@@ -60,6 +60,10 @@ def neutralise(value: object) -> str:
     return text
 
 
+#: lines joined into one streamed chunk (a few tens of kilobytes): memory stays flat
+CSV_LINES_PER_CHUNK = 200
+
+
 class _Echo:
     def write(self, value: str) -> str:
         return value
@@ -71,8 +75,14 @@ def csv_lines(
     writer = csv.writer(_Echo(), delimiter=delimiter, lineterminator="\r\n")
     yield "\ufeff"  # BOM: Excel then reads UTF-8.
     yield writer.writerow([neutralise(cell) for cell in header])
+    lines: list[str] = []
     for row in rows:
-        yield writer.writerow([neutralise(cell) for cell in row])
+        lines.append(writer.writerow([neutralise(cell) for cell in row]))
+        if len(lines) == CSV_LINES_PER_CHUNK:
+            yield "".join(lines)  # one chunk for many lines: the response encodes each once
+            lines = []
+    if lines:
+        yield "".join(lines)
 
 
 def csv_response(
