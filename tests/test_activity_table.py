@@ -390,6 +390,18 @@ def ties(program_a, mentor):
             events.append((person, EventKind.SIGN_IN, now - dt.timedelta(hours=i), None))
     ingest(program_a, *events)
     hold_meetings(program_a, people[1], mentor, 2)
+    hold_meetings(program_a, people[3], mentor, 1)
+    hold_meetings(program_a, people[6], mentor, 1)
+    for person, count in ((people[2], 2), (people[7], 1), (people[9], 2), (people[4], 1)):
+        for n in range(count):  # meetings to come: the upcoming sort's counts and ties
+            meeting_create(
+                program=program_a,
+                attendees=[person, mentor],
+                starts_at=now + dt.timedelta(days=1 + n),
+                duration_minutes=30,
+                status="scheduled",
+                by=None,
+            )
     report_create(program=program_a, member=people[5], reported_by=mentor, reason="r")
     return people
 

@@ -233,6 +233,11 @@ def participant_activity_rows(
     return rows.order_by(*_ordering(sort, order))
 
 
+#: pages read level by level (progress, upcoming meetings going down) up to this row;
+#: deeper, the whole order is sorted
+LEVELS_UP_TO = 2_000
+
+
 class ActivityPage:
     """The table's rows, sliced the way a Paginator slices: keys first, then rows.
 
@@ -283,7 +288,7 @@ class ActivityPage:
                     *by_member,
                 ]
             return Q(stats__last_access__isnull=True), by_member
-        if self.sort == "progress":
+        if self.sort == "progress":  # an objective above 100 (else _progress_levels)
             objective = max(self.program.objective, 1)
             if descending:  # 100 %: the objective reached, all equal, by member id
                 return Q(stats__confirmed_meetings__gte=objective), by_member
@@ -303,10 +308,65 @@ class ActivityPage:
             return (flagged if descending else ~flagged), by_member
         return None
 
+    def _progress_levels(self) -> list[Q] | None:
+        """Sorting by progress is sorting by meetings up to the objective: one level per
+        count (objective reached, objective − 1, …, none), each read by member id. Exact
+        while the objective is at most 100 (one percentage per count)."""
+        objective = max(self.program.objective, 1)
+        if self.sort != "progress" or objective > 100:
+            return None
+        column = "stats__confirmed_meetings"
+        levels = [Q(**{f"{column}__gte": objective})]
+        levels += [Q(**{column: n}) for n in range(objective - 1, 0, -1)]
+        levels.append(Q(**{column: 0}) | Q(stats__isnull=True))
+        return levels if self.order == "desc" else levels[::-1]
+
+    def _by_levels(self, levels: list[Q], stop: int) -> list[int]:
+        """The first `stop` ids, level after level, each level by member id."""
+        ids: list[int] = []
+        for level in levels:
+            ids += (
+                participants_filtered(program=self.program, now=self.now, **self.filters)
+                .filter(level)
+                .order_by("member_id")
+                .values_list("pk", flat=True)[: stop - len(ids)]
+            )
+            if len(ids) >= stop:
+                break
+        return ids
+
+    def _upcoming_first(self, stop: int) -> list[int]:
+        """Going down upcoming meetings: those who have some, most first, counted in one
+        GROUP BY over the programme's coming meetings; then everyone else by member id."""
+        filtered = participants_filtered(program=self.program, now=self.now, **self.filters)
+        counted = list(
+            _upcoming(self.program, self.now)
+            .filter(member_id__in=filtered.values("member_id"))
+            .values("member_id")
+            .annotate(n=Count("pk"))
+            .order_by("-n", "member_id")
+            .values_list("member_id", flat=True)[:stop]
+        )
+        pk_of = dict(filtered.filter(member_id__in=counted).values_list("member_id", "pk"))
+        ids = [pk_of[member] for member in counted if member in pk_of]
+        if len(ids) < stop:
+            ids += self._by_levels(
+                [~Q(member_id__in=_upcoming(self.program, self.now).values("member_id"))],
+                stop - len(ids),
+            )
+        return ids
+
     def __getitem__(self, index: slice) -> list[Enrolment]:
         ids: list[int] | None = None
         head = self._head()
-        if head is not None and index.stop is not None:
+        start, stop = index.start or 0, index.stop
+        levels = self._progress_levels()
+        if stop is not None and stop <= LEVELS_UP_TO:
+            if levels is not None:
+                ids = self._by_levels(levels, stop)[start:]
+            elif self.sort == "upcoming_meetings" and self.order == "desc":
+                ids = self._upcoming_first(stop)[start:]
+        if ids is None and head is not None and stop is not None:
             where, ordering = head
             ids = list(
                 participants_filtered(program=self.program, now=self.now, **self.filters)
