@@ -419,3 +419,20 @@ def test_every_page_is_the_slice_of_the_whole_order(program_a, ties, sort, order
         for start in range(0, 12, size):
             page = [row.member_id for row in paged[start : start + size]]
             assert page == whole[start : start + size], (sort, order, start, size)
+
+
+@pytest.mark.parametrize("sort", ["upcoming_meetings", "progress", "profiles_visited", "flags"])
+def test_a_searched_page_is_the_slice_of_the_searched_order(program_a, ties, sort):
+    for order in ("asc", "desc"):
+        whole = [
+            row.member_id
+            for row in participant_activity_rows(
+                program=program_a, sort=sort, order=order, q="tie1"
+            )
+        ]
+        assert len(whole) == 4  # T01, T04, T07, T10
+        paged = participant_activity_page(program=program_a, sort=sort, order=order, q="tie1")
+        for size in (1, 2, 4):
+            for start in range(0, 4, size):
+                page = [row.member_id for row in paged[start : start + size]]
+                assert page == whole[start : start + size], (sort, order, start, size)

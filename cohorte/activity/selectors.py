@@ -339,16 +339,23 @@ class ActivityPage:
         """Going down upcoming meetings: those who have some, most first, counted in one
         GROUP BY over the programme's coming meetings; then everyone else by member id."""
         filtered = participants_filtered(program=self.program, now=self.now, **self.filters)
+        # everyone with a meeting to come, most first (as many as the coming meetings, a
+        # few thousand), then kept if the table shows them, 500 at a time: SQLite would
+        # probe the whole table for each meeting if asked both at once
         counted = list(
             _upcoming(self.program, self.now)
-            .filter(member_id__in=filtered.values("member_id"))
             .values("member_id")
             .annotate(n=Count("pk"))
             .order_by("-n", "member_id")
-            .values_list("member_id", flat=True)[:stop]
+            .values_list("member_id", flat=True)
         )
-        pk_of = dict(filtered.filter(member_id__in=counted).values_list("member_id", "pk"))
-        ids = [pk_of[member] for member in counted if member in pk_of]
+        ids: list[int] = []
+        for first in range(0, len(counted), 500):
+            batch = counted[first : first + 500]
+            pk_of = dict(filtered.filter(member_id__in=batch).values_list("member_id", "pk"))
+            ids += [pk_of[member] for member in batch if member in pk_of]
+            if len(ids) >= stop:
+                return ids[:stop]
         if len(ids) < stop:
             ids += self._by_levels(
                 [~Q(member_id__in=_upcoming(self.program, self.now).values("member_id"))],
