@@ -24,8 +24,6 @@ def _looks_like_formula(text: str) -> bool:
     look at the first character."""
     if text.startswith(("\t", "\r")):
         return True
-    if text[:1].isascii() and text[:1].isalnum():
-        return False  # the common case, a name or a date: no formula starts with these
     start = 0
     while start < len(text) and (
         text[start].isspace() or unicodedata.category(text[start]) in ("Cc", "Cf", "Zs")
@@ -60,10 +58,6 @@ def neutralise(value: object) -> str:
     return text
 
 
-#: lines joined into one streamed chunk (a few tens of kilobytes): memory stays flat
-CSV_LINES_PER_CHUNK = 200
-
-
 class _Echo:
     def write(self, value: str) -> str:
         return value
@@ -75,14 +69,8 @@ def csv_lines(
     writer = csv.writer(_Echo(), delimiter=delimiter, lineterminator="\r\n")
     yield "\ufeff"  # BOM: Excel then reads UTF-8.
     yield writer.writerow([neutralise(cell) for cell in header])
-    lines: list[str] = []
     for row in rows:
-        lines.append(writer.writerow([neutralise(cell) for cell in row]))
-        if len(lines) == CSV_LINES_PER_CHUNK:
-            yield "".join(lines)  # one chunk for many lines: the response encodes each once
-            lines = []
-    if lines:
-        yield "".join(lines)
+        yield writer.writerow([neutralise(cell) for cell in row])
 
 
 def csv_response(
