@@ -11,7 +11,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cohorte.activity.models import ActivityEvent, EventKind
-from cohorte.activity.selectors import participant_activity_rows
+from cohorte.activity.selectors import (
+    SORTS,
+    participant_activity_page,
+    participant_activity_rows,
+)
 from cohorte.activity.services import EventItem, events_ingest, report_create
 from cohorte.meetings.services import meeting_create
 from cohorte.programs.models import Enrolment, Program, ProgramKind, Role
@@ -365,3 +369,70 @@ def test_remind_skips_deactivated_members(manager_a, program_a, crowd, smtp):
     )
     run_tasks()
     assert [m["X-Envelope-To"] for m in smtp] == ["zoe@x.example"]
+
+
+# --- pages of a big table: keys first, and the rows each order puts first -------------
+
+
+@pytest.fixture
+def ties(program_a, mentor):
+    """Twelve participants: zeros, ties above zero, some never signed in, one reported,
+    some without any counter row yet (enrolled directly): every shortcut's edge."""
+    now = timezone.now()
+    people = [
+        enrol(program_a, f"t{i:02d}@x.example", f"T{i:02d}", f"Tie{i % 3}") for i in range(12)
+    ]
+    events = []
+    for i, person in enumerate(people[:8]):  # the last four: no event, some no counter row
+        for _ in range(i % 3):
+            events.append((person, EventKind.PROFILE_VIEW, now - dt.timedelta(days=1), mentor))
+        if i % 2:
+            events.append((person, EventKind.SIGN_IN, now - dt.timedelta(hours=i), None))
+    ingest(program_a, *events)
+    hold_meetings(program_a, people[1], mentor, 2)
+    hold_meetings(program_a, people[3], mentor, 1)
+    hold_meetings(program_a, people[6], mentor, 1)
+    for person, count in ((people[2], 2), (people[7], 1), (people[9], 2), (people[4], 1)):
+        for n in range(count):  # meetings to come: the upcoming sort's counts and ties
+            meeting_create(
+                program=program_a,
+                attendees=[person, mentor],
+                starts_at=now + dt.timedelta(days=1 + n),
+                duration_minutes=30,
+                status="scheduled",
+                by=None,
+            )
+    report_create(program=program_a, member=people[5], reported_by=mentor, reason="r")
+    return people
+
+
+@pytest.mark.parametrize("sort", list(SORTS))
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_every_page_is_the_slice_of_the_whole_order(program_a, ties, sort, order):
+    whole = [
+        row.member_id
+        for row in participant_activity_rows(program=program_a, sort=sort, order=order)
+    ]
+    assert len(whole) == 12
+    paged = participant_activity_page(program=program_a, sort=sort, order=order)
+    for size in (1, 2, 3, 5, 12):  # pages inside and across each shortcut
+        for start in range(0, 12, size):
+            page = [row.member_id for row in paged[start : start + size]]
+            assert page == whole[start : start + size], (sort, order, start, size)
+
+
+@pytest.mark.parametrize("sort", ["upcoming_meetings", "progress", "profiles_visited", "flags"])
+def test_a_searched_page_is_the_slice_of_the_searched_order(program_a, ties, sort):
+    for order in ("asc", "desc"):
+        whole = [
+            row.member_id
+            for row in participant_activity_rows(
+                program=program_a, sort=sort, order=order, q="tie1"
+            )
+        ]
+        assert len(whole) == 4  # T01, T04, T07, T10
+        paged = participant_activity_page(program=program_a, sort=sort, order=order, q="tie1")
+        for size in (1, 2, 4):
+            for start in range(0, 4, size):
+                page = [row.member_id for row in paged[start : start + size]]
+                assert page == whole[start : start + size], (sort, order, start, size)

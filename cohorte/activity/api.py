@@ -12,7 +12,7 @@ from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticError
 
 from cohorte.accounts.models import Member
-from cohorte.core.api import ApiPage, ApiText, BatchError, ErrorOut, error_item, json_body, page_of
+from cohorte.core.api import ApiPage, ApiText, BatchError, ErrorOut, error_item, json_body
 from cohorte.core.moments import localtime_or_utc
 from cohorte.core.parse import ApiDate, ApiId, EventTime, ScheduleTime
 from cohorte.meetings.api import MeetingOut as CalendarMeetingOut
@@ -25,7 +25,13 @@ from cohorte.programs.selectors import member_in_program, program_for
 
 from . import services
 from .models import EventKind
-from .selectors import SORTS, ActivityRow, participant_activity_rows, row_flags
+from .selectors import (
+    SORTS,
+    ActivityRow,
+    participant_activity_page,
+    participants_filtered,
+    row_flags,
+)
 
 router = Router(tags=["participants et activité"])
 
@@ -97,7 +103,7 @@ def _program(request: Any, program_id: int) -> Program:
 def participants_list(request, program_id: ApiId, filters: Query[ParticipantQuery]):
     """The participants' activity table, the same figures as the programme's page."""
     program = _program(request, program_id)
-    rows = participant_activity_rows(
+    rows = participant_activity_page(
         program=program,
         sort=filters.sort,
         order=filters.order,
@@ -105,8 +111,17 @@ def participants_list(request, program_id: ApiId, filters: Query[ParticipantQuer
         never_signed_in=filters.never_signed_in,
         flagged=filters.flagged,
     )
-    count, page = page_of(rows, page=filters.page, page_size=filters.page_size)
-    page_rows = cast(list[ActivityRow], page)
+    # the total from the enrolments alone (an index-only count), not from the sorted rows
+    count = participants_filtered(
+        program=program,
+        q=filters.q,
+        never_signed_in=filters.never_signed_in,
+        flagged=filters.flagged,
+    ).count()
+    start = (filters.page - 1) * filters.page_size
+    page_rows = cast(
+        list[ActivityRow], rows[start : start + filters.page_size] if start < count else []
+    )
     tz = program.organisation.tzinfo
     return {
         "count": count,

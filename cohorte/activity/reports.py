@@ -1,14 +1,11 @@
 """The participants' activity report: the table as shown, for the CSV and the cycle's archive."""
 
 from collections.abc import Iterator
-from typing import cast
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from cohorte.core.moments import localtime_or_utc
-
-from .selectors import ActivityRow
 
 
 def participants_report(rows: QuerySet) -> tuple[list[str], Iterator[list[object]]]:
@@ -26,21 +23,30 @@ def participants_report(rows: QuerySet) -> tuple[list[str], Iterator[list[object
     yes, no = _("oui"), _("non")
 
     def lines() -> Iterator[list[object]]:
-        for row in cast(Iterator[ActivityRow], rows.iterator(chunk_size=2000)):
+        # plain tuples, not model instances: 100,000 rows stream in a few seconds
+        for first, last, email, *figures, last_access, reported, unanswered in rows.values_list(
+            "member__first_name",
+            "member__last_name",
+            "member__email",
+            "profiles_visited",
+            "professionals_contacted",
+            "upcoming_meetings",
+            "confirmed_meetings",
+            "progress",
+            "last_access",
+            "is_reported",
+            "has_unanswered",
+        ).iterator(chunk_size=2000):
             yield [
-                row.member.full_name,
-                row.member.email,
-                row.profiles_visited,
-                row.professionals_contacted,
-                row.upcoming_meetings,
-                row.confirmed_meetings,
-                row.progress,
+                f"{first} {last}".strip() or email,  # as Member.full_name
+                email,
+                *figures,
                 (
-                    localtime_or_utc(row.last_access).isoformat(timespec="seconds")
-                    if row.last_access
+                    localtime_or_utc(last_access).isoformat(timespec="seconds")
+                    if last_access
                     else _("Jamais")
                 ),
-                yes if (row.is_reported or row.has_unanswered) else no,
+                yes if (reported or unanswered) else no,
             ]
 
     return header, lines()

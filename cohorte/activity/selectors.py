@@ -1,16 +1,17 @@
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.db.models import (
     BigIntegerField,
+    BooleanField,
     Case,
     Count,
-    Exists,
     ExpressionWrapper,
     F,
     IntegerField,
+    OrderBy,
     OuterRef,
     Q,
     QuerySet,
@@ -59,8 +60,139 @@ SORTS: dict[str, tuple[str, ...]] = {
     "last_access": ("last_access",),
     "flags": ("flag_count",),
 }
+#: the only sort key that can be NULL (« Jamais »): first going up, last going down
+NULLABLE_SORT_KEYS = {"last_access"}
 FLAG_REPORTED = "reported"
 FLAG_UNANSWERED = "unanswered_conversation"
+
+#: what a row reads: the member's columns the table, the CSV and the API show, no more
+#: (a member has forty columns; reading them all for every row costs more than the sort)
+ROW_FIELDS = (
+    "id",
+    "program_id",
+    "member_id",
+    "role",
+    "member__id",
+    "member__first_name",
+    "member__last_name",
+    "member__email",
+    "member__photo",
+)
+
+
+def participants_filtered(
+    *,
+    program: Program,
+    q: str = "",
+    never_signed_in: bool = False,
+    flagged: bool = False,
+    cohort: int | None = None,
+    now: dt.datetime | None = None,
+) -> QuerySet[Enrolment]:
+    """The table's rows before their figures and order: what its count reads (on the
+    enrolments' (programme, role, ended_at) index alone, unless a search or filter needs
+    more)."""
+    now = now or timezone.now()
+    rows = Enrolment.objects.filter(
+        program=program, ended_at__isnull=True, role__in=PARTICIPANT_ROLES
+    ).order_by()
+    if q.strip():
+        rows = search_members(rows, q, prefix="member__")
+    if never_signed_in:
+        rows = rows.filter(stats__last_access__isnull=True)
+    if flagged:
+        rows = rows.filter(
+            Q(member_id__in=open_reports(program=program).values("member_id"))
+            | Q(
+                member_id__in=unanswered_conversations(program=program, now=now).values(
+                    "participant_id"
+                )
+            )
+        )
+    if cohort:
+        rows = rows.filter(member__cohorts=cohort)
+    return rows
+
+
+def _upcoming(program: Program, now: dt.datetime) -> QuerySet[MeetingAttendee]:
+    """Attendances of meetings still to come inside the programme's dates."""
+    start, end = program.window()
+    return (
+        MeetingAttendee.objects.filter(
+            meeting__program=program,
+            meeting__status=MeetingStatus.SCHEDULED,
+            meeting__starts_at__gte=max(now, start),
+            meeting__starts_at__lt=end,
+        )
+        .exclude(response="declined")  # accepted or not yet answered: « programmé »
+        .order_by()
+    )
+
+
+def _figures(program: Program, now: dt.datetime, *, every_row: bool) -> dict[str, Any]:
+    """Each figure of a row as an SQL expression, by name. `every_row`: the query reads all
+    the rows (a sort on meetings, the CSV), so the upcoming meetings are counted for the
+    members found in one set computed once (PostgreSQL hashes `member_id IN (…)`) rather
+    than by a subquery run for each of 100,000 rows; for one page of 25 the subquery, run
+    25 times, is cheaper than that set."""
+    upcoming = _upcoming(program, now)
+    upcoming_count = Coalesce(
+        Subquery(
+            upcoming.filter(member=OuterRef("member_id"))
+            .values("member")
+            .annotate(n=Count("pk"))
+            .values("n")[:1]
+        ),
+        0,
+    )
+    reported = open_reports(program=program).values("member_id")
+    unanswered = unanswered_conversations(program=program, now=now).values("participant_id")
+    return {
+        "profiles_visited": Coalesce(F("stats__profiles_visited"), 0),
+        "professionals_contacted": Coalesce(F("stats__professionals_contacted"), 0),
+        "confirmed_meetings": Coalesce(F("stats__confirmed_meetings"), 0),
+        "last_access": F("stats__last_access"),
+        "upcoming_meetings": Case(
+            When(Q(member_id__in=upcoming.values("member_id")), then=upcoming_count),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+        if every_row
+        else upcoming_count,
+        "progress": Least(
+            Value(100),
+            ExpressionWrapper(
+                # BIGINT: a counter near 2³¹ times 100 must not overflow PostgreSQL's INTEGER
+                Cast(Coalesce(F("stats__confirmed_meetings"), 0), BigIntegerField())
+                * 100
+                / max(program.objective, 1),
+                output_field=IntegerField(),
+            ),
+        ),
+        "is_reported": ExpressionWrapper(Q(member_id__in=reported), output_field=BooleanField()),
+        "has_unanswered": ExpressionWrapper(
+            Q(member_id__in=unanswered), output_field=BooleanField()
+        ),
+        "flag_count": Case(
+            When(Q(member_id__in=reported) | Q(member_id__in=unanswered), then=Value(1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        ),
+    }
+
+
+def _ordering(sort: str, order: str) -> list[OrderBy]:
+    descending = order == "desc"
+    ordering = []
+    for name in SORTS.get(sort, SORTS["name"]):
+        expression = F(name)
+        if name in NULLABLE_SORT_KEYS:
+            ordering.append(
+                expression.desc(nulls_last=True) if descending else expression.asc(nulls_first=True)
+            )
+        else:  # no NULLS clause on a column that has none: an index can serve the order
+            ordering.append(expression.desc() if descending else expression.asc())
+    return [*ordering, F("member_id").asc()]
 
 
 def participant_activity_rows(
@@ -73,75 +205,220 @@ def participant_activity_rows(
     flagged: bool = False,
     cohort: int | None = None,
     now: dt.datetime | None = None,
+    every_row: bool = True,
 ) -> QuerySet[Enrolment]:
     """The participants' activity table: one row per current participant, every figure
-    counted between the programme's dates, sorted in the database."""
+    counted between the programme's dates, sorted in the database; every order ends on
+    the member's id, so pages never overlap. For one page, participant_activity_page."""
     now = now or timezone.now()
-    start, end = program.window()
-    upcoming = (
-        MeetingAttendee.objects.filter(
-            member=OuterRef("member_id"),
-            meeting__program=program,
-            meeting__status=MeetingStatus.SCHEDULED,
-            meeting__starts_at__gte=max(now, start),
-            meeting__starts_at__lt=end,
-        )
-        .exclude(response="declined")  # accepted or not yet answered: « programmé »
-        .order_by()
-        .values("member")
-        .annotate(n=Count("pk"))
-        .values("n")[:1]
-    )
-    reported = open_reports(program=program).filter(member=OuterRef("member_id"))
-    unanswered = unanswered_conversations(program=program, now=now).filter(
-        participant=OuterRef("member_id")
-    )
+    figures = _figures(program, now, every_row=every_row or sort == "upcoming_meetings")
+    if sort != "flags":
+        del figures["flag_count"]
     rows = (
-        Enrolment.objects.filter(program=program, ended_at__isnull=True, role__in=PARTICIPANT_ROLES)
+        participants_filtered(
+            program=program,
+            q=q,
+            never_signed_in=never_signed_in,
+            flagged=flagged,
+            cohort=cohort,
+            now=now,
+        )
+        # always true (a programme enrols only members of its organisation): it lets the
+        # name sort walk the (organisation, last_name, first_name) index of members
+        .filter(member__organisation_id=program.organisation_id)
         .select_related("member")
-        .annotate(
-            profiles_visited=Coalesce(F("stats__profiles_visited"), 0),
-            professionals_contacted=Coalesce(F("stats__professionals_contacted"), 0),
-            confirmed_meetings=Coalesce(F("stats__confirmed_meetings"), 0),
-            last_access=F("stats__last_access"),
-            upcoming_meetings=Coalesce(Subquery(upcoming), 0),
-            progress=Least(
-                Value(100),
-                ExpressionWrapper(
-                    # BIGINT: a counter near 2³¹ times 100 must not overflow PostgreSQL's INTEGER
-                    Cast(Coalesce(F("stats__confirmed_meetings"), 0), BigIntegerField())
-                    * 100
-                    / max(program.objective, 1),
-                    output_field=IntegerField(),
-                ),
-            ),
-            is_reported=Exists(reported),
-            has_unanswered=Exists(unanswered),
-        )
-        .annotate(
-            flag_count=Case(
-                When(Q(is_reported=True) | Q(has_unanswered=True), then=Value(1)),
-                default=Value(0),
-                output_field=IntegerField(),
-            )
-        )
+        .only(*ROW_FIELDS)
+        .annotate(**figures)
     )
-    if q.strip():
-        rows = search_members(rows, q, prefix="member__")
-    if never_signed_in:
-        rows = rows.filter(stats__last_access__isnull=True)
-    if flagged:
-        rows = rows.filter(Q(is_reported=True) | Q(has_unanswered=True))
-    if cohort:
-        rows = rows.filter(member__cohorts=cohort)
-    descending = order == "desc"
-    ordering = []
-    for name in SORTS.get(sort, SORTS["name"]):
-        expression = F(name)
-        ordering.append(
-            expression.desc(nulls_last=True) if descending else expression.asc(nulls_first=True)
+    return rows.order_by(*_ordering(sort, order))
+
+
+#: pages read level by level (progress, upcoming meetings going down) up to this row;
+#: deeper, the whole order is sorted
+LEVELS_UP_TO = 2_000
+
+
+class ActivityPage:
+    """The table's rows, sliced the way a Paginator slices: keys first, then rows.
+
+    A page of 100,000 sorted rows is found by a narrow query (the enrolment's id and the
+    one sort key, nothing joined that the sort does not need), then only its 25 rows are
+    read whole with every figure, by primary key. Sorting 100,000 narrow rows costs a
+    fraction of sorting them with every member column and figure joined in."""
+
+    ordered = True  # for the Paginator: the order is the keys'
+
+    def __init__(
+        self, *, program: Program, sort: str, order: str, now: dt.datetime, **filters: Any
+    ) -> None:
+        self.program, self.sort, self.order, self.now, self.filters = (
+            program,
+            sort,
+            order,
+            now,
+            filters,
         )
-    return rows.order_by(*ordering, "member_id")
+
+    def keys(self) -> QuerySet[Enrolment]:
+        keys = participants_filtered(program=self.program, now=self.now, **self.filters)
+        names = [name for name in SORTS.get(self.sort, SORTS["name"]) if "__" not in name]
+        if names:
+            figures = _figures(self.program, self.now, every_row=True)
+            keys = keys.annotate(**{name: figures[name] for name in names})
+        else:  # a member column: same organisation filter as the rows, for the name index
+            keys = keys.filter(member__organisation_id=self.program.organisation_id)
+        return keys.order_by(*_ordering(self.sort, self.order))
+
+    def _head(self) -> tuple[Q, list[OrderBy]] | None:
+        """The rows this order puts first, and their order, as a query an index serves:
+        going down a counter, those above zero (walked on the counter's index); going up,
+        the zeros, by member id (walked on the enrolments' (programme, member) index);
+        likewise flags and dates. A page that falls inside them is read from them alone."""
+        descending = self.order == "desc"
+        by_member = [F("member_id").asc()]
+        if self.sort in ("profiles_visited", "professionals_contacted", "confirmed_meetings"):
+            column = f"stats__{self.sort}"
+            if descending:
+                return Q(**{f"{column}__gt": 0}), [F(column).desc(), *by_member]
+            return Q(**{column: 0}) | Q(stats__isnull=True), by_member
+        if self.sort == "last_access":
+            if descending:
+                return Q(stats__last_access__isnull=False), [
+                    F("stats__last_access").desc(),
+                    *by_member,
+                ]
+            return Q(stats__last_access__isnull=True), by_member
+        if self.sort == "progress":  # an objective above 100 (else _progress_levels)
+            objective = max(self.program.objective, 1)
+            if descending:  # 100 %: the objective reached, all equal, by member id
+                return Q(stats__confirmed_meetings__gte=objective), by_member
+            # 0 %: fewer meetings than a hundredth of the objective (none, for most)
+            zero_below = (objective - 1) // 100 + 1
+            return Q(stats__confirmed_meetings__lt=zero_below) | Q(stats__isnull=True), by_member
+        if self.sort == "upcoming_meetings" and not descending:
+            return ~Q(
+                member_id__in=_upcoming(self.program, self.now).values("member_id")
+            ), by_member
+        if self.sort == "flags":
+            flagged = Q(member_id__in=open_reports(program=self.program).values("member_id")) | Q(
+                member_id__in=unanswered_conversations(program=self.program, now=self.now).values(
+                    "participant_id"
+                )
+            )
+            return (flagged if descending else ~flagged), by_member
+        return None
+
+    def _progress_levels(self) -> list[Q] | None:
+        """Sorting by progress is sorting by meetings up to the objective: one level per
+        count (objective reached, objective − 1, …, none), each read by member id. Exact
+        while the objective is at most 100 (one percentage per count)."""
+        objective = max(self.program.objective, 1)
+        if self.sort != "progress" or objective > 100:
+            return None
+        column = "stats__confirmed_meetings"
+        levels = [Q(**{f"{column}__gte": objective})]
+        levels += [Q(**{column: n}) for n in range(objective - 1, 0, -1)]
+        levels.append(Q(**{column: 0}) | Q(stats__isnull=True))
+        return levels if self.order == "desc" else levels[::-1]
+
+    def _by_levels(self, levels: list[Q], stop: int) -> list[int]:
+        """The first `stop` ids, level after level, each level by member id."""
+        ids: list[int] = []
+        for level in levels:
+            ids += (
+                participants_filtered(program=self.program, now=self.now, **self.filters)
+                .filter(level)
+                .order_by("member_id")
+                .values_list("pk", flat=True)[: stop - len(ids)]
+            )
+            if len(ids) >= stop:
+                break
+        return ids
+
+    def _upcoming_first(self, stop: int) -> list[int]:
+        """Going down upcoming meetings: those who have some, most first, counted in one
+        GROUP BY over the programme's coming meetings; then everyone else by member id."""
+        filtered = participants_filtered(program=self.program, now=self.now, **self.filters)
+        # everyone with a meeting to come, most first (as many as the coming meetings, a
+        # few thousand), then kept if the table shows them, 500 at a time: SQLite would
+        # probe the whole table for each meeting if asked both at once
+        counted = list(
+            _upcoming(self.program, self.now)
+            .values("member_id")
+            .annotate(n=Count("pk"))
+            .order_by("-n", "member_id")
+            .values_list("member_id", flat=True)
+        )
+        ids: list[int] = []
+        for first in range(0, len(counted), 500):
+            batch = counted[first : first + 500]
+            pk_of = dict(filtered.filter(member_id__in=batch).values_list("member_id", "pk"))
+            ids += [pk_of[member] for member in batch if member in pk_of]
+            if len(ids) >= stop:
+                return ids[:stop]
+        if len(ids) < stop:
+            ids += self._by_levels(
+                [~Q(member_id__in=_upcoming(self.program, self.now).values("member_id"))],
+                stop - len(ids),
+            )
+        return ids
+
+    def __getitem__(self, index: slice) -> list[Enrolment]:
+        ids: list[int] | None = None
+        head = self._head()
+        start, stop = index.start or 0, index.stop
+        levels = self._progress_levels()
+        if stop is not None and stop <= LEVELS_UP_TO:
+            if levels is not None:
+                ids = self._by_levels(levels, stop)[start:]
+            elif self.sort == "upcoming_meetings" and self.order == "desc":
+                ids = self._upcoming_first(stop)[start:]
+        if ids is None and head is not None and stop is not None:
+            where, ordering = head
+            ids = list(
+                participants_filtered(program=self.program, now=self.now, **self.filters)
+                .filter(where)
+                .order_by(*ordering)
+                .values_list("pk", flat=True)[index]
+            )
+            if len(ids) < index.stop - (index.start or 0):
+                ids = None  # the page reaches past those rows: the whole order decides
+        if ids is None:
+            ids = list(self.keys().values_list("pk", flat=True)[index])
+        rows = participant_activity_rows(
+            program=self.program,
+            sort=self.sort,
+            order=self.order,
+            now=self.now,
+            every_row=False,
+            **self.filters,
+        ).filter(pk__in=ids)
+        by_pk = {row.pk: row for row in rows.order_by()}
+        return [by_pk[pk] for pk in ids if pk in by_pk]
+
+
+def participant_activity_page(
+    *,
+    program: Program,
+    sort: str = "name",
+    order: str = "asc",
+    q: str = "",
+    never_signed_in: bool = False,
+    flagged: bool = False,
+    cohort: int | None = None,
+    now: dt.datetime | None = None,
+) -> ActivityPage:
+    """The table for paging through (Paginator, API): slice it, `[start:end]`, for a page."""
+    return ActivityPage(
+        program=program,
+        sort=sort,
+        order=order,
+        now=now or timezone.now(),
+        q=q,
+        never_signed_in=never_signed_in,
+        flagged=flagged,
+        cohort=cohort,
+    )
 
 
 def open_reports(*, program: Program) -> QuerySet[Report]:

@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from typing import cast
 
 from django.contrib import messages
@@ -7,6 +8,7 @@ from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpRespon
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -23,7 +25,14 @@ from cohorte.programs.selectors import member_in_program, program_for
 
 from . import services
 from .reports import participants_report
-from .selectors import SORTS, ActivityRow, flag_reasons, participant_activity_rows
+from .selectors import (
+    SORTS,
+    ActivityRow,
+    flag_reasons,
+    participant_activity_page,
+    participant_activity_rows,
+    participants_filtered,
+)
 
 MAX_SELECTION = 100
 
@@ -92,16 +101,37 @@ def _table_state(request: MemberRequest) -> dict:
 _TRUE = ("1", "on", "true", "True")
 
 
+def _filters(state: dict) -> dict:
+    return {
+        "q": state["q"],
+        "never_signed_in": state["never"],
+        "flagged": state["flagged"],
+        "cohort": state["cohort"],
+    }
+
+
 def _rows(program: Program, state: dict):
     return participant_activity_rows(
-        program=program,
-        sort=state["sort"],
-        order=state["order"],
-        q=state["q"],
-        never_signed_in=state["never"],
-        flagged=state["flagged"],
-        cohort=state["cohort"],
+        program=program, sort=state["sort"], order=state["order"], **_filters(state)
     )
+
+
+def _page_rows(program: Program, state: dict):
+    return participant_activity_page(
+        program=program, sort=state["sort"], order=state["order"], **_filters(state)
+    )
+
+
+class _CountedPaginator(Paginator):
+    """A paginator told its total by a cheaper query than COUNT(*) of the sorted rows."""
+
+    def __init__(self, object_list, per_page: int, *, total: Callable[[], int]):
+        super().__init__(object_list, per_page)
+        self._total = total
+
+    @cached_property
+    def count(self) -> int:
+        return self._total()
 
 
 @login_required
@@ -110,7 +140,10 @@ def program_page(request: MemberRequest, program_id: int) -> HttpResponse:
     program = program_for(request.user, program_id)
     request.current_program = program
     state = _table_state(request)
-    page = Paginator(_rows(program, state), state["size"]).get_page(state["page"])
+    filtered = participants_filtered(program=program, **_filters(state))
+    page = _CountedPaginator(
+        _page_rows(program, state), state["size"], total=filtered.count
+    ).get_page(state["page"])
     rows = cast(list[ActivityRow], list(page.object_list))
     reasons = flag_reasons(program=program, rows=rows)
     for row in rows:
@@ -122,9 +155,9 @@ def program_page(request: MemberRequest, program_id: int) -> HttpResponse:
         "rows": rows,
         "state": state,
         "cohorts": program.organisation.cohorts.all(),
-        "has_participants": program.enrolments.filter(
-            ended_at__isnull=True, role__in=PARTICIPANT_ROLES
-        ).exists(),
+        # rows on the page answer it: the query only when a search or filter found none
+        "has_participants": bool(rows)
+        or program.enrolments.filter(ended_at__isnull=True, role__in=PARTICIPANT_ROLES).exists(),
         "columns": [
             ("profiles_visited", _("Profils visités")),
             ("professionals_contacted", _("Professionnels contactés")),
