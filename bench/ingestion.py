@@ -1,0 +1,232 @@
+"""Benchmark of event ingestion and of the counters' rebuild, each beside its SQL floor.
+
+The end of bench/participants_table.py calls `report()`; run alone it builds (or reuses)
+the same programme and prints only these figures:
+
+    .venv/bin/python bench/ingestion.py                       # SQLite (var/bench.sqlite3)
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/ingest_bench \\
+        .venv/bin/python bench/ingestion.py --participants 100000 --events 10000000
+Options: --participants N --events M --batch B (events per batch) --actors A (participants
+in the batch) --profile (a cProfile summary of one ingestion) --no-rebuild
+
+Floors: the ingestion's is the bare write of the same rows (their JSON parsed, then COPY on
+PostgreSQL or executemany in one transaction on SQLite into a scratch table); the rebuild's
+is the GROUP BY over the programme's events inside its window alone. A slowdown shows as a
+ratio that grows. On PostgreSQL a programme that is not there yet is built by set-based SQL
+(`build_sql`), minutes for 100,000 participants and 10,000,000 events.
+"""
+
+import argparse
+import cProfile
+import datetime as dt
+import io
+import json
+import pstats
+import random
+import time
+from typing import Any
+
+# isort: split
+import common  # noqa: F401  (first: it sets Django up)
+
+# isort: split
+from django.db import connection, transaction
+from django.test import Client
+from django.utils import timezone
+
+from cohorte.activity.models import ActivityEvent, EventKind
+from cohorte.activity.services import stats_refresh
+from cohorte.programs.models import Program, Role
+
+KINDS = [
+    # (kind, share of the batch, has a target)
+    (EventKind.COURSE_ACCESS, 40, False),
+    (EventKind.SIGN_IN, 15, False),
+    (EventKind.PROFILE_VIEW, 25, True),
+    (EventKind.CONTACT, 15, True),
+    (EventKind.MESSAGE, 5, True),
+]
+
+
+def event_batch(program: Program, *, size: int, actors: int, tag: str) -> list[dict[str, Any]]:
+    """`size` events of every kind for `actors` participants, inside the programme's window
+    (up to now), each with its client_id: what a platform's nightly export sends."""
+    rng = random.Random(size)  # noqa: S311
+    emails = list(
+        program.enrolments.filter(role=Role.PARTICIPANT)
+        .order_by("pk")
+        .values_list("member__email", flat=True)[:actors]
+    )
+    pros = list(
+        program.enrolments.filter(role=Role.PROFESSIONAL).values_list("member__email", flat=True)
+    )
+    start = program.window()[0]
+    now = timezone.now()
+    span = int((now - start).total_seconds()) - 60
+    weighted = [(kind, target) for kind, share, target in KINDS for _ in range(share)]
+    batch = []
+    for i in range(size):
+        kind, has_target = weighted[i % len(weighted)]
+        event: dict[str, Any] = {
+            "email": emails[i % len(emails)],
+            "kind": kind.value,
+            "occurred_at": (start + dt.timedelta(seconds=rng.randrange(span))).isoformat(),
+            "client_id": f"{tag}-{i}",
+        }
+        if has_target:
+            event["target_email"] = rng.choice(pros)
+        batch.append(event)
+    return batch
+
+
+def floor_write_ms(program: Program, body: bytes) -> float:
+    """The bare write of the batch: parse its JSON, resolve nothing, write the rows into a
+    scratch table shaped like the events' (COPY on PostgreSQL, executemany on SQLite)."""
+    table = ActivityEvent._meta.db_table
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS bench_scratch_events")
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    f"CREATE TEMP TABLE bench_scratch_events (LIKE {table} INCLUDING DEFAULTS)"
+                )
+            else:
+                cursor.execute(
+                    f"CREATE TEMP TABLE bench_scratch_events AS SELECT * FROM {table} WHERE 0"
+                )
+            started = time.perf_counter()
+            items = json.loads(body)
+            now = timezone.now()
+            rows = [
+                (
+                    i,
+                    program.pk,
+                    i,
+                    item["kind"],
+                    None,
+                    item["occurred_at"],
+                    item.get("client_id"),
+                    now,
+                )
+                for i, item in enumerate(items)
+            ]
+            columns = (
+                "id, program_id, actor_id, kind, target_id, occurred_at, client_id, created_at"
+            )
+            if connection.vendor == "postgresql":
+                with cursor.cursor.copy(
+                    f"COPY bench_scratch_events ({columns}) FROM STDIN"
+                ) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                cursor.executemany(
+                    f"INSERT INTO bench_scratch_events ({columns}) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                    rows,
+                )
+            elapsed = (time.perf_counter() - started) * 1000
+            cursor.execute("DROP TABLE bench_scratch_events")
+    return elapsed
+
+
+def rebuild_floor_ms(program: Program) -> float:
+    """The GROUP BY behind every counter, alone: distinct targets per participant and kind,
+    and the latest access, over the programme's events inside its window."""
+    start, end = program.window()
+    table = ActivityEvent._meta.db_table
+    sql = (
+        f"SELECT COUNT(*) FROM (SELECT actor_id, kind, COUNT(DISTINCT target_id), "
+        f"MAX(occurred_at) FROM {table} WHERE (program_id = %s OR program_id IS NULL) "
+        "AND occurred_at >= %s AND occurred_at < %s GROUP BY actor_id, kind) AS x"
+    )
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [program.pk, start, end])
+        cursor.fetchall()
+    return (time.perf_counter() - started) * 1000
+
+
+def line(label: str, ms: float, floor: float | None = None, extra: str = "") -> None:
+    if floor is None:
+        print(f"{label:<40} {ms:>10.1f}  {extra}")
+        return
+    print(f"{label:<40} {ms:>10.1f}  SQL floor {floor:8.1f} ms  ratio {ms / floor:5.1f}  {extra}")
+
+
+def report(
+    program: Program,
+    client: Client,
+    headers: dict[str, str],
+    *,
+    size: int = 10_000,
+    actors: int = 2_000,
+    profile: bool = False,
+    rebuild: bool = True,
+) -> None:
+    """The ingestion figures (a fresh batch, then the same batch again), then the rebuild."""
+    tag = f"bench-{timezone.now().timestamp():.6f}"
+    batch = event_batch(program, size=size, actors=actors, tag=tag)
+    body = json.dumps(batch).encode()
+    url = f"/api/programs/{program.pk}/events"
+    print(f"batch: {size} events for {actors} participants, {len(body) / 1e6:.1f} MB of JSON")
+    floor = floor_write_ms(program, body)
+    for label in (f"API: ingest {size:,} events", "API: same batch again (all ignored)"):
+        profiler = cProfile.Profile() if profile and "again" not in label else None
+        started = time.perf_counter()
+        if profiler:
+            profiler.enable()
+        response = client.post(url, body, content_type="application/json", headers=headers)
+        if profiler:
+            profiler.disable()
+        elapsed = (time.perf_counter() - started) * 1000
+        assert response.status_code == 200, response.content[:300]
+        line(label, elapsed, floor, str(response.json()))
+        if profiler:
+            out = io.StringIO()
+            stats = pstats.Stats(profiler, stream=out).sort_stats("cumulative")
+            stats.print_stats(30)
+            print(out.getvalue())
+    if rebuild:
+        floor = rebuild_floor_ms(program)
+        started = time.perf_counter()
+        rows = stats_refresh(program=program)
+        elapsed = (time.perf_counter() - started) * 1000
+        line("rebuild all counters (dates changed)", elapsed, floor, f"{rows} enrolments")
+
+
+def main() -> None:
+    from django.core.management import call_command
+    from participants_table import build
+
+    from cohorte.accounts.api_auth import token_issue
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--participants", type=int, default=10_000)
+    parser.add_argument("--events", type=int, default=2_000_000)
+    parser.add_argument("--batch", type=int, default=10_000)
+    parser.add_argument("--actors", type=int, default=2_000)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--no-rebuild", action="store_true")
+    args = parser.parse_args()
+    call_command("migrate", verbosity=0)
+    program = build(args.participants, args.events)
+    admin = program.organisation.members.filter(is_org_admin=True).first()
+    client = Client(HTTP_HOST="localhost")
+    headers = {"Authorization": f"Bearer {token_issue(member=admin)}"}
+    print(
+        f"database: {connection.vendor}; participants: {args.participants}; events: {args.events}"
+    )
+    report(
+        program,
+        client,
+        headers,
+        size=args.batch,
+        actors=args.actors,
+        profile=args.profile,
+        rebuild=not args.no_rebuild,
+    )
+
+
+if __name__ == "__main__":
+    main()
