@@ -32,8 +32,11 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cohorte.accounts.models import Member
+from cohorte.core.jobs import job_create, job_enqueue
+from cohorte.core.models import Job, JobStatus
 from cohorte.meetings.models import Meeting, MeetingAttendee, MeetingStatus
 from cohorte.programs.models import PARTICIPANT_ROLES, Enrolment, Program
 
@@ -387,3 +390,67 @@ def events_store(*, program: Program, rows: Sequence[EventRow]) -> IngestResult:
                 {"members": _ids_param(actors)},
             )
     return IngestResult(created=created, ignored=len(rows) - created)
+
+
+# --- The rebuild after a change of dates, in the background ----------------------------
+
+#: the Job kind of a programme's rebuild (its payload: {"program_id": …})
+REBUILD_JOB = "counters_rebuild"
+
+
+def counters_rebuild_pending(program: Program) -> Job | None:
+    """The rebuild the programme's page shows as under way, if any: until it is done, the
+    counters on the page are those of before the change, and the page says so."""
+    return (
+        Job.objects.filter(
+            kind=REBUILD_JOB,
+            status__in=[JobStatus.QUEUED, JobStatus.RUNNING],
+            payload__program_id=program.pk,
+        )
+        .order_by("-pk")
+        .first()
+    )
+
+
+def counters_rebuild_start(*, program: Program, task: Any, by: Member | None = None) -> Job:
+    """Queue the rebuild of every counter of the programme (its dates changed). The later
+    change wins: an earlier rebuild still waiting or running is marked superseded, and stops
+    before its next chunk; this one redoes every chunk with the dates as they are now."""
+    with transaction.atomic():
+        Job.objects.filter(
+            kind=REBUILD_JOB,
+            status__in=[JobStatus.QUEUED, JobStatus.RUNNING],
+            payload__program_id=program.pk,
+        ).update(status=JobStatus.DONE, finished_at=timezone.now(), result={"superseded": True})
+        job = job_create(
+            kind=REBUILD_JOB,
+            by=by,
+            organisation_id=program.organisation_id,
+            title=_("Recalcul des compteurs : %(program)s") % {"program": program.name},
+            payload={"program_id": program.pk},
+        )
+        job_enqueue(job, task)
+    return job
+
+
+def counters_rebuild_work(job: Job, progress: Callable[[int, int], None]) -> dict[str, Any]:
+    """The job's work (run by `job_run`): safe to run again from the start after a worker
+    died, since every chunk recomputes from the stored events."""
+    program = (
+        Program.objects.select_related("organisation")
+        .filter(pk=job.payload.get("program_id"))
+        .first()
+    )
+    if program is None:
+        return {"summary": _("Programme supprimé : rien à recalculer.")}
+
+    def current() -> bool:
+        return Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).exists()
+
+    done = counters_rebuild(program=program, progress=progress, go_on=current)
+    if not current():
+        return {"superseded": True}
+    return {
+        "summary": _("%(n)d participations recalculées.") % {"n": done},
+        "recomputed": done,
+    }

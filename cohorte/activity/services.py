@@ -9,6 +9,7 @@ from django.utils import formats, timezone, translation
 
 from cohorte.accounts.models import Member
 from cohorte.core.audit import log_action
+from cohorte.core.models import Job
 from cohorte.meetings.models import MeetingAttendee, MeetingStatus
 from cohorte.messaging import services as messaging
 from cohorte.messaging.models import ReminderRule, ReminderRuleKind, ReminderSent
@@ -28,6 +29,16 @@ def stats_refresh(*, program: Program, member_ids: Iterable[int] | None = None) 
     if member_ids is None:
         return counters.counters_rebuild(program=program)
     return counters.counters_recompute(program=program, member_ids=member_ids)
+
+
+def counters_rebuild_start(*, program: Program, by: Member | None = None) -> Job:
+    """Rebuild every counter of the programme in the background (its dates changed)."""
+    from .tasks import program_counters_rebuild
+
+    return counters.counters_rebuild_start(program=program, task=program_counters_rebuild, by=by)
+
+
+counters_rebuild_work = counters.counters_rebuild_work
 
 
 def stats_refresh_member(member: Member) -> None:
