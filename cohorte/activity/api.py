@@ -261,7 +261,7 @@ def events_post(request, program_id: ApiId):
         parsed, errors, total = ingest.events_parse(body, limit=limit)
     except ingest.TooManyEvents as error:
         raise _events_too_many(limit) from error
-    rows = ingest.events_resolve(program=program, parsed=parsed, errors=errors)
+    rows = ingest.events_resolve(program=program, parsed=parsed, errors=errors, body=body)
     if errors:
         errors.sort(key=lambda e: e["index"])
         raise BatchError(

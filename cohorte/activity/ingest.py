@@ -29,7 +29,8 @@ from cohorte.programs.models import Program
 
 from .counters import EventRow
 
-Email = Annotated[str, StringConstraints(max_length=254)]
+#: compared in lower case, without the spaces around it (as members' e-mails are stored)
+Email = Annotated[str, StringConstraints(max_length=254, strip_whitespace=True, to_lower=True)]
 
 
 class EventItem(TypedDict):
@@ -157,11 +158,17 @@ def member_ids_by_email(organisation_id: int, emails: set[str]) -> dict[str, int
 
 
 def events_resolve(
-    *, program: Program, parsed: list[tuple[int, EventItem]], errors: list[dict[str, Any]]
+    *,
+    program: Program,
+    parsed: list[tuple[int, EventItem]],
+    errors: list[dict[str, Any]],
+    body: bytes = b"\\u0000",
 ) -> list[EventRow]:
     """The parsed items as rows to store, their members resolved; every item that cannot be
-    stored (a time out of bounds, a NUL character, an unknown e-mail) adds to `errors`."""
+    stored (a time out of bounds, a NUL character, an unknown e-mail) adds to `errors`. A
+    body without the escape of a NUL (`body`) has none, and its items are not searched."""
     earliest, latest = past_event_bounds()
+    nul = b"\\u0000" in body
     checked: list[tuple[int, EventItem, str, str | None]] = []
     for index, item in parsed:
         moment: dt.datetime = item["occurred_at"]
@@ -171,19 +178,11 @@ def events_resolve(
             except ParseError as error:
                 errors.append({"index": index, "field": "occurred_at", "reason": error.message})
                 continue
-        field = _has_nul(item)
+        field = _has_nul(item) if nul else None
         if field is not None:
             errors.append({"index": index, "field": field, "reason": _(NUL_REFUSED)})
             continue
-        target_email = item.get("target_email")
-        checked.append(
-            (
-                index,
-                item,
-                item["email"].strip().lower(),
-                target_email.strip().lower() if target_email else None,
-            )
-        )
+        checked.append((index, item, item["email"], item.get("target_email") or None))
     emails = {email for _, _, email, _ in checked} | {t for _, _, _, t in checked if t}
     ids = member_ids_by_email(program.organisation_id, emails)
     rows: list[EventRow] = []
