@@ -297,8 +297,8 @@ def build_sql(organisation, *, name: str, participants: int, events: int) -> Pro
             participants,
             {
                 "email": f"'bench-{program.pk}-' || g || '@cohorte.example'",
-                "first_name": f"({first})[1 + (g * 7919) % {len(FRENCH_FIRST + ENGLISH_FIRST)}]",
-                "last_name": f"({last})[1 + (g * 104729) % {len(FRENCH_LAST + ENGLISH_LAST)}]",
+                "first_name": f"({first})[1 + (g::bigint * 7919) % {len(FRENCH_FIRST + ENGLISH_FIRST)}]",
+                "last_name": f"({last})[1 + (g::bigint * 104729) % {len(FRENCH_LAST + ENGLISH_LAST)}]",
             },
         )
         cursor.execute(
@@ -363,7 +363,7 @@ def build_sql(organisation, *, name: str, participants: int, events: int) -> Pro
             meetings - 1,
             {
                 "starts_at": f"'{start.isoformat()}'::timestamptz + "
-                f"((g * 7919) % {whole}) * interval '1 second'",
+                f"((g::bigint * 7919) % {whole}) * interval '1 second'",
                 "status": "(ARRAY['scheduled', 'confirmed', 'cancelled'])[1 + g % 3]",
                 "uid": f"'bench-{program.pk}-' || g || '@cohorte'",
             },

@@ -94,14 +94,6 @@ def _stored(value: Any) -> str:
     return str(value)
 
 
-def _greatest(*expressions: str) -> str:
-    """The latest of some moments, NULLs ignored (SQLite's max() of several gives NULL)."""
-    if _postgres():
-        return f"GREATEST({', '.join(expressions)})"
-    union = " UNION ALL ".join(f"SELECT {e} AS v" for e in expressions)
-    return f"(SELECT MAX(v) FROM ({union}))"
-
-
 def _later(current: str, new: str) -> str:
     """The later of a stored moment and a new one (either may be NULL), for upserts."""
     return (
@@ -133,15 +125,6 @@ def _in_window(column: str) -> str:
     return f"{column} >= %(start)s AND {column} < %(end)s"
 
 
-def _latest(program: str, kind: str) -> str:
-    """The member's latest event of a kind in the window: one backward index probe."""
-    return (
-        f"(SELECT ev.occurred_at FROM {EVENTS} ev WHERE ev.actor_id = e.member_id "
-        f"AND ev.program_id {program} AND ev.kind = %({kind})s "
-        f"AND {_in_window('ev.occurred_at')} ORDER BY ev.occurred_at DESC LIMIT 1)"
-    )
-
-
 def _distinct(kind: str) -> str:
     """Every distinct target once, and every event without a target on its own: one index
     range of the member's events of that kind in the window, read from the index alone."""
@@ -154,32 +137,56 @@ def _distinct(kind: str) -> str:
 
 
 def _figures() -> dict[str, str]:
-    """Each counter as an SQL expression over an enrolment `e`: the rule, written once."""
+    """The distinct counts as SQL over one enrolment `e` (for the batch's UPDATE)."""
     return {
         "profiles_visited": _distinct("profile_view"),
         "professionals_contacted": _distinct("contact"),
-        "confirmed_meetings": (
-            f"(SELECT COUNT(*) FROM {ATTENDEES} a JOIN {MEETINGS} m ON m.id = a.meeting_id "
-            "WHERE a.member_id = e.member_id AND m.program_id = %(program)s "
-            f"AND m.status = %(confirmed)s AND {_in_window('m.starts_at')})"
-        ),
-        "last_access": _greatest(
-            _latest("IS NULL", "sign_in"),  # a platform sign-in of the programme's member
-            _latest("= %(program)s", "sign_in"),
-            _latest("= %(program)s", "course_access"),
-        ),
     }
 
 
-def _recompute_sql(where: str) -> str:
-    """Upsert every counter of the programme's enrolments that match `where` (over `e`)."""
-    figures = _figures()
-    fields = ", ".join(figures)
-    updates = ", ".join(f"{f} = excluded.{f}" for f in [*figures, "updated_at"])
+def _members(column: str, members: str) -> str:
+    """SQL for « `column` is one of the members »: a range (`members` = "range", over the
+    parameters first and last) or a list (over the parameter members)."""
+    if members == "range":
+        return f"{column} >= %(first)s AND {column} <= %(last)s"
+    return f"{column} {_ids('members')}"
+
+
+def _recompute_sql(members: str, where: str = "") -> str:
+    """Upsert every counter of the enrolments of these members (see `_members`) in the
+    programme: one pass over their events in the window, grouped by member, through the
+    index that leads with the actor (read from the index alone), and one over their
+    confirmed meetings. The distinct counts are `_distinct`'s, for many members at once."""
+
+    def distinct(kind: str) -> str:
+        return (
+            f"COUNT(DISTINCT CASE WHEN ev.kind = %({kind})s THEN ev.target_id END) + "
+            f"SUM(CASE WHEN ev.kind = %({kind})s AND ev.target_id IS NULL THEN 1 ELSE 0 END)"
+        )
+
+    events = (
+        f"SELECT ev.actor_id, {distinct('profile_view')} AS pv, {distinct('contact')} AS pc, "
+        "MAX(CASE WHEN ev.kind IN (%(sign_in)s, %(course_access)s) THEN ev.occurred_at END) "
+        f"AS la FROM {EVENTS} ev WHERE {_members('ev.actor_id', members)} "
+        f"AND {_in_window('ev.occurred_at')} AND ((ev.program_id = %(program)s AND ev.kind IN "
+        "(%(profile_view)s, %(contact)s, %(sign_in)s, %(course_access)s)) "
+        # a platform sign-in of the programme's member counts as an access
+        "OR (ev.program_id IS NULL AND ev.kind = %(sign_in)s)) GROUP BY ev.actor_id"
+    )
+    meetings = (
+        f"SELECT a.member_id, COUNT(*) AS n FROM {ATTENDEES} a "
+        f"JOIN {MEETINGS} m ON m.id = a.meeting_id WHERE {_members('a.member_id', members)} "
+        "AND m.program_id = %(program)s AND m.status = %(confirmed)s "
+        f"AND {_in_window('m.starts_at')} GROUP BY a.member_id"
+    )
+    fields = "profiles_visited, professionals_contacted, confirmed_meetings, last_access"
+    updates = ", ".join(f"{f} = excluded.{f}" for f in [*fields.split(", "), "updated_at"])
     return (
         f"INSERT INTO {STATS} (enrolment_id, {fields}, updated_at) "
-        f"SELECT e.id, {', '.join(figures.values())}, %(now)s FROM {ENROLMENTS} e "
-        f"WHERE e.program_id = %(program)s AND {where} "
+        "SELECT e.id, COALESCE(d.pv, 0), COALESCE(d.pc, 0), COALESCE(c.n, 0), d.la, %(now)s "
+        f"FROM {ENROLMENTS} e LEFT JOIN ({events}) AS d ON d.actor_id = e.member_id "
+        f"LEFT JOIN ({meetings}) AS c ON c.member_id = e.member_id "
+        f"WHERE e.program_id = %(program)s AND {_members('e.member_id', members)} {where} "
         f"ON CONFLICT (enrolment_id) DO UPDATE SET {updates}"
     )
 
@@ -199,8 +206,8 @@ def _params(program: Program, window: tuple[dt.datetime, dt.datetime]) -> dict[s
     }
 
 
-def _recompute(cursor: Any, program: Program, where: str, params: dict[str, Any]) -> int:
-    cursor.execute(_recompute_sql(where), {**params, **_params(program, _window(program))})
+def _recompute(cursor: Any, program: Program, members: str, params: dict[str, Any]) -> int:
+    cursor.execute(_recompute_sql(members), {**params, **_params(program, _window(program))})
     return cursor.rowcount
 
 
@@ -211,15 +218,16 @@ def counters_recompute(*, program: Program, member_ids: Iterable[int]) -> int:
         return 0
     with transaction.atomic(), connection.cursor() as cursor:
         _lock_members(cursor, ids)
-        return _recompute(
-            cursor, program, f"e.member_id {_ids('members')}", {"members": _ids_param(ids)}
-        )
+        return _recompute(cursor, program, "list", {"members": _ids_param(ids)})
 
 
 def _chunks(program: Program) -> list[tuple[int, int, int]]:
-    """The programme's enrolments as ranges of ids (first, last, how many)."""
+    """The programme's enrolments as ranges of member ids (first, last, how many): each
+    range is a contiguous stretch of the events' index."""
     ids = list(
-        Enrolment.objects.filter(program=program).order_by("pk").values_list("pk", flat=True)
+        Enrolment.objects.filter(program=program)
+        .order_by("member_id")
+        .values_list("member_id", flat=True)
     )
     return [
         (ids[i], ids[min(i + REBUILD_CHUNK, len(ids)) - 1], min(REBUILD_CHUNK, len(ids) - i))
@@ -233,9 +241,10 @@ def counters_rebuild(
     progress: Callable[[int, int], None] | None = None,
     go_on: Callable[[], bool] | None = None,
 ) -> int:
-    """Recompute every counter of the programme, one chunk of enrolments per transaction;
-    `progress(done, total)` after each, and a stop when `go_on()` says so (a newer rebuild
-    took over). Returns how many enrolments were recomputed."""
+    """Recompute every counter of the programme, one chunk of members per transaction (no
+    transaction holds its locks for long); `progress(done, total)` after each, and a stop
+    when `go_on()` says so (a newer rebuild took over). Returns how many enrolments were
+    recomputed."""
     chunks = _chunks(program)
     total = sum(n for _, _, n in chunks)
     done = 0
@@ -244,20 +253,16 @@ def counters_rebuild(
     for first, last, count in chunks:
         if go_on is not None and not go_on():
             break
+        bounds = {"program": program.pk, "first": first, "last": last}
         with transaction.atomic(), connection.cursor() as cursor:
             if _postgres():
                 cursor.execute(
-                    f"SELECT m.id FROM {MEMBERS} m JOIN {ENROLMENTS} e ON e.member_id = m.id "
-                    "WHERE e.program_id = %(program)s AND e.id >= %(first)s AND e.id <= %(last)s "
-                    "ORDER BY m.id FOR NO KEY UPDATE OF m",
-                    {"program": program.pk, "first": first, "last": last},
+                    f"SELECT m.id FROM {MEMBERS} m WHERE m.id IN (SELECT e.member_id FROM "
+                    f"{ENROLMENTS} e WHERE e.program_id = %(program)s AND "
+                    f"{_members('e.member_id', 'range')}) ORDER BY m.id FOR NO KEY UPDATE",
+                    bounds,
                 )
-            _recompute(
-                cursor,
-                program,
-                "e.id >= %(first)s AND e.id <= %(last)s",
-                {"first": first, "last": last},
-            )
+            _recompute(cursor, program, "range", bounds)
         done += count
         if progress:
             progress(done, total)
@@ -433,8 +438,7 @@ def _counters_update(cursor: Any, summary: list, params: dict[str, Any]) -> None
     members = sorted(row[0] for row in summary)
     cursor.execute(
         _recompute_sql(
-            f"e.member_id {_ids('members')} AND NOT EXISTS "
-            f"(SELECT 1 FROM {STATS} s WHERE s.enrolment_id = e.id)"
+            "list", f"AND NOT EXISTS (SELECT 1 FROM {STATS} s WHERE s.enrolment_id = e.id)"
         ),
         {**params, "members": _ids_param(members)},
     )
