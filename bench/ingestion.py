@@ -278,8 +278,8 @@ def build_sql(organisation, *, name: str, participants: int, events: int) -> Pro
     def names(values: list[str]) -> str:
         return "ARRAY[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
 
-    first = names(FRENCH_FIRST + ENGLISH_FIRST)
-    last = names(FRENCH_LAST + ENGLISH_LAST)
+    first, firsts = names(FRENCH_FIRST + ENGLISH_FIRST), len(FRENCH_FIRST + ENGLISH_FIRST)
+    last, lasts = names(FRENCH_LAST + ENGLISH_LAST), len(FRENCH_LAST + ENGLISH_LAST)
     with transaction.atomic(), connection.cursor() as cursor:
         _clone(
             cursor,
@@ -297,8 +297,8 @@ def build_sql(organisation, *, name: str, participants: int, events: int) -> Pro
             participants,
             {
                 "email": f"'bench-{program.pk}-' || g || '@cohorte.example'",
-                "first_name": f"({first})[1 + (g::bigint * 7919) % {len(FRENCH_FIRST + ENGLISH_FIRST)}]",
-                "last_name": f"({last})[1 + (g::bigint * 104729) % {len(FRENCH_LAST + ENGLISH_LAST)}]",
+                "first_name": f"({first})[1 + (g::bigint * 7919) % {firsts}]",
+                "last_name": f"({last})[1 + (g::bigint * 104729) % {lasts}]",
             },
         )
         cursor.execute(
