@@ -152,11 +152,9 @@ def _members(column: str, members: str) -> str:
     return f"{column} {_ids('members')}"
 
 
-def _recompute_sql(members: str, where: str = "") -> str:
-    """Upsert every counter of the enrolments of these members (see `_members`) in the
-    programme: one pass over their events in the window, grouped by member, through the
-    index that leads with the actor (read from the index alone), and one over their
-    confirmed meetings. The distinct counts are `_distinct`'s, for many members at once."""
+def _events_grouped_sql(members: str) -> str:
+    """The members' events in the window, grouped by member: their distinct counts and
+    latest access, in one pass through the index that leads with the actor."""
 
     def distinct(kind: str) -> str:
         return (
@@ -164,15 +162,26 @@ def _recompute_sql(members: str, where: str = "") -> str:
             f"SUM(CASE WHEN ev.kind = %({kind})s AND ev.target_id IS NULL THEN 1 ELSE 0 END)"
         )
 
-    events = (
+    # SQLite would rather read the whole programme's events by kind (an OR of two kinds)
+    by_actor = "" if _postgres() else "INDEXED BY event_actor_program_time"
+    return (
         f"SELECT ev.actor_id, {distinct('profile_view')} AS pv, {distinct('contact')} AS pc, "
         "MAX(CASE WHEN ev.kind IN (%(sign_in)s, %(course_access)s) THEN ev.occurred_at END) "
-        f"AS la FROM {EVENTS} ev WHERE {_members('ev.actor_id', members)} "
+        f"AS la FROM {EVENTS} ev {by_actor} WHERE {_members('ev.actor_id', members)} "
         f"AND {_in_window('ev.occurred_at')} AND ((ev.program_id = %(program)s AND ev.kind IN "
         "(%(profile_view)s, %(contact)s, %(sign_in)s, %(course_access)s)) "
         # a platform sign-in of the programme's member counts as an access
         "OR (ev.program_id IS NULL AND ev.kind = %(sign_in)s)) GROUP BY ev.actor_id"
     )
+
+
+def _recompute_sql(members: str, where: str = "") -> str:
+    """Upsert every counter of the enrolments of these members (see `_members`) in the
+    programme: one pass over their events in the window, grouped by member, through the
+    index that leads with the actor (read from the index alone), and one over their
+    confirmed meetings. The distinct counts are `_distinct`'s, for many members at once."""
+
+    events = _events_grouped_sql(members)
     meetings = (
         f"SELECT a.member_id, COUNT(*) AS n FROM {ATTENDEES} a "
         f"JOIN {MEETINGS} m ON m.id = a.meeting_id WHERE {_members('a.member_id', members)} "
