@@ -1,16 +1,18 @@
 """The maintained counters (one ParticipantStats row per enrolment) and the events that
 feed them, written set-based: a batch of 10,000 events is a handful of statements, and the
-rebuild of a programme of 100,000 participants is one statement per chunk of enrolments.
+rebuild of a programme of 100,000 participants is one statement per chunk of members.
 
-One rule, written once (`_recompute_sql`): an enrolment's counters are what its member did
-inside the programme's window [start, end) in the organisation's time zone — distinct
-profiles visited and distinct professionals contacted (an event without a target counts on
-its own), confirmed meetings, and the latest access (a platform sign-in, or a sign-in or
-course access in the programme). Each figure is read through an index for one member at a
-time (the events' index leads with actor, programme, kind and time), so recomputing the
-2,000 members a batch touches is a few index probes each, whatever the programme's size.
-Recomputing from the stored events, instead of adding to the counters, is what keeps a
-distinct count distinct across batches and a retried batch counted once.
+The rule: an enrolment's counters are what its member did inside the programme's window
+[start, end) in the organisation's time zone — distinct profiles visited and distinct
+professionals contacted (an event without a target counts on its own), confirmed meetings,
+and the latest access (a platform sign-in, or a sign-in or course access in the
+programme). `_events_grouped_sql` and `_recompute_sql` compute it for many members at once
+(one pass over their events through the index that leads with the actor: a chunk of
+members is one contiguous stretch of it); `_distinct` is the same distinct count for one
+member, which a batch's UPDATE recomputes only for the members to whom it brought a profile
+view or a contact. The distinct counts are recomputed from the stored events, never added
+to, which keeps them distinct across batches; the last access only moves forward; and only
+the rows a batch stored count (a retried batch stores nothing).
 
 Two writers never interleave on one member: each first locks the members it recomputes
 (PostgreSQL, in id order, so two writers never deadlock; SQLite has one writer at a time),
