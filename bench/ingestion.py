@@ -191,20 +191,12 @@ def store_floor_ms(program: Program, body: bytes) -> float:
     rows = ingest.events_resolve(program=program, parsed=parsed, errors=errors, body=body)
     assert not errors, errors[:3]
     with transaction.atomic(), connection.cursor() as cursor:
-        params: dict[str, Any] = {"program": program.pk, "now": timezone.now()}
-        if connection.vendor == "postgresql":
-            params.update(
-                actors=[r[0] for r in rows],
-                kinds=[r[1] for r in rows],
-                targets=[r[2] for r in rows],
-                moments=[r[3] for r in rows],
-                client_ids=[r[4] for r in rows],
-            )
-        else:
-            params["now"] = counters._stored(params["now"])
-            params["rows"] = json.dumps(
-                [(r[0], r[1], r[2], counters._stored(r[3]), r[4]) for r in rows]
-            )
+        now = timezone.now()
+        params: dict[str, Any] = {
+            "program": program.pk,
+            "now": now if connection.vendor == "postgresql" else counters._stored(now),
+            "rows": counters._rows_json(rows),
+        }
         started = time.perf_counter()
         cursor.execute(counters._insert_sql(), params)
         if connection.vendor == "postgresql":
