@@ -171,14 +171,21 @@ def events_resolve(
     nul = b"\\u0000" in body
     checked: list[tuple[int, EventItem, str, str | None, dt.datetime]] = []
     for index, item in parsed:
-        # in UTC from here: comparing and storing it is then several times cheaper
-        moment: dt.datetime = item["occurred_at"].astimezone(dt.UTC)
-        if not earliest <= moment <= latest:
+        # in UTC from here: comparing and storing it is then several times cheaper (a time
+        # at the edge of the calendar with its offset has no UTC: it is out of bounds anyway)
+        try:
+            moment: dt.datetime | None = item["occurred_at"].astimezone(dt.UTC)
+        except OverflowError:
+            moment = None
+        if moment is None or not earliest <= moment <= latest:
             try:
-                check_event_time(moment)
+                check_event_time(item["occurred_at"])
             except ParseError as error:
                 errors.append({"index": index, "field": "occurred_at", "reason": error.message})
                 continue
+        if moment is None:  # check_event_time refuses every such time: never left unsaid
+            errors.append({"index": index, "field": "occurred_at", "reason": _("date invalide")})
+            continue
         field = _has_nul(item) if nul else None
         if field is not None:
             errors.append({"index": index, "field": field, "reason": _(NUL_REFUSED)})
