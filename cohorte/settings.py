@@ -296,7 +296,11 @@ if not DEBUG:
 # --- Cohorte's own settings.
 COHORTE_LOGIN_ATTEMPTS = int(os.environ.get("COHORTE_LOGIN_ATTEMPTS", "10"))
 COHORTE_LOGIN_WINDOW_SECONDS = int(os.environ.get("COHORTE_LOGIN_WINDOW_SECONDS", "900"))
-COHORTE_EVENTS_BATCH_MAX = 10_000
+#: events one POST /api/programs/{id}/events may hold; more is a 413
+COHORTE_EVENTS_BATCH_MAX = 50_000
+#: bytes that endpoint reads (a full batch is ~10 MB of JSON, ~650 bytes an event allowed);
+#: more is a 413 before the body is read. Every other request keeps the limit below.
+COHORTE_EVENTS_BODY_MAX = 32 * 1024 * 1024
 #: a running background job that has not reported progress for this long lost its worker:
 #: the worker's clock starts it again
 COHORTE_JOB_STALE_SECONDS = int(os.environ.get("COHORTE_JOB_STALE_SECONDS", "120"))
@@ -306,7 +310,7 @@ COHORTE_IMPORT_MAX_ROWS = int(os.environ.get("COHORTE_IMPORT_MAX_ROWS", "10000")
 COHORTE_EXPORT_RETENTION_HOURS = int(os.environ.get("COHORTE_EXPORT_RETENTION_HOURS", "72"))
 #: a cycle end's archive is the only copy of the members it deleted: kept 30 days
 COHORTE_ARCHIVE_RETENTION_DAYS = int(os.environ.get("COHORTE_ARCHIVE_RETENTION_DAYS", "30"))
-# A full batch of 10,000 events is a few megabytes of JSON.
+# Forms and JSON bodies (the events endpoint has its own limit above).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
 
 # --- Logs: to stderr, one JSON object per line in production (LOG_FORMAT=json), readable

@@ -244,8 +244,12 @@ def test_event_batch_limits(api, program):
         "kind": "sign_in",
         "occurred_at": "2026-03-02T10:00:00+01:00",
     }
-    too_many = api.post(f"/api/programs/{program['id']}/events", [item] * 10_001)
-    assert too_many.status_code == 400 and "10000" in too_many.json()["message"]
+    too_many = api.post(f"/api/programs/{program['id']}/events", [item] * 50_001)
+    assert too_many.status_code == 413 and "50000" in too_many.json()["message"]
+    assert not ActivityEvent.objects.exists()
+    # a batch of bad items over the limit is refused for its size too, without listing them
+    junk = api.post(f"/api/programs/{program['id']}/events", [0] * 50_001)
+    assert junk.status_code == 413 and junk.json()["errors"] == []
     assert api.post(f"/api/programs/{program['id']}/events", {"not": "a list"}).status_code == 400
     response = api.client.post(
         f"/api/programs/{program['id']}/events",

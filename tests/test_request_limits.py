@@ -31,16 +31,31 @@ def deep(n: int) -> bytes:
     return b"[" * n + b"]" * n
 
 
-def test_json_body_over_the_size_limit_is_a_json_400(client_api, program_a):
-    body = b'[{"email": "' + b"x" * (20 * MB) + b'"}]'
+def test_events_body_over_its_limit_is_a_json_413_that_says_the_limits(client_api, program_a):
+    body = b'[{"email": "' + b"x" * (33 * MB) + b'"}]'
     response = client_api.client.post(
         f"/api/programs/{program_a.pk}/events",
         body,
         content_type="application/json",
         headers=client_api.headers,
     )
-    body = assert_api_error(response, 400)
-    assert "trop" in body["message"].lower()
+    body = assert_api_error(response, 413)
+    assert "32 Mo" in body["message"] and "50000 événements" in body["message"]
+
+
+def test_events_body_over_the_forms_limit_is_still_read(client_api, program_a):
+    """A full batch is bigger than the 16 MB every other request may send: the events
+    endpoint reads up to its own limit, and lists what is wrong in the batch."""
+    body = b'[{"email": "' + b"x" * (20 * MB) + b'", "kind": "sign_in"}]'
+    response = client_api.client.post(
+        f"/api/programs/{program_a.pk}/events",
+        body,
+        content_type="application/json",
+        headers=client_api.headers,
+    )
+    errors = assert_api_error(response, 400)["errors"]
+    assert {(e["index"], e["field"]) for e in errors} >= {(0, "email"), (0, "occurred_at")}
+    assert "trop long" in next(e["reason"] for e in errors if e["field"] == "email")
 
 
 def test_json_body_over_the_limit_on_a_schema_endpoint(client_api):

@@ -8,11 +8,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import TypeAdapter
-from pydantic import ValidationError as PydanticError
+from ninja.errors import HttpError
 
 from cohorte.accounts.models import Member
-from cohorte.core.api import ApiPage, ApiText, BatchError, ErrorOut, error_item, json_body
+from cohorte.core.api import ApiPage, ApiText, BatchError, ErrorOut
 from cohorte.core.moments import localtime_or_utc
 from cohorte.core.parse import ApiDate, ApiId, EventTime, ScheduleTime
 from cohorte.meetings.api import MeetingOut as CalendarMeetingOut
@@ -23,8 +22,7 @@ from cohorte.programs.api import validation_to_http
 from cohorte.programs.models import Program, Role
 from cohorte.programs.selectors import member_in_program, program_for
 
-from . import services
-from .models import EventKind
+from . import counters, ingest, services
 from .selectors import (
     SORTS,
     ActivityRow,
@@ -220,9 +218,6 @@ class EventsOut(Schema):
     ignored: int
 
 
-_event_adapter = TypeAdapter(EventIn)
-
-
 def _members_by_email(program: Program, emails: set[str]) -> dict[str, Member]:
     found: dict[str, Member] = {}
     email_list = sorted(emails)
@@ -233,9 +228,17 @@ def _members_by_email(program: Program, emails: set[str]) -> dict[str, Member]:
     return found
 
 
+def _events_too_many(limit: int) -> HttpError:
+    return HttpError(
+        413,
+        _("Lot refusé : %(limit)d événements au plus par lot ; envoyez-les en plusieurs lots.")
+        % {"limit": limit},
+    )
+
+
 @router.post(
     "/{int:program_id}/events",
-    response={200: EventsOut, 400: ErrorOut, 404: ErrorOut},
+    response={200: EventsOut, 400: ErrorOut, 404: ErrorOut, 413: ErrorOut},
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -248,75 +251,40 @@ def _members_by_email(program: Program, emails: set[str]) -> dict[str, Member]:
                     }
                 }
             },
-        }
+        },
+        "responses": {
+            "413": {
+                "description": (
+                    f"Lot trop grand : plus de {settings.COHORTE_EVENTS_BATCH_MAX} événements, "
+                    f"ou plus de {settings.COHORTE_EVENTS_BODY_MAX // (1024 * 1024)} Mo."
+                ),
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}
+                },
+            }
+        },
     },
 )
 def events_post(request, program_id: ApiId):
-    """Up to 10,000 events, all or nothing. A repeated client_id is ignored, so a retried
-    batch never counts twice. 400 lists every bad item with its index and reason."""
+    """Up to 50,000 events, all or nothing. A repeated client_id is ignored, so a retried
+    batch never counts twice. 400 lists every bad item with its index, field and reason;
+    413 when the batch is over the limit (more items, or more bytes)."""
     program = _program(request, program_id)
-    raw = json_body(request, refuse_nul=False)  # each field is checked, item by item
-    if not isinstance(raw, list):
-        raise BatchError(_("Une liste d'événements est attendue."), [])
+    body = ingest.events_body(request)
     limit = settings.COHORTE_EVENTS_BATCH_MAX
-    if len(raw) > limit:
-        raise BatchError(
-            _("%(count)d événements envoyés : %(limit)d au plus par lot.")
-            % {"count": len(raw), "limit": limit},
-            [],
-        )
-    errors: list[dict] = []
-    parsed: list[tuple[int, EventIn]] = []
-    for index, item in enumerate(raw):
-        try:
-            parsed.append((index, _event_adapter.validate_python(item)))
-        except PydanticError as error:
-            for detail in error.errors():
-                errors.append({**error_item(dict(detail), index_from_loc=False), "index": index})
-    emails = {e.email.strip().lower() for _, e in parsed} | {
-        e.target_email.strip().lower() for _, e in parsed if e.target_email
-    }
-    members = _members_by_email(program, emails)
-    items: list[services.EventItem] = []
-    for index, event in parsed:
-        actor = members.get(event.email.strip().lower())
-        target = members.get(event.target_email.strip().lower()) if event.target_email else None
-        if actor is None:
-            errors.append(
-                {
-                    "index": index,
-                    "field": "email",
-                    "reason": _("membre inconnu dans cette organisation : %(email)s")
-                    % {"email": event.email},
-                }
-            )
-        if event.target_email and target is None:
-            errors.append(
-                {
-                    "index": index,
-                    "field": "target_email",
-                    "reason": _("membre inconnu dans cette organisation : %(email)s")
-                    % {"email": event.target_email},
-                }
-            )
-        if actor is not None and (target is not None or not event.target_email):
-            items.append(
-                services.EventItem(
-                    actor=actor,
-                    kind=EventKind(event.kind),
-                    occurred_at=event.occurred_at,
-                    target=target,
-                    client_id=event.client_id,
-                )
-            )
+    try:
+        parsed, errors, total = ingest.events_parse(body, limit=limit)
+    except ingest.TooManyEvents as error:
+        raise _events_too_many(limit) from error
+    rows = ingest.events_resolve(program=program, parsed=parsed, errors=errors, body=body)
     if errors:
         errors.sort(key=lambda e: e["index"])
         raise BatchError(
             _("%(bad)d événement(s) invalide(s) sur %(total)d : rien n'a été enregistré.")
-            % {"bad": len({e["index"] for e in errors}), "total": len(raw)},
+            % {"bad": len({e["index"] for e in errors}), "total": total},
             errors,
         )
-    result = services.events_ingest(program=program, items=items)
+    result = counters.events_store(program=program, rows=rows)
     return {"created": result.created, "ignored": result.ignored}
 
 

@@ -5,12 +5,13 @@ from django.dispatch import receiver
 from cohorte.meetings.signals import meetings_changed
 from cohorte.programs.signals import members_enrolled, program_dates_changed
 
-from . import services, tasks
+from . import services
 
 
 @receiver(program_dates_changed)
 def rebuild_after_dates_change(sender, *, program, **kwargs) -> None:
-    transaction.on_commit(lambda: tasks.program_stats_rebuild.enqueue(program.pk))
+    """Every counter again, in the background; the page shows the progress meanwhile."""
+    transaction.on_commit(lambda: services.counters_rebuild_start(program=program))
 
 
 @receiver(members_enrolled)

@@ -4,88 +4,41 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Q, QuerySet
 from django.utils import formats, timezone, translation
 
 from cohorte.accounts.models import Member
 from cohorte.core.audit import log_action
+from cohorte.core.models import Job
 from cohorte.meetings.models import MeetingAttendee, MeetingStatus
 from cohorte.messaging import services as messaging
 from cohorte.messaging.models import ReminderRule, ReminderRuleKind, ReminderSent
 from cohorte.programs.models import PARTICIPANT_ROLES, Enrolment, Program
 
-from .models import ACCESS_KINDS, ActivityEvent, Conversation, EventKind, ParticipantStats, Report
+from . import counters
+from .counters import IngestResult
+from .models import ActivityEvent, EventKind, ParticipantStats, Report
 
 STATS_FIELDS = ["profiles_visited", "professionals_contacted", "confirmed_meetings", "last_access"]
 
 
 def stats_refresh(*, program: Program, member_ids: Iterable[int] | None = None) -> int:
     """Recompute the counters of some (or all) enrolments of a programme from the events and
-    meetings inside its dates: a few GROUP BY queries over the programme (each one index
-    range scan, whatever the number of participants), then one upsert."""
-    start, end = program.window()
-    enrolments = Enrolment.objects.filter(program=program)
-    events = ActivityEvent.objects.filter(occurred_at__gte=start, occurred_at__lt=end).order_by()
-    attendances = MeetingAttendee.objects.filter(
-        meeting__program=program,
-        meeting__status=MeetingStatus.CONFIRMED,
-        meeting__starts_at__gte=start,
-        meeting__starts_at__lt=end,
-    ).order_by()
-    if member_ids is not None:
-        member_ids = list(member_ids)
-        enrolments = enrolments.filter(member_id__in=member_ids)
-        events = events.filter(actor_id__in=member_ids)
-        attendances = attendances.filter(member_id__in=member_ids)
-        members_in_program: Iterable[int] | QuerySet = member_ids
-    else:
-        members_in_program = enrolments.values("member_id")
-    enrolment_of = dict(enrolments.values_list("member_id", "pk"))
+    meetings inside its dates (the rule is in `counters`): set-based, a few index probes per
+    member; every enrolment is done in chunks, one transaction each."""
+    if member_ids is None:
+        return counters.counters_rebuild(program=program)
+    return counters.counters_recompute(program=program, member_ids=member_ids)
 
-    distinct: dict[tuple[int, str], int] = {
-        (actor, kind): n
-        for actor, kind, n in events.filter(
-            program=program, kind__in=[EventKind.PROFILE_VIEW, EventKind.CONTACT]
-        )
-        .values("actor", "kind")
-        .annotate(n=Count("target", distinct=True) + Count("pk", filter=Q(target__isnull=True)))
-        .values_list("actor", "kind", "n")
-    }
-    last_access: dict[int, dt.datetime] = {}
-    for scoped in (
-        # platform sign-ins (no programme) of this programme's members…
-        events.filter(
-            kind=EventKind.SIGN_IN, program__isnull=True, actor_id__in=members_in_program
-        ),
-        # …and sign-ins or course access inside the programme
-        events.filter(kind__in=ACCESS_KINDS, program=program),
-    ):
-        for actor, latest in (
-            scoped.values("actor").annotate(m=Max("occurred_at")).values_list("actor", "m")
-        ):
-            if actor not in last_access or last_access[actor] < latest:
-                last_access[actor] = latest
-    confirmed = dict(
-        attendances.values("member").annotate(n=Count("pk")).values_list("member", "n")
-    )
-    stats = [
-        ParticipantStats(
-            enrolment_id=enrolment_id,
-            profiles_visited=distinct.get((member_id, EventKind.PROFILE_VIEW), 0),
-            professionals_contacted=distinct.get((member_id, EventKind.CONTACT), 0),
-            confirmed_meetings=confirmed.get(member_id, 0),
-            last_access=last_access.get(member_id),
-        )
-        for member_id, enrolment_id in enrolment_of.items()
-    ]
-    ParticipantStats.objects.bulk_create(
-        stats,
-        batch_size=1000,
-        update_conflicts=True,
-        unique_fields=["enrolment"],
-        update_fields=[*STATS_FIELDS, "updated_at"],
-    )
-    return len(stats)
+
+def counters_rebuild_start(*, program: Program, by: Member | None = None) -> Job:
+    """Rebuild every counter of the programme in the background (its dates changed)."""
+    from .tasks import program_counters_rebuild
+
+    return counters.counters_rebuild_start(program=program, task=program_counters_rebuild, by=by)
+
+
+counters_rebuild_work = counters.counters_rebuild_work
 
 
 def stats_refresh_member(member: Member) -> None:
@@ -114,124 +67,17 @@ class EventItem:
     client_id: str | None = None
 
 
-@dataclass
-class IngestResult:
-    created: int
-    ignored: int
-
-
-@transaction.atomic
 def events_ingest(*, program: Program, items: Sequence[EventItem]) -> IngestResult:
     """Store a validated batch all at once. A client_id seen before (in this batch or an
     earlier one) is skipped, so a retried batch never counts twice."""
-    client_ids = {item.client_id for item in items if item.client_id}
-    seen = (
-        set(
-            ActivityEvent.objects.filter(program=program, client_id__in=client_ids).values_list(
-                "client_id", flat=True
-            )
-        )
-        if client_ids
-        else set()
-    )
-    fresh: list[ActivityEvent] = []
-    for item in items:
-        if item.client_id:
-            if item.client_id in seen:
-                continue
-            seen.add(item.client_id)
-        fresh.append(
-            ActivityEvent(
-                program=program,
-                actor=item.actor,
-                kind=item.kind,
-                target=item.target,
-                occurred_at=item.occurred_at,
-                client_id=item.client_id,
-            )
-        )
-    # A concurrent retry of the same batch may commit between our check and this insert:
-    # the unique (program, client_id) index then skips its rows instead of failing. The
-    # counters below are recomputed from what is stored, so they stay right either way.
-    ActivityEvent.objects.bulk_create(fresh, batch_size=2000, ignore_conflicts=True)
-    _conversations_update(program=program, events=fresh)
-    actor_ids = {event.actor_id for event in fresh}
-    access_ids = {event.actor_id for event in fresh if event.kind in ACCESS_KINDS}
-    if access_ids:
-        _last_access_update(access_ids)
-    if actor_ids:
-        stats_refresh(program=program, member_ids=actor_ids)
-    return IngestResult(created=len(fresh), ignored=len(items) - len(fresh))
-
-
-def _last_access_update(member_ids: set[int]) -> None:
-    latest = (
-        ActivityEvent.objects.filter(actor=OuterRef("pk"), kind__in=ACCESS_KINDS)
-        .order_by()
-        .values("actor")
-        .annotate(m=Max("occurred_at"))
-        .values("m")[:1]
-    )
-    Member.objects.filter(pk__in=member_ids).update(last_access=Subquery(latest))
-
-
-def _conversations_update(*, program: Program, events: Sequence[ActivityEvent]) -> None:
-    """A participant's message opens (or re-opens) a conversation with the other person;
-    that person's message back answers it."""
-    messages = [
-        (e.actor_id, e.target_id, e.occurred_at)
-        for e in events
-        if e.kind == EventKind.MESSAGE and e.target_id is not None
-    ]
-    if not messages:
-        return
-    member_ids = {actor for actor, _, _ in messages} | {target for _, target, _ in messages}
-    participants = set(
-        Enrolment.objects.filter(
-            program=program, member_id__in=member_ids, role__in=PARTICIPANT_ROLES
-        ).values_list("member_id", flat=True)
-    )
-    latest: dict[tuple[int, int], dict[str, dt.datetime]] = {}
-    for actor, target, occurred_at in messages:
-        if actor in participants and target not in participants:
-            pair, field = (actor, target), "last_message_at"
-        elif target in participants and actor not in participants:
-            pair, field = (target, actor), "last_reply_at"
-        else:
-            continue
-        times = latest.setdefault(pair, {})
-        if field not in times or times[field] < occurred_at:
-            times[field] = occurred_at
-    if not latest:
-        return
-    existing = {
-        (c.participant_id, c.professional_id): c
-        for c in Conversation.objects.filter(
-            program=program, participant_id__in={p for p, _ in latest}
-        )
-    }
-    to_create, to_update = [], []
-    for (participant_id, professional_id), times in latest.items():
-        conversation = existing.get((participant_id, professional_id))
-        if conversation is None:
-            to_create.append(
-                Conversation(
-                    program=program,
-                    participant_id=participant_id,
-                    professional_id=professional_id,
-                    **times,
-                )
-            )
-            continue
-        for field, value in times.items():
-            current = getattr(conversation, field)
-            if current is None or current < value:
-                setattr(conversation, field, value)
-        to_update.append(conversation)
-    Conversation.objects.bulk_create(to_create, batch_size=1000)
-    Conversation.objects.bulk_update(
-        to_update, ["last_message_at", "last_reply_at"], batch_size=1000
-    )
+    return counters.events_store(
+        program=program,
+        rows=[
+            (item.actor.pk, str(item.kind), item.target.pk if item.target else None,
+             item.occurred_at, item.client_id)
+            for item in items
+        ],
+    )  # fmt: skip
 
 
 @transaction.atomic

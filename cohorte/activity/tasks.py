@@ -6,12 +6,22 @@ from . import services
 
 
 @task()
+def program_counters_rebuild(job_id: int) -> str:
+    """Every counter of a programme, after its dates moved: its Job row shows the progress
+    on the programme's page."""
+    from cohorte.core.jobs import job_run
+
+    job = job_run(job_id, services.counters_rebuild_work)
+    return job.status if job else ""
+
+
+@task()
 def program_stats_rebuild(program_id: int) -> int:
-    """Every counter of a programme, after its dates moved."""
+    """What a date change queued before rebuilds were jobs: start the job instead."""
     program = Program.objects.select_related("organisation").filter(pk=program_id).first()
     if program is None:
         return 0
-    return services.stats_refresh(program=program)
+    return services.counters_rebuild_start(program=program).pk
 
 
 @task()

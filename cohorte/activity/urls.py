@@ -1,11 +1,16 @@
 from django.urls import path
 
-from . import views
+from . import counter_views, views
 
 app_name = "activity"
 urlpatterns = [
     path("programmes/<id:program_id>/", views.program_page, name="program"),
     path("presence/", views.presence_now, name="presence"),
+    path(
+        "programmes/<id:program_id>/compteurs/",
+        counter_views.counters_banner,
+        name="counters-banner",
+    ),
     path("programmes/<id:program_id>/participants.csv", views.participants_csv, name="csv"),
     path("programmes/<id:program_id>/relancer/", views.participants_remind, name="remind"),
     path(

@@ -7,6 +7,7 @@ the first time someone reads the body, which may be the CSRF check, a form or a 
 ``request_refused`` is the one answer for all of them, used by this middleware and by the
 400 handler (``cohorte.core.errors.bad_request``) for those raised outside a view."""
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -46,6 +47,28 @@ def refusal_message(exception: Exception) -> str:
     }
 
 
+#: the one endpoint whose JSON body may be larger than DATA_UPLOAD_MAX_MEMORY_SIZE: a batch of
+#: up to COHORTE_EVENTS_BATCH_MAX events, read up to COHORTE_EVENTS_BODY_MAX bytes
+_EVENTS_PATH = re.compile(r"^/api/programs/[^/]+/events/?$")
+
+
+def events_body_refusal() -> str:
+    """Why a batch of events over the byte limit is refused (a 413), and what to do."""
+    return _(
+        "Lot refusé : la requête dépasse %(mb)s Mo ; %(limit)d événements au plus par lot, "
+        "envoyez-les en plusieurs lots."
+    ) % {
+        "mb": _megabytes(settings.COHORTE_EVENTS_BODY_MAX),
+        "limit": settings.COHORTE_EVENTS_BATCH_MAX,
+    }
+
+
+def _is_events_batch(request: HttpRequest) -> bool:
+    return bool(_EVENTS_PATH.match(request.path)) and not request.META.get(
+        "CONTENT_TYPE", ""
+    ).startswith(("multipart/form-data", "application/x-www-form-urlencoded"))
+
+
 def request_refused(request: HttpRequest, exception: Exception) -> HttpResponse:
     """The 400 for a request refused as a whole (see the module's docstring)."""
     message = refusal_message(exception)
@@ -80,7 +103,8 @@ def _has_multipart_body(request: HttpRequest) -> bool:
 class RequestLimitsMiddleware:
     """Refuse a body over DATA_UPLOAD_MAX_MEMORY_SIZE before anything reads it (Django makes
     the same check from Content-Length when the body is first read: this answers it once,
-    the same way, for every view), and turn the limit errors a view raises into 400s.
+    the same way, for every view), and turn the limit errors a view raises into 400s. A
+    batch of events has its own, larger limit, and over it a 413 that says it.
 
     Multipart bodies are let through: their files do not count against the limit, and Django
     checks the other fields while it parses them."""
@@ -89,12 +113,15 @@ class RequestLimitsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        events = _is_events_batch(request)
+        limit = settings.COHORTE_EVENTS_BODY_MAX if events else settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         if limit is not None and not _has_multipart_body(request):
             try:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
             except ValueError:
                 length = 0  # Django reads such a body as empty
+            if length > limit and events:  # a batch too big: 413, it says the limits
+                return JsonResponse({"message": events_body_refusal(), "errors": []}, status=413)
             if length > limit:
                 return request_refused(request, RequestDataTooBig())
         # a form with NUL is refused; query strings are read by views that treat it as any
