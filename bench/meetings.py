@@ -47,31 +47,7 @@ from cohorte.meetings.views import CALENDAR_PER_DAY
 from cohorte.programs.models import Enrolment, Organisation, Program, ProgramKind, Role
 from cohorte.programs.services import organisation_create
 
-if hasattr(common, "floor_ms") and hasattr(common, "report"):  # the shared ones, once landed
-    floor_ms, report = common.floor_ms, common.report
-else:
-
-    def floor_ms(fn_or_sql: Callable[[], object] | str, repeat: int) -> float:
-        """Median time of the equivalent SQL alone, through a cursor: a string is run and
-        fetched whole, a function is called as it is."""
-        if isinstance(fn_or_sql, str):
-            sql = fn_or_sql
-
-            def fn() -> None:
-                with connection.cursor() as cursor:
-                    cursor.execute(sql)
-                    cursor.fetchall()
-
-            return median_ms(fn, repeat)
-        return median_ms(fn_or_sql, repeat)
-
-    def report(label: str, ms: float, floor: float | None) -> None:
-        """One line: the figure, its SQL floor and their ratio (stable on a busy machine)."""
-        if floor is None:
-            print(f"{label:<52} {ms:>9.1f} ms")
-        else:
-            ratio = ms / floor if floor > 0 else float("inf")
-            print(f"{label:<52} {ms:>9.1f} ms   floor {floor:>7.1f} ms   ×{ratio:>6.1f}")
+floor_ms, report = common.floor_ms, common.report
 
 
 ORGANISATION = "Bench rencontres"
