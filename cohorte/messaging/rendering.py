@@ -1,10 +1,20 @@
 """Message bodies: sanitised rich text, dynamic tags in two languages, text alternatives."""
 
+import dataclasses
+import email.charset
+import email.header
+import email.mime.base
+import email.mime.multipart
+import email.mime.text
+import email.policy
+import email.utils
 import html
 import re
+import secrets
 from collections.abc import Mapping
 
 import nh3
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 ALLOWED_TAGS = {
@@ -118,3 +128,129 @@ def tag_help() -> list[tuple[str, str]]:
         ("{organization}" if english else "{organisation}", _("nom de l'organisation")),
         ("{sign_in_link}" if english else "{lien de connexion}", _("lien pour se connecter")),
     ]
+
+
+# --- One message for many recipients ----------------------------------------------------------
+
+#: stands for a recipient's tag while a body is sanitised once for all of them: letters and
+#: digits only, so sanitising and text_of() leave it as it is; random, so no body holds it
+_TOKEN = f"cohorte{secrets.token_hex(8)}tag"
+#: a tag (<a href="…">) in the sanitiser's output: its attributes are always double-quoted
+_MARKUP = re.compile(r'<(?:[^">]|"[^"]*")*>')
+
+
+def _as_text_node(value: str) -> str:
+    """The value as the HTML parser reads it in text: CR and CRLF become LF, NUL is dropped."""
+    return value.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+
+
+def _escape_text_node(value: str) -> str:
+    """The value as the sanitiser writes text (its own escaping, nothing more)."""
+    escaped = _as_text_node(value).replace("&", "&amp;").replace("\xa0", "&nbsp;")
+    return escaped.replace("<", "&lt;").replace(">", "&gt;")
+
+
+@dataclasses.dataclass(frozen=True)
+class Prepared:
+    """A body sanitised once for every recipient of a message, in one language; only the
+    recipient's tags are filled for each. That is the same HTML as sanitising each filled
+    body (sanitise(fill(body, values, escape=True))) because every recipient's tag sits in
+    text, never in markup: the sanitiser parses the escaped value back to the same text and
+    writes it with the escaping done here. A body with a recipient's tag inside markup
+    (<a href="{prénom}">) is sanitised per recipient, as before."""
+
+    body: str
+    shared: Mapping[str, str]
+    keys: tuple[str, ...]
+    html: str | None
+    text: str | None
+
+    def render(self, values: Mapping[str, object]) -> tuple[str, str]:
+        """(html, text) for one recipient: `values` holds the recipient's own tags."""
+        if self.html is None or self.text is None:
+            html_body = sanitise(fill(self.body, {**self.shared, **values}, escape=True))
+            return html_body, text_of(html_body)
+        html_body, text = self.html, self.text
+        for n, key in enumerate(self.keys):
+            token = f"{_TOKEN}{n}x"
+            value = str(values[key])
+            html_body = html_body.replace(token, _escape_text_node(value))
+            text = text.replace(token, _as_text_node(value))
+        return html_body, re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def prepare(body: str, *, shared: Mapping[str, object], keys: tuple[str, ...]) -> Prepared:
+    """Sanitise `body` once with the values every recipient shares (`shared`), the tags of
+    `keys` left to fill per recipient by Prepared.render()."""
+    shared_text = {key: str(value) for key, value in shared.items()}
+    tokens = {key: f"{_TOKEN}{n}x" for n, key in enumerate(keys)}
+    html_body = sanitise(fill(body, {**shared_text, **tokens}, escape=True))
+    in_markup = any(
+        _TOKEN in markup.group(0) for markup in _MARKUP.finditer(html_body)
+    ) or html_body.count(_TOKEN) != sum(html_body.count(token) for token in tokens.values())
+    if in_markup:
+        return Prepared(body, shared_text, keys, None, None)
+    return Prepared(body, shared_text, keys, html_body, text_of(html_body))
+
+
+# --- On the wire ---------------------------------------------------------------------------
+
+_QP_UTF8 = email.charset.Charset("utf-8")
+_QP_UTF8.body_encoding = email.charset.QP
+_WIRE = email.policy.compat32.clone(linesep="\r\n")
+
+
+def _one_line(value: str) -> str:
+    """A header value on one line: a line break would start another header."""
+    return " ".join(value.split())
+
+
+def _header(value: str) -> str | email.header.Header:
+    value = _one_line(value)
+    return value if value.isascii() else email.header.Header(value, "utf-8")
+
+
+def envelope_address(address: str) -> str:
+    """The bare address SMTP's MAIL FROM and RCPT TO take; a domain in other letters is
+    written in IDNA, a local part in other letters or any space or bracket is refused."""
+    address = address.strip()
+    local, at, domain = address.rpartition("@")
+    if (
+        not at
+        or not local
+        or not domain
+        or not local.isascii()
+        or any(c.isspace() or c in '<>,;"()[]\\' for c in address)
+    ):
+        raise ValueError(f"Adresse invalide : {address!r}")
+    if not domain.isascii():
+        domain = domain.encode("idna").decode("ascii")
+    return f"{local}@{domain}"
+
+
+def header_address(address: str) -> str:
+    """« Name <address> » for a From or To header, the name encoded when it is not ASCII."""
+    name, bare = email.utils.parseaddr(address)
+    return email.utils.formataddr((_one_line(name), bare), "utf-8")
+
+
+def wire_bytes(
+    *, from_header: str, to_header: str, subject: str, message_id: str, text: str, html: str
+) -> bytes:
+    """The e-mail as the SMTP server receives it: the same headers and parts Django's
+    EmailMultiAlternatives writes (text, and HTML as its alternative), through the standard
+    library's legacy e-mail API, five times faster than the policy-based one Django uses."""
+    # a Charset (quoted-printable UTF-8, readable French) where the stubs say str
+    plain = email.mime.text.MIMEText(text, "plain", _QP_UTF8)  # type: ignore[arg-type]
+    if html:
+        message: email.mime.base.MIMEBase = email.mime.multipart.MIMEMultipart("alternative")
+        message.attach(plain)
+        message.attach(email.mime.text.MIMEText(html, "html", _QP_UTF8))  # type: ignore[arg-type]
+    else:
+        message = plain
+    message["Subject"] = _header(subject)  # type: ignore[assignment]  # the legacy API takes a Header
+    message["From"] = from_header
+    message["To"] = to_header
+    message["Date"] = email.utils.formatdate(localtime=settings.EMAIL_USE_LOCALTIME)
+    message["Message-ID"] = _one_line(message_id)
+    return message.as_bytes(policy=_WIRE)
