@@ -4,13 +4,18 @@ filled body gives, whatever the recipient's name holds; and the bytes put on the
 read back as the e-mail Django would have written."""
 
 import email
+import email.header
 import email.policy
 
 import pytest
 
 from cohorte.messaging import rendering
 
-SHARED = {"program": "Lycées & Co", "organisation": "L'Atelier", "sign_in_link": "https://c.example/"}
+SHARED = {
+    "program": "Lycées & Co",
+    "organisation": "L'Atelier",
+    "sign_in_link": "https://c.example/",
+}
 KEYS = ("first_name", "last_name", "full_name", "email")
 
 BODIES = [
@@ -23,7 +28,7 @@ BODIES = [
     '<p title="a > b {organisation}">{prénom}</p><img src="https://x.example/i.png" alt="{nom}">',
     '<a href="{prénom}">lien</a>',  # a recipient's tag inside markup: sanitised per recipient
     '<a href="https://x.example/?n={nom}">lien</a>',
-    "<script>{prénom}</script><p onclick=\"{prénom}\">x</p><style>{nom}</style>",
+    '<script>{prénom}</script><p onclick="{prénom}">x</p><style>{nom}</style>',
     "",
 ]
 
@@ -75,8 +80,8 @@ def test_a_recipients_tag_inside_a_link_is_sanitised_for_each_recipient():
 
 def test_the_bytes_on_the_wire_read_back_as_the_e_mail():
     data = rendering.wire_bytes(
-        from_header=rendering.header_address('"Lycées St. Martin" <noreply@x.example>'),
-        to_header=rendering.header_address('"Zoé Ñúñez, \\"la\\"" <zoe@x.example>'),
+        from_header=rendering.header_address("noreply@x.example", "Lycées St. Martin"),
+        to_header=rendering.header_address("zoe@x.example", 'Zoé Ñúñez, "la"\r\nBcc: x@x.fr'),
         subject="Relance : séance n°3\r\nBcc: intrus@x.example",
         message_id="<abc@cohorte.example>",
         text="Bonjour Zoé,\n\n.\nUne ligne seule avec un point.\n" + "long " * 100,
@@ -88,7 +93,7 @@ def test_the_bytes_on_the_wire_read_back_as_the_e_mail():
     assert message["Subject"] == "Relance : séance n°3 Bcc: intrus@x.example"  # one line
     assert "Bcc" not in message and message["Message-ID"] == "<abc@cohorte.example>"
     assert message["From"].addresses[0].display_name == "Lycées St. Martin"
-    assert message["To"].addresses[0].display_name == 'Zoé Ñúñez, "la"'
+    assert message["To"].addresses[0].display_name == 'Zoé Ñúñez, "la" Bcc: x@x.fr'
     assert message["To"].addresses[0].addr_spec == "zoe@x.example" and message["Date"]
     text = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
     assert text.startswith("Bonjour Zoé,\n\n.\nUne ligne seule") and text.count("long") == 100
@@ -96,7 +101,8 @@ def test_the_bytes_on_the_wire_read_back_as_the_e_mail():
 
 
 @pytest.mark.parametrize(
-    "address", ["a b@x.example", "a@", "@x.example", "zoé@x.example", "a@x.example\r\nRCPT TO:<b@x>"]
+    "address",
+    ["a b@x.example", "a@", "@x.example", "zoé@x.example", "a@x.example\r\nRCPT TO:<b@x>"],
 )
 def test_an_address_smtp_cannot_take_is_refused(address):
     with pytest.raises(ValueError):
@@ -105,3 +111,70 @@ def test_an_address_smtp_cannot_take_is_refused(address):
 
 def test_a_domain_in_other_letters_goes_in_idna():
     assert rendering.envelope_address(" zoe@exämple.fr ") == "zoe@xn--exmple-cua.fr"
+
+
+@pytest.mark.parametrize(
+    ("name", "subject", "text", "html"),
+    [
+        ("Marc St. Martin", "Bonjour", "Bonjour,\n\nfin", ""),
+        ("", "Séance : « demain »", "Ligne\r\n.\r\nfin", "<p>é</p>"),
+        (
+            "Élodie Ñúñez de la Montagne",
+            "Très long sujet accentué " * 10,
+            "x " * 600,
+            "<p>" + "y" * 3000,
+        ),
+        ("zoe@x.example", "=?utf-8?q?pas_un_mot?=", "=3D = ==", "<p>--==</p>"),
+    ],
+)
+def test_the_wire_bytes_read_back_as_djangos_message_does(name, subject, text, html):
+    from django.core import mail
+
+    django_message = mail.EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email="Cohorte <noreply@x.example>",
+        to=[rendering.header_address("zoe@x.example", name)],
+        headers={"Message-ID": "<m@x.example>"},
+    )
+    if html:
+        django_message.attach_alternative(html, "text/html")
+    ours = rendering.wire_bytes(
+        from_header=rendering.header_address("noreply@x.example", "Cohorte"),
+        to_header=rendering.header_address("zoe@x.example", name),
+        subject=subject,
+        message_id="<m@x.example>",
+        text=text,
+        html=html,
+    )
+    theirs = django_message.message(policy=email.policy.SMTP).as_bytes()
+
+    def read(data: bytes):
+        message = email.message_from_bytes(data, policy=email.policy.default)
+        bodies = [
+            part.get_content().replace("\r\n", "\n")
+            for part in message.walk()
+            if not part.is_multipart()
+        ]
+        headers = {h: " ".join(str(message[h]).split()) for h in ("Subject", "From", "To")}
+        return headers, bodies, message.get_content_type()
+
+    assert read(ours) == read(theirs)
+
+
+def test_a_long_name_in_other_letters_reads_back_whole():
+    name = "Élodie Ñúñez " * 8
+    data = rendering.wire_bytes(
+        from_header="a@x.example",
+        to_header=rendering.header_address("zoe@x.example", name),
+        subject="s",
+        message_id="<m@x.example>",
+        text="t",
+        html="",
+    )
+    raw = email.message_from_bytes(data)["To"]  # as written, decoded as RFC 2047 says
+    # (the standard library's address parser reads spaces between encoded words; so did
+    # Django's own long names, its folding being the same)
+    decoded = str(email.header.make_header(email.header.decode_header(raw)))
+    assert decoded == f"{name.strip()} <zoe@x.example>"
+    assert all(len(line) <= 998 for line in data.split(b"\r\n"))

@@ -410,12 +410,14 @@ def outbox_kick(run_after: dt.datetime | None = None) -> None:
     transaction.on_commit(lambda: task.enqueue())
 
 
-def _claim(batch: int, now: dt.datetime) -> list[Email]:
+def _claim(batch: int, now: dt.datetime) -> tuple[list[Email], dt.datetime]:
     """Take up to `batch` due rows for this worker. On PostgreSQL SKIP LOCKED lets several
     workers claim side by side; SQLite's IMMEDIATE transactions let one writer at a time.
     A row claimed by a worker that died is taken again when its claim runs out. The first
     condition is the outbox index's own (email_outbox_claim_idx): the rows still to send,
-    in order, however long the log behind them."""
+    in order, however long the log behind them. The claim's time is its mark: a row whose
+    claimed_until has changed was taken over by another worker."""
+    until = now + dt.timedelta(seconds=settings.COHORTE_EMAIL_CLAIM_SECONDS)
     due = Q(status=EmailStatus.QUEUED) & (
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     )
@@ -432,13 +434,26 @@ def _claim(batch: int, now: dt.datetime) -> list[Email]:
         claimed = list(rows[:batch])
         if claimed:
             Email.objects.filter(pk__in=[row.pk for row in claimed]).update(
-                status=EmailStatus.SENDING,
-                claimed_until=now + dt.timedelta(seconds=settings.COHORTE_EMAIL_CLAIM_SECONDS),
-                attempts=F("attempts") + 1,
+                status=EmailStatus.SENDING, claimed_until=until, attempts=F("attempts") + 1
             )
     for row in claimed:
         row.attempts += 1
-    return claimed
+    return claimed, until
+
+
+def _renew(rows: list[Email], until: dt.datetime) -> tuple[list[Email], dt.datetime]:
+    """The batch has taken half its claim's time (a slow server): the rows still ours are
+    claimed again; one another worker took over (its claim ran out) is left to it."""
+    renewed = timezone.now() + dt.timedelta(seconds=settings.COHORTE_EMAIL_CLAIM_SECONDS)
+    ids = [row.pk for row in rows]
+    with transaction.atomic():
+        Email.objects.filter(pk__in=ids, status=EmailStatus.SENDING, claimed_until=until).update(
+            claimed_until=renewed
+        )
+        kept = set(
+            Email.objects.filter(pk__in=ids, claimed_until=renewed).values_list("pk", flat=True)
+        )
+    return [row for row in rows if row.pk in kept], renewed
 
 
 def _as_email_message(row: Email) -> mail.EmailMultiAlternatives:
@@ -473,18 +488,27 @@ def _with_open_pixel(row: Email) -> str:
 class _Sender:
     """One batch's way out. Over SMTP, an e-mail without attachments goes as bytes written
     by rendering.wire_bytes() on the backend's open connection (Django's own message
-    building costs several times the rest of the send); anything else (an attachment, a
+    building cost several times the rest of the send); anything else (an attachment, a
     provider's API through anymail, the console) goes through the Django backend."""
 
     def __init__(self, backend: Any):
+        from django.core import signing
         from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 
         self.backend = backend
         self.smtp = isinstance(backend, SMTPBackend)
         if self.smtp:
-            sender = addresses.sender_address()
-            self.from_header = rendering.header_address(sender)
-            self.from_envelope = rendering.envelope_address(email.utils.parseaddr(sender)[1])
+            name, sender = email.utils.parseaddr(addresses.sender_address())
+            self.from_header = rendering.header_address(sender, name)
+            self.from_envelope = rendering.envelope_address(sender)
+            # what _with_open_pixel() writes, its parts computed once for the batch
+            self.signer = signing.TimestampSigner(salt="email-open")
+            self.open_url = absolute_url(reverse("messaging:open", args=["TOKEN"]))
+
+    def _html(self, row: Email) -> str:
+        url = self.open_url.replace("TOKEN", self.signer.sign_object(row.pk))
+        pixel = f'<img src="{url}" width="1" height="1" alt="" style="display:block;border:0">'
+        return f"<!doctype html><html><body>{row.body_html}{pixel}</body></html>"
 
     def send(self, row: Email) -> str:
         """Hand one row to the server; the provider's id of it, if it gives one."""
@@ -494,11 +518,12 @@ class _Sender:
             return _provider_id(message)
         data = rendering.wire_bytes(
             from_header=self.from_header,
-            to_header=rendering.header_address(addresses.mail_address(row.to_email, row.to_name)),
+            # a row written before names were kept apart may hold the address as its name
+            to_header=rendering.header_address(row.to_email, row.to_name),
             subject=row.subject,
             message_id=row.message_id_header,
             text=row.body_text,
-            html=_with_open_pixel(row) if row.body_html else "",
+            html=self._html(row) if row.body_html else "",
         )
         recipient = rendering.envelope_address(row.to_email)
         self.backend.open()  # a no-op while the batch's connection holds
@@ -602,26 +627,36 @@ def _outbox_spread() -> None:
 def outbox_send(*, batch: int | None = None, limit: int | None = None, spread: bool = False) -> int:
     """Send what is due, a claimed batch at a time over one connection; the rows the server
     accepted are marked sent a few at a time (_Marks), and always before anything else is
-    decided about the batch. With `spread` (the worker's task) a full claim calls another
-    worker in. Returns how many left."""
+    decided about the batch; a batch slower than half its claim claims its rows again, so
+    no other worker takes one over while this one still sends it. With `spread` (the
+    worker's task) a full claim calls another worker in. Returns how many left."""
     batch = batch or settings.COHORTE_EMAIL_CLAIM_BATCH
     sent = 0
     while limit is None or sent < limit:
-        now = timezone.now()
-        rows = _with_database(functools.partial(_claim, batch, now))
+        rows, until = _with_database(functools.partial(_claim, batch, timezone.now()))
         if not rows:
             break
         if spread and len(rows) == batch:
             _with_database(_outbox_spread)
+        renew_at = time.monotonic() + settings.COHORTE_EMAIL_CLAIM_SECONDS / 2
         marks = _Marks()
+        todo = list(reversed(rows))  # popped from the end: the claim's order
         try:
             with mail.mailers.default as backend:
                 sender = _Sender(backend)
-                for row in rows:
+                while todo:
+                    if time.monotonic() >= renew_at:
+                        _with_database(marks.flush)
+                        kept, until = _with_database(functools.partial(_renew, todo, until))
+                        todo = kept
+                        renew_at = time.monotonic() + settings.COHORTE_EMAIL_CLAIM_SECONDS / 2
+                        continue
+                    row = todo.pop()
                     try:
                         provider_id = sender.send(row)
                     except (OSError, ValueError, smtplib.SMTPException) as error:
                         if _connection_lost(error):
+                            todo.append(row)  # not sent: it waits with the rest
                             raise
                         _with_database(
                             functools.partial(_retry_or_fail, row, str(error), timezone.now())
@@ -638,14 +673,15 @@ def outbox_send(*, batch: int | None = None, limit: int | None = None, spread: b
             logger.warning("outbox: %s", error)
             _with_database(marks.flush)  # what the server accepted is sent
             reason = str(error) or error.__class__.__name__
-            for row in rows:
-                _with_database(functools.partial(_release, row, reason))
+            for row in todo:
+                _with_database(functools.partial(_release, row, reason, until))
             break
     return sent
 
 
-def _release(row: Email, reason: str) -> None:
-    if Email.objects.filter(pk=row.pk, status=EmailStatus.SENDING).exists():
+def _release(row: Email, reason: str, until: dt.datetime) -> None:
+    """A row this worker claimed and did not send (unless another took it over since)."""
+    if Email.objects.filter(pk=row.pk, status=EmailStatus.SENDING, claimed_until=until).exists():
         _retry_or_fail(row, reason, timezone.now())
 
 

@@ -27,7 +27,13 @@ from cohorte.programs.models import Cohort
 from . import attachments, rendering, services, system_messages
 from .forms import ComposeForm, EmailLogForm, ScheduleForm
 from .models import Attachment, Email, EmailStatus, MessageStatus, Notification, ReleaseNote
-from .selectors import email_log, email_log_page, message_programs, messages_visible_to
+from .selectors import (
+    email_log,
+    email_log_page,
+    message_delivery,
+    message_programs,
+    messages_visible_to,
+)
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
@@ -168,6 +174,11 @@ def message_detail(request: MemberRequest, message_id: int) -> HttpResponse:
     """The preview for a real recipient, then « Envoyer un message » or « Prévoir horaire »."""
     _require_staff(request)
     message = get_object_or_404(messages_visible_to(request.user), pk=message_id)
+    delivery = message_delivery(message) if message.status == MessageStatus.SENT else None
+    if delivery is not None and request.headers.get("HX-Request"):  # the progress polling
+        return render(
+            request, "messaging/message.html#delivery", {"message": message, "delivery": delivery}
+        )
     count, sample = services.recipients_preview(message)
     example, rendered = services.render_for_preview(message)
     tz = message.organisation.tzinfo
@@ -184,6 +195,7 @@ def message_detail(request: MemberRequest, message_id: int) -> HttpResponse:
         "messaging/message.html",
         {
             "message": message,
+            "delivery": delivery,
             "count": count,
             "sample": sample,
             "example": example,
