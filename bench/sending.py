@@ -226,6 +226,14 @@ def smtp_floor_ms(port: int, messages: list[tuple[str, bytes]], workers: int) ->
     return floor_ms(run)
 
 
+def async_commit(cursor) -> None:
+    """As the worker's transactions do (COHORTE_EMAIL_ASYNC_COMMIT)."""
+    from django.conf import settings
+
+    if connection.vendor == "postgresql" and settings.COHORTE_EMAIL_ASYNC_COMMIT:
+        cursor.execute("SET LOCAL synchronous_commit TO off")
+
+
 def db_floor_ms(org_id: int, mark_every: int, batch: int) -> float:
     """The worker's statements alone for the same rows: claim `batch` (SELECT … FOR UPDATE
     SKIP LOCKED on PostgreSQL, then UPDATE to sending), mark them sent `mark_every` at a
@@ -238,6 +246,7 @@ def db_floor_ms(org_id: int, mark_every: int, batch: int) -> float:
             while True:
                 now = timezone.now()
                 with transaction.atomic():
+                    async_commit(cursor)
                     cursor.execute(
                         "SELECT id FROM messaging_email WHERE status IN ('queued', 'sending') "
                         "AND ((status = 'queued' AND (next_attempt_at IS NULL OR "
@@ -258,6 +267,7 @@ def db_floor_ms(org_id: int, mark_every: int, batch: int) -> float:
                     chunk = ids[start : start + mark_every]
                     marks = ",".join(["%s"] * len(chunk))
                     with transaction.atomic():
+                        async_commit(cursor)
                         cursor.execute(
                             "UPDATE messaging_email SET status = 'sent', sent_at = %s, "
                             "status_at = %s, claimed_until = NULL, last_error = '' "

@@ -109,8 +109,9 @@ def start_worker(sink, log: Path, *, batch: bool, mark_every: int = 1) -> subpro
     command = [sys.executable, "manage.py", "db_worker", "--no-reload", "--no-startup-delay"]
     if batch:
         command.append("--batch")
+    env = worker_env(sink, mark_every)
     return subprocess.Popen(  # noqa: S603
-        command, cwd=ROOT, env=worker_env(sink, mark_every), stdout=log.open("wb"), stderr=subprocess.STDOUT
+        command, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
     )
 
 
