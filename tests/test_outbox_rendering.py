@@ -111,6 +111,9 @@ def test_an_address_smtp_cannot_take_is_refused(address):
 
 def test_a_domain_in_other_letters_goes_in_idna():
     assert rendering.envelope_address(" zoe@exämple.fr ") == "zoe@xn--exmple-cua.fr"
+    assert rendering.header_address("zoe@exämple.fr", "Zoé") == (
+        "=?utf-8?b?Wm/DqQ==?= <zoe@xn--exmple-cua.fr>"
+    )
 
 
 @pytest.mark.parametrize(

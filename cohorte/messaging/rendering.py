@@ -239,6 +239,8 @@ def header_address(address: str, name: str = "") -> str:
     """« Name <address> » for a From or To header (RFC 5322 quoting, a name in other
     letters encoded); the bare address when there is no name or the name is the address."""
     address, name = address.strip(), _one_line(name)
+    if not address.isascii():  # a domain in other letters, in IDNA as on the envelope
+        address = envelope_address(address)
     if not name or name.casefold() == address.casefold():
         return address
     if not name.isascii():
