@@ -472,6 +472,8 @@ def run_enqueue(args, org_id: int) -> None:
             (Enrolment(program=program, member=m, role=Role.MENTEE) for m in members),
             batch_size=2000,
         )
+        with connection.cursor() as cursor:  # as autovacuum would after such an import
+            cursor.execute("ANALYZE")
     admin = Member.objects.get(email="bench.sending@cohorte.example")
     message = services.message_save(
         organisation_id=org_id,
