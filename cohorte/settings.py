@@ -245,6 +245,16 @@ COHORTE_EMAIL_MAX_ATTEMPTS = int(os.environ.get("COHORTE_EMAIL_MAX_ATTEMPTS", "5
 COHORTE_EMAIL_RETRY_SECONDS = [60, 300, 1800, 7200]
 #: a worker's claim on the rows it sends; a worker that died leaves them to another after it
 COHORTE_EMAIL_CLAIM_SECONDS = int(os.environ.get("COHORTE_EMAIL_CLAIM_SECONDS", "600"))
+#: how many rows a worker claims at once (sent over one SMTP connection)
+COHORTE_EMAIL_CLAIM_BATCH = int(os.environ.get("COHORTE_EMAIL_CLAIM_BATCH", "200"))
+#: the rows the SMTP server accepted are written « sent » this many at a time, or after this
+#: many seconds: a worker killed in between sends those again once its claim runs out (1: only
+#: the e-mail on the wire, at one database commit per e-mail)
+COHORTE_EMAIL_MARK_EVERY = int(os.environ.get("COHORTE_EMAIL_MARK_EVERY", "20"))
+COHORTE_EMAIL_MARK_SECONDS = float(os.environ.get("COHORTE_EMAIL_MARK_SECONDS", "0.5"))
+#: PostgreSQL: the outbox's claims and marks commit without waiting for the disk; a crash of
+#: the database server (not of a worker) may then send the last ~0.6 s of e-mails again
+COHORTE_EMAIL_ASYNC_COMMIT = os.environ.get("COHORTE_EMAIL_ASYNC_COMMIT", "1") == "1"
 #: how long the outbox waits for a database that went away before giving the batch up
 COHORTE_OUTBOX_DB_RETRY_SECONDS = float(os.environ.get("COHORTE_OUTBOX_DB_RETRY_SECONDS", "30"))
 COHORTE_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024

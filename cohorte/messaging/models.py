@@ -132,6 +132,10 @@ STATUS_RANK = {
 }
 
 
+#: the outbox: rows still to send (the others are the log)
+OUTBOX_STATUSES = [EmailStatus.QUEUED, EmailStatus.SENDING]
+
+
 def new_message_id() -> str:
     domain = settings.COHORTE_MESSAGE_ID_DOMAIN
     return f"<{uuid.uuid4().hex}@{domain}>"
@@ -188,7 +192,13 @@ class Email(models.Model):
             models.Index(
                 fields=["next_attempt_at"],
                 name="email_outbox_due_idx",
-                condition=models.Q(status__in=["queued", "sending"]),
+                condition=models.Q(status__in=OUTBOX_STATUSES),
+            ),
+            # the worker's claim: the rows still to send in order, without reading the log
+            models.Index(
+                fields=["id"],
+                name="email_outbox_claim_idx",
+                condition=models.Q(status__in=OUTBOX_STATUSES),
             ),
         ]
 

@@ -4,7 +4,7 @@ import datetime as dt
 from collections.abc import Sequence
 from itertools import chain
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from cohorte.accounts.models import Member
 from cohorte.accounts.selectors import members_visible_to
@@ -12,7 +12,7 @@ from cohorte.core import parse
 from cohorte.programs.models import Program
 from cohorte.programs.selectors import programs_visible_to
 
-from .models import Email, Message
+from .models import OUTBOX_STATUSES, Email, EmailStatus, Message
 
 
 def messages_visible_to(user: Member) -> QuerySet[Message]:
@@ -23,6 +23,29 @@ def messages_visible_to(user: Member) -> QuerySet[Message]:
     if not user.is_org_admin:
         messages = messages.filter(program__in=programs_visible_to(user))
     return messages.select_related("program", "created_by", "cohort")
+
+
+def message_delivery(message: Message) -> dict[str, int]:
+    """How far a sent message's e-mails have gone: one GROUP BY over its rows, so the
+    message page can show a send to 20,000 people as it happens."""
+    counts = dict(
+        Email.objects.filter(message=message)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("status", "n")
+    )
+    total = sum(counts.values())
+    waiting = sum(counts.get(status, 0) for status in OUTBOX_STATUSES)
+    failed = counts.get(EmailStatus.FAILED, 0)
+    left = total - waiting - failed
+    return {
+        "total": total,
+        "left": left,
+        "waiting": waiting,
+        "failed": failed,
+        "percent": round(100 * (left + failed) / total) if total else 100,
+    }
 
 
 def message_programs(user: Member) -> QuerySet[Program]:

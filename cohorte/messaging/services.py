@@ -4,6 +4,7 @@ the row's status is the e-mail log."""
 
 import dataclasses
 import datetime as dt
+import email.utils
 import functools
 import logging
 import smtplib
@@ -28,6 +29,7 @@ from cohorte.programs.models import PARTICIPANT_ROLES, Program, Role
 
 from . import addresses, rendering, system_messages
 from .models import (
+    OUTBOX_STATUSES,
     STATUS_RANK,
     Audience,
     DeliveryEvent,
@@ -84,7 +86,9 @@ def audience_members(message: Message) -> QuerySet[Member]:
             )
         case Audience.PEOPLE:
             members = members.filter(pk__in=[int(pk) for pk in message.people])
-    return members.distinct().order_by("pk")
+    # each member once (a cohort's join may repeat one) by their id, not by a DISTINCT over
+    # every column of 20,000 rows
+    return Member.objects.filter(pk__in=members.values("pk")).order_by("pk")
 
 
 # --- Composing ---------------------------------------------------------------------------
@@ -181,15 +185,16 @@ def absolute_url(path: str) -> str:
     return settings.COHORTE_BASE_URL.rstrip("/") + path
 
 
-def _values_for(member: Member, message: Message, organisation_name: str) -> dict[str, str]:
+#: the tags each recipient fills with their own values; the others are the message's
+RECIPIENT_TAGS = ("first_name", "last_name", "full_name", "email")
+
+
+def _values_for(member: Member) -> dict[str, str]:
     return {
         "first_name": member.first_name,
         "last_name": member.last_name,
         "full_name": member.full_name,
         "email": member.email,
-        "program": message.program.name if message.program else "",
-        "organisation": organisation_name,
-        "sign_in_link": absolute_url(reverse("accounts:login")),
     }
 
 
@@ -201,40 +206,71 @@ class Rendered:
     text: str
 
 
+class MessageRenderer:
+    """A message for each of its recipients: each language's body is sanitised once
+    (rendering.prepare), then only the recipient's tags are filled, so a message to 20,000
+    people costs a few string replacements per person."""
+
+    def __init__(self, message: Message, organisation_name: str):
+        self.message = message
+        self.shared = {
+            "program": message.program.name if message.program else "",
+            "organisation": organisation_name,
+            "sign_in_link": absolute_url(reverse("accounts:login")),
+        }
+        self.languages: dict[str, tuple[str, str, rendering.Prepared]] = {}
+
+    def _language(self, wanted: str) -> tuple[str, str, rendering.Prepared]:
+        """Their language, or the other when theirs is empty."""
+        if wanted not in self.languages:
+            message = self.message
+            language = "en" if wanted == "en" else "fr"
+            body = message.body_en if language == "en" else message.body_fr
+            if not rendering.text_of(body):
+                language = "fr" if language == "en" else "en"
+                body = message.body_en if language == "en" else message.body_fr
+            subject = (
+                message.subject_en if language == "en" else message.subject_fr
+            ) or message.subject
+            prepared = rendering.prepare(body, shared=self.shared, keys=RECIPIENT_TAGS)
+            self.languages[wanted] = (language, subject, prepared)
+        return self.languages[wanted]
+
+    def render(self, member: Member) -> Rendered:
+        language, subject, prepared = self._language(member.language)
+        values = _values_for(member)
+        # a tag inside an attribute (<a href="{prénom}">) takes the recipient's text, which
+        # must not become a javascript: link: prepare() sanitises such a body per recipient
+        html_body, text = prepared.render(values)
+        return Rendered(
+            language=language,
+            subject=rendering.fill(subject, {**self.shared, **values}, escape=False),
+            html=html_body,
+            text=text,
+        )
+
+
 def message_render(message: Message, member: Member, organisation_name: str) -> Rendered:
     """The recipient's version: their language, or the other when theirs is empty."""
-    language = member.language
-    body = message.body_en if language == "en" else message.body_fr
-    if not rendering.text_of(body):
-        language = "fr" if language == "en" else "en"
-        body = message.body_en if language == "en" else message.body_fr
-    subject = (message.subject_en if language == "en" else message.subject_fr) or message.subject
-    values = _values_for(member, message, organisation_name)
-    # sanitised again once filled: a tag inside an attribute (<a href="{prénom}">) takes the
-    # recipient's text, which must not become a javascript: link
-    html_body = rendering.sanitise(rendering.fill(body, values, escape=True))
-    return Rendered(
-        language=language,
-        subject=rendering.fill(subject, values, escape=False),
-        html=html_body,
-        text=rendering.text_of(html_body),
-    )
+    return MessageRenderer(message, organisation_name).render(member)
 
 
 @transaction.atomic
 def message_send(*, message: Message, by: Member | None) -> int:
-    """Now: one outbox row per recipient, in this transaction; the worker sends after commit."""
+    """Now: one outbox row per recipient, in this transaction; the worker sends after commit.
+    The recipients are read and written 2,000 at a time: a few queries for 20,000 people."""
     message = Message.objects.select_for_update().get(pk=message.pk)
     if message.status == MessageStatus.SENT:
         return 0  # already left: a second click or a late scheduled task changes nothing
-    organisation_name = message.organisation.name
+    renderer = MessageRenderer(message, message.organisation.name)
     attachments = [
         {"path": a.file.name, "name": a.name, "content_type": a.content_type}
         for a in message.attachments.all()
     ]
-    rows = []
+    count = 0
+    rows: list[Email] = []
     for member in audience_members(message).iterator(chunk_size=2000):
-        rendered = message_render(message, member, organisation_name)
+        rendered = renderer.render(member)
         rows.append(
             Email(
                 organisation_id=message.organisation_id,
@@ -249,14 +285,18 @@ def message_send(*, message: Message, by: Member | None) -> int:
                 attachments=attachments,
             )
         )
-    Email.objects.bulk_create(rows, batch_size=2000)
+        if len(rows) == 2000:
+            Email.objects.bulk_create(rows)
+            count, rows = count + len(rows), []
+    Email.objects.bulk_create(rows)
+    count += len(rows)
     message.status = MessageStatus.SENT
     message.sent_at = timezone.now()
-    message.recipients_count = len(rows)
+    message.recipients_count = count
     message.save(update_fields=["status", "sent_at", "recipients_count", "updated_at"])
-    log_action("message.sent", actor=by, target=message, data={"recipients": len(rows)})
+    log_action("message.sent", actor=by, target=message, data={"recipients": count})
     outbox_kick()
-    return len(rows)
+    return count
 
 
 @transaction.atomic
@@ -372,28 +412,66 @@ def outbox_kick(run_after: dt.datetime | None = None) -> None:
     transaction.on_commit(lambda: task.enqueue())
 
 
-def _claim(batch: int, now: dt.datetime) -> list[Email]:
+def _outbox_rows() -> QuerySet[Email]:
+    """The rows still to send, through the outbox's partial indexes. Their condition is
+    written out: SQLite uses a partial index only for the very terms of its WHERE, not for
+    bound parameters, and would otherwise read the whole log for each claim."""
+    statuses = ", ".join(f"'{status}'" for status in OUTBOX_STATUSES)  # constants, not input
+    return Email.objects.extra(where=[f"messaging_email.status IN ({statuses})"])  # noqa: S610
+
+
+def _commit_without_waiting() -> None:
+    """PostgreSQL: this transaction (a claim, a few marks) commits without waiting for the
+    disk (synchronous_commit off, COHORTE_EMAIL_ASYNC_COMMIT). A worker killed after it
+    loses nothing: the commit is the server's, at once visible to every worker; only a crash
+    of the database server itself may forget the last ~0.6 s of marks, whose e-mails would
+    then leave once more. On a busy disk each commit otherwise waits for its flush."""
+    if connection.vendor == "postgresql" and settings.COHORTE_EMAIL_ASYNC_COMMIT:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO off")
+
+
+def _claim(batch: int, now: dt.datetime) -> tuple[list[Email], dt.datetime]:
     """Take up to `batch` due rows for this worker. On PostgreSQL SKIP LOCKED lets several
     workers claim side by side; SQLite's IMMEDIATE transactions let one writer at a time.
-    A row claimed by a worker that died is taken again when its claim runs out."""
+    A row claimed by a worker that died is taken again when its claim runs out. The first
+    condition is the outbox index's own (email_outbox_claim_idx): the rows still to send,
+    in order, however long the log behind them. The claim's time is its mark: a row whose
+    claimed_until has changed was taken over by another worker."""
+    until = now + dt.timedelta(seconds=settings.COHORTE_EMAIL_CLAIM_SECONDS)
     due = Q(status=EmailStatus.QUEUED) & (
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     )
     stale = Q(status=EmailStatus.SENDING, claimed_until__lt=now)
     with transaction.atomic():
-        rows = Email.objects.filter(due | stale).order_by("pk")
+        _commit_without_waiting()
+        rows = _outbox_rows().filter(due | stale).order_by("pk").defer("last_error")
         if connection.features.has_select_for_update_skip_locked:
             rows = rows.select_for_update(skip_locked=True)
         claimed = list(rows[:batch])
         if claimed:
             Email.objects.filter(pk__in=[row.pk for row in claimed]).update(
-                status=EmailStatus.SENDING,
-                claimed_until=now + dt.timedelta(seconds=settings.COHORTE_EMAIL_CLAIM_SECONDS),
-                attempts=F("attempts") + 1,
+                status=EmailStatus.SENDING, claimed_until=until, attempts=F("attempts") + 1
             )
     for row in claimed:
         row.attempts += 1
-    return claimed
+    return claimed, until
+
+
+def _renew(rows: list[Email], until: dt.datetime) -> tuple[list[Email], dt.datetime]:
+    """The batch has taken half its claim's time (a slow server): the rows still ours are
+    claimed again; one another worker took over (its claim ran out) is left to it."""
+    renewed = timezone.now() + dt.timedelta(seconds=settings.COHORTE_EMAIL_CLAIM_SECONDS)
+    ids = [row.pk for row in rows]
+    with transaction.atomic():
+        _commit_without_waiting()
+        Email.objects.filter(pk__in=ids, status=EmailStatus.SENDING, claimed_until=until).update(
+            claimed_until=renewed
+        )
+        kept = set(
+            Email.objects.filter(pk__in=ids, claimed_until=renewed).values_list("pk", flat=True)
+        )
+    return [row for row in rows if row.pk in kept], renewed
 
 
 def _as_email_message(row: Email) -> mail.EmailMultiAlternatives:
@@ -423,6 +501,93 @@ def _with_open_pixel(row: Email) -> str:
     url = absolute_url(reverse("messaging:open", args=[token]))
     pixel = f'<img src="{url}" width="1" height="1" alt="" style="display:block;border:0">'
     return f"<!doctype html><html><body>{row.body_html}{pixel}</body></html>"
+
+
+class _Sender:
+    """One batch's way out. Over SMTP, an e-mail without attachments goes as bytes written
+    by rendering.wire_bytes() on the backend's open connection (Django's own message
+    building cost several times the rest of the send); anything else (an attachment, a
+    provider's API through anymail, the console) goes through the Django backend."""
+
+    def __init__(self, backend: Any):
+        from django.core import signing
+        from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+
+        self.backend = backend
+        self.smtp = isinstance(backend, SMTPBackend)
+        if self.smtp:
+            name, sender = email.utils.parseaddr(addresses.sender_address())
+            self.from_header = rendering.header_address(sender, name)
+            self.from_envelope = rendering.envelope_address(sender)
+            # what _with_open_pixel() writes, its parts computed once for the batch
+            self.signer = signing.TimestampSigner(salt="email-open")
+            self.open_url = absolute_url(reverse("messaging:open", args=["TOKEN"]))
+
+    def _html(self, row: Email) -> str:
+        url = self.open_url.replace("TOKEN", self.signer.sign_object(row.pk))
+        pixel = f'<img src="{url}" width="1" height="1" alt="" style="display:block;border:0">'
+        return f"<!doctype html><html><body>{row.body_html}{pixel}</body></html>"
+
+    def send(self, row: Email) -> str:
+        """Hand one row to the server; the provider's id of it, if it gives one."""
+        if not self.smtp or row.attachments:
+            message = _as_email_message(row)
+            self.backend.send_messages([message])
+            return _provider_id(message)
+        data = rendering.wire_bytes(
+            from_header=self.from_header,
+            # a row written before names were kept apart may hold the address as its name
+            to_header=rendering.header_address(row.to_email, row.to_name),
+            subject=row.subject,
+            message_id=row.message_id_header,
+            text=row.body_text,
+            html=self._html(row) if row.body_html else "",
+        )
+        recipient = rendering.envelope_address(row.to_email)
+        self.backend.open()  # a no-op while the batch's connection holds
+        self.backend.connection.sendmail(self.from_envelope, [recipient], data)
+        return ""
+
+
+class _Marks:
+    """Rows the server accepted, written « sent » a few at a time: one statement (and one
+    commit) for COHORTE_EMAIL_MARK_EVERY rows, or for what COHORTE_EMAIL_MARK_SECONDS
+    gathered. A worker killed in between leaves those rows claimed; they leave once more
+    when the claim runs out: that window is the only way an e-mail is sent twice, and
+    COHORTE_EMAIL_MARK_EVERY=1 narrows it to the one e-mail on the wire."""
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[int, str]] = []
+        self.since = 0.0
+
+    def add(self, pk: int, provider_id: str) -> None:
+        if not self.pending:
+            self.since = time.monotonic()
+        self.pending.append((pk, provider_id))
+
+    def due(self) -> bool:
+        return bool(self.pending) and (
+            len(self.pending) >= settings.COHORTE_EMAIL_MARK_EVERY
+            or time.monotonic() - self.since >= settings.COHORTE_EMAIL_MARK_SECONDS
+        )
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        now = timezone.now()
+        sent = dict(
+            status=EmailStatus.SENT, sent_at=now, status_at=now, claimed_until=None, last_error=""
+        )
+        with transaction.atomic():
+            _commit_without_waiting()
+            plain = [pk for pk, provider_id in self.pending if not provider_id]
+            Email.objects.filter(pk__in=plain, status=EmailStatus.SENDING).update(**sent)
+            for pk, provider_id in self.pending:
+                if provider_id:
+                    Email.objects.filter(pk=pk, status=EmailStatus.SENDING).update(
+                        **sent, provider_message_id=provider_id
+                    )
+        self.pending = []
 
 
 def _retry_or_fail(row: Email, reason: str, now: dt.datetime) -> None:
@@ -462,56 +627,80 @@ def _with_database[T](step: Callable[[], T]) -> T:
             pause = min(pause * 2, 2.0)
 
 
-def _mark_sent(row: Email, provider_id: str) -> None:
-    now = timezone.now()
-    Email.objects.filter(pk=row.pk, status=EmailStatus.SENDING).update(
-        status=EmailStatus.SENT,
-        sent_at=now,
-        status_at=now,
-        provider_message_id=provider_id,
-        claimed_until=None,
-        last_error="",
-    )
+def _outbox_spread() -> None:
+    """A claim came back full: more is due than this worker sends at once. One more
+    sending waits in the task queue (unless one already does) for an idle worker to take:
+    two workers send one message to 20,000 people side by side, not one after the other."""
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    from . import tasks
+
+    if not isinstance(tasks.outbox_send.get_backend(), DatabaseBackend):
+        return
+    waiting = DBTaskResult.objects.ready().filter(task_path=tasks.outbox_send.module_path)
+    if not waiting.exists():
+        tasks.outbox_send.enqueue()
 
 
-def outbox_send(*, batch: int = 200, limit: int | None = None) -> int:
-    """Send what is due, a batch at a time over one connection, each row marked as soon as
-    the server accepted it. Returns how many left."""
+def outbox_send(*, batch: int | None = None, limit: int | None = None, spread: bool = False) -> int:
+    """Send what is due, a claimed batch at a time over one connection; the rows the server
+    accepted are marked sent a few at a time (_Marks), and always before anything else is
+    decided about the batch; a batch slower than half its claim claims its rows again, so
+    no other worker takes one over while this one still sends it. With `spread` (the
+    worker's task) a full claim calls another worker in. Returns how many left."""
+    batch = batch or settings.COHORTE_EMAIL_CLAIM_BATCH
     sent = 0
     while limit is None or sent < limit:
-        now = timezone.now()
-        rows = _with_database(functools.partial(_claim, batch, now))
+        rows, until = _with_database(functools.partial(_claim, batch, timezone.now()))
         if not rows:
             break
+        if spread and len(rows) == batch:
+            _with_database(_outbox_spread)
+        renew_at = time.monotonic() + settings.COHORTE_EMAIL_CLAIM_SECONDS / 2
+        marks = _Marks()
+        todo = list(reversed(rows))  # popped from the end: the claim's order
         try:
             with mail.mailers.default as backend:
-                for row in rows:
+                sender = _Sender(backend)
+                while todo:
+                    if time.monotonic() >= renew_at:
+                        _with_database(marks.flush)
+                        kept, until = _with_database(functools.partial(_renew, todo, until))
+                        todo = kept
+                        renew_at = time.monotonic() + settings.COHORTE_EMAIL_CLAIM_SECONDS / 2
+                        continue
+                    row = todo.pop()
                     try:
-                        message = _as_email_message(row)
-                        backend.send_messages([message])
+                        provider_id = sender.send(row)
                     except (OSError, ValueError, smtplib.SMTPException) as error:
                         if _connection_lost(error):
+                            todo.append(row)  # not sent: it waits with the rest
                             raise
                         _with_database(
                             functools.partial(_retry_or_fail, row, str(error), timezone.now())
                         )
                         continue
-                    provider_id = _provider_id(message)
-                    _with_database(functools.partial(_mark_sent, row, provider_id))
+                    marks.add(row.pk, provider_id)
                     sent += 1
+                    if marks.due():
+                        _with_database(marks.flush)
+            _with_database(marks.flush)
         except DatabaseError:
             raise  # gone for longer than we wait: the claims run out, the tick wakes us
         except Exception as error:  # the server went away: the rest of the batch waits
             logger.warning("outbox: %s", error)
+            _with_database(marks.flush)  # what the server accepted is sent
             reason = str(error) or error.__class__.__name__
-            for row in rows:
-                _with_database(functools.partial(_release, row, reason))
+            for row in todo:
+                _with_database(functools.partial(_release, row, reason, until))
             break
     return sent
 
 
-def _release(row: Email, reason: str) -> None:
-    if Email.objects.filter(pk=row.pk, status=EmailStatus.SENDING).exists():
+def _release(row: Email, reason: str, until: dt.datetime) -> None:
+    """A row this worker claimed and did not send (unless another took it over since)."""
+    if Email.objects.filter(pk=row.pk, status=EmailStatus.SENDING, claimed_until=until).exists():
         _retry_or_fail(row, reason, timezone.now())
 
 
@@ -524,7 +713,7 @@ def outbox_wake(*, now: dt.datetime | None = None) -> bool:
         Q(status=EmailStatus.QUEUED)
         & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
     ) | Q(status=EmailStatus.SENDING, claimed_until__lt=now)
-    if not Email.objects.filter(due).exists():
+    if not _outbox_rows().filter(due).exists():
         return False
     outbox_kick()
     return True

@@ -32,6 +32,7 @@ from .selectors import (
     email_log,
     email_log_count,
     email_log_page,
+    message_delivery,
     message_programs,
     messages_visible_to,
 )
@@ -175,6 +176,11 @@ def message_detail(request: MemberRequest, message_id: int) -> HttpResponse:
     """The preview for a real recipient, then « Envoyer un message » or « Prévoir horaire »."""
     _require_staff(request)
     message = get_object_or_404(messages_visible_to(request.user), pk=message_id)
+    delivery = message_delivery(message) if message.status == MessageStatus.SENT else None
+    if delivery is not None and request.headers.get("HX-Request"):  # the progress polling
+        return render(
+            request, "messaging/message.html#delivery", {"message": message, "delivery": delivery}
+        )
     count, sample = services.recipients_preview(message)
     example, rendered = services.render_for_preview(message)
     tz = message.organisation.tzinfo
@@ -191,6 +197,7 @@ def message_detail(request: MemberRequest, message_id: int) -> HttpResponse:
         "messaging/message.html",
         {
             "message": message,
+            "delivery": delivery,
             "count": count,
             "sample": sample,
             "example": example,
