@@ -127,6 +127,11 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
             code = self.process.wait()
+        # make itself exits on SIGTERM at once; its shell's trap then stops gunicorn and the
+        # worker, which finish their requests and task first: give them a bounded while
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(alive(pid) for pid in others):
+            time.sleep(0.1)
         self.leftover = []  # what did not stop must not outlive the test (and fails it)
         for pid in others:
             try:
@@ -145,6 +150,14 @@ class Server:
             if line.startswith("{"):
                 lines.append(json.loads(line))
         return lines
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie has stopped: only its parent's wait is missing)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def port_closed(port: int) -> bool:
