@@ -18,7 +18,6 @@ Options: --members N (default 50,000; --issue: 100,000) --repeat R --reads-only
 import argparse
 import time
 from collections.abc import Sequence
-from typing import Any
 
 # isort: split
 import common  # first: it sets Django up
@@ -28,7 +27,6 @@ from common import median_ms
 from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
 from django.db import connection, transaction
-from django.db.models import QuerySet
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 
@@ -41,40 +39,7 @@ from cohorte.core.db import analyze
 from cohorte.programs.models import Cohort, Organisation
 from cohorte.programs.services import organisation_create
 
-try:  # the shared helpers, once bench/common.py has them
-    floor_ms = common.floor_ms  # type: ignore[attr-defined]
-    report = common.report  # type: ignore[attr-defined]
-except AttributeError:  # the same names and signatures, until then
-
-    def floor_ms(sql_or_callable: Any, repeat: int = 7, params: Sequence[Any] | None = None):
-        """Median ms of the equivalent SQL alone: a string (with params), a QuerySet, a
-        callable, or a list of those run one after the other."""
-
-        def one(item: Any):
-            if isinstance(item, str):
-
-                def run() -> None:
-                    with connection.cursor() as cursor:
-                        cursor.execute(item, params or [])
-                        cursor.fetchall()
-
-                return run
-            if isinstance(item, QuerySet):
-                return lambda: list(item.all())
-            return item
-
-        if isinstance(sql_or_callable, list | tuple):
-            parts = [one(item) for item in sql_or_callable]
-            return median_ms(lambda: [part() for part in parts], repeat)
-        return median_ms(one(sql_or_callable), repeat)
-
-    def report(label: str, ms: float, floor_ms: float | None, note: str = "") -> None:
-        if floor_ms is None:
-            tail = f"{'—':>9} | {'—':>7}"
-        else:
-            tail = f"{floor_ms:>9.1f} | ×{ms / floor_ms if floor_ms else float('inf'):>6.1f}"
-        line = f"  {label:<50} {ms:>9.1f} | {tail}"
-        print(f"{line}  {note}" if note else line)
+floor_ms, report = common.floor_ms, common.report
 
 
 NAME = "Bench membres"
