@@ -431,9 +431,9 @@ def run_kill(args, org_id: int, sink: SinkProcess) -> None:
 
 
 def run_enqueue(args, org_id: int) -> None:
-    """« Envoyer » on a message to `--enqueue` members: the view's step that writes one
-    outbox row per recipient, timed with its query count; its floor is the bare insert of
-    the same rows."""
+    """« Envoyer » on a message to `--enqueue` members: the step that writes one outbox
+    row per recipient (in the request up to COHORTE_SEND_INLINE_MAX, in a worker beyond),
+    timed with its query count; its floor is the bare insert of the same rows."""
     from django.db import connection as db
     from django.test.utils import CaptureQueriesContext
 

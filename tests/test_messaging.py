@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from cohorte.core.models import AuditEntry
 from cohorte.messaging import services
 from cohorte.messaging.models import Email, EmailStatus, Message, MessageStatus
 from cohorte.programs.models import Enrolment, Role
@@ -410,3 +411,32 @@ def test_hostile_people_posted_are_a_form_error(admin, program_b, mentees, peopl
     assert response.status_code == 200
     assert "identifiant invalide" in response.content.decode()
     assert not Message.objects.exists()
+
+
+def test_a_send_above_the_inline_limit_is_written_by_the_worker_and_shown_meanwhile(
+    admin, program_b, mentees, smtp, settings
+):
+    """« Envoyer » to more people than COHORTE_SEND_INLINE_MAX: the request only queues it,
+    the page says it is being prepared (and offers no second « Envoyer »), then the worker
+    writes and sends every e-mail once; the polling page is told to reload when it is sent."""
+    settings.COHORTE_SEND_INLINE_MAX = 1
+    client = signed_in(admin)
+    compose(client, program=program_b.pk)
+    message = Message.objects.get()
+    response = client.post(f"/messages/{message.pk}/envoyer/", {"when": "now"})
+    assert response["Location"] == f"/messages/{message.pk}/"
+    message.refresh_from_db()
+    assert message.status == MessageStatus.QUEUED and not Email.objects.exists()
+    page = client.get(response["Location"], follow=True).content.decode()
+    assert "Envoi à 2 personnes en préparation" in page
+    assert "en cours de préparation" in page and 'value="now"' not in page
+    poll = client.get(f"/messages/{message.pk}/?preparing=1", headers={"HX-Request": "true"})
+    assert "en cours de préparation" in poll.content.decode()
+    client.post(f"/messages/{message.pk}/envoyer/", {"when": "now"})  # a second click
+    run_tasks()
+    message.refresh_from_db()
+    assert message.status == MessageStatus.SENT and message.recipients_count == 2
+    assert len(smtp) == 2 and Email.objects.count() == 2
+    poll = client.get(f"/messages/{message.pk}/?preparing=1", headers={"HX-Request": "true"})
+    assert poll["HX-Refresh"] == "true"
+    assert AuditEntry.objects.filter(action="message.send_started", actor=admin).exists()

@@ -78,7 +78,9 @@ def _caller(request):
 @messages_router.post("", response={201: MessageOut, 200: MessageOut, 400: ErrorOut, 403: ErrorOut})
 def message_create(request, payload: MessageIn):
     """Compose and send now, or schedule with send_at. A repeated client_id returns the
-    first message (200) and sends nothing again."""
+    first message (200) and sends nothing again. Sent now to more than
+    COHORTE_SEND_INLINE_MAX (1,000) people, the message comes back « queued » with send_at
+    now: a worker writes its e-mails within seconds, then it is « sent »."""
     user = _caller(request)
     if payload.client_id:
         existing = messages_visible_to(user).filter(client_id=payload.client_id).first()
@@ -143,7 +145,7 @@ def message_create(request, payload: MessageIn):
             if payload.send_at is not None:
                 services.message_schedule(message=message, send_at=payload.send_at, by=user)
             else:
-                services.message_send(message=message, by=user)
+                services.message_send_now(message=message, by=user)
     except ValidationError as error:
         details = error.message_dict if hasattr(error, "error_dict") else {"": error.messages}
         raise BatchError(

@@ -299,6 +299,37 @@ def message_send(*, message: Message, by: Member | None) -> int:
     return count
 
 
+def message_send_now(*, message: Message, by: Member | None) -> tuple[int, bool]:
+    """« Envoyer un message »: (recipients, written later). Up to COHORTE_SEND_INLINE_MAX
+    recipients, their outbox rows are written in this request; beyond, rendering them takes
+    seconds, so the message is queued for now and a worker writes them, the message page
+    showing it (the scheduled-message path: the tick's safety net takes it again if that
+    worker dies, and message_send's lock makes a second run a no-op)."""
+    from . import tasks
+
+    count = audience_members(message).count()
+    if count <= settings.COHORTE_SEND_INLINE_MAX:
+        return message_send(message=message, by=by), False
+    with transaction.atomic():
+        message = Message.objects.select_for_update().get(pk=message.pk)
+        if message.status == MessageStatus.SENT:
+            return 0, False
+        message.status, message.send_at = MessageStatus.QUEUED, timezone.now()
+        message.save(update_fields=["status", "send_at", "updated_at"])
+        log_action("message.send_started", actor=by, target=message, data={"recipients": count})
+        transaction.on_commit(lambda: tasks.message_send_due.enqueue(message.pk))
+    return count, True
+
+
+def message_preparing(message: Message) -> bool:
+    """Sent now, its outbox rows still being written by a worker."""
+    return (
+        message.status == MessageStatus.QUEUED
+        and message.send_at is not None
+        and message.send_at <= timezone.now()
+    )
+
+
 @transaction.atomic
 def message_schedule(*, message: Message, send_at: dt.datetime, by: Member) -> Message:
     """« Prévoir horaire »: queued until its time; the worker sends it then."""

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
+from django.utils.formats import number_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
@@ -176,10 +177,18 @@ def message_detail(request: MemberRequest, message_id: int) -> HttpResponse:
     """The preview for a real recipient, then « Envoyer un message » or « Prévoir horaire »."""
     _require_staff(request)
     message = get_object_or_404(messages_visible_to(request.user), pk=message_id)
+    preparing = services.message_preparing(message)
     delivery = message_delivery(message) if message.status == MessageStatus.SENT else None
-    if delivery is not None and request.headers.get("HX-Request"):  # the progress polling
-        return render(
-            request, "messaging/message.html#delivery", {"message": message, "delivery": delivery}
+    if request.headers.get("HX-Request") and (delivery is not None or preparing):
+        if delivery is not None and request.GET.get("preparing"):
+            # its rows are written: the whole page changes (status, actions), not only the bar
+            response = HttpResponse(status=204)
+            response["HX-Refresh"] = "true"
+            return response
+        return render(  # the progress polling
+            request,
+            "messaging/message.html#delivery",
+            {"message": message, "delivery": delivery, "preparing": preparing},
         )
     count, sample = services.recipients_preview(message)
     example, rendered = services.render_for_preview(message)
@@ -198,6 +207,7 @@ def message_detail(request: MemberRequest, message_id: int) -> HttpResponse:
         {
             "message": message,
             "delivery": delivery,
+            "preparing": preparing,
             "count": count,
             "sample": sample,
             "example": example,
@@ -240,7 +250,14 @@ def message_send(request: MemberRequest, message_id: int) -> HttpResponse:
             },
         )
         return redirect("messaging:compose")
-    count = services.message_send(message=message, by=request.user)
+    count, later = services.message_send_now(message=message, by=request.user)
+    if later:
+        flash.success(
+            request,
+            _("Envoi à %(count)s personnes en préparation : suivez-le sur cette page.")
+            % {"count": number_format(count, force_grouping=True)},
+        )
+        return redirect("messaging:message", message_id=message.pk)
     flash.success(
         request,
         ngettext(
