@@ -171,6 +171,8 @@ TASKS = {
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+#: dates, times and numbers by language, by name (« SHORT_DATE_FORMAT »): docs/i18n.md
+FORMAT_MODULE_PATH = ["cohorte.formats"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True

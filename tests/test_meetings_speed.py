@@ -125,11 +125,12 @@ def test_a_full_day_shows_its_first_sessions_and_how_many_more_in_the_month(
     client.get(url)  # the first request of a session also notes the member's presence
     few, month = queries_of(client, url, {"view": "month", "date": today.isoformat()})
     assert "Mentor0 / Mentee0" in month
-    # noon UTC is 13:00 in Paris, in the cell and in the detail with its day and its end
+    # noon UTC is 13h00 in Paris (French times: cohorte/formats/fr), in the cell and in the
+    # detail with its day and its end
     with translation.override("fr"):
         label = formats.date_format(today, "l j F")
-    assert "<summary>13:00 Mentor0 / Mentee0</summary>" in month
-    assert f"{label} 13:00 – 13:30" in month
+    assert "<summary>13h00 Mentor0 / Mentee0</summary>" in month
+    assert f"{label} 13h00 – 13h30" in month
     # twelve meetings today: six shown in the cell, the others behind a link to the day
     assert "+ 6 autres" in month
     assert f'href="?view=day&amp;date={today.isoformat()}"' in month

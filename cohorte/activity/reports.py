@@ -42,7 +42,9 @@ def participants_report(rows: QuerySet) -> tuple[list[str], Iterator[list[object
                 email,
                 *figures,
                 (
-                    localtime_or_utc(last_access).isoformat(timespec="seconds")
+                    localtime_or_utc(last_access)
+                    .replace(tzinfo=None)
+                    .isoformat(" ", timespec="seconds")
                     if last_access
                     else _("Jamais")
                 ),

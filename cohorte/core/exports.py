@@ -53,7 +53,7 @@ def neutralise(value: object) -> str:
             value = timezone.localtime(value)
         except OverflowError:  # a time stored at the very end of the calendar: as it is
             pass
-        return value.isoformat(timespec="seconds")
+        return value.replace(tzinfo=None).isoformat(" ", timespec="seconds")  # docs/i18n.md
     if isinstance(value, date):
         return value.isoformat()
     text = str(value)

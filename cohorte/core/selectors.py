@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .models import AuditEntry
+from .moments import format_moment
 from .parse import ParseError
 
 # --- Actions in plain words ------------------------------------------------------------------
@@ -208,9 +209,17 @@ DATA_LABELS: dict[str, Promise] = {
 SUMMARY_LENGTH = 500
 
 
+#: a moment as the services store it in an entry's data (`starts_at.isoformat()`)
+_ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?")
+
+
 def _value(value: Any) -> str:
     if value is None:
         return "—"
+    if isinstance(value, str) and _ISO_MOMENT.fullmatch(value):
+        # in the reader's language and the active time zone, like every other date shown
+        moment = dt.datetime.fromisoformat(value)
+        return format_moment(moment, "DATETIME_FORMAT") if moment.tzinfo else value
     if isinstance(value, bool):
         return _("oui") if value else _("non")
     if isinstance(value, list | tuple):
@@ -236,11 +245,12 @@ def data_summary(data: Any) -> str:
         old, new = rest.pop("old"), rest.pop("new")
         if isinstance(old, dict) and isinstance(new, dict):
             for key in dict.fromkeys([*old, *new]):
-                parts.append(f"{_key(key)} : {_value(old.get(key))} → {_value(new.get(key))}")
+                change = f"{_value(old.get(key))} → {_value(new.get(key))}"
+                parts.append(_("%(key)s : %(value)s") % {"key": _key(key), "value": change})
         else:
             parts.append(f"{_value(old)} → {_value(new)}")
     for key, value in rest.items():
-        parts.append(f"{_key(key)} : {_value(value)}")
+        parts.append(_("%(key)s : %(value)s") % {"key": _key(key), "value": _value(value)})
     text = " · ".join(parts)
     return text if len(text) <= SUMMARY_LENGTH else text[: SUMMARY_LENGTH - 1] + "…"
 

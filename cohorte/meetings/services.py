@@ -252,12 +252,19 @@ def _invite(
             .first()
         )
         partner = next((m for m in attendees if m.pk != member.pk), None)
+        local = localtime_or_utc(first.starts_at, zone_or_default(member.timezone, tz))
+        titles = {}
+        for language in ("fr", "en"):  # the bell keeps both (Notification.shown_title)
+            with translation.override(language):
+                titles[language] = _("Rencontre : %(program)s, %(when)s") % {
+                    "program": program.name,
+                    "when": formats.date_format(local, "DATETIME_FORMAT"),
+                }
         with translation.override(member.language):
-            local = localtime_or_utc(first.starts_at, zone_or_default(member.timezone, tz))
             values: dict[str, object] = {
                 "partner": partner.full_name if partner else "",
                 "date": formats.date_format(local.date(), "DATE_FORMAT"),
-                "time": local.strftime("%H:%M"),
+                "time": formats.time_format(local, "TIME_FORMAT"),
                 "program": program.name,
             }
             footer = ""
@@ -282,8 +289,8 @@ def _invite(
         )
         messaging.notify(
             members=[member],
-            title_fr=f"Rencontre : {program.name}, {values['date']} {values['time']}",
-            title_en=f"Meeting: {program.name}, {values['date']} {values['time']}",
+            title_fr=titles["fr"],
+            title_en=titles["en"],
             url=reverse("meetings:relationships", args=[program.pk]) + "?tab=meetings",
         )
 

@@ -430,19 +430,30 @@ def _answer_context(attendance: MeetingAttendee) -> dict:
 
 def _clock(meetings: Sequence[Meeting]) -> None:
     """Each meeting's times as the pages write them, in the active time zone like the
-    `moment` filter: « 14:30 », « mardi 3 mars 14:30 », « 3 mars 2026 », « 14h30 ». A day's
-    name is formatted once per day, not per meeting: date formatting was most of the
-    rendering of a calendar month or of a hundred rows."""
+    `moment` filter and in the active language's named formats (cohorte/formats): « 14h30 »
+    or « 14:30 », « mardi 3 mars 14h30 », « 3 mars 2026 ». A day's name and a time of day
+    are formatted once each, not per meeting: date formatting was most of the rendering of
+    a calendar month or of a hundred rows."""
     names: dict[dt.date, tuple[str, str]] = {}
+    clock: dict[tuple[int, int], str] = {}
+
+    def hm(moment: dt.datetime) -> str:
+        key = (moment.hour, moment.minute)
+        if key not in clock:
+            clock[key] = formats.time_format(moment, "TIME_FORMAT")
+        return clock[key]
+
     for meeting in meetings:
         start, end = localtime_or_utc(meeting.starts_at), localtime_or_utc(meeting.ends_at)
         day = start.date()
         if day not in names:
-            names[day] = (formats.date_format(start, "l j F"), formats.date_format(start, "j F Y"))
-        meeting.start_hm, meeting.end_hm = f"{start:%H:%M}", f"{end:%H:%M}"  # type: ignore[attr-defined]
-        meeting.start_long = f"{names[day][0]} {start:%H:%M}"  # type: ignore[attr-defined]
+            names[day] = (
+                formats.date_format(start, "WEEKDAY_MONTH_DAY_FORMAT"),
+                formats.date_format(start, "DATE_FORMAT"),
+            )
+        meeting.start_hm, meeting.end_hm = hm(start), hm(end)  # type: ignore[attr-defined]
+        meeting.start_long = f"{names[day][0]} {meeting.start_hm}"  # type: ignore[attr-defined]
         meeting.date_long = names[day][1]  # type: ignore[attr-defined]
-        meeting.start_h, meeting.end_h = f"{start:%H}h{start:%M}", f"{end:%H}h{end:%M}"  # type: ignore[attr-defined]
 
 
 #: sessions shown in a day's cell, the others behind « + N autres » (the day view shows all)

@@ -2,8 +2,8 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from cohorte.core.models import TimeStampedModel
 
@@ -295,7 +295,10 @@ class Notification(models.Model):
     member = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
+    #: the French title; `title_en` the English one. Both are kept so that the bell reads in
+    #: the language the member uses today, not the one they had when it rang.
     title = models.CharField(max_length=300)
+    title_en = models.CharField(max_length=300, blank=True)
     url = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -309,6 +312,17 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def title_in(self, language: str | None) -> str:
+        """The title in `language` (French when there is no English one)."""
+        if (language or "").startswith("en") and self.title_en:
+            return self.title_en
+        return self.title
+
+    @property
+    def shown_title(self) -> str:
+        """The title in the active language: the viewer's."""
+        return self.title_in(get_language())
 
 
 class ReleaseNote(models.Model):

@@ -988,9 +988,10 @@ def system_email(
 
 
 def notify(*, members: Iterable[Member], title_fr: str, title_en: str, url: str = "") -> int:
-    """The bell: one notice per member, in their language."""
+    """The bell: one notice per member, kept in both languages so that each member reads it
+    in the language they use when they open it (Notification.shown_title)."""
     rows = [
-        Notification(member=m, title=(title_en if m.language == "en" else title_fr)[:300], url=url)
+        Notification(member=m, title=title_fr[:300], title_en=title_en[:300], url=url)
         for m in members
     ]
     Notification.objects.bulk_create(rows)
@@ -1011,7 +1012,8 @@ def release_note_publish(*, note: ReleaseNote) -> int:
     rows = [
         Notification(
             member=admin,
-            title=(note.title_en if admin.language == "en" else note.title_fr)[:300],
+            title=note.title_fr[:300],
+            title_en=note.title_en[:300],
             url=url,
             release_note=note,
         )

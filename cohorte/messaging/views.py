@@ -243,11 +243,7 @@ def message_send(request: MemberRequest, message_id: int) -> HttpResponse:
         flash.success(
             request,
             _("Message programmé pour le %(when)s.")
-            % {
-                "when": timezone.localtime(form.cleaned_data["send_at"], tz).strftime(
-                    "%d/%m/%Y %H:%M"
-                )
-            },
+            % {"when": format_moment(form.cleaned_data["send_at"], "SHORT_DATETIME_FORMAT", tz)},
         )
         return redirect("messaging:compose")
     count, later = services.message_send_now(message=message, by=request.user)
@@ -355,10 +351,10 @@ def _log_lines(rows: list[Email]) -> list[dict[str, str]]:
             {
                 "subject": row.subject,
                 "to": f"{row.to_name} ({row.to_email})" if named else row.to_email,
-                "sent": format_moment(row.sent_at or row.created_at, "j F Y H\\hi"),
+                "sent": format_moment(row.sent_at or row.created_at, "DATETIME_FORMAT"),
                 "status": row.status,
                 "status_label": labels.get(row.status, row.status),
-                "opened": format_moment(row.opened_at, "j F Y H\\hi"),
+                "opened": format_moment(row.opened_at, "DATETIME_FORMAT"),
                 "error": Truncator(row.last_error).chars(120)
                 if row.last_error and row.status in _FAILED
                 else "",
