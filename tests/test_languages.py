@@ -163,7 +163,8 @@ class _Text(HTMLParser):
     VOID = frozenset(
         "area base br col embed hr img input link meta source track wbr".split()  # noqa: SIM905
     )
-    SPOKEN = ("title", "placeholder", "aria-label", "alt")
+    #: attributes people read or hear (data-confirm and data-ask: the page's script shows them)
+    SPOKEN = ("title", "placeholder", "aria-label", "alt", "data-confirm", "data-ask")
 
     def __init__(self, language: str) -> None:
         super().__init__(convert_charrefs=True)
@@ -254,12 +255,12 @@ def _without(data: set[str]):
     return blank
 
 
-def language_problems(html: str, language: str, data: set[str]) -> list[str]:
+def language_problems(html: str, language: str, data: set[str], blank=None) -> list[str]:
     """Every text of the page that belongs to the other language, or a date or a time
-    written the other language's way."""
+    written the other language's way. `blank`: _without(data), when it is already built."""
     french, english = catalogue()
     wrong = french if language == "en" else english
-    blank = _without(data)
+    blank = blank or _without(data)
     problems = []
     for node in dict.fromkeys(visible_texts(html, language)):
         text = blank(node)
@@ -355,6 +356,16 @@ def _main_pages() -> list[str]:
         reverse("meetings:new", args=[mentoring.pk]),
         reverse("meetings:group-new", args=[mentoring.pk]),
     ]
+    pages += [
+        reverse("meetings:relationships", args=[mentoring.pk]) + f"?tab={tab}"
+        for tab in ("matched", "completed", "groups")
+    ]
+    pages += [
+        reverse("members:message", args=[member.pk]),
+        reverse("messaging:system-edit", args=["meeting_invitation"]),
+        reverse("messaging:release-note", args=[ReleaseNote.objects.order_by("pk").last().pk]),
+        reverse("accounts:profile"),
+    ]
     if message is not None:
         pages.append(reverse("messaging:message", args=[message.pk]))
     if cohort is not None:
@@ -387,18 +398,52 @@ def demo_admin(db) -> Member:
     return admin
 
 
+#: what a visitor who is not signed in sees
+PUBLIC_PAGES = ("accounts:login", "accounts:password-reset")
+
+
+def _mentee_pages(mentee: Member) -> list[str]:
+    """A member's own pages, and the page an invitation's « Accepter » link opens."""
+    from cohorte.meetings.services import answer_token
+
+    pages = [
+        reverse("accounts:my-space"),
+        reverse("accounts:profile"),
+        reverse("meetings:availability"),
+        reverse("meetings:masterclasses"),
+        reverse("messaging:notifications"),
+    ]
+    attendance = MeetingAttendee.objects.filter(member=mentee).order_by("pk").first()
+    if attendance is not None:
+        pages.append(reverse("meetings:answer", args=[answer_token(attendance, "accepted")]))
+    return pages
+
+
 def _walk(admin: Member, language: str) -> dict[str, list[str]]:
-    admin.language = language
-    admin.save(update_fields=["language"])
-    client = Client()
-    client.force_login(admin)
     data = organisation_data()
+    mentee = (
+        Relationship.objects.filter(mentee__organisation=admin.organisation)
+        .order_by("pk")
+        .first()
+        .mentee
+    )
+    visits: list[tuple[Client, str]] = []
+    for member, pages in ((admin, _main_pages()), (mentee, _mentee_pages(mentee))):
+        member.language = language
+        member.save(update_fields=["language"])
+        client = Client()
+        client.force_login(member)
+        visits += [(client, url) for url in pages]
+    visitor = Client()
+    visitor.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    visits += [(visitor, reverse(name)) for name in PUBLIC_PAGES]
     found = {}
-    for url in _main_pages():
+    blank = _without(data)
+    for client, url in visits:
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
         assert response.headers["Content-Language"] == language, url
-        problems = language_problems(response.content.decode(), language, data)
+        problems = language_problems(response.content.decode(), language, data, blank)
         if problems:
             found[url] = problems
     return found

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.formats import number_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import Truncator
@@ -514,6 +514,30 @@ def system_messages_page(request: MemberRequest) -> HttpResponse:
     return render(request, "messaging/system_messages.html", {"groups": groups})
 
 
+def _preview_sample(request: MemberRequest, language: str) -> dict[str, Any]:
+    """Values for a system message's preview, written as the real ones will be in
+    `language`: its words, and its date and time formats (cohorte/formats)."""
+    in_a_week = timezone.localtime() + dt.timedelta(days=7)
+    with translation.override(language):
+        return {
+            "first_name": request.user.first_name or "Camille",
+            "full_name": request.user.full_name,
+            "email": request.user.email,
+            "organisation": request.user.organisation.name if request.user.organisation else "",
+            "program": _("Mon programme"),
+            "sign_in_link": request.build_absolute_uri("/compte/connexion/"),
+            "admin_email": request.user.email,
+            "percent": 60,
+            "partner": "Alex Martin",
+            "date": formats.date_format(in_a_week, "DATE_FORMAT"),
+            "time": formats.time_format(in_a_week.replace(hour=14, minute=0), "TIME_FORMAT"),
+            "end_date": formats.date_format(in_a_week + dt.timedelta(days=60), "DATE_FORMAT"),
+            "confirmed": 1,
+            "objective": 3,
+            "days": 7,
+        }
+
+
 @login_required
 def system_message_edit(request: MemberRequest, key: str) -> HttpResponse:
     organisation_id = _require_admin(request)
@@ -545,23 +569,6 @@ def system_message_edit(request: MemberRequest, key: str) -> HttpResponse:
         else:
             flash.success(request, _("Message mis à jour."))
             return redirect("messaging:system")
-    sample = {
-        "first_name": request.user.first_name or "Camille",
-        "full_name": request.user.full_name,
-        "email": request.user.email,
-        "organisation": request.user.organisation.name if request.user.organisation else "",
-        "program": _("Mon programme"),
-        "sign_in_link": request.build_absolute_uri("/compte/connexion/"),
-        "admin_email": request.user.email,
-        "percent": 60,
-        "partner": "Alex Martin",
-        "date": "12/03",
-        "time": "14:00",
-        "end_date": "30/06",
-        "confirmed": 1,
-        "objective": 3,
-        "days": 7,
-    }
     preview = {
         language: services.system_render(
             services.SystemText(
@@ -575,7 +582,7 @@ def system_message_edit(request: MemberRequest, key: str) -> HttpResponse:
                 True,
             ),
             language=language,
-            values=sample,
+            values=_preview_sample(request, language),
         )
         for language in ("fr", "en")
     }
