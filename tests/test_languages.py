@@ -538,3 +538,28 @@ def test_a_meeting_invitation_is_in_each_attendees_language_and_formats(
     bell = Notification.objects.get(member=mentor)
     assert bell.title_in("en").endswith(f"{english_day}, 10:00"), bell.title_in("en")
     assert bell.title_in("fr").endswith(f"{french_day} 10h00"), bell.title_in("fr")
+
+
+def test_exports_write_iso_moments_in_every_language():
+    """A CSV reads the same whoever downloads it: ISO dates, in the active time zone."""
+    from cohorte.core.exports import neutralise
+
+    moment = dt.datetime(2026, 12, 17, 9, 42, tzinfo=dt.UTC)  # 10:42 in Paris
+    for language in ("fr", "en"):
+        with translation.override(language):
+            assert neutralise(moment) == "2026-12-17 10:42:00"
+            assert neutralise(moment.date()) == "2026-12-17"
+
+
+def test_the_english_home_page_writes_programme_dates_the_english_way(client, admin, program_a):
+    """The issue's « 12/17/2026 »: programme dates in English are « 17 Dec 2026 »."""
+    admin.language = "en"
+    admin.save(update_fields=["language"])
+    client.force_login(admin)
+    page = client.get(reverse("programs:home")).text
+    start = program_a.start_date
+    assert f"{start.day} {start:%b} {start.year}" in page
+    assert not NUMERIC_DATE.search(page)
+    admin.language = "fr"
+    admin.save(update_fields=["language"])
+    assert start.strftime("%d/%m/%Y") in client.get(reverse("programs:home")).text
