@@ -86,7 +86,8 @@ def test_the_page_shows_who_when_in_the_recipients_zone_and_where(pair, admin):
     meeting = book(pair, admin, hour=16)[0]
     html = Client().get(link(pair, meeting)).content.decode()
     local = meeting.starts_at.astimezone(zoneinfo.ZoneInfo("America/Toronto"))
-    assert f"{local:%H:%M}" in html and "America/Toronto" in html  # 16:00 Paris is 10:00 there
+    # 16h00 in Paris is 10h00 there (the page is French: « 10h00 », cohorte/formats/fr)
+    assert f"{local:%H}h{local:%M}" in html and "America/Toronto" in html
     assert "Marc Mentor" in html and "Anne Admin" not in html  # who (the other attendees)
     assert "Salle 12, lycée Camille Guérin" in html  # where
 
