@@ -9,9 +9,9 @@ organisation's own data (names, titles, places, subjects) are not the interface'
 left out. When a helper adds a French string and forgets its English, makemessages puts it
 in the catalogue with an empty msgstr and this test names the page and the string.
 
-Dates and times: no « 10h42 » and no « 12/17/2026 » on an English page (the English way is
-« 17 Dec 2026 », « 10:42 »: docs/i18n.md), no French month or day name on an English page
-and no English one on a French page.
+Dates, times and punctuation: no « 10h42 », no « 12/17/2026 », no space before a colon on
+an English page (the English way is « 17 Dec 2026 », « 10:42 »: docs/i18n.md), no French
+month or day name on an English page and no English one on a French page.
 """
 
 import datetime as dt
@@ -60,6 +60,8 @@ FRENCH_MONTHS_DAYS = re.compile(
     r"janv\.|févr\.|juil\.|sept\.|oct\.|nov\.|déc\.|"
     r"lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\b"
 )
+#: French punctuation: a space before a colon (« objectif : 3 »), guillemets
+FRENCH_PUNCTUATION = re.compile(r"[^\s\d\x00] :(?=\s|$)|«|»")
 ENGLISH_MONTHS_DAYS = re.compile(
     r"\b(January|February|March|April|June|July|August|September|October|November|"
     r"December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b"
@@ -268,7 +270,7 @@ def language_problems(html: str, language: str, data: set[str], blank=None) -> l
             continue
         problems += [f"« {found} » (in « {node} »)" for found in wrong.find(text)]
         if language == "en":
-            for rule in (FRENCH_TIME, NUMERIC_DATE, FRENCH_MONTHS_DAYS):
+            for rule in (FRENCH_TIME, NUMERIC_DATE, FRENCH_MONTHS_DAYS, FRENCH_PUNCTUATION):
                 problems += [f"« {m.group(0)} » (in « {node} »)" for m in rule.finditer(text)]
         else:
             problems += [
@@ -294,13 +296,14 @@ def test_the_check_finds_a_french_string_on_an_english_page():
     html = (
         '<html lang="en"><body><h1>Members</h1><p>Membres</p>'
         '<button title="Télécharger">x</button><p>Rencontre : Mentorat, 3 March 2026, 10:00</p>'
-        "<p>Monday 17 December 2026, 10h42</p><p>12/17/2026</p></body></html>"
+        "<p>Monday 17 December 2026, 10h42</p><p>12/17/2026</p><p>Cohort : A</p></body></html>"
     )
     problems = " ".join(language_problems(html, "en", set()))
     assert "« Membres »" in problems  # a plain msgid
     assert "« Télécharger »" in problems  # in an attribute people hear
     assert "« Rencontre : Mentorat, 3 March 2026, 10:00 »" in problems  # with placeholders
     assert "« 10h42 »" in problems and "« 12/17/2026 »" in problems
+    assert "« t : » (in « Cohort : A »)" in problems
     assert "Members" not in problems.replace("Membres", "")
 
 
