@@ -466,6 +466,27 @@ def test_french_pages_show_no_english(demo_admin):
     assert found == {}, "English on French pages:\n" + _report(found)
 
 
+def test_the_demos_emails_write_dates_and_times_in_their_recipients_language(demo_admin):
+    """Every e-mail the demo wrote (invitations, reminders, messages), for an English or a
+    French recipient: that language's dates and times, whatever the sender's language."""
+    blank = _without(organisation_data())
+    rules = {
+        "en": (FRENCH_TIME, NUMERIC_DATE, FRENCH_MONTHS_DAYS),
+        "fr": (ENGLISH_MONTHS_DAYS,),
+    }
+    emails = list(Email.objects.all())
+    assert {e.language for e in emails} == {"fr", "en"}
+    found = []
+    for email in emails:
+        for line in f"{email.subject}\n{email.body_text}".splitlines():
+            text = blank(_normal(line))
+            for rule in rules[email.language] if text else ():
+                found += [
+                    f"{email.to_email}: « {m.group(0)} » in « {line} »" for m in rule.finditer(text)
+                ]
+    assert found == [], "\n".join(found[:20])
+
+
 # --- Formats, notifications and e-mails ----------------------------------------------------
 
 
