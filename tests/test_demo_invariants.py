@@ -3,6 +3,7 @@ nothing in it could not have happened. Built once for the module, read by every 
 each failure names the row that broke the rule."""
 
 import datetime as dt
+import re
 import zoneinfo
 from collections import Counter, defaultdict
 
@@ -301,3 +302,25 @@ def test_a_slot_suits_every_time_zone_even_across_a_daylight_saving_change():
     assert (
         working_window(dt.date(2026, 3, 9), [paris, zoneinfo.ZoneInfo("Pacific/Auckland")]) is None
     )
+
+
+def test_the_relations_page_of_the_finished_programme_shows_the_pairs_hours(demo, programmes):
+    from .conftest import signed_in
+
+    mentoring = next(p for p in programmes.values() if p.status == ProgramStatus.FINISHED)
+    admin = Member.objects.get(organisation=demo, is_org_admin=True)
+    client, rows, page = signed_in(admin), [], 1
+    total = Relationship.objects.filter(program=mentoring).count()
+    while len(rows) < total and page <= 5:  # every page of the table
+        url = f"/programmes/{mentoring.pk}/relations/?page={page}"
+        html = client.get(url).content.decode()
+        rows += re.findall(r'<tr data-relationship="(\d+)">(.*?)</tr>', html, re.S)
+        page += 1
+    assert len(rows) == total
+    for pk, row in rows:
+        held = Meeting.objects.filter(relationship_id=pk, status=MeetingStatus.CONFIRMED)
+        minutes = held.aggregate(n=Sum("duration_minutes"))["n"] or 0
+        cells = re.findall(r'<td class="num">([^<]*)</td>', row)
+        shown = f"{minutes // 60:02d}:{minutes % 60:02d}", str(held.count())
+        assert tuple(cells) == shown, f"relationship #{pk}: page shows {cells}, meetings {shown}"
+        assert cells[1] != "0", f"relationship #{pk}: no meeting in a whole programme"
