@@ -324,3 +324,16 @@ def test_the_relations_page_of_the_finished_programme_shows_the_pairs_hours(demo
         shown = f"{minutes // 60:02d}:{minutes % 60:02d}", str(held.count())
         assert tuple(cells) == shown, f"relationship #{pk}: page shows {cells}, meetings {shown}"
         assert cells[1] != "0", f"relationship #{pk}: no meeting in a whole programme"
+
+
+def test_nobody_acts_after_leaving(demo, db):
+    gone = Member.objects.filter(organisation=demo).exclude(
+        deactivated_at__isnull=True, archived_at__isnull=True
+    )
+    assert gone.exists()
+    for member in gone:
+        left = min(m for m in (member.deactivated_at, member.archived_at) if m)
+        later = MeetingAttendee.objects.filter(member=member, meeting__starts_at__gte=left)
+        assert not later.exists(), f"{member} (#{member.pk}) meets after leaving on {left}"
+        events = ActivityEvent.objects.filter(actor=member, occurred_at__gte=left)
+        assert not events.exists(), f"{member} (#{member.pk}) active after leaving on {left}"

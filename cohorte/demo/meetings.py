@@ -112,8 +112,10 @@ class Diary:
         relationship: Relationship | None = None,
         day: dt.date | None = None,
         by: Member | None = None,
+        held: bool = False,
     ) -> Planned | None:
-        """A 1:1 meeting between `people` (the host first) somewhere in [after, before)."""
+        """A 1:1 meeting between `people` (the host first) somewhere in [after, before);
+        `held`: past and held for sure (else it may have been cancelled)."""
         rng = self.rng
         minutes = rng.choice([30, 45, 60])
         start = self.slot(people, after=after, before=before, minutes=minutes, day=day)
@@ -121,7 +123,8 @@ class Diary:
             return None
         created = self.created_before(start, program)
         if start + dt.timedelta(minutes=minutes) <= self.now:
-            status = MeetingStatus.CONFIRMED if rng.random() < 0.85 else MeetingStatus.CANCELLED
+            kept = held or rng.random() < 0.85
+            status = MeetingStatus.CONFIRMED if kept else MeetingStatus.CANCELLED
         else:
             status = MeetingStatus.SCHEDULED if rng.random() < 0.9 else MeetingStatus.CANCELLED
         answered = min(created + dt.timedelta(hours=rng.randint(2, 30)), self.now, start)
@@ -271,7 +274,7 @@ def mentoring_pairs(
         )
         sessions: list[Planned] = []
         cursor = matched_at + rng.randint(3, 10) * DAY
-        for _ in range(rng.randint(1, program.objective + 2)):
+        for k in range(rng.randint(1, program.objective + 2)):
             plan = diary.one_to_one(
                 program,
                 [mentor, mentee],
@@ -279,6 +282,7 @@ def mentoring_pairs(
                 before=min(cursor + 30 * DAY, last - DAY),
                 relationship=relationship,
                 by=manager,
+                held=k == 0,  # every pair met at least once
             )
             if plan is None:
                 break

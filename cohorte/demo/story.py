@@ -60,6 +60,17 @@ def _when(rng: random.Random, start: dt.datetime, end: dt.datetime) -> dt.dateti
     return start.astimezone(dt.UTC) + dt.timedelta(seconds=rng.randrange(span))
 
 
+def _awake(rng: random.Random, start: dt.datetime, end: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
+    """A moment in [start, end) between 07:00 and 23:00 where the member lives (drawn
+    again when it falls in the night; a few draws at most)."""
+    moment = _when(rng, start, end)
+    for _ in range(8):
+        if 7 <= moment.astimezone(tz).hour < 23:
+            break
+        moment = _when(rng, start, end)
+    return moment
+
+
 @transaction.atomic
 def demo_build(*, today: dt.date | None = None) -> Organisation | None:
     """The demo world. Returns None when it is already there (the command is idempotent)."""
@@ -198,14 +209,19 @@ def demo_build(*, today: dt.date | None = None) -> Organisation | None:
         )
     diary = Diary(rng=rng, now=now, default_tz=organisation.tzinfo)
     events = []
+    # switched off ten days ago, archived three days ago: nothing of theirs after that
+    left = {m.pk: now - 10 * DAY for m in participants[40:42]} | {
+        participants[43].pk: now - 3 * DAY
+    }
     for prog, members, pros, _role in plan:
         start, end = prog.window()
-        active_end = min(end, now)
-        if active_end <= start:
+        if min(end, now) <= start:
             continue  # in preparation: nobody has done anything yet
         for i, member in enumerate(members):
             if i % 7 == 3:
                 continue  # never came: « Jamais »
+            active_end = min(end, now, left.get(member.pk, now))
+            tz = diary.zone(member)
             energy = rng.randint(1, 12)
             for _ in range(energy):
                 events.append(
@@ -213,7 +229,7 @@ def demo_build(*, today: dt.date | None = None) -> Organisation | None:
                         program=None,
                         actor=member,
                         kind=EventKind.SIGN_IN,
-                        occurred_at=_when(rng, start, active_end),
+                        occurred_at=_awake(rng, start, active_end, tz),
                     )
                 )
             for _ in range(rng.randint(0, energy)):
@@ -225,7 +241,7 @@ def demo_build(*, today: dt.date | None = None) -> Organisation | None:
                             [EventKind.PROFILE_VIEW, EventKind.PROFILE_VIEW, EventKind.CONTACT]
                         ),
                         target=rng.choice(pros),
-                        occurred_at=_when(rng, start, active_end),
+                        occurred_at=_awake(rng, start, active_end, tz),
                     )
                 )
             if prog.kind == ProgramKind.TRAINING:
@@ -235,7 +251,7 @@ def demo_build(*, today: dt.date | None = None) -> Organisation | None:
                             program=prog,
                             actor=member,
                             kind=EventKind.COURSE_ACCESS,
-                            occurred_at=_when(rng, start, active_end),
+                            occurred_at=_awake(rng, start, active_end, tz),
                         )
                     )
             if prog.kind == ProgramKind.MENTORING:
@@ -276,7 +292,7 @@ def demo_build(*, today: dt.date | None = None) -> Organisation | None:
     joined = _dates(rng, organisation, programmes, staff=[admin, claire, james], now=now)
     _demo_profiles(
         rng, organisation, participants=participants, professionals=professionals,
-        manager=claire, joined=joined, now=now,
+        manager=claire, joined=joined, left=left, now=now,
     )  # fmt: skip
     availabilities(participants + professionals)
     demo_messages(
@@ -421,6 +437,7 @@ def _demo_profiles(
     professionals: list[Member],
     manager: Member,
     joined: dict[int, dt.datetime],
+    left: dict[int, dt.datetime],
     now: dt.datetime,
 ) -> None:
     """Profiles of every completeness, custom fields, cohorts and tags, a few members
@@ -469,8 +486,8 @@ def _demo_profiles(
                 CustomFieldValue(member=member, field=pronoun, value=rng.choice(pronoun.choices))
             )
     for member in participants[40:42]:
-        member.is_active, member.deactivated_at = False, now - 10 * DAY
-    participants[43].archived_at = now - 3 * DAY
+        member.is_active, member.deactivated_at = False, left[member.pk]
+    participants[43].archived_at = left[participants[43].pk]
     Member.objects.bulk_update(
         participants + professionals,
         ["role", "country", "city", "province", "job_title", "industry", "company",
