@@ -201,7 +201,7 @@ class Diary:
     def write(self) -> list[Meeting]:
         """Every planned meeting in a few statements: the rows, their real creation times
         (a bulk update: auto_now_add wrote now), their attendees."""
-        meetings = []
+        meetings: list[Meeting] = []
         for plan in self.planned:
             uid = new_uid()
             place = ""

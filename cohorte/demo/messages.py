@@ -40,22 +40,21 @@ def _sent(
         sent = at + dt.timedelta(seconds=rng.randint(5, 300))
         delivered = min(sent + dt.timedelta(seconds=rng.randint(5, 120)), until)
         opened = min(delivered + dt.timedelta(minutes=rng.randint(10, 48 * 60)), until)
+        moments: dict[str, dt.datetime] = {EmailStatus.OPENED: opened, EmailStatus.BOUNCED: sent}
+        errors: dict[str, str] = {
+            EmailStatus.BOUNCED: "550 5.1.1 mailbox unavailable",
+            EmailStatus.DEFERRED: "451 4.7.1 try again later",
+        }
+        reached = status in (EmailStatus.DELIVERED, EmailStatus.OPENED)
         Email.objects.filter(pk=row.pk).update(
             status=status,
             attempts=1,
             created_at=at,
             sent_at=sent,
-            status_at={EmailStatus.OPENED: opened, EmailStatus.BOUNCED: sent}.get(
-                status, delivered
-            ),
-            delivered_at=delivered
-            if status in (EmailStatus.DELIVERED, EmailStatus.OPENED)
-            else None,
+            status_at=moments.get(status, delivered),
+            delivered_at=delivered if reached else None,
             opened_at=opened if status == EmailStatus.OPENED else None,
-            last_error={
-                EmailStatus.BOUNCED: "550 5.1.1 mailbox unavailable",
-                EmailStatus.DEFERRED: "451 4.7.1 try again later",
-            }.get(status, ""),
+            last_error=errors.get(status, ""),
         )
 
 
