@@ -16,7 +16,7 @@ def _contacts(request: HttpRequest) -> list[Member]:
     """The organisation's administrators, for its own signed-in members only: their
     e-mail addresses are not for the public."""
     user = request.user
-    if not user.is_authenticated:
+    if not user.is_authenticated or user.organisation_id is None:
         return []
     return list(
         Member.objects.filter(
