@@ -120,6 +120,10 @@ def test_index_lists_managers_and_members_articles_in_french():
     assert "Suivre l'activité des participants d'un programme" in found
     assert "Répondre à une invitation à une rencontre" in found
     assert "Answer a meeting invitation" not in found
+    # anonymous: members' articles first; managers' in the order a newcomer meets the tasks
+    assert found[0] == "Mon espace"
+    managers = found[found.index("Suivre l'activité des participants d'un programme") :]
+    assert managers[1] == "Relancer des participants"
 
 
 def test_index_in_english_shows_english_titles():

@@ -1,9 +1,10 @@
 """Help articles: Markdown files in this repository, one per task and language.
 
 An article is ``articles/<language>/<slug>.md``: a front matter block (``title``,
-``audience``: managers or members, optional ``summary``), then Markdown. They are read once
-per process and rendered by markdown-it (raw HTML off), then passed through the same
-sanitiser as message bodies, so even a careless article cannot carry a script.
+``audience``: managers or members, optional ``summary`` and ``order``), then Markdown.
+They are read once per process and rendered by markdown-it (raw HTML off), then passed
+through the same sanitiser as message bodies, so even a careless article cannot carry a
+script. Edit an article, restart the server: the development server reloads on .py only.
 
 A slug from a URL is only ever a key into the dictionary built here: no path is made from
 what a visitor typed.
@@ -38,6 +39,7 @@ class Article:
     title: str
     audience: str
     summary: str
+    order: int  # place in the index: the order in which a newcomer meets the tasks
     html: str
     text: str  # the body as plain text, for search and excerpts
 
@@ -88,6 +90,7 @@ def _parse(path: Path, language: str) -> Article:
         title=title,
         audience=audience,
         summary=meta.get("summary", ""),
+        order=int(meta["order"]) if meta.get("order", "").isdigit() else 100,
         html=body,
         text=text,
     )
@@ -117,11 +120,12 @@ def article_get(*, slug: str, language: str | None) -> Article | None:
 
 
 def articles_all(*, language: str | None) -> list[Article]:
-    """Every article, in this language where it exists (French otherwise), by title."""
+    """Every article, in this language where it exists (French otherwise), in the order
+    their front matter gives, then by title."""
     library = _library()
     chosen = dict(library[DEFAULT_LANGUAGE])
     chosen.update(library[_language(language)])
-    return sorted(chosen.values(), key=lambda a: fold(a.title))
+    return sorted(chosen.values(), key=lambda a: (a.order, fold(a.title)))
 
 
 def slugs() -> set[str]:
