@@ -6,7 +6,7 @@ demo administrator in Debian's Chromium (headless, through Playwright) and write
 docs/screenshots/<page>-<lang>.png. The server is stopped, its whole process group, whatever
 happens; nothing is left running.
 
-    python bench/screenshots.py [--full-page] [--only activity,help]
+    python bench/screenshots.py [--full-page] [--only activity,help] [--out DIR] [--database F]
 """
 
 import argparse
@@ -65,6 +65,15 @@ def shot_kwargs(shot: Shot, program_ids: dict[str, int]) -> dict[str, object]:
     if shot.slug:
         kwargs["slug"] = shot.slug
     return kwargs
+
+
+def _configure(*, out: Path, database: Path) -> None:
+    global OUT, DATABASE
+    OUT, DATABASE = out.resolve(), database.resolve()
+
+
+def _show(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def _env() -> dict[str, str]:
@@ -192,7 +201,7 @@ def take(shots: tuple[Shot, ...], program_ids: dict[str, int], *, full_page: boo
                     path = OUT / f"{shot.name}-{language}.png"
                     page.screenshot(path=str(path), full_page=full_page)
                     written.append(path)
-                    print(f"  {path.relative_to(ROOT)}")
+                    print(f"  {_show(path)}")
                 context.close()
         finally:
             browser.close()
@@ -215,12 +224,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full-page", action="store_true", help="the whole page, not 1280×860")
     parser.add_argument("--only", default="", help="comma-separated page names")
+    parser.add_argument("--out", type=Path, default=OUT, help="where the PNG files go")
+    parser.add_argument("--database", type=Path, default=DATABASE, help="the throwaway SQLite")
     args = parser.parse_args()
+    _configure(out=args.out, database=args.database)
     if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
         raise SystemExit(f"Chromium introuvable ({CHROMIUM}) : apt-get install chromium")
     wanted = {name for name in args.only.split(",") if name}
     shots = tuple(shot for shot in PAGES if not wanted or shot.name in wanted)
-    print(f"Démo / demo: {DATABASE.relative_to(ROOT)}")
+    print(f"Démo / demo: {_show(DATABASE)}")
     build_demo()
     program_ids = demo_programs()
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # reverse() beside Playwright's loop
@@ -229,7 +241,7 @@ def main() -> None:
         written = take(shots, program_ids, full_page=args.full_page)
     finally:
         stop_server(server)
-    print(f"{len(written)} captures / screenshots in {OUT.relative_to(ROOT)}/")
+    print(f"{len(written)} captures / screenshots in {_show(OUT)}/")
 
 
 if __name__ == "__main__":

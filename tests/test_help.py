@@ -3,7 +3,12 @@ organisation's administrators, the « ? » of each page, and the screenshots' pa
 
 import html
 import importlib.util
+import os
 import re
+import shutil
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -296,3 +301,49 @@ def test_the_screenshots_page_list_names_only_urls_that_resolve():
         assert url.startswith("/")
         if shot.slug:
             assert article_get(slug=shot.slug, language="fr") is not None
+
+
+def _running_on_our_port() -> list[str]:
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            words = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"runserver" in words and b"127.0.0.1:8262" in words:
+            found.append(cmdline.parent.name)
+    return found
+
+
+@pytest.mark.browser
+def test_make_screenshots_takes_pages_in_both_languages_and_leaves_nothing_running(tmp_path):
+    chromium = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    if not (os.path.exists(chromium) or shutil.which(chromium)):
+        pytest.skip(f"Chromium introuvable ({chromium}) : apt-get install chromium")
+    out = tmp_path / "shots"
+    done = subprocess.run(  # noqa: S603
+        [
+            sys.executable,
+            "bench/screenshots.py",
+            "--only",
+            "help-article,activity",
+            "--out",
+            str(out),
+            "--database",
+            str(tmp_path / "demo.sqlite3"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    for name in ("activity-fr", "activity-en", "help-article-fr", "help-article-en"):
+        data = (out / f"{name}.png").read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        assert int.from_bytes(data[16:20], "big") == 1280  # IHDR width
+    assert "4 captures" in done.stdout
+    assert _running_on_our_port() == []
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", 8262)) != 0  # nobody listens any more
