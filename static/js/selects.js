@@ -32,6 +32,7 @@
       maxOptions: 200,
       hideSelected: multiple,
       closeAfterSelect: !multiple,
+      clearAfterSelect: true,
       allowEmptyOption: true,
       placeholder: select.dataset.placeholder || texts.placeholder || "",
       plugins: multiple
