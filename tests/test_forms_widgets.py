@@ -180,6 +180,75 @@ def test_errors_are_in_english_for_an_english_reader(admin):
     assert 'aria-invalid="true"' in response.content.decode()
 
 
+# --- The other people pickers --------------------------------------------------------------
+
+
+def test_pairing_pickers_show_name_and_email_of_namesakes(manager_b, program_b, organisation):
+    twins = [
+        make_member(organisation, f"{who}@lycee.example", first="Jules", last="Martin")
+        for who in ("jules.martin", "j.martin")
+    ]
+    for twin in twins:
+        Enrolment.objects.create(program=program_b, member=twin, role=Role.MENTEE)
+    coach = make_member(organisation, "coach@lycee.example", first="Chloé", last="Coach")
+    Enrolment.objects.create(program=program_b, member=coach, role=Role.MENTOR)
+
+    html = page(signed_in(manager_b).get(f"/programmes/{program_b.pk}/relations/nouvelle/"))
+    for name in ("mentor", "mentee"):
+        selects = html.find("select", name=name)
+        assert selects and all("data-searchable" in attrs for attrs, _ in selects)
+    mentees = [text for _, text in html.options_of("mentee")]
+    assert "Martin Jules — jules.martin@lycee.example (0/1)" in mentees
+    assert "Martin Jules — j.martin@lycee.example (0/1)" in mentees
+    assert [text for _, text in html.options_of("mentor")] == [
+        "Coach Chloé — coach@lycee.example (0/3)"
+    ]
+
+
+def test_group_session_invitees_are_one_searchable_multiple_select(
+    manager_a, program_a, mentee, mentor
+):
+    html = page(signed_in(manager_a).get(f"/programmes/{program_a.pk}/seances/nouvelle/"))
+    assert not html.find("input", type="checkbox", name="member")
+    ((select, _),) = html.find("select", name="member")
+    assert "multiple" in select and "data-searchable" in select
+    invitees = {attrs["value"]: text for attrs, text in html.options_of("member")}
+    assert invitees[str(mentee.pk)] == "Mentee Léa — lea.mentee@poitiers.example"
+    assert invitees[str(mentor.pk)] == "Mentor Marc — marc.mentor@poitiers.example"
+    leaders = [text for _, text in html.options_of("led_by")]
+    assert "Mentor Marc — marc.mentor@poitiers.example (Professionnel)" in leaders
+
+
+def test_compose_people_picker_keeps_the_chosen_people_selected_with_their_email(
+    admin, program_b, mentee, mentor
+):
+    client = signed_in(admin)
+    html = page(client.get("/messages/", {"member": [mentee.pk, mentor.pk]}))
+    ((select, _),) = html.find("select", name="people")
+    assert "multiple" in select and select["data-search-url"] == SEARCH
+    chosen = {a["value"]: text for a, text in html.options_of("people") if "selected" in a}
+    assert chosen == {
+        str(mentee.pk): "Mentee Léa — lea.mentee@poitiers.example",
+        str(mentor.pk): "Mentor Marc — marc.mentor@poitiers.example",
+    }
+
+    # Posted without JavaScript (one value per person) with a mistake elsewhere: the form
+    # comes back with the error and both people still chosen.
+    response = client.post(
+        "/messages/",
+        {
+            "program": program_b.pk,
+            "audience": "people",
+            "people": [str(mentee.pk), str(mentor.pk)],
+            "subject_fr": "",
+            "body_fr": "",
+        },
+    )
+    html = page(response)
+    chosen = {a["value"] for a, _ in html.options_of("people") if "selected" in a}
+    assert chosen == {str(mentee.pk), str(mentor.pk)}
+
+
 # --- The people search behind the pickers ---------------------------------------------------
 
 

@@ -27,7 +27,7 @@ def _searchable_attrs(attrs: dict[str, Any] | None, *, placeholder, search_url: 
     merged = {"data-searchable": "", **(attrs or {})}
     if placeholder:
         merged.setdefault("data-placeholder", str(placeholder))
-    if search_url:
+    if search_url is not None:  # may be a reverse_lazy(): never evaluated at import
         merged["data-search-url"] = search_url
     return merged
 
