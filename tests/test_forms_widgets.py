@@ -428,3 +428,36 @@ def test_the_start_and_end_of_a_programme_are_shown_again_after_an_error(admin):
     html = page(response)
     ((start, _),) = html.find("input", name="start_date")
     assert start["value"] == dt.date(2026, 3, 1).isoformat()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_compose_people_picker_asks_the_server_as_one_types(
+    browser,  # noqa: F811
+    live_server,
+    admin,
+    program_b,
+    outsider,
+):
+    from playwright.sync_api import expect
+
+    organisation = program_b.organisation
+    wanted = make_member(organisation, "zelie.zorn@lycee.example", first="Zélie", last="Zorn")
+    Enrolment.objects.create(program=program_b, member=wanted, role=Role.MENTEE)
+
+    tab = signed_in_page(browser, live_server, admin)
+    tab.goto(f"{live_server.url}/messages/")
+    tab.select_option("select[name=audience]", "people")
+    box = tab.locator("#id_people-ts-control")
+    box.press_sequentially("zorn", delay=20)
+    option = tab.locator("#id_people-ts-dropdown .option")
+    expect(option).to_have_count(1)
+    assert option.inner_text() == "Zorn Zélie — zelie.zorn@lycee.example"
+    option.click()
+    assert tab.locator("select[name=people]").evaluate(
+        "s => Array.from(s.selectedOptions).map(o => o.value)"
+    ) == [str(wanted.pk)]
+    # Someone from another organisation is never offered.
+    box.press_sequentially("olga", delay=20)
+    expect(tab.locator("#id_people-ts-dropdown .no-results")).to_have_text("Aucun résultat.")
+    tab.close()
