@@ -180,6 +180,20 @@ def test_errors_are_in_english_for_an_english_reader(admin):
     assert 'aria-invalid="true"' in response.content.decode()
 
 
+def test_participant_add_shows_its_error_under_the_e_mail(manager_a, program_a):
+    response = signed_in(manager_a).post(
+        f"/programmes/{program_a.pk}/participants/ajouter/",
+        {"email": "pas-un-courriel", "role": Role.PARTICIPANT, "language": "fr"},
+    )
+    html = page(response)
+    ((email, _),) = html.find("input", name="email")
+    assert email["aria-invalid"] == "true" and email["aria-describedby"] == "id_email_error"
+    assert html.find("ul", id="id_email_error")
+    assert "Saisissez une adresse de courriel valide." in response.content.decode()
+    assert html.find("div", class_="error-summary")  # five fields: the summary leads there
+    assert not Enrolment.objects.filter(program=program_a, member__email="pas-un-courriel")
+
+
 # --- The other people pickers --------------------------------------------------------------
 
 

@@ -42,7 +42,7 @@ class ProgramForm(forms.ModelForm):
         self.fields["group"].queryset = Group.objects.filter(organisation=organisation)
         self.fields["managers"].queryset = Member.objects.filter(
             organisation=organisation, is_active=True
-        ).order_by("last_name", "first_name")
+        ).order_by("last_name", "first_name", "email")
 
     def clean(self):
         cleaned = super().clean()
@@ -55,7 +55,10 @@ class ProgramForm(forms.ModelForm):
 class GroupForm(forms.Form):
     name = forms.CharField(label=_("Nom"), max_length=200)
     parent = forms.ModelChoiceField(
-        label=_("Groupe parent"), queryset=Group.objects.none(), required=False
+        label=_("Groupe parent"),
+        queryset=Group.objects.none(),
+        required=False,
+        widget=SearchableSelect,
     )
 
     def __init__(self, *args, organisation, group=None, **kwargs):
