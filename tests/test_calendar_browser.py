@@ -194,5 +194,31 @@ def test_manager_reads_and_moves_a_session_in_the_calendar(
     assert AuditEntry.objects.filter(action="meetings.rescheduled", actor=manager_a).count() == 1
     # the calendar read it again from the feed: now at 14:00
     _wait_at(page, meeting.pk, "14:00:00")
+
+    # a full day of the month: its first six sessions, then « + 2 autres », which opens it
+    full = day + dt.timedelta(days=1)
+    Meeting.objects.bulk_create(
+        [
+            Meeting(
+                program=program_a,
+                kind="masterclass",
+                title=f"Cours {n}",
+                starts_at=dt.datetime.combine(full, dt.time(8 + n), tzinfo=MONTREAL),
+                duration_minutes=30,
+            )
+            for n in range(8)
+        ]
+    )
+    page.goto(f"{live_server.url}/programmes/{program_a.pk}/seances/?view=month&date={full}")
+    cell = page.locator(f".fc-daygrid-day[data-date='{full}']")
+    cell.locator(".fc-event.more").wait_for()
+    assert cell.locator(".fc-event.kind-masterclass").count() == 6
+    assert cell.locator(".fc-event").last.inner_text().strip() == "+ 2 autres"
+    cell.locator(".fc-event.more").click()
+    page.locator(".fc-timeGridDay-view").wait_for()
+    page.wait_for_function(
+        "() => document.querySelectorAll('.fc-timegrid-event.kind-masterclass').length === 8"
+    )
+    assert f"date={full}" in page.url and "view=day" in page.url
     assert seen == [] and page.evaluate("window.__csp || []") == []
     page.close()

@@ -175,6 +175,8 @@
       eventDurationEditable: false,
       // the « + N autres » of a full day comes last in its cell
       eventOrder: (a, b) => (a.more ? 1 : 0) - (b.more ? 1 : 0) || a.start - b.start,
+      // each view reads its own window: a month holds only each day's first sessions
+      lazyFetching: false,
       events: { url: data.feed, timeZoneParam: "tz",
                 failure: () => say(ctx.message, ctx.message.dataset.failed, true) },
       loading: (busy) => { el.dataset.loading = busy ? "true" : "false"; },
