@@ -167,6 +167,9 @@
                        right: "dayGridMonth,timeGridWeek,timeGridDay" },
       views: { dayGridMonth: { dayMaxEvents: false } },
       eventDisplay: "block",
+      // every session is focusable and opens its details with Enter (« Reporter » is there
+      // for those who do not drag)
+      eventInteractive: true,
       eventTimeFormat: { hour: "2-digit", minute: "2-digit", meridiem: false },
       slotLabelFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
       scrollTime: "08:00:00",
