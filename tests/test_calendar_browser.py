@@ -150,6 +150,12 @@ def test_manager_reads_and_moves_a_session_in_the_calendar(
     )
     details.locator("button:has-text('Fermer')").click()
     details.wait_for(state="hidden")
+    # by keyboard too: the session takes the focus, Enter opens it, Escape closes it
+    session.focus()
+    page.keyboard.press("Enter")
+    details.wait_for(state="visible")
+    page.keyboard.press("Escape")
+    details.wait_for(state="hidden")
 
     lane = page.locator(".fc-timegrid-slot-lane[data-time='14:00:00']")
     dialog = page.locator("#move-dialog")
