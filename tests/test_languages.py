@@ -30,8 +30,8 @@ from django.urls import reverse
 from django.utils import formats, translation
 
 from cohorte.accounts.models import CustomField, CustomFieldValue, Member, SavedMemberFilter
-from cohorte.activity.demo import DEMO_ADMIN_EMAIL, demo_build
 from cohorte.activity.models import Report
+from cohorte.demo import DEMO_ADMIN_EMAIL, demo_build
 from cohorte.meetings.models import Meeting, MeetingAttendee, Relationship
 from cohorte.messaging.models import (
     Attachment,
@@ -167,6 +167,7 @@ class _Text(HTMLParser):
     )
     #: attributes people read or hear (data-confirm and data-ask: the page's script shows them)
     SPOKEN = ("title", "placeholder", "aria-label", "alt", "data-confirm", "data-ask")
+    SPOKEN += ("data-moved", "data-refused", "data-failed")  # the calendar's messages
 
     def __init__(self, language: str) -> None:
         super().__init__(convert_charrefs=True)
@@ -368,6 +369,10 @@ def _main_pages() -> list[str]:
         reverse("messaging:system-edit", args=["meeting_invitation"]),
         reverse("messaging:release-note", args=[ReleaseNote.objects.order_by("pk").last().pk]),
         reverse("accounts:profile"),
+        reverse("help:index"),
+        reverse("help:index") + "?q=relance",
+        reverse("help:article", args=["suivre-l-activite"]),
+        reverse("help:article", args=["planifier-une-rencontre"]),
     ]
     if message is not None:
         pages.append(reverse("messaging:message", args=[message.pk]))
