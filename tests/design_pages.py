@@ -23,9 +23,7 @@ def demo_pages(language: str) -> tuple[Member, dict[str, str]]:
     admin.save()
     programs = Program.objects.filter(organisation=admin.organisation)
     # the programme with the most participants: its table is the widest
-    table = max(
-        programs, key=lambda p: p.enrolments.filter(role=Role.PARTICIPANT).count()
-    )
+    table = max(programs, key=lambda p: p.enrolments.filter(role=Role.PARTICIPANT).count())
     mentoring = programs.filter(kind=ProgramKind.MENTORING).first() or table
     participant = (
         Enrolment.objects.filter(program=table, role=Role.PARTICIPANT).order_by("pk").first()
