@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import brand_views, views
 
 app_name = "programs"
 urlpatterns = [
@@ -11,6 +11,16 @@ urlpatterns = [
         "programmes/<id:program_id>/participants/ajouter/",
         views.participant_add,
         name="participant-add",
+    ),
+    path(
+        "programmes/<id:program_id>/marque/<str:which>/",
+        brand_views.brand_file,
+        name="brand-file",
+    ),
+    path(
+        "programmes/<id:program_id>/partenaires/<id:logo_id>/logo/",
+        brand_views.partner_logo_file,
+        name="partner-logo",
     ),
     path("cohortes/", views.cohorts, name="cohorts"),
     path("cohortes/<id:cohort_id>/", views.cohorts, name="cohort"),
