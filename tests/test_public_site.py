@@ -72,6 +72,7 @@ def test_unpublished_site_is_not_found_for_visitors_and_previewed_by_its_manager
     assert client.get(site_url(program_a, "rejoindre/")).status_code == 404
     for someone in (mentee, manager_b, outsider):
         assert signed_in(someone).get(site_url(program_a)).status_code == 404
+    assert client.get(site_url(program_a, "confirmer/pas-un-jeton/")).status_code == 404
     preview = signed_in(manager_a).get(site_url(program_a))
     assert preview.status_code == 200
     assert "Non publié" in preview.content.decode()

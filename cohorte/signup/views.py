@@ -171,17 +171,19 @@ def confirm(request: HttpRequest, program_id: int, slug: str, token: str) -> Htt
         raise Http404("No such programme.")
     try:
         application = services.application_from_token(token)
+        if application.program_id != program.pk:
+            raise ParseError(_("Ce lien n'est pas valide."))
     except ParseError as error:
+        # without a genuine link, an unpublished programme stays unknown
+        program, preview = _public_program(request, program_id)
         return _public_render(
             request,
             "signup/confirm.html",
             program,
-            False,
+            preview,
             _language(request),
             problem=error.message,
         )
-    if application.program_id != program.pk:
-        raise Http404("No such application.")
     lang = application.language
     if request.method == "POST":
         application = services.application_confirm(application=application)
