@@ -1,3 +1,5 @@
+from typing import Any, cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -33,17 +35,17 @@ class SignupForm(forms.Form):
     def __init__(self, *args, roles: list[str], fields: list[CustomField], **kwargs):
         super().__init__(*args, **kwargs)
         labels = dict(Role.choices)
-        self.fields["role"].choices = [
-            (role.value, labels[role.value]) for role in SIGNUP_ROLES if role.value in roles
-        ]
-        if len(self.fields["role"].choices) == 1:
-            self.fields["role"].initial = self.fields["role"].choices[0][0]
+        offered = [(role.value, labels[role.value]) for role in SIGNUP_ROLES if role.value in roles]
+        role_field = cast(forms.ChoiceField, self.fields["role"])
+        role_field.choices = offered
+        if len(offered) == 1:
+            role_field.initial = offered[0][0]
         self.custom_fields = fields
         for custom in fields:
             label = custom.name
             if custom.role not in ("any", ""):
                 label = f"{label} ({custom.get_role_display()})"
-            common = {"label": label, "required": False, "help_text": custom.hint}
+            common: dict[str, Any] = {"label": label, "required": False, "help_text": custom.hint}
             if custom.choices:
                 options = [(option, option) for option in custom.choices]
                 self.fields[_field_key(custom)] = (

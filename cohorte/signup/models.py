@@ -17,10 +17,6 @@ def default_signup_roles() -> list[str]:
     return [Role.PARTICIPANT.value]
 
 
-def signup_role_choices() -> list[tuple[str, str]]:
-    return [(role.value, role.label) for role in SIGNUP_ROLES]
-
-
 class SignupSettings(TimeStampedModel):
     """One per programme, made the first time its manager saves them."""
 

@@ -87,10 +87,10 @@ def application_from_token(token: str) -> Application:
         ) from error
     except signing.BadSignature as error:
         raise ParseError(_("Ce lien n'est pas valide."), code="invalid") from error
-    if not isinstance(data, dict):
+    if not isinstance(data, dict) or not isinstance(data.get("a"), int):
         raise ParseError(_("Ce lien n'est pas valide."), code="invalid")
     application = (
-        Application.objects.filter(pk=data.get("a"), email=data.get("e"))
+        Application.objects.filter(pk=data["a"], email=str(data.get("e")))
         .select_related("program__organisation")
         .first()
     )
@@ -284,6 +284,8 @@ def _answers_keep(application: Application, member: Member) -> None:
             ids.append(int(key))
         except ValueError:
             continue
+    if member.organisation_id is None:
+        return
     fields = CustomField.objects.filter(pk__in=ids, organisation_id=member.organisation_id)
     filled = set(
         CustomFieldValue.objects.filter(member=member, field__in=fields).values_list(

@@ -136,9 +136,10 @@ def join(request: HttpRequest, program_id: int, slug: str) -> HttpResponse:
             status = 429
     if not valid or refusal:
         # a new start time: the person who corrects the form is not held back again
-        form.data = form.data.copy()
-        form.data["started"] = antiabuse.form_token(program.pk)
-        form.data[antiabuse.HONEYPOT] = ""
+        fresh = request.POST.copy()
+        fresh["started"] = antiabuse.form_token(program.pk)
+        fresh[antiabuse.HONEYPOT] = ""
+        form.data = fresh
         return _public_render(
             request, "signup/join.html", program, preview, lang, status, form=form, refusal=refusal
         )
