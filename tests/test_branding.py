@@ -17,6 +17,7 @@ from cohorte.programs import branding
 from cohorte.programs.models import Enrolment, Program, ProgramPartnerLogo, Role
 
 from .conftest import body_of, make_member, run_tasks, signed_in
+from .test_browser import browser, signed_in_page  # noqa: F401 (the Chromium fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -293,3 +294,39 @@ def test_brand_files_are_public_only_once_the_site_is_published(program_b, mento
     Program.objects.filter(pk=program.pk).update(site_published=True)
     assert Client().get(program.logo_url).status_code == 200
     assert Client().get(f"/programmes/{program.pk}/marque/secret/").status_code == 404
+
+
+# --- In Chromium: the preview follows the form -----------------------------------------------
+
+
+@pytest.mark.browser
+def test_the_live_preview_follows_the_colour_as_it_is_typed(
+    browser,  # noqa: F811 (test_browser's Chromium fixture, imported above)
+    live_server,
+    manager_a,
+    program_a,
+):
+    page = signed_in_page(browser, live_server, manager_a)
+    page.goto(f"{live_server.url}/programmes/{program_a.pk}/design/")
+    head = page.locator(".brand-preview-head")
+    ratio = page.locator("[data-ratio-for=color_primary]")
+
+    def background() -> str:
+        return head.evaluate("node => getComputedStyle(node).backgroundColor")
+
+    assert background() == "rgb(47, 91, 211)"  # the default #2f5bd3
+    page.fill("#id_color_primary", "#0f5132")
+    page.wait_for_function(
+        "() => getComputedStyle(document.querySelector('.brand-preview-head'))"
+        ".backgroundColor === 'rgb(15, 81, 50)'"
+    )
+    assert background() == "rgb(15, 81, 50)"
+    assert ratio.inner_text() == "contraste 8,7:1"
+    page.fill("#id_color_primary", "#ffcc00")
+    page.wait_for_function("() => document.querySelector('.brand-ratio-low') !== null")
+    assert ratio.inner_text() == "contraste 1,4:1 — trop faible, 4,5:1 au moins"
+    assert background() == "rgb(255, 204, 0)"
+    page.select_option("#id_font", "georgia")
+    family = page.locator("#brand-preview").evaluate("node => getComputedStyle(node).fontFamily")
+    assert family.startswith("Georgia")
+    page.close()

@@ -4,8 +4,9 @@ programme's name above and below. The layout is built once per programme and lan
 wrapped around each body when the e-mail leaves (the outbox rows keep the body alone, as
 the e-mail log shows it).
 
-The logo is reached by the e-mail client without a session: its address is signed for that
-programme and that stored file (programs.branding.email_file_path), nothing else opens.
+The logo (and the footer logo) is reached by the e-mail client without a session: its
+address is signed for that programme and that stored file (programs.branding.email_file_path),
+nothing else opens.
 Colours are validated hex and the font a fixed stack; the programme's name and slogan are
 escaped: nothing a person typed reaches the markup unescaped."""
 
@@ -53,11 +54,19 @@ class EmailLayout:
             '<div style="padding:16px 20px;background:#ffffff;border:1px solid #e3e6ec;'
             'border-top:0;border-bottom:0">'
         )
+        footer_path = branding.email_file_path(program, "footer_logo")
+        footer_logo = (
+            f'<img src="{html.escape(_absolute(footer_path), quote=True)}" alt="" '
+            'height="28" style="display:block;max-height:28px;max-width:140px;border:0;'
+            'margin-bottom:6px;background:#ffffff;padding:2px;border-radius:4px">'
+            if footer_path
+            else ""
+        )
         self.foot = (
             "</div>"
             f'<div style="background:{secondary};color:#ffffff;padding:10px 20px;'
-            f'font-size:12px;border-radius:0 0 6px 6px">{name} · {organisation}</div>'
-            "</div>"
+            f'font-size:12px;border-radius:0 0 6px 6px">{footer_logo}{name} · {organisation}'
+            "</div></div>"
         )
         self.text_head = program.name + (f"\n{slogan}" if slogan else "")
         self.text_foot = f"-- \n{program.name} · {program.organisation.name}"
