@@ -97,6 +97,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "cohorte.programs.context_processors.sidebar",
+                "cohorte.programs.context_processors.brand",
                 "cohorte.messaging.context_processors.notifications",
             ],
         },

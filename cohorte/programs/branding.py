@@ -19,8 +19,11 @@ from cohorte.core.files import random_name
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 DEFAULT_PRIMARY = "#2f5bd3"
 DEFAULT_SECONDARY = "#1f2a44"
-#: the text and background the brand colours meet on every page, e-mail and PDF
+#: what the brand colours meet on every page, e-mail and PDF: white letters on a button or
+#: header, and as letters themselves (titles, links) the white of a card or the page's
+#: background (--bg in cohorte.css)
 WHITE = "#ffffff"
+PAGE_BACKGROUND = "#f6f7f9"
 MIN_CONTRAST = 4.5
 
 #: font key → (label, CSS font-family stack); web-safe stacks only, nothing fetched
@@ -80,6 +83,11 @@ def brand_tokens(program: Any) -> dict[str, str]:
         "--brand-secondary": safe_colour(program.color_secondary, DEFAULT_SECONDARY),
         "--brand-font": font_stack(program.font),
     }
+
+
+def brand_contrast(colour: str) -> float:
+    """The lowest contrast this brand colour has with what it meets (WHITE, PAGE_BACKGROUND)."""
+    return min(contrast_ratio(colour, WHITE), contrast_ratio(colour, PAGE_BACKGROUND))
 
 
 # --- Images -------------------------------------------------------------------------------
@@ -150,3 +158,114 @@ def reencoded_image(upload: Any) -> SimpleUploadedFile:
         image.save(out, "PNG", optimize=True)
     content_type = "image/jpeg" if extension == "jpg" else "image/png"
     return SimpleUploadedFile(f"image.{extension}", out.getvalue(), content_type=content_type)
+
+
+# --- Services -----------------------------------------------------------------------------
+
+
+def program_brand_update(*, program: Any, by: Any, **changes: Any) -> Any:
+    """Info and Design of the Programme tab. A new image replaces the old, whose file is
+    deleted once the change is committed (a rollback keeps it); an image set to None is
+    removed. The audit log says which fields moved, never the images' bytes."""
+    from django.db import transaction
+
+    from cohorte.core.audit import log_action
+    from cohorte.messaging.rendering import sanitise
+
+    old_files = []
+    old = {}
+    with transaction.atomic():
+        for name, value in changes.items():
+            if name in BRAND_FILES:
+                current = getattr(program, name)
+                if current:
+                    old_files.append((current.storage, current.name))
+                if value is None:
+                    setattr(program, name, "")
+                else:
+                    getattr(program, name).save(value.name, value, save=False)
+                old[name] = current.name if current else ""
+                continue
+            if name in ("about_fr", "about_en"):
+                value = sanitise(value or "")
+            old[name] = getattr(program, name)
+            setattr(program, name, value)
+        program.clean_fields(
+            exclude=[f.name for f in program._meta.fields if f.name not in changes]
+        )
+        program.save()
+        log_action(
+            "program.brand_updated",
+            actor=by,
+            target=program,
+            data={
+                "old": {k: str(v)[:200] for k, v in old.items() if k not in BRAND_FILES},
+                "new": {k: str(getattr(program, k))[:200] for k in changes if k not in BRAND_FILES},
+                "files": sorted(k for k in changes if k in BRAND_FILES),
+            },
+        )
+
+        def delete_old() -> None:
+            for storage, name in old_files:
+                storage.delete(name)
+
+        transaction.on_commit(delete_old)
+    return program
+
+
+def partner_logo_add(*, program: Any, by: Any, name: str, url: str, image: Any, position: int):
+    from cohorte.core.audit import log_action
+
+    from .models import ProgramPartnerLogo
+
+    logo = ProgramPartnerLogo(program=program, name=name, url=url, position=position)
+    logo.image.save(image.name, image, save=False)
+    logo.save()
+    log_action("program.partner_logo_added", actor=by, target=program, data={"name": name})
+    return logo
+
+
+def partner_logo_delete(*, logo: Any, by: Any) -> None:
+    from django.db import transaction
+
+    from cohorte.core.audit import log_action
+
+    storage, name = logo.image.storage, logo.image.name
+    program = logo.program
+    logo.delete()
+    log_action("program.partner_logo_deleted", actor=by, target=program, data={"name": logo.name})
+    transaction.on_commit(lambda: storage.delete(name))
+
+
+# --- Addresses for e-mails ------------------------------------------------------------------
+
+_SALT = "cohorte.programs.brand-file"
+
+
+def _signature_value(program: Any, which: str) -> str:
+    return f"{program.pk}:{which}:{getattr(program, which).name}"
+
+
+def email_file_path(program: Any, which: str = "logo") -> str:
+    """A path (prefix it with the site's address) that opens this one brand file without a
+    session, for e-mails: signed with SECRET_KEY for this programme, this file and its
+    stored name, so it cannot be guessed and stops working when the file is replaced."""
+    from django.core import signing
+    from django.urls import reverse
+
+    if which not in BRAND_FILES or not getattr(program, which):
+        return ""
+    token = signing.Signer(salt=_SALT).sign(_signature_value(program, which)).rpartition(":")[2]
+    return f"{reverse('programs:brand-file', args=[program.pk, which])}?s={token}"
+
+
+def email_file_signed(program: Any, which: str, token: str) -> bool:
+    from django.core import signing
+
+    if not token or len(token) > 100 or not getattr(program, which):
+        return False
+    try:
+        signing.Signer(salt=_SALT).unsign(f"{_signature_value(program, which)}:{token}")
+    except signing.BadSignature:
+        return False
+    return True

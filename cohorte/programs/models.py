@@ -211,6 +211,25 @@ class Program(TimeStampedModel):
         version = (file.name or "").rsplit("/", 1)[-1].partition(".")[0][:12]
         return f"{reverse('programs:brand-file', args=[self.pk, which])}?v={version}"
 
+    @property
+    def logo_url(self) -> str:
+        return self.brand_file_url("logo")
+
+    @property
+    def slogan(self) -> str:
+        """The slogan in the current language (templates)."""
+        from django.utils.translation import get_language
+
+        return self.slogan_in(get_language() or "fr")
+
+    @property
+    def about(self) -> str:
+        """« À propos » in the current language, sanitised and marked safe (templates)."""
+        from django.utils.safestring import mark_safe
+        from django.utils.translation import get_language
+
+        return mark_safe(self.about_in(get_language() or "fr"))  # noqa: S308 (sanitised)
+
     def slogan_in(self, language: str) -> str:
         """The slogan in `language` (fr/en), the other one when it is empty."""
         first, other = (

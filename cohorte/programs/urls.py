@@ -22,6 +22,17 @@ urlpatterns = [
         brand_views.partner_logo_file,
         name="partner-logo",
     ),
+    path("programmes/<id:program_id>/design/", brand_views.program_design, name="program-design"),
+    path(
+        "programmes/<id:program_id>/partenaires/ajouter/",
+        brand_views.partner_logo_add,
+        name="partner-logo-add",
+    ),
+    path(
+        "programmes/<id:program_id>/partenaires/<id:logo_id>/retirer/",
+        brand_views.partner_logo_delete,
+        name="partner-logo-delete",
+    ),
     path("cohortes/", views.cohorts, name="cohorts"),
     path("cohortes/<id:cohort_id>/", views.cohorts, name="cohort"),
     path("cohortes/affecter/", views.cohort_assign, name="cohort-assign"),
