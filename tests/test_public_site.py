@@ -206,7 +206,7 @@ def test_rate_limits_per_address_and_per_ip(client, program_a, settings):
 def test_double_opt_in_then_approval_then_the_member_is_in_the_programme(
     client, program_a, manager_a, smtp
 ):
-    publish(program_a)
+    publish(program_a, color_primary="#8a1538")
     response = apply(client, program_a, first_name="Chloé", email="Chloe@Example.org")
     assert response.status_code == 302
     assert "Vérifiez votre boîte" in client.get(response["Location"]).content.decode()
@@ -216,6 +216,8 @@ def test_double_opt_in_then_approval_then_the_member_is_in_the_programme(
     assert len(smtp) == 1 and smtp[0]["X-Envelope-To"] == "chloe@example.org"
     assert subject_of(smtp[0]) == "Confirmez votre inscription à Orientation A"
     path = confirmation_path(smtp[0])
+    html = next(p for p in smtp[0].walk() if p.get_content_type() == "text/html")
+    assert "background:#8a1538" in html.get_payload(decode=True).decode()  # the brand
 
     # opening the link (an e-mail scanner does too) confirms nothing; the button does
     opened = client.get(path)

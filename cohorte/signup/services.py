@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from cohorte.accounts.models import CustomField, CustomFieldValue, Member
 from cohorte.core.audit import log_action
 from cohorte.core.parse import ParseError
+from cohorte.messaging import branding
 from cohorte.messaging.services import absolute_url, email_enqueue, notify
 from cohorte.programs.models import Program
 from cohorte.programs.services import enrolment_add
@@ -113,6 +114,28 @@ def _program_name(program: Program) -> str:
     return program.name
 
 
+def _branded_enqueue(
+    *,
+    program: Program,
+    member: Member | None,
+    to_email: str,
+    subject: str,
+    text: str,
+    language: str,
+) -> None:
+    """An e-mail for this programme, in its brand (messaging.branding), through the outbox."""
+    layout = branding.EmailLayout(program, language)
+    email_enqueue(
+        organisation_id=program.organisation_id,
+        member=member,
+        to_email=to_email,
+        subject=subject,
+        text=layout.text(text),
+        html=layout.html(branding.system_html(text)),
+        language=language,
+    )
+
+
 def _send_confirmation(application: Application) -> None:
     program = application.program
     with translation.override(application.language):
@@ -130,8 +153,8 @@ def _send_confirmation(application: Application) -> None:
             "program": _program_name(program),
             "link": confirm_url(application),
         }
-    email_enqueue(
-        organisation_id=program.organisation_id,
+    _branded_enqueue(
+        program=program,
         member=None,
         to_email=application.email,
         subject=subject,
@@ -265,8 +288,8 @@ def _send_decision(application: Application, *, accepted: bool) -> None:
                 "program": program.name,
                 "admin_email": program.organisation.admin_email(),
             }
-    email_enqueue(
-        organisation_id=program.organisation_id,
+    _branded_enqueue(
+        program=program,
         member=member,
         to_email=member.email if member else application.email,
         subject=subject,
