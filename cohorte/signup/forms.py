@@ -109,6 +109,13 @@ class SignupSettingsForm(forms.Form):
     )
 
 
+#: the list's tabs, named for what they hold
+STATUS_TAB_LABELS = {
+    ApplicationStatus.PENDING: _("En attente"),
+    ApplicationStatus.ACCEPTED: _("Acceptées"),
+    ApplicationStatus.REFUSED: _("Refusées"),
+    ApplicationStatus.UNCONFIRMED: _("Courriel à confirmer"),
+}
 STATUS_TABS = [
     ApplicationStatus.PENDING,
     ApplicationStatus.ACCEPTED,

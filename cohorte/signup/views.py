@@ -16,7 +16,7 @@ from cohorte.programs.models import Program
 from cohorte.programs.selectors import program_for, programs_visible_to
 
 from . import antiabuse, services
-from .forms import STATUS_TABS, SignupForm, SignupSettingsForm
+from .forms import STATUS_TAB_LABELS, STATUS_TABS, SignupForm, SignupSettingsForm
 from .models import Application, ApplicationStatus
 from .selectors import (
     application_counts,
@@ -229,7 +229,7 @@ def applications(request: MemberRequest, program_id: int) -> HttpResponse:
         {
             "program": program,
             "status": status,
-            "tabs": [(s, ApplicationStatus(s).label, counts[s]) for s in STATUS_TABS],
+            "tabs": [(s, STATUS_TAB_LABELS[s], counts[s]) for s in STATUS_TABS],
             "rows": rows,
             "signup": signup_settings_of(program),
             "slug": program_slug(program),
