@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "cohorte.messaging",
     "cohorte.reports",
     "cohorte.help",
+    "cohorte.signup",
 ]
 
 MIDDLEWARE = [
@@ -97,6 +98,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "cohorte.programs.context_processors.sidebar",
+                "cohorte.programs.context_processors.brand",
                 "cohorte.messaging.context_processors.notifications",
             ],
         },

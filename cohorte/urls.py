@@ -14,6 +14,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("webhooks/anymail/", include("anymail.urls")),
     path("", include("cohorte.activity.urls")),
     path("", include("cohorte.programs.urls")),
+    path("", include("cohorte.signup.urls")),
 ]
 # No route serves MEDIA_ROOT, not even with DEBUG: every uploaded or generated file is private
 # and goes through a view that checks who asks (cohorte.core.files).

@@ -215,7 +215,9 @@ def test_table_shows_figures_jamais_and_flag(manager_a, program_a, crowd):
     assert "Jamais" in page  # Ana never came
     assert "il y a 1\xa0jour" in page  # timesince keeps number and unit together
     assert "Signalé par Marc Mentor : Absente au rendez-vous" in page
-    assert "❗" in page
+    # the flag is an icon with its reasons in a popover and for screen readers, not an emoji
+    assert 'class="flag-button flagged" popovertarget=' in page
+    assert "❗" not in page
     assert "100 %" in page
     assert "entre le" in page and "inclus" in page
 
@@ -315,6 +317,22 @@ def test_csv_is_the_table_as_shown_and_safe(manager_a, program_a, crowd):
     text = b"".join(filtered.streaming_content).decode("utf-8-sig")
     assert "Abadie" in text and "Zola" not in text
     assert evil.email in text
+
+
+def test_csv_gives_the_reasons_behind_each_flag(manager_a, program_a, crowd, mentor):
+    zoe, bob, ana = crowd
+    report_create(program=program_a, member=bob, reported_by=mentor, reason="=1+1 absent")
+    response = signed_in(manager_a).get(
+        f"/programmes/{program_a.pk}/participants.csv", {"sort": "name"}
+    )
+    raw = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(raw), delimiter=";"))
+    assert rows[0][-2:] == ["Signalé", "Signalement"]
+    by_name = {r[0]: r for r in rows[1:]}
+    assert by_name["Ana Abadie"][-2:] == ["oui", "Signalé par Marc Mentor : Absente au rendez-vous"]
+    assert by_name["Zoé Zola"][-2:] == ["non", ""]
+    assert "=1+1 absent" in by_name["Bob Brun"][-1]
+    assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
 
 
 def test_remove_participant_asks_then_ends_enrolment_keeping_history(manager_a, program_a, crowd):

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from cohorte.core.parse import ParseError, check_date
 from cohorte.core.widgets import SearchableSelect, SearchableSelectMultiple
+from cohorte.core.ratelimit import over_limit
 
 from .models import CustomField, Language, Member, MemberRole
 from .signals import members_invited
@@ -84,15 +85,7 @@ class LanguageForm(forms.Form):
     next = forms.CharField(required=False)
 
 
-def _over_limit(key: str, limit: int, window: int) -> bool:
-    """Count one more request under `key` for `window` seconds; True beyond `limit`."""
-    cache.add(key, 0, timeout=window)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # the key expired between add and incr
-        cache.set(key, 1, timeout=window)
-        count = 1
-    return count > limit
+_over_limit = over_limit  # the shared counter (cohorte.core.ratelimit)
 
 
 def reset_throttled(request, email: str) -> bool:

@@ -141,6 +141,7 @@ def participants_remind(
             values=_reminder_values(program, member, confirmed.get(member.pk, 0)),
             note=note,
             text=text,
+            program=program,
         )
     messaging.notify(
         members=members,
@@ -279,6 +280,7 @@ def _invitations_remind(*, rule: ReminderRule, members: Sequence[Member], now: d
                 "date": date,
                 "days": (now - attendance.meeting.created_at).days,
             },
+            program=program,
         )
 
 

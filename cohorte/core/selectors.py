@@ -76,6 +76,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "session.created": gettext_lazy("Séance créée"),
     "message.saved": gettext_lazy("Message enregistré"),
     "message.sent": gettext_lazy("Message envoyé"),
+    "message.send_started": gettext_lazy("Envoi d'un message commencé"),
     "message.scheduled": gettext_lazy("Message programmé"),
     "message.deleted": gettext_lazy("Message supprimé"),
     "message.duplicated": gettext_lazy("Message dupliqué"),

@@ -279,6 +279,7 @@ def _invite(
             member=member,
             values=values,
             footer=footer,
+            program=program,
             attachments=[
                 {
                     "name": "invitation.ics",
@@ -636,6 +637,7 @@ def match_confirmed_notify(*, relationship: Relationship) -> None:
             key="match_confirmed",
             member=member,
             values={"partner": partner.full_name, "program": program.name},
+            program=program,
         )
 
 

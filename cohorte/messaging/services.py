@@ -27,7 +27,7 @@ from cohorte.core import parse
 from cohorte.core.audit import log_action
 from cohorte.programs.models import PARTICIPANT_ROLES, Program, Role
 
-from . import addresses, rendering, system_messages
+from . import addresses, branding, rendering, system_messages
 from .models import (
     OUTBOX_STATUSES,
     STATUS_RANK,
@@ -505,17 +505,20 @@ def _renew(rows: list[Email], until: dt.datetime) -> tuple[list[Email], dt.datet
     return [row for row in rows if row.pk in kept], renewed
 
 
-def _as_email_message(row: Email) -> mail.EmailMultiAlternatives:
+def _as_email_message(
+    row: Email, layouts: branding.Layouts | None = None
+) -> mail.EmailMultiAlternatives:
+    layout = (layouts or branding.Layouts()).for_row(row)
     message = mail.EmailMultiAlternatives(
         subject=row.subject,
-        body=row.body_text,
+        body=layout.text(row.body_text) if layout else row.body_text,
         from_email=addresses.sender_address(),
         # a row written before names were kept apart may hold the address as its name
         to=[addresses.mail_address(row.to_email, row.to_name)],
         headers={"Message-ID": row.message_id_header},
     )
     if row.body_html:
-        message.attach_alternative(_with_open_pixel(row), "text/html")
+        message.attach_alternative(_with_open_pixel(row, layout), "text/html")
     for attachment in row.attachments:
         if "content" in attachment:
             message.attach(attachment["name"], attachment["content"], attachment["content_type"])
@@ -525,13 +528,14 @@ def _as_email_message(row: Email) -> mail.EmailMultiAlternatives:
     return message
 
 
-def _with_open_pixel(row: Email) -> str:
+def _with_open_pixel(row: Email, layout: branding.EmailLayout | None = None) -> str:
     from django.core import signing
 
     token = signing.dumps(row.pk, salt="email-open")
     url = absolute_url(reverse("messaging:open", args=[token]))
     pixel = f'<img src="{url}" width="1" height="1" alt="" style="display:block;border:0">'
-    return f"<!doctype html><html><body>{row.body_html}{pixel}</body></html>"
+    body = layout.html(row.body_html) if layout else row.body_html
+    return f"<!doctype html><html><body>{body}{pixel}</body></html>"
 
 
 class _Sender:
@@ -545,6 +549,7 @@ class _Sender:
         from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 
         self.backend = backend
+        self.layouts = branding.Layouts()  # a message's programme brand, read once a batch
         self.smtp = isinstance(backend, SMTPBackend)
         if self.smtp:
             name, sender = email.utils.parseaddr(addresses.sender_address())
@@ -554,25 +559,27 @@ class _Sender:
             self.signer = signing.TimestampSigner(salt="email-open")
             self.open_url = absolute_url(reverse("messaging:open", args=["TOKEN"]))
 
-    def _html(self, row: Email) -> str:
+    def _html(self, row: Email, layout: branding.EmailLayout | None) -> str:
         url = self.open_url.replace("TOKEN", self.signer.sign_object(row.pk))
         pixel = f'<img src="{url}" width="1" height="1" alt="" style="display:block;border:0">'
-        return f"<!doctype html><html><body>{row.body_html}{pixel}</body></html>"
+        body = layout.html(row.body_html) if layout else row.body_html
+        return f"<!doctype html><html><body>{body}{pixel}</body></html>"
 
     def send(self, row: Email) -> str:
         """Hand one row to the server; the provider's id of it, if it gives one."""
         if not self.smtp or row.attachments:
-            message = _as_email_message(row)
+            message = _as_email_message(row, self.layouts)
             self.backend.send_messages([message])
             return _provider_id(message)
+        layout = self.layouts.for_row(row)
         data = rendering.wire_bytes(
             from_header=self.from_header,
             # a row written before names were kept apart may hold the address as its name
             to_header=rendering.header_address(row.to_email, row.to_name),
             subject=row.subject,
             message_id=row.message_id_header,
-            text=row.body_text,
-            html=self._html(row) if row.body_html else "",
+            text=layout.text(row.body_text) if layout else row.body_text,
+            html=self._html(row, layout) if row.body_html else "",
         )
         recipient = rendering.envelope_address(row.to_email)
         self.backend.open()  # a no-op while the batch's connection holds
@@ -962,6 +969,7 @@ def system_email(
     note: str = "",
     footer: str = "",
     text: SystemText | None = None,
+    program: Program | None = None,
 ) -> Email | None:
     """One automatic message to one member, in their language, through the outbox; an
     inactive template is never sent. A personal note goes before the template's text, a
@@ -973,12 +981,17 @@ def system_email(
         text, language=member.language, values={**member_values(member), **values}
     )
     body = "\n\n".join(part for part in (note.strip(), body, footer.strip()) if part)
+    html_body = ""
+    if program is not None:  # sent for a programme: in its brand (messaging.branding)
+        layout = branding.EmailLayout(program, member.language)
+        html_body, body = layout.html(branding.system_html(body)), layout.text(body)
     return email_enqueue(
         organisation_id=organisation_id,
         member=member,
         to_email=member.email,
         subject=subject,
         text=body,
+        html=html_body,
         language=member.language,
         attachments=attachments,
     )

@@ -18,6 +18,13 @@ from cohorte.core.parse import (
     parse_timezone,
     zone_or_default,
 )
+from cohorte.programs.branding import (
+    DEFAULT_PRIMARY,
+    DEFAULT_SECONDARY,
+    FONT_CHOICES,
+    brand_image_path,
+    validate_hex_colour,
+)
 
 #: the bounds a form or the API accepts for a programme's dates (2000–2100)
 DATE_VALIDATORS = [MinValueValidator(EARLIEST_DATE), MaxValueValidator(LATEST_DATE)]
@@ -145,6 +152,41 @@ class Program(TimeStampedModel):
         default=7,
         validators=[MinValueValidator(1), MaxValueValidator(MAX_UNANSWERED_DAYS)],
     )
+    # --- Info and brand (« Onglet Programme »): see programs/branding.py ---
+    slogan_fr = models.CharField(_("slogan (français)"), max_length=200, blank=True)
+    slogan_en = models.CharField(_("slogan (anglais)"), max_length=200, blank=True)
+    #: rich text, stored sanitised (programs.branding / messaging.rendering.sanitise) and
+    #: sanitised again when shown
+    about_fr = models.TextField(_("à propos (français)"), blank=True)
+    about_en = models.TextField(_("à propos (anglais)"), blank=True)
+    color_primary = models.CharField(
+        _("couleur principale"),
+        max_length=7,
+        default=DEFAULT_PRIMARY,
+        validators=[validate_hex_colour],
+    )
+    color_secondary = models.CharField(
+        _("couleur secondaire"),
+        max_length=7,
+        default=DEFAULT_SECONDARY,
+        validators=[validate_hex_colour],
+    )
+    font = models.CharField(_("police"), max_length=20, choices=FONT_CHOICES, default="system")
+    logo = models.ImageField(_("logo"), upload_to=brand_image_path, blank=True, max_length=200)
+    header_logo = models.ImageField(
+        _("logo d'en-tête"), upload_to=brand_image_path, blank=True, max_length=200
+    )
+    footer_logo = models.ImageField(
+        _("logo de pied de page"), upload_to=brand_image_path, blank=True, max_length=200
+    )
+    image = models.ImageField(
+        _("image du programme"), upload_to=brand_image_path, blank=True, max_length=200
+    )
+    default_avatar = models.ImageField(
+        _("image de profil par défaut"), upload_to=brand_image_path, blank=True, max_length=200
+    )
+    #: the public site (« Afficher le site Web ») and the brand files are public once true
+    site_published = models.BooleanField(_("site public publié"), default=False)
 
     class Meta:
         verbose_name = _("programme")
@@ -157,6 +199,71 @@ class Program(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def brand_file_url(self, which: str) -> str:
+        """The brand image `which` (programs.branding.BRAND_FILES) through its view, or "";
+        the stored name makes each new file a new address, so browsers may keep one."""
+        file = getattr(self, which)
+        if not file:
+            return ""
+        from django.urls import reverse
+
+        version = (file.name or "").rsplit("/", 1)[-1].partition(".")[0][:12]
+        return f"{reverse('programs:brand-file', args=[self.pk, which])}?v={version}"
+
+    @property
+    def logo_url(self) -> str:
+        return self.brand_file_url("logo")
+
+    @property
+    def slogan(self) -> str:
+        """The slogan in the current language (templates)."""
+        from django.utils.translation import get_language
+
+        return self.slogan_in(get_language() or "fr")
+
+    @property
+    def about(self) -> str:
+        """« À propos » in the current language, sanitised and marked safe (templates)."""
+        from django.utils.safestring import mark_safe
+        from django.utils.translation import get_language
+
+        return mark_safe(self.about_in(get_language() or "fr"))  # noqa: S308 (sanitised)
+
+    def slogan_in(self, language: str) -> str:
+        """The slogan in `language` (fr/en), the other one when it is empty."""
+        first, other = (
+            (self.slogan_en, self.slogan_fr)
+            if language == "en"
+            else (
+                self.slogan_fr,
+                self.slogan_en,
+            )
+        )
+        return first or other
+
+    def about_in(self, language: str) -> str:
+        """« À propos » in `language` (the other one when empty), sanitised as it is shown:
+        safe to mark safe whatever was stored."""
+        from cohorte.messaging.rendering import sanitise
+
+        first, other = (
+            (self.about_en, self.about_fr)
+            if language == "en"
+            else (
+                self.about_fr,
+                self.about_en,
+            )
+        )
+        return sanitise(first or other)
+
+    def brand_style(self) -> str:
+        """The brand as CSS custom properties, for a style attribute on a wrapper (the
+        values are validated hex colours and a fixed font stack: nothing from the user is
+        written here unchecked)."""
+        from cohorte.programs.branding import brand_tokens
+
+        return "; ".join(f"{name}: {value}" for name, value in brand_tokens(self).items())
 
     def status_on(self, day: dt.date) -> str:
         if day < self.start_date:
@@ -181,6 +288,29 @@ class Program(TimeStampedModel):
         start = dt.datetime.combine(first, dt.time.min, tzinfo=tz)
         end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
         return start, end
+
+
+class ProgramPartnerLogo(TimeStampedModel):
+    """A partner's logo on the programme's site and pages, in the order of `position`."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="partner_logos")
+    image = models.ImageField(_("logo"), upload_to=brand_image_path, max_length=200)
+    name = models.CharField(_("nom du partenaire"), max_length=200)
+    url = models.URLField(_("site du partenaire"), blank=True, max_length=500)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("logo de partenaire")
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def file_url(self) -> str:
+        from django.urls import reverse
+
+        version = (self.image.name or "").rsplit("/", 1)[-1].partition(".")[0][:12]
+        return f"{reverse('programs:partner-logo', args=[self.program_id, self.pk])}?v={version}"
 
 
 def _within_bounds(day: dt.date) -> dt.date:

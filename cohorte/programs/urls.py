@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import people_views, views
+from . import brand_views, people_views, views
 
 app_name = "programs"
 urlpatterns = [
@@ -11,6 +11,27 @@ urlpatterns = [
         "programmes/<id:program_id>/participants/ajouter/",
         views.participant_add,
         name="participant-add",
+    ),
+    path(
+        "programmes/<id:program_id>/marque/<str:which>/",
+        brand_views.brand_file,
+        name="brand-file",
+    ),
+    path(
+        "programmes/<id:program_id>/partenaires/<id:logo_id>/logo/",
+        brand_views.partner_logo_file,
+        name="partner-logo",
+    ),
+    path("programmes/<id:program_id>/design/", brand_views.program_design, name="program-design"),
+    path(
+        "programmes/<id:program_id>/partenaires/ajouter/",
+        brand_views.partner_logo_add,
+        name="partner-logo-add",
+    ),
+    path(
+        "programmes/<id:program_id>/partenaires/<id:logo_id>/retirer/",
+        brand_views.partner_logo_delete,
+        name="partner-logo-delete",
     ),
     path("cohortes/", views.cohorts, name="cohorts"),
     path("cohortes/<id:cohort_id>/", views.cohorts, name="cohort"),

@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,6 +15,8 @@ from cohorte.accounts.models import Member
 from cohorte.core.parse import ParseError, parse_id, parse_ids, safe_next
 
 from . import services
+from .brand_forms import ProgramInfoForm
+from .branding import program_brand_update
 from .forms import CohortForm, GroupForm, ParticipantAddForm, ProgramForm
 from .models import Cohort, Group, Organisation, Program
 from .selectors import groups_of, program_for, programs_visible_to
@@ -74,25 +77,52 @@ def program_create(request: MemberRequest) -> HttpResponse:
 
 @login_required
 def program_edit(request: MemberRequest, program_id: int) -> HttpResponse:
+    """The Programme tab, « Info »: the programme's settings (administrators) and its
+    slogan and « à propos » in French and English (its managers too)."""
     program = program_for(request.user, program_id)
-    _admin_organisation(request)
     request.current_program = program
-    # The form validates a copy: `program` keeps the old values, so the service sees what moved.
-    form = ProgramForm(
-        request.POST or None,
-        instance=Program.objects.get(pk=program.pk),
-        organisation=program.organisation,
+    # The forms validate copies: `program` keeps the old values, so the service sees what moved.
+    form = (
+        ProgramForm(
+            request.POST or None,
+            instance=Program.objects.get(pk=program.pk),
+            organisation=program.organisation,
+        )
+        if request.user.is_org_admin
+        else None
     )
-    if request.method == "POST" and form.is_valid():
-        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+    info = ProgramInfoForm(request.POST or None, instance=Program.objects.get(pk=program.pk))
+    if request.method == "POST" and info.is_valid() and (form is None or form.is_valid()):
+        changes = {name: form.cleaned_data[name] for name in form.changed_data} if form else {}
         try:
-            services.program_update(program=program, by=request.user, **changes)
+            with transaction.atomic():
+                if changes:
+                    services.program_update(program=program, by=request.user, **changes)
+                if info.changed_data:
+                    program_brand_update(
+                        program=program,
+                        by=request.user,
+                        **{name: info.cleaned_data[name] for name in info.changed_data},
+                    )
         except ValidationError as error:
-            form.add_error(None, error)
+            (form or info).add_error(None, error)
         else:
             messages.success(request, _("Programme enregistré."))
             return redirect("activity:program", program_id=program.pk)
-    return render(request, "programs/program_form.html", {"form": form, "program": program})
+    return render(
+        request,
+        "programs/program_form.html",
+        {
+            "form": form,
+            "info": info,
+            "info_languages": [
+                ("fr", info["slogan_fr"], info["about_fr"]),
+                ("en", info["slogan_en"], info["about_en"]),
+            ],
+            "program": program,
+            "tab": "info",
+        },
+    )
 
 
 def _group_form_view(request: MemberRequest, group: Group | None) -> HttpResponse:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import summary_views, views
 
 app_name = "reports"
 urlpatterns = [
@@ -15,4 +15,5 @@ urlpatterns = [
         views.relationships_end_view,
         name="relationships-end",
     ),
+    path("programmes/<id:program_id>/resume.pdf", summary_views.program_pdf, name="program-pdf"),
 ]

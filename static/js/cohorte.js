@@ -222,4 +222,110 @@
     window.setInterval(pollPresence, 30000);
   });
   document.addEventListener("htmx:afterSwap", pollPresence);
+  // ---- Design system (docs/design.md) ----
+
+  // Menus (<details class="menu-wrap">, the row « ⋯ », « Autres actions »): the menu opens
+  // inside the viewport — aligned to whichever side has room, above when there is no room
+  // below, and fixed to the screen when it sits in a scrolling table frame (which would clip
+  // it). One menu open at a time; Escape or a click elsewhere closes it.
+  const GAP = 8;
+  function placeMenu(details) {
+    const menu = details.querySelector(":scope > .menu");
+    const summary = details.querySelector(":scope > summary");
+    if (!menu || !summary) { return; }
+    menu.classList.remove("open-up", "align-left", "fixed");
+    menu.style.left = ""; menu.style.top = "";
+    const vw = document.documentElement.clientWidth;
+    const vh = window.innerHeight;
+    const trigger = summary.getBoundingClientRect();
+    if (details.closest(".table-frame, .scroll")) {
+      menu.classList.add("fixed");
+      const box = menu.getBoundingClientRect();
+      const left = Math.max(GAP, Math.min(trigger.right - box.width, vw - box.width - GAP));
+      let top = trigger.bottom + 4;
+      if (top + box.height > vh - GAP && trigger.top - box.height - 4 > GAP) {
+        top = trigger.top - box.height - 4;
+      }
+      menu.style.left = left + "px";
+      menu.style.top = top + "px";
+      return;
+    }
+    let box = menu.getBoundingClientRect();
+    if (box.left < GAP) { menu.classList.add("align-left"); box = menu.getBoundingClientRect(); }
+    if (box.right > vw - GAP) {
+      menu.classList.remove("align-left");
+      menu.style.left = (vw - GAP - box.width - trigger.left) + "px";
+    }
+    if (box.bottom > vh - GAP && trigger.top - box.height > GAP) { menu.classList.add("open-up"); }
+  }
+  function closeMenus(except) {
+    document.querySelectorAll("details.menu-wrap[open]").forEach((d) => {
+      if (d !== except && !d.contains(except)) { d.open = false; }
+    });
+  }
+  document.addEventListener("toggle", (event) => {
+    const target = event.target;
+    if (target.matches && target.matches("details.menu-wrap") && target.open) {
+      closeMenus(target);
+      placeMenu(target);
+    }
+    if (target.matches && target.matches("[popover]") && event.newState === "open") {
+      placePopover(target);
+    }
+  }, true);
+  document.addEventListener("click", (event) => {
+    const inside = event.target.closest("details.menu-wrap");
+    closeMenus(inside);
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") { return; }
+    const open = event.target.closest && event.target.closest("details.menu-wrap[open]");
+    document.querySelectorAll("details.menu-wrap[open]").forEach((d) => { d.open = false; });
+    if (open) { open.querySelector(":scope > summary").focus(); }
+  });
+  // A fixed menu would float away from its row: scrolling closes it.
+  document.addEventListener("scroll", (event) => {
+    document.querySelectorAll("details.menu-wrap[open] > .menu.fixed").forEach((menu) => {
+      if (!menu.contains(event.target)) { menu.parentElement.open = false; }
+    });
+  }, true);
+  window.addEventListener("resize", () => {
+    document.querySelectorAll("details.menu-wrap[open]").forEach(placeMenu);
+  });
+
+  // Popovers (the ❗ reasons): native [popover] (keyboard, Escape, light dismiss), placed
+  // under the button that opened it and kept inside the viewport.
+  function placePopover(popover) {
+    const opener = document.querySelector('[popovertarget="' + popover.id + '"]');
+    if (!opener) { return; }
+    const at = opener.getBoundingClientRect();
+    const box = popover.getBoundingClientRect();
+    const vw = document.documentElement.clientWidth;
+    const left = Math.max(GAP, Math.min(at.right - box.width, vw - box.width - GAP));
+    let top = at.bottom + 4;
+    if (top + box.height > window.innerHeight - GAP && at.top - box.height - 4 > GAP) {
+      top = at.top - box.height - 4;
+    }
+    popover.style.left = left + "px";
+    popover.style.top = top + "px";
+  }
+
+  // Toasts: the × closes one; they stay until then (nothing to read in a hurry).
+  document.addEventListener("click", (event) => {
+    const close = event.target.closest("[data-dismiss]");
+    if (!close) { return; }
+    const toast = close.closest(".toast");
+    const stack = toast.parentElement;
+    toast.remove();
+    if (!stack.querySelector(".toast")) { stack.remove(); }
+  });
+
+  // The sidebar on a phone: a « Menu » button shows or hides it.
+  document.addEventListener("click", (event) => {
+    const toggle = event.target.closest("[data-nav-toggle]");
+    if (!toggle) { return; }
+    const sidebar = toggle.closest(".sidebar");
+    const open = sidebar.classList.toggle("open");
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  });
 })();

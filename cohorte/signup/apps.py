@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SignupConfig(AppConfig):
+    name = "cohorte.signup"
+    verbose_name = "Inscriptions publiques"

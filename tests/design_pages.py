@@ -1,0 +1,45 @@
+"""The main pages of Cohorte, on the demo's data, for the width and accessibility checks
+(test_layout_widths.py, test_accessibility.py): one place that says which pages count."""
+
+from django.core.management import call_command
+from django.urls import reverse
+
+from cohorte.accounts.models import Member
+from cohorte.programs.models import Enrolment, Program, ProgramKind, Role
+
+from .conftest import PASSWORD
+
+WIDTHS = (1280, 1440, 390)
+
+
+def demo_pages(language: str) -> tuple[Member, dict[str, str]]:
+    """Build the demo (as `make demo` does), and give its administrator, speaking
+    `language`, with the path of every main page, by name."""
+    call_command("demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    admin = Member.objects.filter(is_org_admin=True).order_by("pk").first()
+    assert admin is not None, "the demo has no organisation administrator"
+    admin.set_password(PASSWORD)
+    admin.language = language
+    admin.save()
+    programs = Program.objects.filter(organisation=admin.organisation)
+    # the programme with the most participants: its table is the widest
+    table = max(programs, key=lambda p: p.enrolments.filter(role=Role.PARTICIPANT).count())
+    mentoring = programs.filter(kind=ProgramKind.MENTORING).first() or table
+    participant = (
+        Enrolment.objects.filter(program=table, role=Role.PARTICIPANT).order_by("pk").first()
+    )
+    assert participant is not None
+    return admin, {
+        "activity": reverse("activity:program", args=[table.pk]),
+        "members": reverse("members:list"),
+        "relationships": reverse("meetings:relationships", args=[mentoring.pk]),
+        "calendar": reverse("meetings:calendar", args=[mentoring.pk]),
+        "compose": reverse("messaging:compose"),
+        "email-log": reverse("messaging:log"),
+        "profile": reverse("members:profile", args=[participant.member_id]),
+        "my-space": reverse("accounts:my-space"),
+        "audit": reverse("core:audit"),
+        "cohorts": reverse("programs:cohorts"),
+        "notifications": reverse("messaging:notifications"),
+        "program-edit": reverse("programs:program-edit", args=[table.pk]),
+    }
