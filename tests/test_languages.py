@@ -388,6 +388,9 @@ def _main_pages() -> list[str]:
             reverse("meetings:calendar", args=[program.pk]) + "?view=week",
             reverse("meetings:calendar", args=[program.pk]) + "?view=day",
             reverse("reports:cycle-end", args=[program.pk]),
+            reverse("programs:program-design", args=[program.pk]),
+            reverse("signup:applications", args=[program.pk]),
+            reverse("signup:site-short", args=[program.pk]),  # its preview, for a manager
         ]
     return pages
 
@@ -448,8 +451,10 @@ def _walk(admin: Member, language: str) -> dict[str, list[str]]:
     found = {}
     blank = _without(data)
     for client, url in visits:
-        response = client.get(url)
+        response = client.get(url, follow=True)  # a short address leads to the page
         assert response.status_code == 200, (url, response.status_code)
+        if client is not visitor:  # a page walked, not the sign-in page it would send to
+            assert all("/connexion/" not in to for to, _ in response.redirect_chain), url
         assert response.headers["Content-Language"] == language, url
         problems = language_problems(response.content.decode(), language, data, blank)
         if problems:
