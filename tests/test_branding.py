@@ -189,7 +189,7 @@ def test_the_programme_pages_wear_the_brand(manager_b, program_b):
     assert "--brand-primary: #0f5132" in main and "--brand-secondary: #3d1f5c" in main
     assert "--brand-font: Verdana, Geneva, Tahoma, sans-serif" in main
     assert "/static/css/brand.css" in page
-    assert "Exporter en PDF" in page
+    assert "Export as PDF" in page  # manager_b reads English
 
 
 def test_a_programmes_e_mail_carries_its_logo_colours_and_a_clean_text(
@@ -256,7 +256,7 @@ def test_the_summary_pdf_is_a_pdf_in_the_brand_with_the_figures(manager_b, progr
     reader = PdfReader(io.BytesIO(response.content))
     text = " ".join(page.extract_text() for page in reader.pages)
     assert "Mentorat B" in text and "Grandir ensemble" in text
-    assert "Chiffres clés" in text and "Participants" in text
+    assert "Key figures" in text and "Participants" in text  # in manager_b's English
     assert sum(len(page.images) for page in reader.pages) == 1  # the logo
 
 
