@@ -195,7 +195,8 @@ def test_manager_reads_and_moves_a_session_in_the_calendar(
     assert meeting.attendances.get(member=marc).response == "pending"  # asked again
     mails = Email.objects.filter(subject__startswith="Rencontre reportée")
     assert sorted(mails.values_list("to_email", flat=True)) == ["emma@x.example", "marc@x.example"]
-    paris_time = moved.astimezone(PARIS).strftime("%H:%M")  # their own zone: the organisation's
+    # their own zone (the organisation's), in French: « 10h00 » (cohorte/formats/fr)
+    paris_time = moved.astimezone(PARIS).strftime("%Hh%M")
     assert all(f"à {paris_time}" in mail.body_text for mail in mails)
     assert AuditEntry.objects.filter(action="meetings.rescheduled", actor=manager_a).count() == 1
     # the calendar read it again from the feed: now at 14:00
