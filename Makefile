@@ -108,5 +108,9 @@ bench: install
 load: install
 	$(PY) bench/load/run.py $(LOAD_ARGS)
 
+# The main pages of the demo in French and English at 1280 px, into docs/screenshots/
+screenshots: install
+	$(PY) bench/screenshots.py $(SCREENSHOTS_ARGS)
+
 clean:
 	rm -rf $(VENV) var

@@ -285,7 +285,7 @@ def _clone(cursor, table: str, template: int, count: int, overrides: dict[str, s
 
 
 def build_sql(organisation, *, name: str, participants: int, events: int) -> Program:
-    """The same programme as demo.bulk_fill makes (90 days in, 90 to go, a professional per
+    """The same programme as cohorte.demo.bulk_fill makes (90 days in, 90 to go, a professional per
     100 participants, a tenth of them silent, half with a meeting), by set-based SQL on
     PostgreSQL: 100,000 participants and 10,000,000 events in minutes, not hours. The
     events' indexes are built after the rows are in, as a bulk load does; foreign keys are
@@ -293,8 +293,8 @@ def build_sql(organisation, *, name: str, participants: int, events: int) -> Pro
     from django.contrib.auth.hashers import make_password
 
     from cohorte.accounts.models import Member
-    from cohorte.activity.demo import ENGLISH_FIRST, ENGLISH_LAST, FRENCH_FIRST, FRENCH_LAST
     from cohorte.activity.models import Report
+    from cohorte.demo import ENGLISH_FIRST, ENGLISH_LAST, FRENCH_FIRST, FRENCH_LAST
     from cohorte.meetings.models import Meeting, MeetingAttendee
     from cohorte.programs.models import Enrolment, ProgramKind
 

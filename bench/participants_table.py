@@ -36,7 +36,6 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from cohorte.accounts.api_auth import token_issue
-from cohorte.activity.demo import big_program
 from cohorte.activity.models import ActivityEvent, ParticipantStats
 from cohorte.activity.selectors import (
     SORTS,
@@ -44,6 +43,7 @@ from cohorte.activity.selectors import (
     participant_activity_rows,
     participants_filtered,
 )
+from cohorte.demo import big_program
 from cohorte.programs.models import Enrolment, Organisation, Program
 from cohorte.programs.services import organisation_create
 

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "cohorte.activity",
     "cohorte.messaging",
     "cohorte.reports",
+    "cohorte.help",
 ]
 
 MIDDLEWARE = [

@@ -6,6 +6,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/", api.urls),
     path("compte/", include("cohorte.accounts.urls")),
     path("membres/", include("cohorte.accounts.member_urls")),
+    path("aide/", include("cohorte.help.urls")),
     path("", include("cohorte.core.urls")),
     path("", include("cohorte.reports.urls")),
     path("", include("cohorte.messaging.urls")),

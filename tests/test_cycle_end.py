@@ -11,10 +11,10 @@ import pytest
 from django.utils import timezone
 
 from cohorte.accounts.models import Member
-from cohorte.activity.demo import demo_build
 from cohorte.activity.models import ActivityEvent, EventKind
 from cohorte.core.jobs import jobs_resume_stale
 from cohorte.core.models import AuditEntry, Job
+from cohorte.demo import demo_build
 from cohorte.meetings.models import MeetingAttendee, Relationship, RelationshipStatus
 from cohorte.meetings.services import relationship_create
 from cohorte.programs.models import Enrolment, Program, Role

@@ -324,7 +324,9 @@ def test_people_selected_in_a_table_arrive_as_recipients(admin, program_b, mente
         .get("/messages/", {"member": ids, "program": program_b.pk})
         .content.decode()
     )
-    assert "Fanny Fr" in html and "Emma En" in html and "Olga" not in html
+    # chosen in the people picker, each with name and e-mail (« Nom Prénom — courriel »)
+    assert "Fr Fanny — fr.mentee@x.example" in html and "En Emma — en.mentee@x.example" in html
+    assert "Olga" not in html
     assert 'value="people" selected' in html
 
 

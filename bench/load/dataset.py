@@ -30,7 +30,7 @@ from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
 from cohorte.accounts.models import Member  # noqa: E402
-from cohorte.activity.demo import big_program  # noqa: E402
+from cohorte.demo import big_program  # noqa: E402
 from cohorte.programs.models import Organisation  # noqa: E402
 from cohorte.programs.services import organisation_create  # noqa: E402
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cohorte.core.parse import ParseError, check_date
+from cohorte.core.widgets import SearchableSelect, SearchableSelectMultiple
 
 from .models import CustomField, Language, Member, MemberRole
 from .signals import members_invited
@@ -162,8 +163,16 @@ class MemberFilterForm(forms.Form):
         label=gettext_lazy("Champ personnalisé"), required=False, coerce=int, empty_value=None
     )
     option = forms.CharField(label=gettext_lazy("Options"), required=False, max_length=500)
-    industries = forms.MultipleChoiceField(label=gettext_lazy("Secteurs"), required=False)
-    job_titles = forms.MultipleChoiceField(label=gettext_lazy("Fonctions exercées"), required=False)
+    industries = forms.MultipleChoiceField(
+        label=gettext_lazy("Secteurs"),
+        required=False,
+        widget=SearchableSelectMultiple(placeholder=gettext_lazy("Tapez pour chercher…")),
+    )
+    job_titles = forms.MultipleChoiceField(
+        label=gettext_lazy("Fonctions exercées"),
+        required=False,
+        widget=SearchableSelectMultiple(placeholder=gettext_lazy("Tapez pour chercher…")),
+    )
     completion_below = forms.IntegerField(
         label=gettext_lazy("Complétude du profil inférieure à (%)"),
         required=False,
@@ -209,10 +218,18 @@ class MemberFilterForm(forms.Form):
         ],
     )
     cohort = forms.TypedChoiceField(
-        label=gettext_lazy("Cohorte ou étiquette"), required=False, coerce=int, empty_value=None
+        label=gettext_lazy("Cohorte ou étiquette"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        widget=SearchableSelect,
     )
     program = forms.TypedChoiceField(
-        label=gettext_lazy("Programme"), required=False, coerce=int, empty_value=None
+        label=gettext_lazy("Programme"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        widget=SearchableSelect,
     )
     archived = forms.BooleanField(label=gettext_lazy("Afficher les archivés"), required=False)
     sort = forms.CharField(label=gettext_lazy("Tri"), required=False)

@@ -1,14 +1,27 @@
 import datetime as dt
 
 from django import forms
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cohorte.core import parse
+from cohorte.core.widgets import SearchableSelectMultiple, person_label
 
 from . import rendering
 from .models import Audience, EmailStatus
 from .selectors import parse_cursor
+
+
+class PeopleIdsField(forms.Field):
+    """People chosen one by one: a multiple select (searchable, asking the server as one
+    types) whose values are ids; « 1,2,3 » from a link or a saved message is read too."""
+
+    widget = SearchableSelectMultiple
+
+    def prepare_value(self, value):
+        values = value if isinstance(value, list | tuple) else [value]
+        return [part for v in values for part in str(v or "").split(",") if part.strip()]
 
 
 class ComposeForm(forms.Form):
@@ -21,7 +34,11 @@ class ComposeForm(forms.Form):
     cohort = forms.TypedChoiceField(
         label=_("Cohorte ou étiquette"), required=False, coerce=int, empty_value=None
     )
-    people = forms.CharField(required=False, widget=forms.HiddenInput)
+    people = PeopleIdsField(
+        label=_("Personnes"),
+        required=False,
+        widget=SearchableSelectMultiple(search_url=reverse_lazy("programs:people-search")),
+    )
     subject_fr = forms.CharField(label=_("Sujet (français)"), max_length=200, required=False)
     subject_en = forms.CharField(label=_("Sujet (anglais)"), max_length=200, required=False)
     body_fr = forms.CharField(
@@ -56,9 +73,27 @@ class ComposeForm(forms.Form):
     def clean_people(self) -> str:
         raw = self.cleaned_data.get("people") or ""
         try:
-            return ",".join(str(pk) for pk in parse.parse_ids([raw]))
+            return ",".join(
+                str(pk) for pk in parse.parse_ids(raw if isinstance(raw, list) else [raw])
+            )
         except parse.ParseError as error:
             raise forms.ValidationError(error.message) from error
+
+    def people_shown_ids(self) -> list[int]:
+        """The people to show as chosen: those posted (the valid ids among them, so a
+        mistake elsewhere loses no one) or those the form started with."""
+        values = self["people"].value() or []
+        ids = []
+        for value in values:
+            try:
+                ids.append(parse.parse_id(value))
+            except parse.ParseError:
+                continue
+        return list(dict.fromkeys(ids))[:1000]
+
+    def show_people(self, people) -> None:
+        """The chosen people become the select's options, « Nom Prénom — courriel »."""
+        self.fields["people"].widget.choices = [(p.pk, person_label(p)) for p in people]
 
     def people_ids(self) -> list[int]:
         raw = self.cleaned_data.get("people") or ""

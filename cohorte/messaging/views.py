@@ -153,11 +153,8 @@ def compose(request: MemberRequest, message_id: int | None = None) -> HttpRespon
                     form.add_error(field if field in form.fields else None, problems)
             else:
                 return redirect("messaging:message", message_id=saved.pk)
-    people_ids = (
-        form.people_ids()
-        if form.is_bound and form.is_valid()
-        else [int(v) for v in str((initial or {}).get("people") or "").split(",") if v]
-    )
+    people = _people_of(request, form.people_shown_ids())
+    form.show_people(people)
     return render(
         request,
         "messaging/compose.html",
@@ -165,7 +162,7 @@ def compose(request: MemberRequest, message_id: int | None = None) -> HttpRespon
             "form": form,
             "editing": message,
             "tags": rendering.tag_help(),
-            "people": _people_of(request, people_ids),
+            "people": people,
             "attachment_errors": attachment_errors,
             "messages_list": messages_visible_to(request.user).filter(kind="community")[:50],
         },

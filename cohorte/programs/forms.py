@@ -2,26 +2,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cohorte.accounts.models import Language, Member
-from cohorte.core.parse import ParseError, parse_id
+from cohorte.core.widgets import (
+    PersonMultipleChoiceField,
+    SearchableSelect,
+    SearchableSelectMultiple,
+)
 
 from .models import CohortKind, Group, Program, Role
-
-
-class IdsChoiceField(forms.ModelMultipleChoiceField):
-    """Ticked boxes by id: each value is checked as an id before any query, so « ² » or an id
-    above 2⁶³ is a form error, not a database error (Django's `pk__in` lets them through)."""
-
-    def clean(self, value):
-        for item in value or ():
-            try:
-                parse_id(item)
-            except ParseError as error:
-                raise forms.ValidationError(
-                    self.error_messages["invalid_pk_value"],
-                    code="invalid_pk_value",
-                    params={"pk": str(item)[:30]},
-                ) from error
-        return super().clean(value)
 
 
 class ProgramForm(forms.ModelForm):
@@ -42,16 +29,20 @@ class ProgramForm(forms.ModelForm):
             "start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "end_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "description": forms.Textarea(attrs={"rows": 4}),
-            "managers": forms.CheckboxSelectMultiple,
+            "group": SearchableSelect,
+            "managers": SearchableSelectMultiple,
         }
-        field_classes = {"managers": IdsChoiceField}
+        field_classes = {"managers": PersonMultipleChoiceField}
+        help_texts = {
+            "managers": _("Tapez un nom ou un courriel pour trouver une personne."),
+        }
 
     def __init__(self, *args, organisation, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["group"].queryset = Group.objects.filter(organisation=organisation)
         self.fields["managers"].queryset = Member.objects.filter(
             organisation=organisation, is_active=True
-        ).order_by("last_name", "first_name")
+        ).order_by("last_name", "first_name", "email")
 
     def clean(self):
         cleaned = super().clean()
@@ -64,7 +55,10 @@ class ProgramForm(forms.ModelForm):
 class GroupForm(forms.Form):
     name = forms.CharField(label=_("Nom"), max_length=200)
     parent = forms.ModelChoiceField(
-        label=_("Groupe parent"), queryset=Group.objects.none(), required=False
+        label=_("Groupe parent"),
+        queryset=Group.objects.none(),
+        required=False,
+        widget=SearchableSelect,
     )
 
     def __init__(self, *args, organisation, group=None, **kwargs):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import brand_views, views
+from . import brand_views, people_views, views
 
 app_name = "programs"
 urlpatterns = [
@@ -38,4 +38,5 @@ urlpatterns = [
     path("cohortes/affecter/", views.cohort_assign, name="cohort-assign"),
     path("groupes/nouveau/", views.group_create, name="group-create"),
     path("groupes/<id:group_id>/modifier/", views.group_edit, name="group-edit"),
+    path("personnes/recherche/", people_views.people_search, name="people-search"),
 ]

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from cohorte.activity.demo import (
+from cohorte.demo import (
     DEMO_ADMIN_EMAIL,
     DEMO_ADMIN_PASSWORD,
     DEMO_ORGANISATION,
