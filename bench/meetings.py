@@ -5,7 +5,7 @@ mentors and mentees in several time zones (Paris, Montréal, Tokyo, Dakar) with 
 availability, 1:1 meetings over a year (half past, half to come; held, cancelled, not yet
 answered), masterclasses and private group sessions. Then times, on the manager's side:
 the Relations page, the « Rencontres » tab (first page, its sort, a search, 100 rows), the
-calendar (month, week, day) and its JSON data for a month, and a pair's free-slot search
+calendar's feed (month, week, day) and its JSON data for a month, and a pair's free-slot search
 across time zones (the booking page: the first day with room in the next three weeks).
 
 Each figure is printed with its SQL floor (the same data read by hand-written SQL, timed
@@ -477,7 +477,13 @@ def main() -> None:
         return found
 
     relations = f"/programmes/{pid}/relations/"
-    calendar = f"/programmes/{pid}/seances/"
+    calendar_feed = f"/api/programs/{pid}/calendar"
+
+    def fc_window(span: tuple[dt.datetime, dt.datetime]) -> dict:
+        """The query FullCalendar sends for a view: wall-clock bounds and its named zone."""
+        start, end = (moment.astimezone(tz).replace(tzinfo=None) for moment in span)
+        return {"start": start.isoformat(), "end": end.isoformat(), "tz": str(tz)}
+
     search = Member.objects.filter(as_mentee__program=program).order_by("pk").first()
     assert search is not None
     word = search.last_name.split("-")[0]
@@ -552,8 +558,8 @@ def main() -> None:
             "GROUP BY m.id ORDER BY m.starts_at DESC, m.id LIMIT 10",
         ),
         (
-            "Calendar: month (page)",
-            page(calendar, {"view": "month", "date": month_start.isoformat()}),
+            "Calendar: month (feed, 6 a day)",
+            page(calendar_feed, fc_window(window)),
             cells_floor(*window, CALENDAR_PER_DAY["month"]),
         ),
         (
@@ -566,13 +572,13 @@ def main() -> None:
             calendar_floor(*api_window),
         ),
         (
-            "Calendar: week (page)",
-            page(calendar, {"view": "week", "date": today.isoformat()}),
+            "Calendar: week (feed, 24 a day)",
+            page(calendar_feed, fc_window(week)),
             cells_floor(*week, CALENDAR_PER_DAY["week"]),
         ),
         (
-            "Calendar: day (page, every session)",
-            page(calendar, {"view": "day", "date": today.isoformat()}),
+            "Calendar: day (feed, every session)",
+            page(calendar_feed, fc_window(day)),
             calendar_floor(*day),
         ),
         (

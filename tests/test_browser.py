@@ -327,9 +327,11 @@ def test_admin_books_for_a_pair_the_mentee_accepts_from_the_email_then_it_is_pos
     page.goto(
         f"{live_server.url}/programmes/{program_b.pk}/seances/?view=day&date={later.isoformat()}"
     )
-    assert page.locator(f"[data-meeting='{meeting.pk}']").count() == 1
+    page.wait_for_selector("#calendar[data-loading='false']")  # the calendar read its feed
+    assert page.locator(f".fc [data-meeting='{meeting.pk}']").count() == 1
     page.goto(
         f"{live_server.url}/programmes/{program_b.pk}/seances/?view=day&date={day.isoformat()}"
     )
-    assert page.locator(f"[data-meeting='{meeting.pk}']").count() == 0
+    page.wait_for_selector("#calendar[data-loading='false']")
+    assert page.locator(f".fc [data-meeting='{meeting.pk}']").count() == 0
     page.close()

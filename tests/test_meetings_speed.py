@@ -119,22 +119,39 @@ def test_the_page_says_how_many_rows_it_shows_filtered_or_not(admin, program_b, 
 def test_a_full_day_shows_its_first_sessions_and_how_many_more_in_the_month(
     admin, program_b, pairs
 ):
+    """The calendar's feed (FullCalendar reads it): a month's day shows its first six
+    sessions and « + N autres », which opens the day; the day shows them all."""
     client = signed_in(admin)
     today = timezone.now().astimezone(program_b.organisation.tzinfo).date()
-    url = f"/programmes/{program_b.pk}/seances/"
-    client.get(url)  # the first request of a session also notes the member's presence
-    few, month = queries_of(client, url, {"view": "month", "date": today.isoformat()})
-    assert "Mentor0 / Mentee0" in month
-    # noon UTC is 13:00 in Paris, in the cell and in the detail with its day and its end
-    with translation.override("fr"):
-        label = formats.date_format(today, "l j F")
-    assert "<summary>13:00 Mentor0 / Mentee0</summary>" in month
-    assert f"{label} 13:00 – 13:30" in month
+    feed = f"/api/programs/{program_b.pk}/calendar"
+    client.get(f"/programmes/{program_b.pk}/seances/")  # the session notes the presence
+    first = today.replace(day=1)
+    month = {
+        "start": (first - dt.timedelta(days=first.weekday())).isoformat() + "T00:00:00",
+        "end": (first - dt.timedelta(days=first.weekday()) + dt.timedelta(days=42)).isoformat()
+        + "T00:00:00",
+        "tz": "Europe/Paris",
+    }
+    few, body = queries_of(client, feed, month)
+    events = json.loads(body)
+    mine = [e for e in events if e["title"] == "Mentor0 M ↔ Mentee0 E"]
+    # noon UTC is 13:00 in Paris, with its day and its end
+    assert f"{today.isoformat()}T13:00:00" in [e["start"] for e in mine]
+    assert any(e["end"] == f"{today.isoformat()}T13:30:00" for e in mine)
     # twelve meetings today: six shown in the cell, the others behind a link to the day
-    assert "+ 6 autres" in month
-    assert f'href="?view=day&amp;date={today.isoformat()}"' in month
-    _count, day = queries_of(client, url, {"view": "day", "date": today.isoformat()})
-    assert day.count("data-meeting=") == 12 and "autres" not in day
+    on_today = [e for e in events if e["start"].startswith(today.isoformat())]
+    assert len([e for e in on_today if "more" not in e["extendedProps"]]) == 6
+    more = [e for e in on_today if "more" in e["extendedProps"]]
+    assert [m["title"] for m in more] == ["+ 6 autres"]
+    assert more[0]["extendedProps"]["day"] == today.isoformat() and more[0]["allDay"]
+    day = {
+        "start": f"{today.isoformat()}T00:00:00",
+        "end": f"{(today + dt.timedelta(days=1)).isoformat()}T00:00:00",
+        "tz": "Europe/Paris",
+    }
+    _count, body = queries_of(client, feed, day)
+    events = json.loads(body)
+    assert len(events) == 12 and not any("more" in e["extendedProps"] for e in events)
     # more meetings on other days: not one query more
     relationship = pairs[0]
     for offset in range(8, 20):
@@ -144,8 +161,9 @@ def test_a_full_day_shows_its_first_sessions_and_how_many_more_in_the_month(
             starts_at=dt.datetime.combine(today + dt.timedelta(days=offset % 12 - 3), NOON),
             duration_minutes=30,
         )
-    many, _month = queries_of(client, url, {"view": "month", "date": today.isoformat()})
+    many, _month = queries_of(client, feed, month)
     assert many == few
+    assert few <= 6  # session and member, programme, day ranks, meetings, answers
 
 
 def test_the_calendar_json_is_what_the_schema_writes(api_as, admin, program_b, pairs):

@@ -181,11 +181,16 @@ def test_group_session_and_masterclass_signup(admin, program_b, people):
         people["cam"].pk,
         people["dan"].pk,
     }
-    calendar = client.get(
-        f"/programmes/{program_b.pk}/seances/",
-        {"date": (timezone.localdate() + dt.timedelta(days=3)).isoformat()},
-    ).content.decode()
-    assert "kind-masterclass" in calendar and "kind-group" in calendar
+    # the calendar's feed (the page draws it): both sessions, by kind, with their title
+    day = timezone.localdate() + dt.timedelta(days=3)
+    first = day - dt.timedelta(days=day.weekday())
+    events = client.get(
+        f"/api/programs/{program_b.pk}/calendar",
+        {"start": f"{first}T00:00:00", "end": f"{first + dt.timedelta(days=7)}T00:00:00"},
+    ).json()
+    kinds = {e["extendedProps"]["kind"] for e in events if "kind" in e["extendedProps"]}
+    assert {"masterclass", "group"} <= kinds
+    assert any("kind-group" in e["classNames"] and e["title"] == "Groupe" for e in events)
 
 
 def test_custom_fields_weighted_by_the_administrator_count_in_suggestions(

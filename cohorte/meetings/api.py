@@ -1,6 +1,7 @@
 """/api/…/relationships and the meetings: booking, cancelling, moving, the calendar's data."""
 
 import datetime as dt
+import zoneinfo
 from typing import Literal
 
 from django.core.exceptions import ValidationError
@@ -9,7 +10,15 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from cohorte.core.api import BatchError, ErrorOut
-from cohorte.core.parse import ApiId, ScheduleTime
+from cohorte.core.parse import (
+    ApiId,
+    ParseError,
+    ScheduleTime,
+    TimeZoneName,
+    check_schedule_time,
+    parse_datetime,
+    parse_timezone,
+)
 from cohorte.programs.selectors import program_for
 
 from . import selectors, services
@@ -231,9 +240,14 @@ def meeting_reschedule(request, meeting_id: ApiId, payload: RescheduleIn):
     occurrence concerned is already at its new time, nothing changes (no new SEQUENCE,
     answers kept, no second e-mail) and they are returned as they are."""
     meeting = _meeting(request, meeting_id)
+    return _rescheduled(request, meeting, payload.starts_at, payload.scope)
+
+
+def _rescheduled(request, meeting: Meeting, starts_at: dt.datetime, scope: str) -> list[Meeting]:
+    """« Reporter »'s service, its refusals as the API's 400, the meetings moved."""
     try:
         moved = services.meeting_reschedule(
-            meeting=meeting, by=request.auth, starts_at=payload.starts_at, scope=payload.scope
+            meeting=meeting, by=request.auth, starts_at=starts_at, scope=scope
         )
     except ValidationError as error:
         raise _refused(error) from error
@@ -242,3 +256,92 @@ def meeting_reschedule(request, meeting_id: ApiId, payload: RescheduleIn):
         .prefetch_related("attendances__member")
         .order_by("starts_at")
     )
+
+
+# --- The calendar: FullCalendar's feed, and a session dragged to another time -------------
+
+#: the longest window a calendar view asks for (a month shown as six weeks), with room
+CALENDAR_MAX_DAYS = 62
+
+
+def _calendar_refused(field: str, reason: str) -> BatchError:
+    return BatchError(_("Requête invalide."), [{"index": None, "field": field, "reason": reason}])
+
+
+def _calendar_window(
+    request, program, start: str, end: str, tz: str
+) -> tuple[dt.datetime, dt.datetime, zoneinfo.ZoneInfo]:
+    """The feed's query, parsed at the boundary: `tz` an IANA name (else the viewer's zone,
+    the one the page states), `start` and `end` ISO times (FullCalendar sends them without
+    an offset, in `tz`), within this century and at most CALENDAR_MAX_DAYS apart."""
+    if tz:
+        try:
+            zone = zoneinfo.ZoneInfo(parse_timezone(tz))
+        except ParseError as error:
+            raise _calendar_refused("tz", error.message) from error
+    else:
+        zone = selectors.viewer_timezone(member=request.auth, program=program)
+    bounds = {}
+    for field, value in (("start", start), ("end", end)):
+        try:
+            bounds[field] = parse_datetime(value, tz=zone)
+        except ParseError as error:
+            raise _calendar_refused(field, error.message) from error
+    if (
+        not bounds["start"]
+        < bounds["end"]
+        <= bounds["start"] + dt.timedelta(days=CALENDAR_MAX_DAYS)
+    ):
+        raise _calendar_refused(
+            "end", _("de 1 à %(n)d jours après « start »") % {"n": CALENDAR_MAX_DAYS}
+        )
+    return bounds["start"], bounds["end"], zone
+
+
+@programs_router.get(
+    "/{int:program_id}/calendar",
+    response={200: list[dict], 400: ErrorOut, 404: ErrorOut},
+    url_name="program_calendar",
+)
+def calendar_feed(request, program_id: ApiId, start: str = "", end: str = "", tz: str = ""):
+    """The sessions calendar's events, as FullCalendar reads them: wall-clock times of `tz`,
+    1:1 sessions titled with both names, group sessions with their title, each day's first
+    sessions and a « + N autres » for the rest (a month: 6 a day, a week: 24, a day: all)."""
+    import json
+
+    from django.http import HttpResponse
+    from ninja.responses import NinjaJSONEncoder
+
+    program = program_for(request.auth, program_id)
+    begin, finish, zone = _calendar_window(request, program, start[:64], end[:64], tz[:64])
+    events = selectors.calendar_events(
+        program=program, start=begin, end=finish, tz=zone, may_move=True
+    )
+    return HttpResponse(
+        json.dumps(events, cls=NinjaJSONEncoder), content_type="application/json; charset=utf-8"
+    )
+
+
+class CalendarMoveIn(Schema):
+    #: the new start as the calendar shows it: a wall-clock time of `tz` (or with an offset)
+    starts_at: str = Field(max_length=40)
+    tz: TimeZoneName
+
+
+@meetings_router.post(
+    "/{int:meeting_id}/calendar-move",
+    response={200: list[MeetingOut], 400: ErrorOut, 404: ErrorOut},
+    url_name="meeting_calendar_move",
+)
+def meeting_calendar_move(request, meeting_id: ApiId, payload: CalendarMoveIn):
+    """A session dragged in the calendar, once confirmed: « Reporter » for this occurrence,
+    through the same service (same rules, answers asked again, e-mails, audit). The time is
+    read in the calendar's zone here, so that the server alone converts it."""
+    meeting = _meeting(request, meeting_id)
+    try:
+        starts_at = check_schedule_time(
+            parse_datetime(payload.starts_at, tz=zoneinfo.ZoneInfo(payload.tz))
+        )
+    except ParseError as error:
+        raise _calendar_refused("starts_at", error.message) from error
+    return _rescheduled(request, meeting, starts_at, "one")

@@ -1,6 +1,7 @@
 """Reads of relationships and meetings: the Relations page's tabs and the calendar."""
 
 import datetime as dt
+import zoneinfo
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,8 +21,11 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Coalesce, RowNumber
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from cohorte.core.parse import search_words
+from cohorte.core.parse import search_words, zone_or_default
 from cohorte.programs.models import Program
 from cohorte.programs.selectors import search_members
 
@@ -30,6 +34,7 @@ from .models import (
     MeetingAttendee,
     MeetingKind,
     MeetingStatus,
+    MeetingType,
     Relationship,
     RelationshipStatus,
 )
@@ -143,6 +148,7 @@ CALENDAR_COLUMNS = (
     *("status", "place", "sequence", "relationship__id"),
     *("relationship__mentor__first_name", "relationship__mentor__last_name"),
     *("relationship__mentee__first_name", "relationship__mentee__last_name"),
+    *("relationship__mentor__email", "relationship__mentee__email"),  # a nameless one's name
 )
 ANSWER_COLUMNS = (
     *("meeting_id", "member_id", "response", "comment"),
@@ -267,3 +273,122 @@ def calendar_data(*, program: Program, start: dt.datetime, end: dt.datetime) -> 
     for row in rows:
         row["attendees"] = attendees[row["id"]]
     return rows
+
+
+# --- The calendar (FullCalendar's feed) ---------------------------------------------------
+
+#: sessions read for a day of each view, the others behind « + N autres » (the day view
+#: reads all): a month of a programme of 5,000 pairs holds 8,000 meetings
+CALENDAR_PER_DAY = {"month": 6, "week": 24, "day": None}
+
+
+def viewer_timezone(*, member: Any, program: Program) -> zoneinfo.ZoneInfo:
+    """The time zone the calendar and the slot pages are read in: the viewer's own, else
+    (none, or a bad stored name) the organisation's. The one rule for pages and feed."""
+    tz = zone_or_default(member.timezone, program.organisation.tzinfo)
+    return tz if isinstance(tz, zoneinfo.ZoneInfo) else program.organisation.tzinfo
+
+
+def calendar_view_of(start: dt.datetime, end: dt.datetime) -> str:
+    """Which view asks for a window: a day, a week, else a month (up to six weeks)."""
+    days = (end - start).total_seconds() / 86400
+    return "day" if days <= 1.05 else "week" if days <= 7.05 else "month"
+
+
+def _wall(moment: dt.datetime, tz: dt.tzinfo) -> str:
+    """A time as FullCalendar reads it in its named zone: the wall clock, no offset."""
+    return moment.astimezone(tz).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+def calendar_event_title(meeting: Meeting, attendances: Sequence[MeetingAttendee]) -> str:
+    """A 1:1 is its two people (« Mentor ↔ Mentoré »), a group session its title."""
+    relationship = meeting.relationship
+    if meeting.kind == MeetingKind.ONE_TO_ONE:
+        if relationship is not None:
+            return f"{relationship.mentor.full_name} ↔ {relationship.mentee.full_name}"
+        names = [a.member.full_name for a in attendances]
+        if names:
+            return _(" et ").join(names)
+    return meeting.title or meeting.get_kind_display()
+
+
+def calendar_events(
+    *,
+    program: Program,
+    start: dt.datetime,
+    end: dt.datetime,
+    tz: zoneinfo.ZoneInfo,
+    may_move: bool,
+    now: dt.datetime | None = None,
+) -> list[dict]:
+    """FullCalendar's events for a window of `tz` (midnight to midnight): each day's first
+    sessions (CALENDAR_PER_DAY of the view), then one « + N autres » per fuller day. Read in
+    the same three queries whatever the number of meetings; times are wall-clock times of
+    `tz`, the zone the page states. A session can be dragged where « Reporter » would take
+    it: a scheduled one still to come, for someone who may reschedule it."""
+    from django.urls import reverse
+
+    now = now or timezone.now()
+    view = calendar_view_of(start, end)
+    by_day, totals = calendar_days(
+        program=program, start=start, end=end, tz=tz, per_day=CALENDAR_PER_DAY[view]
+    )
+    events: list[dict] = []
+    kinds, statuses = dict(MeetingKind.choices), dict(MeetingStatus.choices)
+    types = dict(MeetingType.choices)
+    for day in sorted(by_day):
+        for meeting in by_day[day]:
+            attendances = list(meeting.attendances.all())
+            movable = (
+                may_move and meeting.status == MeetingStatus.SCHEDULED and meeting.starts_at > now
+            )
+            events.append(
+                {
+                    "id": str(meeting.pk),
+                    "title": calendar_event_title(meeting, attendances),
+                    "start": _wall(meeting.starts_at, tz),
+                    "end": _wall(meeting.ends_at, tz),
+                    "classNames": [f"kind-{meeting.kind}", f"status-{meeting.status}"],
+                    "startEditable": movable,
+                    "durationEditable": False,
+                    "extendedProps": {
+                        "kind": meeting.kind,
+                        "kindLabel": str(kinds.get(meeting.kind, meeting.kind)),
+                        "status": meeting.status,
+                        "statusLabel": str(statuses.get(meeting.status, meeting.status)),
+                        "typeLabel": str(types.get(meeting.meeting_type, meeting.meeting_type)),
+                        "place": meeting.place,
+                        "attendees": [
+                            {"name": a.member.full_name, "response": a.response}
+                            for a in attendances
+                        ],
+                        "moveUrl": reverse("api:meeting_calendar_move", args=[meeting.pk]),
+                        "rescheduleUrl": reverse("meetings:reschedule", args=[meeting.pk])
+                        if meeting.status == MeetingStatus.SCHEDULED
+                        else "",
+                        "cancelUrl": reverse("meetings:cancel", args=[meeting.pk])
+                        if meeting.status == MeetingStatus.SCHEDULED
+                        else "",
+                        "relationshipUrl": reverse(
+                            "meetings:relationship", args=[meeting.relationship_id]
+                        )
+                        if meeting.relationship_id
+                        else "",
+                    },
+                }
+            )
+        more = totals.get(day, 0) - len(by_day[day])
+        if more > 0:
+            events.append(
+                {
+                    "id": f"more-{day.isoformat()}",
+                    "title": ngettext("+ %(n)d autre", "+ %(n)d autres", more) % {"n": more},
+                    "start": day.isoformat(),
+                    "allDay": True,
+                    "classNames": ["more"],
+                    "startEditable": False,
+                    "durationEditable": False,
+                    "extendedProps": {"more": more, "day": day.isoformat()},
+                }
+            )
+    return events

@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import formats, timezone, translation
 from django.utils.cache import patch_vary_headers
-from django.utils.dates import WEEKDAYS, WEEKDAYS_ABBR
+from django.utils.dates import WEEKDAYS
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -55,8 +55,7 @@ TABS = ("all", "matched", "completed", "meetings", "groups")
 
 def _viewer_tz(request: MemberRequest, program: Program) -> zoneinfo.ZoneInfo:
     """The viewer's own zone; a bad stored name falls back to the organisation's."""
-    tz = zone_or_default(request.user.timezone, program.organisation.tzinfo)
-    return tz if isinstance(tz, zoneinfo.ZoneInfo) else program.organisation.tzinfo
+    return selectors.viewer_timezone(member=request.user, program=program)
 
 
 def _int_or(value: object, default: int, *, minimum: int, maximum: int) -> int:
@@ -445,58 +444,36 @@ def _clock(meetings: Sequence[Meeting]) -> None:
         meeting.start_h, meeting.end_h = f"{start:%H}h{start:%M}", f"{end:%H}h{end:%M}"  # type: ignore[attr-defined]
 
 
-#: sessions shown in a day's cell, the others behind « + N autres » (the day view shows all)
-CALENDAR_PER_DAY = {"month": 6, "week": 24, "day": None}
+#: sessions read for a day of each view, the others behind « + N autres » (the selector's)
+CALENDAR_PER_DAY = selectors.CALENDAR_PER_DAY
+#: the page's ?view= and FullCalendar's name for it
+CALENDAR_VIEWS = {"month": "dayGridMonth", "week": "timeGridWeek", "day": "timeGridDay"}
 
 
 @login_required
 def calendar(request: MemberRequest, program_id: int) -> HttpResponse:
-    """The sessions calendar: month, week or day; 1:1 yellow, masterclass green, private
-    group blue, cancelled struck through."""
+    """The sessions calendar (FullCalendar): month, week or day with an hour grid, in the
+    viewer's time zone, stated on the page; 1:1 yellow, masterclass green, private group
+    blue, cancelled struck through. The sessions come from the feed (api.calendar_feed);
+    a session dragged to another time is confirmed, then goes through « Reporter »."""
+    from django.urls import reverse
+
     program = program_for(request.user, program_id)
     request.current_program = program
     tz = _viewer_tz(request, program)
     view = request.GET.get("view", "")
-    view = view if view in CALENDAR_PER_DAY else "month"
+    view = view if view in CALENDAR_VIEWS else "month"
     anchor, _chosen = _asked_date(request, "date", timezone.now().astimezone(tz).date())
-    if view == "month":
-        first = anchor.replace(day=1)
-        start_day = first - dt.timedelta(days=first.weekday())
-        days = 42
-        previous = (first - dt.timedelta(days=1)).replace(day=1)
-        following = (first + dt.timedelta(days=32)).replace(day=1)
-    elif view == "week":
-        start_day = anchor - dt.timedelta(days=anchor.weekday())
-        days = 7
-        previous, following = start_day - dt.timedelta(days=7), start_day + dt.timedelta(days=7)
-    else:
-        start_day, days = anchor, 1
-        previous, following = anchor - dt.timedelta(days=1), anchor + dt.timedelta(days=1)
-    start = dt.datetime.combine(start_day, dt.time.min, tzinfo=tz)
-    end = dt.datetime.combine(start_day + dt.timedelta(days=days), dt.time.min, tzinfo=tz)
-    by_day, totals = selectors.calendar_days(
-        program=program, start=start, end=end, tz=tz, per_day=CALENDAR_PER_DAY[view]
-    )
-    _clock([m for meetings in by_day.values() for m in meetings])
-    grid = []  # (day, its first meetings, how many more it has)
-    for n in range(days):
-        day = start_day + dt.timedelta(days=n)
-        shown = by_day.get(day, [])
-        grid.append((day, shown, totals.get(day, 0) - len(shown)))
     return render(
         request,
         "meetings/calendar.html",
         {
             "program": program,
             "view": view,
+            "fc_view": CALENDAR_VIEWS[view],
             "anchor": anchor,
-            "grid": grid,
-            "weeks": [grid[i : i + 7] for i in range(0, len(grid), 7)] if view != "day" else [grid],
-            "previous": previous,
-            "following": following,
-            "month_name": anchor,
-            "weekday_names": [WEEKDAYS_ABBR[i] for i in range(7)],
             "tz": tz,
+            "feed_url": reverse("api:program_calendar", args=[program.pk]),
         },
     )
 
