@@ -206,10 +206,12 @@ def smtp(settings):
 
 
 def body_of(message) -> str:
-    part = message.get_payload(decode=True)
-    if part is None:
-        part = message.get_payload(0).get_payload(decode=True)
-    return part.decode(message.get_content_charset() or "utf-8")
+    """The text a person reads: the text/plain part, however deep (an HTML alternative and
+    an .ics attachment beside it), else the first part that is not a container."""
+    leaves = [part for part in message.walk() if not part.is_multipart()]
+    text = [p for p in leaves if p.get_content_type() == "text/plain" and not p.get_filename()]
+    part = (text or leaves)[0]
+    return part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
 
 
 def pytest_terminal_summary(terminalreporter):

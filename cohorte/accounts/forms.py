@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cohorte.core.parse import ParseError, check_date
-from cohorte.core.widgets import SearchableSelect, SearchableSelectMultiple
 from cohorte.core.ratelimit import over_limit
+from cohorte.core.widgets import SearchableSelect, SearchableSelectMultiple
 
 from .models import CustomField, Language, Member, MemberRole
 from .signals import members_invited
