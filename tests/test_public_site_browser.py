@@ -24,6 +24,7 @@ def test_publish_apply_confirm_accept_and_appear_in_the_table(
     settings.COHORTE_SIGNUP_MIN_SECONDS = 1
     manager = signed_in_page(browser, live_server, manager_a)
     manager.goto(f"{live_server.url}/programmes/{program_a.pk}/")
+    manager.click("summary:has-text('Autres actions')")  # the header's menu
     manager.click("button:has-text('Publier le site')")
     manager.wait_for_selector("text=Le site du programme est publié.")
     site_path = manager.get_attribute("a:has-text('Afficher le site Web')", "href")
@@ -52,6 +53,7 @@ def test_publish_apply_confirm_accept_and_appear_in_the_table(
     visitor_context.close()
 
     manager.goto(f"{live_server.url}/programmes/{program_a.pk}/")
+    manager.click("summary:has-text('Autres actions')")
     manager.click("a:has-text('Candidatures')")
     manager.wait_for_selector("tr[data-email='chloe@example.org']")
     manager.check("tr[data-email='chloe@example.org'] input[type=checkbox]")

@@ -64,6 +64,10 @@
       const labelId = labelOf(select);
       if (labelId) { tom.focus_node.setAttribute("aria-labelledby", labelId); }
     }
+    // Tom Select points the label at its own box: the page's <select>, hidden but still in the
+    // accessibility tree, keeps its name through the same label.
+    const named = tom.focus_node.getAttribute("aria-labelledby");
+    if (named && !select.hasAttribute("aria-label")) { select.setAttribute("aria-labelledby", named); }
     if (select.getAttribute("aria-invalid") === "true") { tom.wrapper.classList.add("is-invalid"); }
   }
 
