@@ -3,6 +3,7 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Language(models.TextChoices):
@@ -50,7 +51,7 @@ class Member(AbstractBaseUser, PermissionsMixin):
 
     email = models.EmailField(_("courriel"), unique=True)
     first_name = models.CharField(_("prénom"), max_length=150, blank=True)
-    last_name = models.CharField(_("nom"), max_length=150, blank=True)
+    last_name = models.CharField(pgettext_lazy("family name", "nom"), max_length=150, blank=True)
     organisation = models.ForeignKey(
         "programs.Organisation",
         verbose_name=_("organisation"),

@@ -26,7 +26,7 @@ def person_label(person: Any) -> str:
 def _searchable_attrs(attrs: dict[str, Any] | None, *, placeholder, search_url: str | None):
     merged = {"data-searchable": "", **(attrs or {})}
     if placeholder:
-        merged.setdefault("data-placeholder", str(placeholder))
+        merged.setdefault("data-placeholder", placeholder)  # lazy: in the reader's language
     if search_url is not None:  # may be a reverse_lazy(): never evaluated at import
         merged["data-search-url"] = search_url
     return merged
@@ -48,7 +48,7 @@ class SearchableSelectMultiple(forms.SelectMultiple):
     def __init__(self, attrs=None, choices=(), *, placeholder=None, search_url=None):
         super().__init__(
             _searchable_attrs(
-                {"data-remove-label": str(_("Retirer")), **(attrs or {})},
+                {"data-remove-label": _("Retirer"), **(attrs or {})},
                 placeholder=placeholder or _("Tapez un nom ou un courriel…"),
                 search_url=search_url,
             ),

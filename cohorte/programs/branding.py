@@ -27,15 +27,15 @@ PAGE_BACKGROUND = "#f6f7f9"
 MIN_CONTRAST = 4.5
 
 #: font key → (label, CSS font-family stack); web-safe stacks only, nothing fetched
-FONTS: dict[str, tuple[str, str]] = {
+FONTS: dict[str, tuple[Any, str]] = {
     "system": (
-        "Système (sans empattement)",
+        _("Système (sans empattement)"),
         'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
     ),
     "helvetica": ("Helvetica / Arial", '"Helvetica Neue", Helvetica, Arial, sans-serif'),
     "verdana": ("Verdana", "Verdana, Geneva, Tahoma, sans-serif"),
     "trebuchet": ("Trebuchet", '"Trebuchet MS", "Lucida Grande", sans-serif'),
-    "georgia": ("Georgia (avec empattement)", 'Georgia, "Times New Roman", Times, serif'),
+    "georgia": (_("Georgia (avec empattement)"), 'Georgia, "Times New Roman", Times, serif'),
     "palatino": ("Palatino", '"Palatino Linotype", Palatino, "Book Antiqua", serif'),
     "dejavu": ("DejaVu Sans", '"DejaVu Sans", Verdana, sans-serif'),
 }

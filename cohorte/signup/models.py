@@ -4,6 +4,7 @@ people send from its public site (double opt-in, then the manager's approval or 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cohorte.accounts.models import Language
 from cohorte.core.models import TimeStampedModel
@@ -57,7 +58,7 @@ class Application(TimeStampedModel):
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="applications")
     email = models.EmailField(_("courriel"))
     first_name = models.CharField(_("prénom"), max_length=150)
-    last_name = models.CharField(_("nom"), max_length=150)
+    last_name = models.CharField(pgettext_lazy("family name", "nom"), max_length=150)
     language = models.CharField(
         _("langue"), max_length=2, choices=Language.choices, default=Language.FR
     )

@@ -162,10 +162,14 @@
       height: "auto",
       // text, not FullCalendar's icon font (a data: font, which our policy refuses)
       buttonIcons: false,
-      buttonText: { prev: "‹", next: "›" },
+      buttonText: { prev: "‹", next: "›", today: data.today, month: data.month,
+                    week: data.week, day: data.day },
       headerToolbar: { left: "prev,next today", center: "title",
                        right: "dayGridMonth,timeGridWeek,timeGridDay" },
-      views: { dayGridMonth: { dayMaxEvents: false } },
+      // week and day: the hour grid in a frame of its own, opened at 08:00
+      views: { dayGridMonth: { dayMaxEvents: false }, timeGrid: { height: 760 } },
+      allDaySlot: false,  // sessions always have hours
+      slotEventOverlap: false,  // sessions at the same time side by side, never on top
       eventDisplay: "block",
       // every session is focusable and opens its details with Enter (« Reporter » is there
       // for those who do not drag)

@@ -60,3 +60,11 @@ def presence_dot(member_id: int) -> str:
     return format_html(
         '<span class="presence" data-presence="{}" title="{}"></span>', member_id, _("hors ligne")
     )
+
+
+@register.filter
+def action_label(action: str) -> str:
+    """An audit entry's action in the reader's words (« Langue modifiée »), not its key."""
+    from cohorte.core.selectors import action_label as label
+
+    return label(action)
