@@ -532,8 +532,13 @@ def _with_open_pixel(row: Email, layout: branding.EmailLayout | None = None) -> 
     from django.core import signing
 
     token = signing.dumps(row.pk, salt="email-open")
-    url = absolute_url(reverse("messaging:open", args=[token]))
-    pixel = f'<img src="{url}" width="1" height="1" alt="" style="display:block;border:0">'
+    return _html_document(row, layout, absolute_url(reverse("messaging:open", args=[token])))
+
+
+def _html_document(row: Email, layout: branding.EmailLayout | None, open_url: str) -> str:
+    """The HTML part as it leaves: the row's body in its programme's layout, then the pixel
+    that records the opening."""
+    pixel = f'<img src="{open_url}" width="1" height="1" alt="" style="display:block;border:0">'
     body = layout.html(row.body_html) if layout else row.body_html
     return f"<!doctype html><html><body>{body}{pixel}</body></html>"
 
@@ -561,9 +566,7 @@ class _Sender:
 
     def _html(self, row: Email, layout: branding.EmailLayout | None) -> str:
         url = self.open_url.replace("TOKEN", self.signer.sign_object(row.pk))
-        pixel = f'<img src="{url}" width="1" height="1" alt="" style="display:block;border:0">'
-        body = layout.html(row.body_html) if layout else row.body_html
-        return f"<!doctype html><html><body>{body}{pixel}</body></html>"
+        return _html_document(row, layout, url)
 
     def send(self, row: Email) -> str:
         """Hand one row to the server; the provider's id of it, if it gives one."""
