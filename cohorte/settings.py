@@ -256,10 +256,10 @@ COHORTE_EMAIL_CLAIM_BATCH = int(os.environ.get("COHORTE_EMAIL_CLAIM_BATCH", "200
 #: many seconds: a worker killed in between sends those again once its claim runs out (1: only
 #: the e-mail on the wire, at one database commit per e-mail)
 COHORTE_EMAIL_MARK_EVERY = int(os.environ.get("COHORTE_EMAIL_MARK_EVERY", "20"))
+COHORTE_EMAIL_MARK_SECONDS = float(os.environ.get("COHORTE_EMAIL_MARK_SECONDS", "0.5"))
 #: « Envoyer » writes the outbox rows in the request up to this many recipients; beyond, a
 #: worker writes them (20,000 renderings take seconds) while the message page shows it
 COHORTE_SEND_INLINE_MAX = int(os.environ.get("COHORTE_SEND_INLINE_MAX", "1000"))
-COHORTE_EMAIL_MARK_SECONDS = float(os.environ.get("COHORTE_EMAIL_MARK_SECONDS", "0.5"))
 #: PostgreSQL: the outbox's claims and marks commit without waiting for the disk; a crash of
 #: the database server (not of a worker) may then send the last ~0.6 s of e-mails again
 COHORTE_EMAIL_ASYNC_COMMIT = os.environ.get("COHORTE_EMAIL_ASYNC_COMMIT", "1") == "1"
