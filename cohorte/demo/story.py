@@ -257,8 +257,12 @@ def demo_build(*, today: dt.date | None = None) -> Organisation | None:
             if prog.kind == ProgramKind.MENTORING:
                 continue  # a mentee meets their mentor: the pairs' story below
             for _ in range(rng.randint(0, min(energy, prog.objective + 1))):
-                diary.one_to_one(
-                    prog, [rng.choice(pros), member], after=start, before=end, by=claire
+                diary.one_to_one(  # nobody meets after leaving (switched off, archived)
+                    prog,
+                    [rng.choice(pros), member],
+                    after=start,
+                    before=min(end, left.get(member.pk, end)),
+                    by=claire,
                 )
     ActivityEvent.objects.bulk_create(events, batch_size=2000)
     mentoring_pairs(diary, program=mentoring, mentors=mentors, mentees=mentees[:14], manager=james)
