@@ -362,6 +362,17 @@ def test_a_damaged_excel_file_never_raises_anything_but_a_table_error(changes):
     _reads_or_refuses(bytes(data), "membres.xlsx")
 
 
+def test_an_excel_file_of_a_zip_version_python_cannot_read_gets_the_table_message():
+    """Hypothesis found it: a central directory that asks for a newer zip version raised
+    NotImplementedError before any part was read."""
+    data = bytearray(VALID)
+    directory = data.index(b"PK\x01\x02")
+    data[directory + 6] = 250  # « version needed to extract »: 25.0
+    with pytest.raises(TableError) as refused:
+        read_table(bytes(data), "membres.xlsx", max_rows=50)
+    assert "Excel" in str(refused.value)
+
+
 @hypothesis_settings(max_examples=60, deadline=None)
 @given(
     parts=st.lists(
