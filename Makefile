@@ -72,6 +72,10 @@ serve-worker: install
 	@$(PY) -m cohorte.core.startup
 	exec $(PY) manage.py db_worker --no-reload
 
+# The suite on every core (pytest-xdist; TEST_WORKERS=0 runs it in this process alone).
+TEST_WORKERS ?= auto
+PYTEST_ARGS ?= -n $(TEST_WORKERS)
+
 test: install
 	$(PY) manage.py makemigrations --check --dry-run >/dev/null || (echo "Migrations manquantes : lancez manage.py makemigrations"; exit 1)
 	$(BIN)/ruff check .

@@ -7,7 +7,7 @@ At scale: DATABASE_URL=postgres://…, REDIS_URL=redis://…, EMAIL_URL=smtp://�
 import os
 from email.utils import formataddr, parseaddr
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlparse
+from urllib.parse import parse_qs, unquote, urlparse, urlsplit, urlunsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -144,6 +144,16 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # --- Cache: Redis when REDIS_URL is set (shared by every app server), local memory otherwise.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL and os.environ.get("PYTEST_XDIST_WORKER", "").startswith("gw"):
+    # The suite run by several pytest-xdist workers: each clears the cache between its tests,
+    # so each gets its own Redis database, as it gets its own test database. The processes
+    # a test starts inherit the URL (and the mark that it is already this worker's).
+    if not os.environ.get("COHORTE_REDIS_OF_WORKER"):
+        _redis = urlsplit(REDIS_URL)
+        _worker = int(os.environ["PYTEST_XDIST_WORKER"].removeprefix("gw") or 0)
+        _number = (int(_redis.path.strip("/") or 0) + 1 + _worker) % 16
+        REDIS_URL = os.environ["REDIS_URL"] = urlunsplit(_redis._replace(path=f"/{_number}"))
+        os.environ["COHORTE_REDIS_OF_WORKER"] = "1"
 if REDIS_URL:
     CACHES = {
         "default": {
