@@ -76,3 +76,44 @@ def test_two_app_processes_share_the_store(organisation, mentee):
     )
     assert other.returncode == 0, other.stderr[-2000:]
     assert other.stdout.strip() == f"[{mentee.pk}]"
+
+
+def test_signing_out_is_offline_at_once_not_two_minutes_later(mentee, manager_a, program_a):
+    """A member stayed green several minutes after signing out."""
+    member_client = signed_in(mentee)
+    member_client.get("/compte/mon-espace/")
+    manager = signed_in(manager_a)
+    ask = {"ids": str(mentee.pk)}
+    assert manager.get("/presence/", ask, headers={"X-Presence-Poll": "1"}).json() == {
+        "online": [mentee.pk]
+    }
+    member_client.post("/compte/deconnexion/")
+    assert manager.get("/presence/", ask, headers={"X-Presence-Poll": "1"}).json() == {"online": []}
+
+
+def test_a_member_switched_off_is_offline_at_once(
+    admin, mentee, manager_a, program_a, django_capture_on_commit_callbacks
+):
+    signed_in(mentee).get("/compte/mon-espace/")
+    assert presence.online([mentee.pk]) == {mentee.pk}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = signed_in(admin).post(f"/membres/{mentee.pk}/actif/", {"active": "0"})
+    assert response.status_code in (200, 302)
+    mentee.refresh_from_db()
+    assert not mentee.is_active
+    assert presence.online([mentee.pk]) == set()
+
+
+def test_members_switched_off_by_file_are_offline_at_once(
+    admin, mentee, mentor, program_a, django_capture_on_commit_callbacks
+):
+    from cohorte.accounts.services import members_deactivate
+
+    for member in (mentee, mentor):
+        signed_in(member).get("/compte/mon-espace/")
+    assert presence.online([mentee.pk, mentor.pk]) == {mentee.pk, mentor.pk}
+    with django_capture_on_commit_callbacks(execute=True):
+        members_deactivate(
+            organisation_id=admin.organisation_id, emails=[(2, mentee.email)], by=admin
+        )
+    assert presence.online([mentee.pk, mentor.pk]) == {mentor.pk}

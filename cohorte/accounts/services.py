@@ -27,7 +27,7 @@ from cohorte.core.parse import ParseError, parse_int
 from cohorte.core.tabular import iter_table
 
 from .models import CustomField, CustomFieldValue, Language, Member, MemberRole
-from .signals import member_counters_stale
+from .signals import member_counters_stale, members_deactivated
 from .tokens import member_tokens_revoke
 
 # --- Profile completion ------------------------------------------------------------------
@@ -226,6 +226,7 @@ def member_set_active(*, member: Member, active: bool, by: Member) -> Member:
     )
     if not active:
         member_tokens_revoke(member_ids=[member.pk], by=by, reason="deactivated")
+        members_deactivated.send(sender=Member, member_ids=[member.pk])
     return member
 
 
@@ -415,6 +416,7 @@ def members_deactivate(
     member_tokens_revoke(
         member_ids=[member.pk for member in to_switch], by=by, reason="deactivated"
     )
+    members_deactivated.send(sender=Member, member_ids=[member.pk for member in to_switch])
     return len(to_switch)
 
 

@@ -50,6 +50,17 @@ def online(member_ids: Iterable[int], *, now: dt.datetime | None = None) -> set[
     )
 
 
+def clear(member_ids: Iterable[int]) -> None:
+    """Offline now (signed out, switched off), not two minutes from now."""
+    ids = [int(pk) for pk in member_ids]
+    if not ids:
+        return
+    if settings.COHORTE_PRESENCE_STORE == "redis":
+        cache.delete_many([_key(pk) for pk in ids])
+    else:
+        Member.objects.filter(pk__in=ids, last_seen_at__isnull=False).update(last_seen_at=None)
+
+
 class PresenceMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response

@@ -1,11 +1,12 @@
-from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db import transaction
 from django.dispatch import receiver
 
+from cohorte.accounts.signals import members_deactivated
 from cohorte.meetings.signals import meetings_changed
 from cohorte.programs.signals import members_enrolled, program_dates_changed
 
-from . import services
+from . import presence, services
 
 
 @receiver(program_dates_changed)
@@ -24,3 +25,14 @@ def refresh_members(sender, *, program, member_ids, **kwargs) -> None:
 def record_sign_in(sender, *, user, **kwargs) -> None:
     """A real sign-in is activity: an event, and the member's last access."""
     services.sign_in_record(member=user)
+
+
+@receiver(user_logged_out)
+def offline_at_sign_out(sender, *, user, **kwargs) -> None:
+    if user is not None:
+        presence.clear([user.pk])
+
+
+@receiver(members_deactivated)
+def offline_when_switched_off(sender, *, member_ids, **kwargs) -> None:
+    transaction.on_commit(lambda: presence.clear(member_ids))

@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from cohorte.accounts import services as member_services
 from cohorte.accounts.models import CustomField, Member
 from cohorte.accounts.reports import member_report_rows
+from cohorte.accounts.signals import members_deactivated
 from cohorte.activity.models import ActivityEvent, Conversation, Report
 from cohorte.activity.reports import participants_report
 from cohorte.activity.selectors import participant_activity_rows
@@ -558,6 +559,7 @@ def cycle_end(
         [(member_type, p.pk, f"{p.full_name} <{p.email}>") for p in off],
         {"old": True, "new": False, "by": "cycle", "program": program.pk},
     )
+    members_deactivated.send(sender=Member, member_ids=[p.pk for p in off])
     # 2. method 2: every relationship in progress is completed
     ended = 0
     if method == KEEP_SOME and plan.relationships:
