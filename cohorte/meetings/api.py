@@ -8,9 +8,11 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
+from ninja.errors import HttpError
 
 from cohorte.core.api import BatchError, ErrorOut
 from cohorte.core.parse import (
+    ApiDate,
     ApiId,
     ParseError,
     ScheduleTime,
@@ -22,6 +24,7 @@ from cohorte.core.parse import (
 from cohorte.programs.selectors import program_for
 
 from . import selectors, services
+from .forms import RelationshipForm
 from .models import Meeting, Relationship
 
 programs_router = Router(tags=["relations et rencontres"])
@@ -104,6 +107,59 @@ def relationship_create(request, program_id: ApiId, payload: RelationshipIn):
         program=program, mentor=mentor, mentee=mentee, by=request.auth
     )
     return Status(201 if created else 200, relationship)
+
+
+class RelationshipPatch(Schema):
+    """Only the fields sent change; the pair itself does not (end it and match again)."""
+
+    status: Literal["matched", "completed"] | None = None
+    started_on: ApiDate | None = None
+    agreement_url: str | None = Field(None, max_length=200)
+    evaluation_url: str | None = Field(None, max_length=200)
+
+
+@relationships_router.get("/{int:relationship_id}", response={200: RelationshipOut, 404: ErrorOut})
+def relationship_get(request, relationship_id: ApiId):
+    return _relationship(request, relationship_id)
+
+
+@relationships_router.patch(
+    "/{int:relationship_id}", response={200: RelationshipOut, 400: ErrorOut, 404: ErrorOut}
+)
+def relationship_patch(request, relationship_id: ApiId, payload: RelationshipPatch):
+    """« Modifier »: back to `matched` is refused (400) when the pair is matched again
+    meanwhile; URLs are checked as on the page. Repeating the call changes nothing."""
+    relationship = _relationship(request, relationship_id)
+    sent = payload.dict(exclude_unset=True)
+    if sent.get("status", "") is None:
+        del sent["status"]  # null status: not a change
+    current = {name: getattr(relationship, name) for name in RelationshipForm.Meta.fields}
+    data = {name: "" if value is None else value for name, value in (current | sent).items()}
+    form = RelationshipForm(data, instance=Relationship.objects.get(pk=relationship.pk))
+    if not form.is_valid():
+        raise _refused(ValidationError({f: list(e) for f, e in form.errors.items()}))
+    try:
+        return services.relationship_update(
+            relationship=relationship,
+            changes={name: form.cleaned_data[name] for name in sent},
+            by=request.auth,
+        )
+    except ValidationError as error:
+        raise _refused(error) from error
+
+
+@relationships_router.delete(
+    "/{int:relationship_id}", response={204: None, 404: ErrorOut, 409: ErrorOut}
+)
+def relationship_remove(request, relationship_id: ApiId):
+    """Delete a match made by mistake, with its meetings (those to come are cancelled and
+    their attendees told). 409 once a meeting was held: end it instead (PATCH status)."""
+    relationship = _relationship(request, relationship_id)
+    try:
+        services.relationship_delete(relationship=relationship, by=request.auth)
+    except services.RelationshipHasHistory as error:
+        raise HttpError(409, " ".join(error.messages)) from error
+    return Status(204, None)
 
 
 class BookingIn(Schema):

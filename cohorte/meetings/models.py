@@ -194,6 +194,14 @@ class Relationship(TimeStampedModel):
             # « Les relations », newest first
             models.Index(fields=["program", "created_at"], name="relationship_program_created"),
         ]
+        constraints = [
+            # a pair is matched once at a time in a programme; a completed one may be matched again
+            models.UniqueConstraint(
+                fields=["program", "mentor", "mentee"],
+                condition=models.Q(status="matched"),
+                name="one_current_relationship_per_pair",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.mentor} ↔ {self.mentee}"

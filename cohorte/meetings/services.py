@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -95,13 +95,30 @@ def member_counters_refresh(*, member_ids: Sequence[int]) -> None:
         )
 
 
+def _already_matched(mentor: Member, mentee: Member) -> ValidationError:
+    return ValidationError(
+        _("%(mentor)s et %(mentee)s sont déjà jumelés dans ce programme.")
+        % {"mentor": mentor.full_name or mentor.email, "mentee": mentee.full_name or mentee.email}
+    )
+
+
 @transaction.atomic
 def relationship_create(
     *, program: Program, mentor: Member, mentee: Member, by: Member | None
 ) -> Relationship:
-    relationship = Relationship.objects.create(
-        program=program, mentor=mentor, mentee=mentee, created_by=by
-    )
+    """A new pairing; ValidationError naming the pair when it is already current (the
+    database refuses a twin too, whatever path or race wrote it)."""
+    if Relationship.objects.filter(
+        program=program, mentor=mentor, mentee=mentee, status=RelationshipStatus.MATCHED
+    ).exists():
+        raise _already_matched(mentor, mentee)
+    try:
+        with transaction.atomic():
+            relationship = Relationship.objects.create(
+                program=program, mentor=mentor, mentee=mentee, created_by=by
+            )
+    except IntegrityError as error:
+        raise _already_matched(mentor, mentee) from error
     log_action("relationship.created", actor=by, target=relationship)
     member_counters_refresh(member_ids=[mentor.pk, mentee.pk])
     return relationship
@@ -621,6 +638,98 @@ def relationship_end(*, relationship: Relationship, by: Member | None) -> Relati
         log_action("relationship.ended", actor=by, target=relationship)
         member_counters_refresh(member_ids=[relationship.mentor_id, relationship.mentee_id])
     return relationship
+
+
+#: what a manager may change on a relationship (the pair itself is not: that is a new match)
+RELATIONSHIP_FIELDS = ("status", "started_on", "agreement_url", "evaluation_url")
+
+
+@transaction.atomic
+def relationship_update(
+    *, relationship: Relationship, changes: dict[str, object], by: Member | None
+) -> Relationship:
+    """« Modifier la correspondance »: its status (ended, or back in progress), start date
+    and links. Back in progress is refused when the pair is matched again meanwhile."""
+    old = {name: getattr(relationship, name) for name in RELATIONSHIP_FIELDS}
+    for name, value in changes.items():
+        if name not in RELATIONSHIP_FIELDS:
+            raise ValueError(name)
+        setattr(relationship, name, value)
+    if relationship.status == old["status"]:
+        pass
+    elif relationship.status == RelationshipStatus.COMPLETED:
+        relationship.ended_at = timezone.now()
+    else:
+        relationship.ended_at = None
+        twin = Relationship.objects.filter(
+            program_id=relationship.program_id,
+            mentor_id=relationship.mentor_id,
+            mentee_id=relationship.mentee_id,
+            status=RelationshipStatus.MATCHED,
+        ).exclude(pk=relationship.pk)
+        if twin.exists():
+            raise _already_matched(relationship.mentor, relationship.mentee)
+    changed = {
+        name: {"old": str(old[name] or ""), "new": str(getattr(relationship, name) or "")}
+        for name in RELATIONSHIP_FIELDS
+        if getattr(relationship, name) != old[name]
+    }
+    if not changed:
+        return relationship
+    try:
+        with transaction.atomic():
+            relationship.save()
+    except IntegrityError as error:
+        raise _already_matched(relationship.mentor, relationship.mentee) from error
+    log_action("relationship.updated", actor=by, target=relationship, data=changed)
+    member_counters_refresh(member_ids=[relationship.mentor_id, relationship.mentee_id])
+    return relationship
+
+
+def relationship_deletion_blockers(relationship: Relationship) -> dict[str, int]:
+    """What deleting would take with it: its meetings, held and to come. A relationship
+    with a held meeting is not deleted (its hours count in the reports): end it instead."""
+    meetings = relationship.meetings.all()
+    return {
+        "held": meetings.filter(status=MeetingStatus.CONFIRMED).count(),
+        "upcoming": meetings.filter(
+            status=MeetingStatus.SCHEDULED, starts_at__gte=timezone.now()
+        ).count(),
+        "all": meetings.count(),
+    }
+
+
+class RelationshipHasHistory(ValidationError):
+    pass
+
+
+@transaction.atomic
+def relationship_delete(*, relationship: Relationship, by: Member) -> None:
+    """Delete a pairing made by mistake, with its meetings (those to come are cancelled
+    first, so every attendee is told); refused (RelationshipHasHistory) once a meeting was
+    held. Audited with what went with it."""
+    locked = Relationship.objects.select_for_update().get(pk=relationship.pk)
+    counts = relationship_deletion_blockers(locked)
+    if counts["held"]:
+        raise RelationshipHasHistory(
+            _(
+                "Cette relation a déjà des réunions tenues : terminez-la plutôt, "
+                "son historique et ses heures restent dans les rapports."
+            )
+        )
+    pair = [locked.mentor_id, locked.mentee_id]
+    for meeting in locked.meetings.filter(
+        status=MeetingStatus.SCHEDULED, starts_at__gte=timezone.now()
+    ).select_related("program__organisation"):
+        meeting_cancel(meeting=meeting, by=by)
+    log_action(
+        "relationship.deleted",
+        actor=by,
+        target=locked,
+        data={"meetings": counts["all"], "program": locked.program_id},
+    )
+    locked.delete()
+    member_counters_refresh(member_ids=pair)
 
 
 def match_confirmed_notify(*, relationship: Relationship) -> None:

@@ -12,6 +12,16 @@ urlpatterns = [
     path("relations/<id:relationship_id>/", views.relationship_detail, name="relationship"),
     path("relations/<id:relationship_id>/planifier/", views.book, name="book"),
     path("relations/<id:relationship_id>/terminer/", views.relationship_end, name="end"),
+    path(
+        "relations/<id:relationship_id>/modifier/",
+        views.relationship_edit,
+        name="relationship-edit",
+    ),
+    path(
+        "relations/<id:relationship_id>/supprimer/",
+        views.relationship_delete,
+        name="relationship-delete",
+    ),
     path("rencontres/<id:meeting_id>/annuler/", views.meeting_cancel, name="cancel"),
     path("rencontres/<id:meeting_id>/reporter/", views.meeting_reschedule, name="reschedule"),
     path("rencontres/<id:meeting_id>/tenue/", views.meeting_held, name="held"),

@@ -38,6 +38,7 @@ from cohorte.programs.models import Program
 from cohorte.programs.selectors import program_for
 
 from . import matching, selectors, services
+from .forms import RelationshipForm
 from .models import (
     Availability,
     Frequency,
@@ -551,6 +552,52 @@ def relationship_end(request: MemberRequest, relationship_id: int) -> HttpRespon
 
 
 @login_required
+def relationship_edit(request: MemberRequest, relationship_id: int) -> HttpResponse:
+    """« Modifier la correspondance »: status, start date and links; the pair stays."""
+    relationship = _relationship_for(request, relationship_id)
+    form = RelationshipForm(request.POST or None, instance=relationship)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.relationship_update(
+                relationship=Relationship.objects.get(pk=relationship.pk),
+                changes={name: form.cleaned_data[name] for name in form.fields},
+                by=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Relation modifiée."))
+            return redirect("meetings:relationship", relationship_id=relationship.pk)
+    return render(
+        request,
+        "meetings/relationship_edit.html",
+        {"relationship": relationship, "program": relationship.program, "form": form},
+    )
+
+
+@login_required
+def relationship_delete(request: MemberRequest, relationship_id: int) -> HttpResponse:
+    """Delete a match made by mistake, after a page that says what goes with it."""
+    relationship = _relationship_for(request, relationship_id)
+    counts = services.relationship_deletion_blockers(relationship)
+    if request.method == "POST" and not counts["held"]:
+        program_id = relationship.program_id
+        try:
+            services.relationship_delete(relationship=relationship, by=request.user)
+        except ValidationError as error:  # a meeting was marked held meanwhile
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Relation supprimée."))
+            return redirect("meetings:relationships", program_id=program_id)
+        counts = services.relationship_deletion_blockers(relationship)
+    return render(
+        request,
+        "meetings/relationship_delete.html",
+        {"relationship": relationship, "program": relationship.program, "counts": counts},
+    )
+
+
+@login_required
 def relationship_new(request: MemberRequest, program_id: int) -> HttpResponse:
     """Create a match by hand, with each one's load against their maximum, and suggestions
     of mentors for the chosen mentee."""
@@ -584,17 +631,17 @@ def relationship_new(request: MemberRequest, program_id: int) -> HttpResponse:
                 request,
                 _("%(name)s a déjà son nombre maximal de mentors.") % {"name": mentee.full_name},
             )
-        elif Relationship.objects.filter(
-            program=program, mentor=mentor, mentee=mentee, status=RelationshipStatus.MATCHED
-        ).exists():
-            messages.error(request, _("Ce jumelage existe déjà."))
         else:
-            relationship = services.relationship_create(
-                program=program, mentor=mentor, mentee=mentee, by=request.user
-            )
-            services.match_confirmed_notify(relationship=relationship)
-            messages.success(request, _("Jumelage créé."))
-            return redirect("meetings:relationship", relationship_id=relationship.pk)
+            try:
+                relationship = services.relationship_create(
+                    program=program, mentor=mentor, mentee=mentee, by=request.user
+                )
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+            else:
+                services.match_confirmed_notify(relationship=relationship)
+                messages.success(request, _("Jumelage créé."))
+                return redirect("meetings:relationship", relationship_id=relationship.pk)
     chosen_id = _id_or_none(request.GET.get("mentee"))
     chosen = next((m for m in mentees if m.pk == chosen_id), None)
     return render(
