@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import (
     Case,
     Count,
+    Exists,
     F,
     Func,
     IntegerField,
@@ -145,13 +146,13 @@ def tab_counts(program: Program) -> dict[str, int]:
 #: columns, and a calendar page builds hundreds of them
 CALENDAR_COLUMNS = (
     *("uid", "program_id", "kind", "meeting_type", "title", "starts_at", "duration_minutes"),
-    *("status", "place", "sequence", "relationship__id"),
+    *("status", "place", "sequence", "relationship__id", "status_overridden"),
     *("relationship__mentor__first_name", "relationship__mentor__last_name"),
     *("relationship__mentee__first_name", "relationship__mentee__last_name"),
     *("relationship__mentor__email", "relationship__mentee__email"),  # a nameless one's name
 )
 ANSWER_COLUMNS = (
-    *("meeting_id", "member_id", "response", "comment"),
+    *("meeting_id", "member_id", "response", "comment", "took_place", "rating"),
     *("member__first_name", "member__last_name", "member__email"),
 )
 
@@ -392,3 +393,46 @@ def calendar_events(
                 }
             )
     return events
+
+
+# --- Evaluations: what the manager is told about -----------------------------------------
+
+
+def evaluations_unsettled(*, program: Program, now: dt.datetime) -> QuerySet[Meeting]:
+    """The programme's 1:1 meetings whose evaluations need the manager (❗ on the activity
+    table, a note in « Rencontres »): the two sides disagree (one « oui », one « non »), or
+    EVALUATION_WAIT_DAYS after its start it is still waiting for an answer. A manager's
+    « Marquer comme tenue » settles it."""
+    from .models import EVALUATION_WAIT_DAYS
+
+    disagreeing = MeetingAttendee.objects.filter(meeting=OuterRef("pk"), took_place=True)
+    return (
+        Meeting.objects.filter(program=program, kind=MeetingKind.ONE_TO_ONE)
+        .filter(
+            Q(
+                status=MeetingStatus.SCHEDULED,
+                starts_at__lt=now - dt.timedelta(days=EVALUATION_WAIT_DAYS),
+            )
+            | Q(status=MeetingStatus.NOT_HELD, status_overridden=False)
+        )
+        .filter(Q(status=MeetingStatus.SCHEDULED) | Q(Exists(disagreeing)))
+        .order_by()
+    )
+
+
+def evaluation_attention(meeting: Meeting, now: dt.datetime) -> str:
+    """Why a meeting of the « Rencontres » tab needs the manager, in words, or ""."""
+    from .models import EVALUATION_WAIT_DAYS
+
+    if meeting.kind != MeetingKind.ONE_TO_ONE or meeting.status_overridden:
+        return ""
+    answers = [a.took_place for a in meeting.attendances.all()]
+    if meeting.status == MeetingStatus.NOT_HELD and True in answers and False in answers:
+        return _("Désaccord : l'un dit qu'elle a eu lieu, l'autre non.")
+    if meeting.status == MeetingStatus.SCHEDULED and meeting.starts_at < now - dt.timedelta(
+        days=EVALUATION_WAIT_DAYS
+    ):
+        return _("Sans évaluation des deux côtés après %(days)d jours.") % {
+            "days": EVALUATION_WAIT_DAYS
+        }
+    return ""
