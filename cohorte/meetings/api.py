@@ -366,6 +366,22 @@ class MeetingDetailOut(MeetingOut):
     #: each attendee's evaluation so far (null answers: not evaluated yet)
     evaluations: list[EvaluationOut]
 
+    @staticmethod
+    def resolve_status(obj: Meeting) -> str:
+        return obj.shown_status(timezone.now())
+
+    @staticmethod
+    def resolve_evaluations(obj: Meeting) -> list[dict]:
+        return [
+            {
+                "email": a.member.email,
+                "took_place": a.took_place,
+                "rating": a.rating,
+                "comment": a.comment,
+            }
+            for a in sorted(obj.attendances.all(), key=lambda a: a.pk)
+        ]
+
 
 class EvaluationIn(Schema):
     took_place: bool
@@ -388,25 +404,9 @@ def _meeting_seen(request, meeting_id: ApiId) -> Meeting:
     return meeting
 
 
-def _detail(meeting: Meeting) -> dict:
-    attendances = list(meeting.attendances.select_related("member").order_by("pk"))
-    return {
-        **MeetingOut.from_orm(meeting).dict(),
-        "attendees": [
-            {"member": a.member_id, "name": a.member.full_name, "response": a.response}
-            for a in attendances
-        ],
-        "status": meeting.shown_status(timezone.now()),
-        "evaluations": [
-            {
-                "email": a.member.email,
-                "took_place": a.took_place,
-                "rating": a.rating,
-                "comment": a.comment,
-            }
-            for a in attendances
-        ],
-    }
+def _detail(meeting: Meeting) -> Meeting:
+    """The meeting with its attendees read once, for MeetingDetailOut."""
+    return Meeting.objects.prefetch_related("attendances__member").get(pk=meeting.pk)
 
 
 @meetings_router.get("/{int:meeting_id}", response={200: MeetingDetailOut, 404: ErrorOut})
@@ -441,5 +441,4 @@ def meeting_evaluation(request, meeting_id: ApiId, payload: EvaluationIn):
         return Status(refusal.status, {"message": refusal.message, "errors": []})
     except ValidationError as error:
         raise _refused(error) from error
-    meeting.refresh_from_db()
     return _detail(meeting)
