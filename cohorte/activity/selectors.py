@@ -113,9 +113,7 @@ def participants_filtered(
 def unsettled_evaluations(*, program: Program, now: dt.datetime) -> QuerySet[MeetingAttendee]:
     """The attendees of the 1:1 meetings whose evaluations disagree or never came (see
     meetings' evaluations_unsettled): each one raises the ❗."""
-    return MeetingAttendee.objects.filter(
-        meeting__in=evaluations_unsettled(program=program, now=now)
-    ).order_by()
+    return evaluations_unsettled(program=program, now=now)
 
 
 def flagged_members(*, program: Program, now: dt.datetime) -> Q:
