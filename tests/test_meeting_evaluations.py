@@ -177,6 +177,11 @@ def test_no_answer_after_the_wait_raises_the_flag_with_its_reason(
     assert [row["member_id"] for row in flagged["results"]] == [mentee.pk]
     table = signed_in(manager_a).get(f"/programmes/{program_a.pk}/").content.decode()
     assert "sans évaluation après 7 jours" in table
+    # the manager settles it: not held, audited, no more ❗
+    assert signed_in(manager_a).post(f"/rencontres/{recent.pk}/non-tenue/").status_code == 302
+    assert Meeting.objects.get(pk=recent.pk).status == MeetingStatus.NOT_HELD
+    assert AuditEntry.objects.get(action="meeting.not_held").actor_id == manager_a.pk
+    assert "unsettled_evaluation" not in participant_row(manager, program_a, mentee)["flags"]
 
 
 @pytest.mark.django_db

@@ -30,6 +30,7 @@ from cohorte.programs.models import Program
 from cohorte.programs.selectors import search_members
 
 from .models import (
+    AWAITING_EVALUATION,
     Meeting,
     MeetingAttendee,
     MeetingKind,
@@ -334,7 +335,8 @@ def calendar_events(
         program=program, start=start, end=end, tz=tz, per_day=CALENDAR_PER_DAY[view]
     )
     events: list[dict] = []
-    kinds, statuses = dict(MeetingKind.choices), dict(MeetingStatus.choices)
+    kinds = dict(MeetingKind.choices)
+    statuses = {**dict(MeetingStatus.choices), AWAITING_EVALUATION: _("En attente d'évaluation")}
     types = dict(MeetingType.choices)
     for day in sorted(by_day):
         for meeting in by_day[day]:
@@ -342,6 +344,9 @@ def calendar_events(
             movable = (
                 may_move and meeting.status == MeetingStatus.SCHEDULED and meeting.starts_at > now
             )
+            # a scheduled meeting that is over waits for its evaluations: no « Reporter »
+            shown = meeting.shown_status(now)
+            open_ = shown == MeetingStatus.SCHEDULED
             events.append(
                 {
                     "id": str(meeting.pk),
@@ -355,7 +360,7 @@ def calendar_events(
                         "kind": meeting.kind,
                         "kindLabel": str(kinds.get(meeting.kind, meeting.kind)),
                         "status": meeting.status,
-                        "statusLabel": str(statuses.get(meeting.status, meeting.status)),
+                        "statusLabel": str(statuses.get(shown, shown)),
                         "typeLabel": str(types.get(meeting.meeting_type, meeting.meeting_type)),
                         "place": meeting.place,
                         "attendees": [
@@ -364,11 +369,9 @@ def calendar_events(
                         ],
                         "moveUrl": reverse("api:meeting_calendar_move", args=[meeting.pk]),
                         "rescheduleUrl": reverse("meetings:reschedule", args=[meeting.pk])
-                        if meeting.status == MeetingStatus.SCHEDULED
+                        if open_
                         else "",
-                        "cancelUrl": reverse("meetings:cancel", args=[meeting.pk])
-                        if meeting.status == MeetingStatus.SCHEDULED
-                        else "",
+                        "cancelUrl": reverse("meetings:cancel", args=[meeting.pk]) if open_ else "",
                         "relationshipUrl": reverse(
                             "meetings:relationship", args=[meeting.relationship_id]
                         )
