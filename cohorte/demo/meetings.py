@@ -175,6 +175,15 @@ class Diary:
                 evaluations[index] = (True, rng.choice([3, 4, 4, 5, 5]), rng.choice(COMMENTS), at)
             if waiting:
                 status = MeetingStatus.SCHEDULED
+            elif not held and len(people) > 1 and program.window()[1] > self.now:
+                # once per running programme, the two sides disagree: « non tenue », a ❗
+                if not any(
+                    p.status == MeetingStatus.NOT_HELD and p.program is program
+                    for p in self.planned
+                ):
+                    rating, comment, at = evaluations[1][1:]
+                    evaluations[1] = (False, rating, "Je n'ai vu personne au rendez-vous.", at)
+                    status = MeetingStatus.NOT_HELD
         plan = Planned(
             program=program,
             starts_at=start,
