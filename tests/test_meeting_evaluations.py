@@ -42,6 +42,8 @@ def test_one_side_leaves_it_unconfirmed_both_sides_confirm_it_and_counts_move(
 ):
     meeting = past_meeting(program_a, mentee, mentor)
     manager = api_as(manager_a)
+    mentor.refresh_from_db()
+    assert mentor.mentoring_minutes == 0
     assert manager.get(f"/api/meetings/{meeting.pk}").json()["status"] == "awaiting_evaluation"
 
     first = evaluate(api_as(mentee), meeting, rating=5, comment="Très utile, merci.")
@@ -59,6 +61,8 @@ def test_one_side_leaves_it_unconfirmed_both_sides_confirm_it_and_counts_move(
     ]
     row = participant_row(manager, program_a, mentee)
     assert (row["confirmed_meetings"], row["progress"]) == (1, 33)
+    mentor.refresh_from_db()
+    assert mentor.mentoring_minutes == 30  # the hours follow
     # the existing fields are still there
     assert {"id", "uid", "program", "kind", "starts_at", "attendees"} <= set(body)
     page = signed_in(manager_a).get(f"/programmes/{program_a.pk}/relations/?tab=meetings")
