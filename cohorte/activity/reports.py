@@ -48,12 +48,18 @@ def participants_report(rows: QuerySet) -> tuple[list[str], Iterator[list[object
             "has_unanswered",
             "member_id",
             "program_id",
+            "has_unsettled_evaluation",
         ).iterator(chunk_size=CHUNK)
         for chunk in batched(values, CHUNK):
             flagged = [
-                SimpleNamespace(member_id=t[11], is_reported=t[9], has_unanswered=t[10])
+                SimpleNamespace(
+                    member_id=t[11],
+                    is_reported=t[9],
+                    has_unanswered=t[10],
+                    has_unsettled_evaluation=t[13],
+                )
                 for t in chunk
-                if t[9] or t[10]
+                if t[9] or t[10] or t[13]
             ]
             reasons: dict[int, list[str]] = {}
             if flagged:
@@ -70,6 +76,7 @@ def participants_report(rows: QuerySet) -> tuple[list[str], Iterator[list[object
                 unanswered,
                 member_id,
                 _p,
+                unsettled,
             ) in chunk:
                 yield [
                     f"{first} {last}".strip() or email,  # as Member.full_name
@@ -82,7 +89,7 @@ def participants_report(rows: QuerySet) -> tuple[list[str], Iterator[list[object
                         if last_access
                         else _("Jamais")
                     ),
-                    yes if (reported or unanswered) else no,
+                    yes if (reported or unanswered or unsettled) else no,
                     " · ".join(reasons.get(member_id, [])),
                 ]
 

@@ -20,11 +20,12 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, Coalesce, Least
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from cohorte.accounts.models import Member
-from cohorte.meetings.models import MeetingAttendee, MeetingStatus
+from cohorte.meetings.models import EVALUATION_WAIT_DAYS, MeetingAttendee, MeetingStatus
+from cohorte.meetings.selectors import evaluations_unsettled
 from cohorte.programs.models import PARTICIPANT_ROLES, Enrolment, Program
 from cohorte.programs.selectors import search_members
 
@@ -45,6 +46,7 @@ class ActivityRow(Protocol):
     last_access: dt.datetime | None
     is_reported: bool
     has_unanswered: bool
+    has_unsettled_evaluation: bool
     flag_reasons: list[str]
 
 
@@ -64,6 +66,7 @@ SORTS: dict[str, tuple[str, ...]] = {
 NULLABLE_SORT_KEYS = {"last_access"}
 FLAG_REPORTED = "reported"
 FLAG_UNANSWERED = "unanswered_conversation"
+FLAG_EVALUATION = "unsettled_evaluation"
 
 #: what a row reads: the member's columns the table, the CSV and the API show, no more
 #: (a member has forty columns; reading them all for every row costs more than the sort)
@@ -101,17 +104,29 @@ def participants_filtered(
     if never_signed_in:
         rows = rows.filter(stats__last_access__isnull=True)
     if flagged:
-        rows = rows.filter(
-            Q(member_id__in=open_reports(program=program).values("member_id"))
-            | Q(
-                member_id__in=unanswered_conversations(program=program, now=now).values(
-                    "participant_id"
-                )
-            )
-        )
+        rows = rows.filter(flagged_members(program=program, now=now))
     if cohort:
         rows = rows.filter(member__cohorts=cohort)
     return rows
+
+
+def unsettled_evaluations(*, program: Program, now: dt.datetime) -> QuerySet[MeetingAttendee]:
+    """The attendees of the 1:1 meetings whose evaluations disagree or never came (see
+    meetings' evaluations_unsettled): each one raises the ❗."""
+    return evaluations_unsettled(program=program, now=now)
+
+
+def flagged_members(*, program: Program, now: dt.datetime) -> Q:
+    """« Has a ❗ »: reported, an unanswered conversation, or an unsettled evaluation."""
+    return (
+        Q(member_id__in=open_reports(program=program).values("member_id"))
+        | Q(
+            member_id__in=unanswered_conversations(program=program, now=now).values(
+                "participant_id"
+            )
+        )
+        | Q(member_id__in=unsettled_evaluations(program=program, now=now).values("member_id"))
+    )
 
 
 def _upcoming(program: Program, now: dt.datetime) -> QuerySet[MeetingAttendee]:
@@ -147,6 +162,7 @@ def _figures(program: Program, now: dt.datetime, *, every_row: bool) -> dict[str
     )
     reported = open_reports(program=program).values("member_id")
     unanswered = unanswered_conversations(program=program, now=now).values("participant_id")
+    unsettled = unsettled_evaluations(program=program, now=now).values("member_id")
     return {
         "profiles_visited": Coalesce(F("stats__profiles_visited"), 0),
         "professionals_contacted": Coalesce(F("stats__professionals_contacted"), 0),
@@ -173,8 +189,11 @@ def _figures(program: Program, now: dt.datetime, *, every_row: bool) -> dict[str
         "has_unanswered": ExpressionWrapper(
             Q(member_id__in=unanswered), output_field=BooleanField()
         ),
+        "has_unsettled_evaluation": ExpressionWrapper(
+            Q(member_id__in=unsettled), output_field=BooleanField()
+        ),
         "flag_count": Case(
-            When(Q(member_id__in=reported) | Q(member_id__in=unanswered), then=Value(1)),
+            When(flagged_members(program=program, now=now), then=Value(1)),
             default=Value(0),
             output_field=IntegerField(),
         ),
@@ -300,11 +319,7 @@ class ActivityPage:
                 member_id__in=_upcoming(self.program, self.now).values("member_id")
             ), by_member
         if self.sort == "flags":
-            flagged = Q(member_id__in=open_reports(program=self.program).values("member_id")) | Q(
-                member_id__in=unanswered_conversations(program=self.program, now=self.now).values(
-                    "participant_id"
-                )
-            )
+            flagged = flagged_members(program=self.program, now=self.now)
             return (flagged if descending else ~flagged), by_member
         return None
 
@@ -441,7 +456,11 @@ def flag_reasons(
 ) -> dict[int, list[str]]:
     """The words behind each ❗ on a page of rows: report reasons, unanswered conversations.
     Two queries for the page, whatever its size."""
-    member_ids = [row.member_id for row in rows if row.is_reported or row.has_unanswered]
+    member_ids = [
+        row.member_id
+        for row in rows
+        if row.is_reported or row.has_unanswered or getattr(row, "has_unsettled_evaluation", False)
+    ]
     reasons: dict[int, list[str]] = defaultdict(list)
     if not member_ids:
         return reasons
@@ -464,7 +483,33 @@ def flag_reasons(
             _("Conversation sans réponse de %(name)s depuis plus de %(days)s jours")
             % {"name": conversation.professional.full_name, "days": program.unanswered_after_days}
         )
+    unsettled = [r.member_id for r in rows if getattr(r, "has_unsettled_evaluation", False)]
+    if unsettled:
+        _evaluation_reasons(program, unsettled, now or timezone.now(), reasons)
     return reasons
+
+
+def _evaluation_reasons(
+    program: Program, member_ids: list[int], now: dt.datetime, reasons: dict[int, list[str]]
+) -> None:
+    """One line per unsettled meeting of these members: disagreement or no answer."""
+    tz = program.organisation.tzinfo
+    for member_id, starts_at, status in (
+        unsettled_evaluations(program=program, now=now)
+        .filter(member_id__in=member_ids)
+        .order_by("meeting__starts_at")
+        .values_list("member_id", "meeting__starts_at", "meeting__status")
+    ):
+        when = formats.date_format(starts_at.astimezone(tz), "SHORT_DATE_FORMAT")
+        if status == MeetingStatus.NOT_HELD:
+            reasons[member_id].append(
+                _("Rencontre du %(date)s : les deux côtés ne sont pas d'accord") % {"date": when}
+            )
+        else:
+            reasons[member_id].append(
+                _("Rencontre du %(date)s sans évaluation après %(days)d jours")
+                % {"date": when, "days": EVALUATION_WAIT_DAYS}
+            )
 
 
 def row_flags(row: ActivityRow) -> list[str]:
@@ -473,4 +518,6 @@ def row_flags(row: ActivityRow) -> list[str]:
         flags.append(FLAG_REPORTED)
     if row.has_unanswered:
         flags.append(FLAG_UNANSWERED)
+    if getattr(row, "has_unsettled_evaluation", False):
+        flags.append(FLAG_EVALUATION)
     return flags

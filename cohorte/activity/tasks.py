@@ -27,7 +27,8 @@ def program_stats_rebuild(program_id: int) -> int:
 @task()
 def scheduler_tick() -> dict:
     """The worker's clock: scheduled messages that are due, background jobs whose worker
-    died, the automatic reminder rules, the e-mail log's retention (once a day); then it
+    died, « Comment s'est passée votre rencontre ? » after each meeting's end, the automatic
+    reminder rules, the e-mail log's retention (once a day); then it
     books its next run. Every step is
     idempotent, so two workers ticking at once do no harm."""
     from django.core.cache import cache
@@ -35,6 +36,7 @@ def scheduler_tick() -> dict:
 
     from cohorte.core.files import job_files_purge
     from cohorte.core.jobs import jobs_resume_stale
+    from cohorte.meetings import evaluations
     from cohorte.messaging import services as messaging
 
     now = timezone.now()
@@ -42,6 +44,7 @@ def scheduler_tick() -> dict:
     done["jobs_resumed"] = jobs_resume_stale()
     done["files_purged"] = job_files_purge(now=now)
     done["outbox_woken"] = messaging.outbox_wake(now=now)  # rows a killed worker left
+    done["feedback"] = evaluations.feedback_send_due(now=now)  # meetings that just ended
     if cache.add("tick:reminder-rules", 1, timeout=3600):  # hourly is plenty
         done["reminders"] = services.reminder_rules_run(now=now)
     if cache.add("tick:email-retention", 1, timeout=24 * 3600):

@@ -73,6 +73,8 @@ ACTION_LABELS: dict[str, Promise] = {
     "meetings.cancelled": gettext_lazy("Rencontres annulées"),
     "meetings.rescheduled": gettext_lazy("Rencontres reportées"),
     "meeting.held": gettext_lazy("Rencontre tenue"),
+    "meeting.not_held": gettext_lazy("Rencontre non tenue"),
+    "meeting.evaluated": gettext_lazy("Rencontre évaluée"),
     "session.created": gettext_lazy("Séance créée"),
     "message.saved": gettext_lazy("Message enregistré"),
     "message.sent": gettext_lazy("Message envoyé"),

@@ -52,6 +52,23 @@ class Planned:
     led_by: Member | None = None
     capacity: int | None = None
     created_by: Member | None = None
+    #: each attendee's evaluation, by index in `attendees`: (took_place, rating, comment, at)
+    evaluations: dict[int, tuple[bool, int, str, dt.datetime]] = field(default_factory=dict)
+
+
+#: what attendees write after a meeting (the « Rencontres » tab's comment columns)
+COMMENTS = [
+    "Très bon échange, plein de pistes concrètes.",
+    "Nous avons revu le CV ensemble : à refaire pour la semaine prochaine.",
+    "Un peu court, mais utile.",
+    "Rencontre riche, merci pour les contacts.",
+    "",
+    "",
+    "Préparation sérieuse, bonnes questions.",
+    "Nous avons fixé les objectifs du mois.",
+]
+#: a meeting that ended this recently may still wait for its second evaluation
+AWAITING_FOR = dt.timedelta(days=3)
 
 
 @dataclass
@@ -141,6 +158,32 @@ class Diary:
                 answers.append(
                     (person, response, None if response == Response.PENDING else answered)
                 )
+        evaluations: dict[int, tuple[bool, int, str, dt.datetime]] = {}
+        end = start + dt.timedelta(minutes=minutes)
+        if status == MeetingStatus.CONFIRMED:
+            # both said it took place; a recent one in a running programme may still wait
+            # for its second side (« En attente d'évaluation »)
+            waiting = (
+                self.now - end < AWAITING_FOR
+                and program.window()[1] > self.now
+                and rng.random() < 0.5
+            )
+            for index in range(len(people)):
+                if waiting and index > 0:
+                    continue
+                at = min(end + dt.timedelta(hours=rng.randint(1, 30)), self.now)
+                evaluations[index] = (True, rng.choice([3, 4, 4, 5, 5]), rng.choice(COMMENTS), at)
+            if waiting:
+                status = MeetingStatus.SCHEDULED
+            elif not held and len(people) > 1 and program.window()[1] > self.now:
+                # once per running programme, the two sides disagree: « non tenue », a ❗
+                if not any(
+                    p.status == MeetingStatus.NOT_HELD and p.program is program
+                    for p in self.planned
+                ):
+                    rating, comment, at = evaluations[1][1:]
+                    evaluations[1] = (False, rating, "Je n'ai vu personne au rendez-vous.", at)
+                    status = MeetingStatus.NOT_HELD
         plan = Planned(
             program=program,
             starts_at=start,
@@ -148,6 +191,7 @@ class Diary:
             status=status,
             created_at=created,
             attendees=answers,
+            evaluations=evaluations,
             relationship=relationship,
             meeting_type=rng.choice(
                 [MeetingType.VIDEO] * 3 + [MeetingType.IN_PERSON, MeetingType.PHONE]
@@ -234,13 +278,34 @@ class Diary:
         Meeting.objects.bulk_update(meetings, ["created_at", "updated_at"], batch_size=500)
         MeetingAttendee.objects.bulk_create(
             [
-                MeetingAttendee(meeting=meeting, member=member, response=response, responded_at=at)
+                MeetingAttendee(
+                    meeting=meeting,
+                    member=member,
+                    response=response,
+                    responded_at=at,
+                    **_evaluation(plan, index),
+                )
                 for meeting, plan in zip(meetings, self.planned, strict=True)
-                for member, response, at in plan.attendees
+                for index, (member, response, at) in enumerate(plan.attendees)
             ],
             batch_size=1000,
         )
         return meetings
+
+
+def _evaluation(plan: Planned, index: int) -> dict:
+    """The attendee's evaluation as MeetingAttendee fields (none: not evaluated, not asked
+    yet either when the meeting waits for it: the scheduler sends the e-mail)."""
+    if index not in plan.evaluations:
+        return {}
+    took_place, rating, comment, at = plan.evaluations[index]
+    return {
+        "took_place": took_place,
+        "rating": rating,
+        "comment": comment,
+        "evaluated_at": at,
+        "feedback_sent_at": plan.starts_at + dt.timedelta(minutes=plan.minutes),
+    }
 
 
 def mentoring_pairs(

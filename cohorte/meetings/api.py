@@ -5,12 +5,14 @@ import zoneinfo
 from typing import Literal
 
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
-from cohorte.core.api import BatchError, ErrorOut
+from cohorte.core.api import ApiText, BatchError, ErrorOut
 from cohorte.core.parse import (
     ApiDate,
     ApiId,
@@ -25,7 +27,7 @@ from cohorte.programs.selectors import program_for
 
 from . import selectors, services
 from .forms import RelationshipForm
-from .models import Meeting, Relationship
+from .models import EVALUATION_COMMENT_MAX, Meeting, Relationship
 
 programs_router = Router(tags=["relations et rencontres"])
 relationships_router = Router(tags=["relations et rencontres"])
@@ -401,3 +403,98 @@ def meeting_calendar_move(request, meeting_id: ApiId, payload: CalendarMoveIn):
     except ParseError as error:
         raise _calendar_refused("starts_at", error.message) from error
     return _rescheduled(request, meeting, starts_at, "one")
+
+
+# --- One meeting, and its evaluation by each attendee ------------------------------------
+
+
+class EvaluationOut(Schema):
+    email: str
+    took_place: bool | None
+    rating: int | None
+    comment: str
+
+
+class MeetingDetailOut(MeetingOut):
+    #: `scheduled`, `awaiting_evaluation` (past its end, not settled), `confirmed` (both
+    #: sides said it took place, or a manager's audited override), `not_held`, `cancelled`
+    status: str
+    #: each attendee's evaluation so far (null answers: not evaluated yet)
+    evaluations: list[EvaluationOut]
+
+    @staticmethod
+    def resolve_status(obj: Meeting) -> str:
+        return obj.shown_status(timezone.now())
+
+    @staticmethod
+    def resolve_evaluations(obj: Meeting) -> list[dict]:
+        return [
+            {
+                "email": a.member.email,
+                "took_place": a.took_place,
+                "rating": a.rating,
+                "comment": a.comment,
+            }
+            for a in sorted(obj.attendances.all(), key=lambda a: a.pk)
+        ]
+
+
+class EvaluationIn(Schema):
+    took_place: bool
+    rating: int | None = Field(None, ge=1, le=5)
+    comment: ApiText = Field("", max_length=EVALUATION_COMMENT_MAX)
+
+
+def _meeting_seen(request, meeting_id: ApiId) -> Meeting:
+    """A meeting the caller attends or manages; 404 for anyone else (no existence leak)."""
+    from cohorte.programs.selectors import programs_visible_to
+
+    meeting = get_object_or_404(
+        Meeting.objects.select_related("program__organisation", "relationship"), pk=meeting_id
+    )
+    if not (
+        meeting.attendances.filter(member=request.auth).exists()
+        or programs_visible_to(request.auth).filter(pk=meeting.program_id).exists()
+    ):
+        raise Http404("No such meeting.")
+    return meeting
+
+
+def _detail(meeting: Meeting) -> Meeting:
+    """The meeting with its attendees read once, for MeetingDetailOut."""
+    return Meeting.objects.prefetch_related("attendances__member").get(pk=meeting.pk)
+
+
+@meetings_router.get("/{int:meeting_id}", response={200: MeetingDetailOut, 404: ErrorOut})
+def meeting_detail(request, meeting_id: ApiId):
+    """One meeting, for its attendees and its programme's managers: the fields of the
+    booking's answer, its `status` as the « Rencontres » tab shows it (a scheduled meeting
+    past its end is `awaiting_evaluation`, compared in UTC to the second) and `evaluations`."""
+    return _detail(_meeting_seen(request, meeting_id))
+
+
+@meetings_router.post(
+    "/{int:meeting_id}/evaluation",
+    response={200: MeetingDetailOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+)
+def meeting_evaluation(request, meeting_id: ApiId, payload: EvaluationIn):
+    """An attendee says whether the meeting took place, with a rating 1–5 and a comment,
+    after its end (409 before, or when cancelled); anyone else who sees the meeting gets
+    403. Once per attendee: a repeat replaces the answer. A 1:1 meeting becomes `confirmed`
+    when both sides said yes (it then counts in `confirmed_meetings`), `not_held` on one no."""
+    from . import evaluations
+
+    meeting = _meeting_seen(request, meeting_id)
+    try:
+        evaluations.meeting_evaluate(
+            meeting=meeting,
+            member=request.auth,
+            took_place=payload.took_place,
+            rating=payload.rating,
+            comment=payload.comment,
+        )
+    except evaluations.EvaluationRefused as refusal:
+        return Status(refusal.status, {"message": refusal.message, "errors": []})
+    except ValidationError as error:
+        raise _refused(error) from error
+    return _detail(meeting)

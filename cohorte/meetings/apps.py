@@ -6,4 +6,9 @@ class MeetingsConfig(AppConfig):
     label = "meetings"
 
     def ready(self) -> None:
+        from cohorte.core import todo
+
         from . import receivers  # noqa: F401
+        from .evaluations import evaluation_items
+
+        todo.register(evaluation_items)

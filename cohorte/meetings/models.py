@@ -14,7 +14,16 @@ from .scheduling import plus
 class MeetingStatus(models.TextChoices):
     SCHEDULED = "scheduled", _("Programmé")
     CONFIRMED = "confirmed", _("Confirmé")  # held and confirmed by both sides
+    NOT_HELD = "not_held", _("Non tenu")  # one side said it did not take place
     CANCELLED = "cancelled", _("Annulé")
+
+
+#: days after a 1:1 meeting's start during which its attendees may still evaluate it before
+#: the manager sees a ❗ « évaluation en attente » on the activity table (and the
+#: « Rencontres » tab says so); also how long the « À faire » item stays dated
+EVALUATION_WAIT_DAYS = 7
+#: the longest evaluation comment (the API's 400 beyond it, the form's message)
+EVALUATION_COMMENT_MAX = 2000
 
 
 class MeetingKind(models.TextChoices):
@@ -89,6 +98,9 @@ class Meeting(TimeStampedModel):
     original_start = models.DateTimeField(null=True, blank=True)
     #: iCalendar SEQUENCE: raised by every change the attendees are told about
     sequence = models.PositiveIntegerField(default=0)
+    #: a manager decided held / not held (« Marquer comme tenue », audited): the attendees'
+    #: evaluations no longer move the status
+    status_overridden = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("rencontre")
@@ -116,6 +128,22 @@ class Meeting(TimeStampedModel):
     def ends_at(self) -> dt.datetime:
         return plus(self.starts_at, dt.timedelta(minutes=self.duration_minutes))
 
+    def shown_status(self, now: dt.datetime) -> str:
+        """The API's `status` and the « Rencontres » tab's: a scheduled meeting whose end
+        has passed (compared in UTC, to the second) waits for its evaluations."""
+        if self.status == MeetingStatus.SCHEDULED and self.has_ended(now):
+            return AWAITING_EVALUATION
+        return self.status
+
+    def has_ended(self, now: dt.datetime) -> bool:
+        return now.astimezone(dt.UTC).replace(microsecond=0) >= self.ends_at.astimezone(
+            dt.UTC
+        ).replace(microsecond=0)
+
+
+#: the shown status of a scheduled meeting that is over (never stored)
+AWAITING_EVALUATION = "awaiting_evaluation"
+
 
 class Response(models.TextChoices):
     PENDING = "pending", _("Sans réponse")
@@ -130,11 +158,25 @@ class MeetingAttendee(models.Model):
     )
     response = models.CharField(max_length=8, choices=Response.choices, default=Response.PENDING)
     responded_at = models.DateTimeField(null=True, blank=True)
+    #: the attendee's comment on the meeting, given with their evaluation (the « Rencontres »
+    #: tab's mentor and mentee comment columns)
     comment = models.TextField(_("commentaire"), blank=True)
+    #: the evaluation after the meeting: did it take place, how was it (1–5)
+    took_place = models.BooleanField(_("a eu lieu"), null=True, blank=True)
+    rating = models.PositiveSmallIntegerField(
+        _("note"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    evaluated_at = models.DateTimeField(null=True, blank=True)
+    #: when « Comment s'est passée votre rencontre ? » was queued for this attendee: once
+    feedback_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["meeting", "member"], name="one_attendance_per_member")
+            models.UniqueConstraint(fields=["meeting", "member"], name="one_attendance_per_member"),
+            models.CheckConstraint(
+                condition=models.Q(rating__isnull=True) | models.Q(rating__gte=1, rating__lte=5),
+                name="attendance_rating_1_to_5",
+            ),
         ]
         indexes = [models.Index(fields=["member", "meeting"])]
 

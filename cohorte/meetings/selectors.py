@@ -30,6 +30,7 @@ from cohorte.programs.models import Program
 from cohorte.programs.selectors import search_members
 
 from .models import (
+    AWAITING_EVALUATION,
     Meeting,
     MeetingAttendee,
     MeetingKind,
@@ -145,13 +146,13 @@ def tab_counts(program: Program) -> dict[str, int]:
 #: columns, and a calendar page builds hundreds of them
 CALENDAR_COLUMNS = (
     *("uid", "program_id", "kind", "meeting_type", "title", "starts_at", "duration_minutes"),
-    *("status", "place", "sequence", "relationship__id"),
+    *("status", "place", "sequence", "relationship__id", "status_overridden"),
     *("relationship__mentor__first_name", "relationship__mentor__last_name"),
     *("relationship__mentee__first_name", "relationship__mentee__last_name"),
     *("relationship__mentor__email", "relationship__mentee__email"),  # a nameless one's name
 )
 ANSWER_COLUMNS = (
-    *("meeting_id", "member_id", "response", "comment"),
+    *("meeting_id", "member_id", "response", "comment", "took_place", "rating"),
     *("member__first_name", "member__last_name", "member__email"),
 )
 
@@ -334,7 +335,8 @@ def calendar_events(
         program=program, start=start, end=end, tz=tz, per_day=CALENDAR_PER_DAY[view]
     )
     events: list[dict] = []
-    kinds, statuses = dict(MeetingKind.choices), dict(MeetingStatus.choices)
+    kinds = dict(MeetingKind.choices)
+    statuses = {**dict(MeetingStatus.choices), AWAITING_EVALUATION: _("En attente d'évaluation")}
     types = dict(MeetingType.choices)
     for day in sorted(by_day):
         for meeting in by_day[day]:
@@ -342,6 +344,9 @@ def calendar_events(
             movable = (
                 may_move and meeting.status == MeetingStatus.SCHEDULED and meeting.starts_at > now
             )
+            # a scheduled meeting that is over waits for its evaluations: no « Reporter »
+            shown = meeting.shown_status(now)
+            open_ = shown == MeetingStatus.SCHEDULED
             events.append(
                 {
                     "id": str(meeting.pk),
@@ -355,7 +360,7 @@ def calendar_events(
                         "kind": meeting.kind,
                         "kindLabel": str(kinds.get(meeting.kind, meeting.kind)),
                         "status": meeting.status,
-                        "statusLabel": str(statuses.get(meeting.status, meeting.status)),
+                        "statusLabel": str(statuses.get(shown, shown)),
                         "typeLabel": str(types.get(meeting.meeting_type, meeting.meeting_type)),
                         "place": meeting.place,
                         "attendees": [
@@ -364,11 +369,9 @@ def calendar_events(
                         ],
                         "moveUrl": reverse("api:meeting_calendar_move", args=[meeting.pk]),
                         "rescheduleUrl": reverse("meetings:reschedule", args=[meeting.pk])
-                        if meeting.status == MeetingStatus.SCHEDULED
+                        if open_
                         else "",
-                        "cancelUrl": reverse("meetings:cancel", args=[meeting.pk])
-                        if meeting.status == MeetingStatus.SCHEDULED
-                        else "",
+                        "cancelUrl": reverse("meetings:cancel", args=[meeting.pk]) if open_ else "",
                         "relationshipUrl": reverse(
                             "meetings:relationship", args=[meeting.relationship_id]
                         )
@@ -392,3 +395,49 @@ def calendar_events(
                 }
             )
     return events
+
+
+# --- Evaluations: what the manager is told about -----------------------------------------
+
+
+def evaluations_unsettled(*, program: Program, now: dt.datetime) -> QuerySet[MeetingAttendee]:
+    """The attendances of the programme's 1:1 meetings whose evaluations need the manager
+    (❗ on the activity table, a note in « Rencontres »): the two sides disagree (one « oui »,
+    one « non »), or EVALUATION_WAIT_DAYS after its start it still waits for an answer. A
+    manager's « Marquer comme tenue » settles it. One join on the meetings' (programme,
+    status, start) index, and for disagreements the few « non tenues » with a « oui »."""
+    from .models import EVALUATION_WAIT_DAYS
+
+    said_yes = MeetingAttendee.objects.filter(
+        meeting__program=program,
+        meeting__status=MeetingStatus.NOT_HELD,
+        meeting__status_overridden=False,
+        took_place=True,
+    ).values("meeting_id")
+    return MeetingAttendee.objects.filter(
+        Q(
+            meeting__status=MeetingStatus.SCHEDULED,
+            meeting__starts_at__lt=now - dt.timedelta(days=EVALUATION_WAIT_DAYS),
+        )
+        | Q(meeting__status=MeetingStatus.NOT_HELD, meeting_id__in=said_yes),
+        meeting__program=program,
+        meeting__kind=MeetingKind.ONE_TO_ONE,
+    ).order_by()
+
+
+def evaluation_attention(meeting: Meeting, now: dt.datetime) -> str:
+    """Why a meeting of the « Rencontres » tab needs the manager, in words, or ""."""
+    from .models import EVALUATION_WAIT_DAYS
+
+    if meeting.kind != MeetingKind.ONE_TO_ONE or meeting.status_overridden:
+        return ""
+    answers = [a.took_place for a in meeting.attendances.all()]
+    if meeting.status == MeetingStatus.NOT_HELD and True in answers and False in answers:
+        return _("Désaccord : l'un dit qu'elle a eu lieu, l'autre non.")
+    if meeting.status == MeetingStatus.SCHEDULED and meeting.starts_at < now - dt.timedelta(
+        days=EVALUATION_WAIT_DAYS
+    ):
+        return _("Sans évaluation des deux côtés après %(days)d jours.") % {
+            "days": EVALUATION_WAIT_DAYS
+        }
+    return ""

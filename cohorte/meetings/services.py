@@ -609,10 +609,18 @@ def meeting_reschedule(
         target.starts_at = new_start
         target.sequence += 1
         target.status = MeetingStatus.SCHEDULED
+        target.status_overridden = False
         target.save(
-            update_fields=["starts_at", "original_start", "sequence", "status", "updated_at"]
+            update_fields=[
+                *("starts_at", "original_start", "sequence", "status", "status_overridden"),
+                "updated_at",
+            ]
         )
         target.attendances.exclude(member=by).update(response=Response.PENDING, responded_at=None)
+        # a new time is a meeting still to come: evaluated again after its new end
+        target.attendances.update(
+            took_place=None, rating=None, evaluated_at=None, feedback_sent_at=None
+        )
     log_action(
         "meetings.rescheduled",
         actor=by,
@@ -826,19 +834,9 @@ def masterclass_toggle(*, meeting: Meeting, member: Member) -> bool:
     return True
 
 
-@transaction.atomic
 def meeting_mark_held(*, meeting: Meeting, by: Member) -> Meeting:
-    """A past meeting that took place: « tenue », counted in the confirmed meetings, the
-    progress and the mentoring hours of both."""
-    if meeting.status == MeetingStatus.CANCELLED or meeting.starts_at > timezone.now():
-        raise ValidationError(
-            _("Seule une rencontre passée et non annulée peut être marquée comme tenue.")
-        )
-    if meeting.status != MeetingStatus.CONFIRMED:
-        meeting.status = MeetingStatus.CONFIRMED
-        meeting.save(update_fields=["status", "updated_at"])
-        member_ids = list(meeting.attendances.values_list("member_id", flat=True))
-        log_action("meeting.held", actor=by, target=meeting)
-        meetings_changed.send(Meeting, program=meeting.program, member_ids=member_ids)
-        member_counters_refresh(member_ids=member_ids)
-    return meeting
+    """« Marquer comme tenue »: the manager's audited override of the evaluations, counted
+    in the confirmed meetings, the progress and the mentoring hours of both."""
+    from .evaluations import meeting_override
+
+    return meeting_override(meeting=meeting, by=by, held=True)

@@ -25,6 +25,8 @@ urlpatterns = [
     path("rencontres/<id:meeting_id>/annuler/", views.meeting_cancel, name="cancel"),
     path("rencontres/<id:meeting_id>/reporter/", views.meeting_reschedule, name="reschedule"),
     path("rencontres/<id:meeting_id>/tenue/", views.meeting_held, name="held"),
+    path("rencontres/<id:meeting_id>/non-tenue/", views.meeting_not_held, name="not-held"),
+    path("rencontres/<id:meeting_id>/evaluation/", views.meeting_evaluate, name="evaluate"),
     path("rencontres/reponse/<str:token>/", views.answer, name="answer"),
     path("compte/disponibilites/", views.availability, name="availability"),
 ]

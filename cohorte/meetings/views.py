@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import formats, timezone, translation
 from django.utils.cache import patch_vary_headers
@@ -113,6 +113,10 @@ def relationships(request: MemberRequest, program_id: int) -> HttpResponse:
     if tab == "meetings":  # a page of ids, then those meetings whole
         page.object_list = selectors.meetings_shown(cast("list[int]", list(page.object_list)))
         _clock(cast("list[Meeting]", page.object_list))
+        now = timezone.now()
+        for meeting in cast("list[Meeting]", page.object_list):
+            meeting.shown = meeting.shown_status(now)  # type: ignore[attr-defined]
+            meeting.attention = selectors.evaluation_attention(meeting, now)  # type: ignore[attr-defined]
     context = {
         "program": program,
         "tab": tab,
@@ -752,3 +756,113 @@ def meeting_held(request: MemberRequest, meeting_id: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     return redirect(_back(meeting))
+
+
+@login_required
+@require_POST
+def meeting_not_held(request: MemberRequest, meeting_id: int) -> HttpResponse:
+    """« Marquer comme non tenue »: the other half of the manager's audited override."""
+    from .evaluations import meeting_override
+
+    meeting = _meeting_for(request, meeting_id)
+    try:
+        meeting_override(meeting=meeting, by=request.user, held=False)
+        messages.success(request, _("Rencontre marquée comme non tenue."))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect(_back(meeting))
+
+
+def _attended(request: MemberRequest, meeting_id: int) -> tuple[Meeting, MeetingAttendee]:
+    """A meeting the signed-in member attended; a manager who sees it is refused (403),
+    anyone else finds nothing (404)."""
+    from django.core.exceptions import PermissionDenied
+
+    from cohorte.programs.selectors import programs_visible_to
+
+    meeting = get_object_or_404(
+        Meeting.objects.select_related("program__organisation", "relationship"), pk=meeting_id
+    )
+    attendance = (
+        MeetingAttendee.objects.filter(meeting=meeting, member=request.user)
+        .select_related("member")
+        .first()
+    )
+    if attendance is None:
+        if programs_visible_to(request.user).filter(pk=meeting.program_id).exists():
+            raise PermissionDenied
+        raise Http404("No such meeting.")
+    return meeting, attendance
+
+
+@login_required
+def meeting_evaluate(request: MemberRequest, meeting_id: int) -> HttpResponse:
+    """« Comment s'est passée votre rencontre ? »: did it take place, a rating, a comment,
+    in one form (a phone's width is enough). A second visit shows and changes the answer."""
+    from . import evaluations
+
+    meeting, attendance = _attended(request, meeting_id)
+    errors: dict[str, list[str]] = {}
+    refused = ""
+    try:
+        evaluations.evaluation_check(meeting=meeting, member=request.user, now=timezone.now())
+    except evaluations.EvaluationRefused as refusal:
+        refused = refusal.message
+    values = {
+        "took_place": ""
+        if attendance.took_place is None
+        else ("yes" if attendance.took_place else "no"),
+        "rating": str(attendance.rating or ""),
+        "comment": attendance.comment,
+    }
+    if request.method == "POST" and not refused:
+        values = {
+            "took_place": request.POST.get("took_place", "")[:3],
+            "rating": request.POST.get("rating", "")[:2],
+            "comment": request.POST.get("comment", "")[: evaluations.EVALUATION_COMMENT_MAX + 1],
+        }
+        rating: int | None = None
+        if values["took_place"] not in ("yes", "no"):
+            errors["took_place"] = [_("Dites si la rencontre a eu lieu.")]
+        if values["rating"]:
+            try:
+                rating = parse_int(values["rating"], minimum=1, maximum=5)
+            except ParseError:
+                errors["rating"] = [_("La note va de 1 à 5.")]
+        if not errors:
+            try:
+                evaluations.meeting_evaluate(
+                    meeting=meeting,
+                    member=request.user,
+                    took_place=values["took_place"] == "yes",
+                    rating=rating,
+                    comment=values["comment"],
+                )
+            except ValidationError as error:
+                errors = error.message_dict
+            except evaluations.EvaluationRefused as refusal:
+                refused = refusal.message
+            else:
+                messages.success(request, _("Merci : votre évaluation est enregistrée."))
+                return redirect("meetings:evaluate", meeting_id=meeting.pk)
+    others = [
+        a.member
+        for a in meeting.attendances.select_related("member").order_by("pk")
+        if a.member_id != request.user.pk
+    ]
+    _clock([meeting])
+    return render(
+        request,
+        "meetings/evaluate.html",
+        {
+            "meeting": meeting,
+            "attendance": attendance,
+            "others": others,
+            "values": values,
+            "errors": errors,
+            "refused": refused,
+            "ratings": range(1, 6),
+            "comment_max": evaluations.EVALUATION_COMMENT_MAX,
+        },
+        status=400 if errors else 200,
+    )

@@ -1,0 +1,241 @@
+"""Meetings evaluated by both sides (issue 12 §3): a 1:1 counts as confirmed only when both
+said it took place; one « non » makes it not held; the manager's override is audited; each
+attendee is asked once, after the end, by e-mail and in « À faire »."""
+
+import datetime as dt
+from email.header import decode_header, make_header
+
+import pytest
+from django.utils import timezone
+
+from cohorte.core.models import AuditEntry
+from cohorte.meetings import evaluations
+from cohorte.meetings.models import Meeting, MeetingAttendee, MeetingStatus
+from cohorte.meetings.services import meeting_create
+
+from .conftest import body_of, run_tasks, signed_in
+
+
+def past_meeting(program, *people, hours_ago=2, minutes=30, status="scheduled") -> Meeting:
+    return meeting_create(
+        program=program,
+        attendees=list(people),
+        starts_at=timezone.now() - dt.timedelta(hours=hours_ago),
+        duration_minutes=minutes,
+        status=status,
+        by=None,
+    )
+
+
+def participant_row(api, program, member):
+    rows = api.get(f"/api/programs/{program.pk}/participants").json()["results"]
+    return next(row for row in rows if row["member_id"] == member.pk)
+
+
+def evaluate(api, meeting, took_place=True, **extra):
+    return api.post(f"/api/meetings/{meeting.pk}/evaluation", {"took_place": took_place, **extra})
+
+
+@pytest.mark.django_db
+def test_one_side_leaves_it_unconfirmed_both_sides_confirm_it_and_counts_move(
+    api_as, program_a, manager_a, mentor, mentee
+):
+    meeting = past_meeting(program_a, mentee, mentor)
+    manager = api_as(manager_a)
+    mentor.refresh_from_db()
+    assert mentor.mentoring_minutes == 0
+    assert manager.get(f"/api/meetings/{meeting.pk}").json()["status"] == "awaiting_evaluation"
+
+    first = evaluate(api_as(mentee), meeting, rating=5, comment="Très utile, merci.")
+    assert first.status_code == 200, first.content
+    assert first.json()["status"] == "awaiting_evaluation"
+    assert participant_row(manager, program_a, mentee)["confirmed_meetings"] == 0
+
+    second = evaluate(api_as(mentor), meeting, rating=4, comment="Léa a bien préparé.")
+    body = second.json()
+    assert body["status"] == "confirmed"
+    assert {e["email"]: (e["took_place"], e["rating"], e["comment"]) for e in body["evaluations"]}
+    assert sorted((e["email"], e["rating"]) for e in body["evaluations"]) == [
+        ("lea.mentee@poitiers.example", 5),
+        ("marc.mentor@poitiers.example", 4),
+    ]
+    row = participant_row(manager, program_a, mentee)
+    assert (row["confirmed_meetings"], row["progress"]) == (1, 33)
+    mentor.refresh_from_db()
+    assert mentor.mentoring_minutes == 30  # the hours follow
+    # the existing fields are still there
+    assert {"id", "uid", "program", "kind", "starts_at", "attendees"} <= set(body)
+    page = signed_in(manager_a).get(f"/programmes/{program_a.pk}/relations/?tab=meetings")
+    html = page.content.decode()
+    assert "Tenue" in html and "Très utile, merci." in html and "Léa a bien préparé." in html
+    assert "Programmée" not in html
+
+
+@pytest.mark.django_db
+def test_one_no_makes_it_not_held_flags_the_disagreement_and_the_override_is_audited(
+    api_as, program_a, manager_a, mentor, mentee
+):
+    meeting = past_meeting(program_a, mentee, mentor)
+    evaluate(api_as(mentee), meeting, rating=3)
+    answer = evaluate(api_as(mentor), meeting, took_place=False, comment="Personne n'est venu.")
+    assert answer.json()["status"] == "not_held"
+    manager = api_as(manager_a)
+    row = participant_row(manager, program_a, mentee)
+    assert row["confirmed_meetings"] == 0 and "unsettled_evaluation" in row["flags"]
+    table = signed_in(manager_a).get(f"/programmes/{program_a.pk}/").content.decode()
+    assert "les deux côtés ne sont pas d&#x27;accord" in table
+    tab = signed_in(manager_a).get(f"/programmes/{program_a.pk}/relations/?tab=meetings")
+    assert "Non tenue" in tab.content.decode() and "Désaccord" in tab.content.decode()
+
+    assert signed_in(manager_a).post(f"/rencontres/{meeting.pk}/tenue/").status_code == 302
+    meeting.refresh_from_db()
+    assert (meeting.status, meeting.status_overridden) == (MeetingStatus.CONFIRMED, True)
+    entry = AuditEntry.objects.get(action="meeting.held")
+    assert entry.actor_id == manager_a.pk
+    assert entry.data == {"old": "not_held", "new": "confirmed", "override": True}
+    row = participant_row(manager, program_a, mentee)
+    assert row["confirmed_meetings"] == 1 and "unsettled_evaluation" not in row["flags"]
+    # an evaluation after the override no longer moves it
+    evaluate(api_as(mentor), meeting, took_place=False)
+    assert Meeting.objects.get(pk=meeting.pk).status == MeetingStatus.CONFIRMED
+
+
+@pytest.mark.django_db
+def test_who_may_evaluate_when_and_with_what(
+    api_as, program_a, manager_a, manager_b, mentor, mentee, outsider
+):
+    meeting = past_meeting(program_a, mentee, mentor)
+    assert evaluate(api_as(manager_a), meeting).status_code == 403  # sees it, did not attend
+    assert evaluate(api_as(manager_b), meeting).status_code == 404  # another programme
+    assert evaluate(api_as(outsider), meeting).status_code == 404
+    assert api_as(manager_b).get(f"/api/meetings/{meeting.pk}").status_code == 404
+    assert api_as(mentee).get(f"/api/meetings/{meeting.pk}").status_code == 200
+    lea = api_as(mentee)
+    assert evaluate(lea, meeting, rating=6).status_code == 400
+    assert evaluate(lea, meeting, rating=0).status_code == 400
+    too_long = evaluate(lea, meeting, comment="x" * 2001)
+    assert too_long.status_code == 400 and too_long.json()["errors"][0]["field"]
+    assert evaluate(lea, meeting, rating=2, comment="Bof").status_code == 200
+    assert evaluate(lea, meeting, rating=4, comment="En fait, bien").status_code == 200
+    attendance = MeetingAttendee.objects.get(meeting=meeting, member=mentee)
+    assert (attendance.rating, attendance.comment) == (4, "En fait, bien")
+    assert AuditEntry.objects.filter(action="meeting.evaluated").count() == 2
+
+    soon = meeting_create(
+        program=program_a,
+        attendees=[mentee, mentor],
+        starts_at=timezone.now() - dt.timedelta(minutes=29, seconds=58),
+        duration_minutes=30,
+        status="scheduled",
+        by=None,
+    )
+    refused = evaluate(lea, soon)
+    assert refused.status_code == 409 and "terminée" in refused.json()["message"]
+    assert lea.get(f"/api/meetings/{soon.pk}").json()["status"] == "scheduled"
+
+
+def test_the_end_is_compared_in_utc_to_the_second():
+    paris = dt.timezone(dt.timedelta(hours=1))
+    meeting = Meeting(starts_at=dt.datetime(2026, 3, 1, 10, 0, tzinfo=paris), duration_minutes=30)
+    end = dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.UTC)
+    assert not meeting.has_ended(end - dt.timedelta(seconds=1))
+    assert meeting.has_ended(end) and meeting.has_ended(end + dt.timedelta(milliseconds=400))
+    assert meeting.shown_status(end) == "awaiting_evaluation"
+    assert meeting.shown_status(end - dt.timedelta(seconds=1)) == "scheduled"
+
+
+@pytest.mark.django_db
+def test_a_past_meeting_never_shows_programmee_with_reporter_annuler(
+    program_a, manager_a, mentor, mentee
+):
+    past = past_meeting(program_a, mentee, mentor)
+    future = past_meeting(program_a, mentee, mentor, hours_ago=-48)
+    late = past_meeting(program_a, mentee, mentor, hours_ago=24 * 8)
+    html = (
+        signed_in(manager_a)
+        .get(f"/programmes/{program_a.pk}/relations/?tab=meetings")
+        .content.decode()
+    )
+    rows = {
+        pk: html.split(f'data-meeting="{pk}"')[1].split("</tr>")[0]
+        for pk in (past.pk, future.pk, late.pk)
+    }
+    assert "En attente d'évaluation" in rows[past.pk] and "Reporter" not in rows[past.pk]
+    assert "Marquer comme tenue" in rows[past.pk]
+    assert "Programmée" in rows[future.pk] and "Reporter" in rows[future.pk]
+    assert "Sans évaluation" in rows[late.pk] and "Sans évaluation" not in rows[past.pk]
+
+
+@pytest.mark.django_db
+def test_no_answer_after_the_wait_raises_the_flag_with_its_reason(
+    api_as, program_a, manager_a, mentor, mentee
+):
+    recent = past_meeting(program_a, mentee, mentor)
+    manager = api_as(manager_a)
+    assert "unsettled_evaluation" not in participant_row(manager, program_a, mentee)["flags"]
+    Meeting.objects.filter(pk=recent.pk).update(
+        starts_at=timezone.now() - dt.timedelta(days=evaluations.EVALUATION_WAIT_DAYS, hours=1)
+    )
+    assert "unsettled_evaluation" in participant_row(manager, program_a, mentee)["flags"]
+    flagged = manager.get(f"/api/programs/{program_a.pk}/participants", flagged="true").json()
+    assert [row["member_id"] for row in flagged["results"]] == [mentee.pk]
+    table = signed_in(manager_a).get(f"/programmes/{program_a.pk}/").content.decode()
+    assert "sans évaluation après 7 jours" in table
+    # the manager settles it: not held, audited, no more ❗
+    assert signed_in(manager_a).post(f"/rencontres/{recent.pk}/non-tenue/").status_code == 302
+    assert Meeting.objects.get(pk=recent.pk).status == MeetingStatus.NOT_HELD
+    assert AuditEntry.objects.get(action="meeting.not_held").actor_id == manager_a.pk
+    assert "unsettled_evaluation" not in participant_row(manager, program_a, mentee)["flags"]
+
+
+@pytest.mark.django_db
+def test_the_evaluation_page_and_the_todo_item(program_a, manager_a, mentor, mentee, outsider):
+    meeting = past_meeting(program_a, mentee, mentor)
+    url = f"/rencontres/{meeting.pk}/evaluation/"
+    items = evaluations.evaluation_items(mentee)
+    assert [(i.kind, i.url) for i in items] == [("evaluation", url)]
+    assert "Marc Mentor" in items[0].title
+    client = signed_in(mentee)
+    page = client.get(url).content.decode()
+    assert 'name="took_place"' in page and 'name="rating"' in page
+    missing = client.post(url, {"rating": "4"})
+    assert (
+        missing.status_code == 400
+        and "Dites si la rencontre a eu lieu." in missing.content.decode()
+    )
+    bad = client.post(url, {"took_place": "yes", "rating": "9"})
+    assert bad.status_code == 400 and "La note va de 1 à 5." in bad.content.decode()
+    assert (
+        client.post(url, {"took_place": "yes", "rating": "4", "comment": "Top"}).status_code == 302
+    )
+    attendance = MeetingAttendee.objects.get(meeting=meeting, member=mentee)
+    assert (attendance.took_place, attendance.rating, attendance.comment) == (True, 4, "Top")
+    assert evaluations.evaluation_items(mentee) == []
+    assert "Évaluée le" in client.get(url).content.decode()
+    assert signed_in(manager_a).get(url).status_code == 403
+    assert signed_in(outsider).get(url).status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_how_was_your_meeting_is_sent_once_per_attendee_even_when_the_task_runs_twice(
+    program_a, mentor, mentee, smtp
+):
+    from cohorte.meetings.tasks import meeting_feedback_send
+
+    meeting = past_meeting(program_a, mentee, mentor)
+    past_meeting(program_a, mentee, mentor, hours_ago=-2)  # to come: nobody asked yet
+    meeting_feedback_send.enqueue()
+    meeting_feedback_send.enqueue()
+    run_tasks()
+    run_tasks()
+    meeting_feedback_send.enqueue()
+    run_tasks()
+    assert sorted(m["X-Envelope-To"] for m in smtp) == [
+        "lea.mentee@poitiers.example",
+        "marc.mentor@poitiers.example",
+    ]
+    to_lea = next(m for m in smtp if m["X-Envelope-To"] == "lea.mentee@poitiers.example")
+    subject = str(make_header(decode_header(to_lea["Subject"])))
+    assert subject == "Comment s'est passée votre rencontre ?"
+    text = body_of(to_lea)
+    assert f"/rencontres/{meeting.pk}/evaluation/" in text and "Marc Mentor" in text
