@@ -117,8 +117,9 @@ def build(members: int, messages: int) -> Program:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {table} (conversation_id, sender_id, body, created_at) "  # noqa: S608
-                "SELECT c.id, CASE WHEN s.column1 %% 2 = 0 THEN c.created_by_id ELSE pp.member_id END, "
-                "'Message ' || s.column1 || ' du fil ' || c.id || ' : bonjour, où en est le stage ?', "
+                "SELECT c.id, CASE WHEN s.column1 %% 2 = 0 THEN c.created_by_id "
+                "ELSE pp.member_id END, 'Message ' || s.column1 || ' du fil ' || c.id "
+                "|| ' : bonjour, où en est le stage ?', "
                 f"{at} FROM {Conversation._meta.db_table} c "
                 f"JOIN {Participant._meta.db_table} pp ON pp.conversation_id = c.id "
                 "AND pp.member_id <> c.created_by_id "
@@ -129,9 +130,8 @@ def build(members: int, messages: int) -> Program:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     total = ConversationMessage.objects.filter(conversation__program=program).count()
-    print(
-        f"{len(pairs)} conversations, {total} messages built in {time.perf_counter() - started:.1f} s"
-    )
+    took = time.perf_counter() - started
+    print(f"{len(pairs)} conversations, {total} messages built in {took:.1f} s")
     return program
 
 

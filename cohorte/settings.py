@@ -279,7 +279,9 @@ COHORTE_OUTBOX_DB_RETRY_SECONDS = float(os.environ.get("COHORTE_OUTBOX_DB_RETRY_
 COHORTE_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
 #: a conversation's e-mail notice waits this long after the first unread message, and
 #: announces everything that arrived meanwhile (one e-mail per quiet period)
-COHORTE_CONVERSATION_QUIET_SECONDS = int(os.environ.get("COHORTE_CONVERSATION_QUIET_SECONDS", "600"))
+COHORTE_CONVERSATION_QUIET_SECONDS = int(
+    os.environ.get("COHORTE_CONVERSATION_QUIET_SECONDS", "600")
+)
 #: django-anymail's tracking webhook is protected by HTTP basic auth: "user:password"; without
 #: it the webhook refuses every call (messaging/webhooks.py) and check --deploy fails
 ANYMAIL = (

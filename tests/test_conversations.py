@@ -38,7 +38,9 @@ def other_participant(organisation, program_a):
 
 
 def _start(api, program, emails, subject=""):
-    return api.post(f"/api/programs/{program.pk}/conversations", {"participants": emails, "subject": subject})
+    return api.post(
+        f"/api/programs/{program.pk}/conversations", {"participants": emails, "subject": subject}
+    )
 
 
 def test_participant_writes_to_professional_and_the_table_counts_it(
@@ -58,13 +60,17 @@ def test_participant_writes_to_professional_and_the_table_counts_it(
     # unanswered past the programme's delay: the ❗ flag, from the activity rule
     later = timezone.now() + dt.timedelta(days=program_a.unanswered_after_days + 1)
     row = next(
-        r for r in participant_activity_rows(program=program_a, now=later) if r.member_id == mentee.pk
+        r
+        for r in participant_activity_rows(program=program_a, now=later)
+        if r.member_id == mentee.pk
     )
     assert row.has_unanswered
     # the professional answers: the flag goes
     api_as(mentor).post(f"/api/conversations/{conversation_id}/messages", {"body": "Bonjour Léa"})
     row = next(
-        r for r in participant_activity_rows(program=program_a, now=later) if r.member_id == mentee.pk
+        r
+        for r in participant_activity_rows(program=program_a, now=later)
+        if r.member_id == mentee.pk
     )
     assert not row.has_unanswered
     listed = api.get(f"/api/programs/{program_a.pk}/conversations").json()
@@ -75,7 +81,9 @@ def test_participant_writes_to_professional_and_the_table_counts_it(
     assert unread_count(mentee) == 0  # read by listing them
 
 
-def test_who_may_reach_whom(api_as, program_a, program_b, mentee, mentor, other_participant, outsider):
+def test_who_may_reach_whom(
+    api_as, program_a, program_b, mentee, mentor, other_participant, outsider
+):
     # two participants: 403
     assert _start(api_as(mentee), program_a, [other_participant.email]).status_code == 403
     # not in the programme: 400 naming the e-mail
@@ -104,19 +112,28 @@ def test_manager_sees_who_and_when_not_the_words_unless_allowed(
     listed = manager.get(f"/api/programs/{program_a.pk}/conversations").json()
     assert listed[0]["id"] == conversation_id and listed[0]["unread"] is None
     assert manager.get(f"/api/conversations/{conversation_id}/messages").status_code == 403
-    assert manager.post(f"/api/conversations/{conversation_id}/messages", {"body": "x"}).status_code == 403
+    assert (
+        manager.post(f"/api/conversations/{conversation_id}/messages", {"body": "x"}).status_code
+        == 403
+    )
     page = signed_in(manager_a).get(f"/conversations/{conversation_id}/")
     assert page.status_code == 200 and "secret" not in page.content.decode()
     ProgramConversationSettings.objects.create(program=program_a, managers_read=True)
-    assert manager.get(f"/api/conversations/{conversation_id}/messages").json()[0]["body"] == "secret"
-    assert AuditEntry.objects.filter(action="conversation.contents_read", actor=manager_a).count() == 1
+    assert (
+        manager.get(f"/api/conversations/{conversation_id}/messages").json()[0]["body"] == "secret"
+    )
+    assert (
+        AuditEntry.objects.filter(action="conversation.contents_read", actor=manager_a).count() == 1
+    )
     assert api_as(outsider).get(f"/api/conversations/{conversation_id}/messages").status_code == 404
     third = make_member(program_a.organisation, "t@poitiers.example")
     assert api_as(third).get(f"/api/conversations/{conversation_id}/messages").status_code == 403
 
 
 def test_filter_refuses_a_message_and_stores_nothing(api_as, program_a, mentee, mentor):
-    ProgramConversationSettings.objects.create(program=program_a, filter_on=True, filter_words="argent")
+    ProgramConversationSettings.objects.create(
+        program=program_a, filter_on=True, filter_words="argent"
+    )
     conversation_id = _start(api_as(mentee), program_a, [mentor.email]).json()["id"]
     api = api_as(mentee)
     for body, word in (
@@ -153,7 +170,10 @@ def test_pages_send_a_file_and_serve_it_to_participants_only(program_a, mentee, 
     assert signed_in(manager_a).get(f"/conversations/fichiers/{file_id}/").status_code == 404
     inbox = signed_in(mentor).get("/conversations/?q=CV").content.decode()
     assert "Léa Mentee" in inbox and "1 non lu" in inbox
-    assert "Aucune conversation ne correspond" in signed_in(mentor).get("/conversations/?q=zzz").content.decode()
+    assert (
+        "Aucune conversation ne correspond"
+        in signed_in(mentor).get("/conversations/?q=zzz").content.decode()
+    )
     empty = client.post(f"/conversations/{conversation.pk}/", {"body": "  "})
     assert empty.status_code == 400 and "Le message est vide" in empty.content.decode()
 

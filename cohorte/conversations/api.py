@@ -171,7 +171,7 @@ def _same_org(conversation_id: int, member: Member) -> bool:
     from .models import Conversation
 
     return Conversation.objects.filter(
-        pk=conversation_id, program__organisation_id=member.organisation_id
+        pk=conversation_id, program__organisation_id=member.organisation_id or 0
     ).exists()
 
 

@@ -52,17 +52,18 @@ def inbox(
     places = Participant.objects.filter(member=member)
     if program is not None:
         places = places.filter(conversation__program=program)
+    mine = Participant.objects.filter(member=member).values("conversation_id")
     for word in search_words(q)[:5]:
-        places = places.filter(
-            Q(conversation__subject__icontains=word)
-            | Q(conversation__participants__member__last_name__icontains=word)
-            | Q(conversation__participants__member__first_name__icontains=word)
-            | Q(
-                conversation__in=ConversationMessage.objects.filter(body__icontains=word).values(
-                    "conversation_id"
-                )
-            )
-        ).distinct()
+        # only the member's conversations and their messages are searched (through the
+        # messages' index by conversation), never the whole table
+        words = ConversationMessage.objects.filter(conversation_id__in=mine, body__icontains=word)
+        matching = Conversation.objects.filter(pk__in=mine).filter(
+            Q(subject__icontains=word)
+            | Q(participants__member__last_name__icontains=word)
+            | Q(participants__member__first_name__icontains=word)
+            | Q(pk__in=words.values("conversation_id"))
+        )
+        places = places.filter(conversation_id__in=matching.values("pk"))
     places = places.order_by("-last_message_at", "-pk")[offset : offset + limit]
     return list(_with_people(places))
 
@@ -98,7 +99,7 @@ def conversation_access(member: Member, conversation_id: int) -> Access:
     the member neither takes part in nor manages."""
     conversation = (
         Conversation.objects.select_related("program__organisation")
-        .filter(pk=conversation_id, program__organisation_id=member.organisation_id)
+        .filter(pk=conversation_id, program__organisation_id=member.organisation_id or 0)
         .first()
     )
     if conversation is None or not member.is_active:
@@ -128,14 +129,14 @@ def conversation_messages(
 def program_of_member(member: Member, program_id: int) -> Program:
     """A programme the member belongs to now (enrolled or managing it), else 404."""
     program = (
-        Program.objects.filter(pk=program_id, organisation_id=member.organisation_id)
+        Program.objects.filter(pk=program_id, organisation_id=member.organisation_id or 0)
         .filter(rules.program_people_of(member))
         .select_related("organisation")
         .first()
     )
     if program is None and member.is_org_admin:
         program = (
-            Program.objects.filter(pk=program_id, organisation_id=member.organisation_id)
+            Program.objects.filter(pk=program_id, organisation_id=member.organisation_id or 0)
             .select_related("organisation")
             .first()
         )

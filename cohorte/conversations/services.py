@@ -5,6 +5,7 @@ its e-mail notice is one outbox row per conversation per quiet period, decided i
 transaction that also clears what it announces, so a retried task never sends twice."""
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -199,8 +200,6 @@ def _next_digest(now: dt.datetime, tz: Any) -> dt.datetime:
 def _notices_plan(conversation: Conversation, recipient_ids: list[int], now: dt.datetime) -> None:
     """Open a quiet period for each recipient who has none: its task, queued after commit,
     sends one e-mail for everything that arrived meanwhile."""
-    from . import tasks
-
     modes = _modes(recipient_ids)
     waiting = list(
         Participant.objects.filter(
@@ -220,11 +219,13 @@ def _notices_plan(conversation: Conversation, recipient_ids: list[int], now: dt.
         run_after = (
             _next_digest(now, tz) if modes.get(member) == NoticeMode.DAILY else now + quiet_period()
         )
-        transaction.on_commit(
-            lambda pk=pk, run_after=run_after: tasks.conversation_notice.using(
-                run_after=run_after
-            ).enqueue(pk)
-        )
+        transaction.on_commit(functools.partial(_notice_enqueue, pk, run_after))
+
+
+def _notice_enqueue(participant_id: int, run_after: dt.datetime) -> None:
+    from . import tasks
+
+    tasks.conversation_notice.using(run_after=run_after).enqueue(participant_id)
 
 
 def conversation_notice_send(*, participant_id: int) -> bool:

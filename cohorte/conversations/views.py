@@ -4,7 +4,7 @@ preference, a programme's conversations for its managers, a relationship's notes
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -159,7 +159,7 @@ def _candidates(program: Program, member: Member) -> list[Member]:
 
 
 @login_required
-def file_download(request: MemberRequest, file_id: int) -> HttpResponse:
+def file_download(request: MemberRequest, file_id: int) -> FileResponse:
     attached = get_object_or_404(MessageFile.objects.select_related("message"), pk=file_id)
     access = selectors.conversation_access(request.user, attached.message.conversation_id)
     if not access.contents:
@@ -242,7 +242,7 @@ def notes(request: MemberRequest, relationship_id: int) -> HttpResponse:
     """A relationship's notes, shared by the pair (and the managers where allowed)."""
     relationship = get_object_or_404(
         Relationship.objects.select_related("program", "mentor", "mentee").filter(
-            program__organisation_id=request.user.organisation_id
+            program__organisation_id=request.user.organisation_id or 0
         ),
         pk=relationship_id,
     )
