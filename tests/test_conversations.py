@@ -226,3 +226,19 @@ def test_one_email_per_quiet_period_and_none_on_a_retry(smtp, settings, program_
     run_tasks()
     assert len(smtp) == 2
     assert Email.objects.filter(to_email=mentee.email).count() == 0
+
+
+def test_daily_digest_is_one_email_for_every_conversation(program_a, mentee, mentor, manager_a):
+    NoticePreference.objects.create(member=mentee, mode=NoticeMode.DAILY)
+    first = services.conversation_start(program=program_a, author=mentor, others=[mentee])
+    second = services.conversation_start(
+        program=program_a, author=manager_a, others=[mentee], subject="Bilan"
+    )
+    for conversation, sender in ((first, mentor), (second, manager_a), (first, mentor)):
+        services.message_send(conversation=conversation, sender=sender, body="Bonjour")
+    assert services.conversation_digest_send(member_id=mentee.pk) is True
+    email = Email.objects.get(to_email=mentee.email)
+    assert "2 conversation(s)" in email.subject
+    assert f"/conversations/{first.pk}/" in email.body_text and "Bilan" in email.body_text
+    assert services.conversation_digest_send(member_id=mentee.pk) is False  # a retry: nothing
+    assert Email.objects.filter(to_email=mentee.email).count() == 1

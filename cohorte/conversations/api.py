@@ -162,9 +162,11 @@ def message_list(request, conversation_id: ApiId, paging: Query[Page]):
     else:
         services.conversation_read(conversation=access.conversation, member=member)
     messages = selectors.conversation_messages(
-        access.conversation, limit=paging.page_size * paging.page
+        access.conversation,
+        limit=paging.page_size,
+        offset=(paging.page - 1) * paging.page_size,
     )
-    return [_message_out(m) for m in messages[(paging.page - 1) * paging.page_size :]]
+    return [_message_out(m) for m in messages]
 
 
 def _same_org(conversation_id: int, member: Member) -> bool:

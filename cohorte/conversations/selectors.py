@@ -113,7 +113,11 @@ def conversation_access(member: Member, conversation_id: int) -> Access:
 
 
 def conversation_messages(
-    conversation: Conversation, *, limit: int = MESSAGES_PAGE, before: int | None = None
+    conversation: Conversation,
+    *,
+    limit: int = MESSAGES_PAGE,
+    offset: int = 0,
+    before: int | None = None,
 ) -> list[ConversationMessage]:
     """The newest messages first (a page of them, older ones through `before`)."""
     messages = ConversationMessage.objects.filter(conversation=conversation)
@@ -122,7 +126,7 @@ def conversation_messages(
     return list(
         messages.select_related("sender")
         .prefetch_related("files")
-        .order_by("-created_at", "-pk")[:limit]
+        .order_by("-created_at", "-pk")[offset : offset + limit]
     )
 
 

@@ -211,14 +211,26 @@ def _notices_plan(conversation: Conversation, recipient_ids: list[int], now: dt.
     ]
     if not ids:
         return
+    daily = [
+        member for pk, member in waiting if pk in ids and modes.get(member) == NoticeMode.DAILY
+    ]
+    # a daily digest already waiting for a member takes this conversation in too
+    digest_booked = set(
+        Participant.objects.filter(member_id__in=daily, notice_due_since__isnull=False)
+        .values_list("member_id", flat=True)
+        .distinct()
+    )
     Participant.objects.filter(pk__in=ids).update(notice_due_since=now)
     tz = conversation.program.organisation.tzinfo
     for pk, member in waiting:
         if pk not in ids:
             continue
-        run_after = (
-            _next_digest(now, tz) if modes.get(member) == NoticeMode.DAILY else now + quiet_period()
-        )
+        if member in daily:
+            if member not in digest_booked:
+                run_after = _next_digest(now, tz)
+                transaction.on_commit(functools.partial(_digest_enqueue, member, run_after))
+            continue
+        run_after = now + quiet_period()
         transaction.on_commit(functools.partial(_notice_enqueue, pk, run_after))
 
 
@@ -226,6 +238,62 @@ def _notice_enqueue(participant_id: int, run_after: dt.datetime) -> None:
     from . import tasks
 
     tasks.conversation_notice.using(run_after=run_after).enqueue(participant_id)
+
+
+def _digest_enqueue(member_id: int, run_after: dt.datetime) -> None:
+    from . import tasks
+
+    tasks.conversation_digest.using(run_after=run_after).enqueue(member_id)
+
+
+def conversation_digest_send(*, member_id: int) -> bool:
+    """The day's digest for one member: one e-mail for every conversation with something
+    unread since the last one; the conversations are cleared in the same transaction as the
+    outbox row, so a second run sends nothing."""
+    with transaction.atomic():
+        places = list(
+            Participant.objects.select_for_update()
+            .filter(member_id=member_id, notice_due_since__isnull=False)
+            .select_related("member", "conversation__program")
+            .order_by("-last_message_at")
+        )
+        if not places:
+            return False
+        now = timezone.now()
+        fresh = [p for p in places if p.unread > 0 and p.member.is_active]
+        Participant.objects.filter(pk__in=[p.pk for p in places]).update(notice_due_since=None)
+        Participant.objects.filter(pk__in=[p.pk for p in fresh]).update(last_notice_at=now)
+        if not fresh:
+            return False
+        member = fresh[0].member
+        with translation.override(member.language):
+            subject = _("Vos messages du jour : %(n)d conversation(s)") % {"n": len(fresh)}
+            lines = [
+                _("%(subject)s (%(program)s) : %(n)d non lu(s) — %(link)s")
+                % {
+                    "subject": p.conversation.subject or _("Conversation"),
+                    "program": p.conversation.program.name,
+                    "n": p.unread,
+                    "link": absolute_url(reverse("conversations:detail", args=[p.conversation_id])),
+                }
+                for p in fresh[:50]
+            ]
+            text = _(
+                "Bonjour,\n\nDe nouveaux messages vous attendent :\n\n%(lines)s\n\n"
+                "Modifiez vos préférences : %(prefs)s"
+            ) % {
+                "lines": "\n".join(lines),
+                "prefs": absolute_url(reverse("conversations:preferences")),
+            }
+        email_enqueue(
+            organisation_id=fresh[0].conversation.program.organisation_id,
+            member=member,
+            to_email=member.email,
+            subject=subject,
+            text=text,
+            language=member.language,
+        )
+    return True
 
 
 def conversation_notice_send(*, participant_id: int) -> bool:
