@@ -20,14 +20,14 @@ programs_router = Router(tags=["conversations"])
 conversations_router = Router(tags=["conversations"])
 
 
-class ConversationIn(Schema):
+class ConversationStartIn(Schema):
     participants: list[str] = Field(
         ..., min_length=1, max_length=PARTICIPANTS_MAX - 1, description="e-mails of the others"
     )
     subject: str = Field("", max_length=SUBJECT_MAX)
 
 
-class CreatedOut(Schema):
+class ConversationCreatedOut(Schema):
     id: int
 
 
@@ -40,11 +40,11 @@ class ConversationOut(Schema):
     unread: int | None = Field(None, description="the caller's unread messages, if they take part")
 
 
-class MessageIn(Schema):
+class ConversationMessageIn(Schema):
     body: str = Field(..., min_length=1, max_length=BODY_MAX)
 
 
-class MessageOut(Schema):
+class ConversationMessageOut(Schema):
     id: int
     sender: str
     body: str
@@ -52,7 +52,7 @@ class MessageOut(Schema):
     files: list[str]
 
 
-class Page(Schema):
+class ConversationPage(Schema):
     page: int = Field(1, ge=1, le=10_000)
     page_size: int = Field(50, ge=1, le=100)
 
@@ -64,9 +64,9 @@ def _refused(error: ValidationError | PermissionDenied, status: int) -> HttpErro
 
 @programs_router.post(
     "/{program_id}/conversations",
-    response={201: CreatedOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    response={201: ConversationCreatedOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
 )
-def conversation_create(request, program_id: ApiId, payload: ConversationIn):
+def conversation_create(request, program_id: ApiId, payload: ConversationStartIn):
     """Start a conversation; the caller takes part. E-mails outside the programme: 400
     naming them; people the programme does not let the caller reach: 403."""
     author: Member = request.auth
@@ -112,7 +112,7 @@ def _out(conversation, unread=None) -> dict:
 @programs_router.get(
     "/{program_id}/conversations", response={200: list[ConversationOut], 404: ErrorOut}
 )
-def conversation_list(request, program_id: ApiId, paging: Query[Page]):
+def conversation_list(request, program_id: ApiId, paging: Query[ConversationPage]):
     """The caller's conversations in the programme, newest first; for its managers, every
     conversation (who and when, never the words)."""
     member: Member = request.auth
@@ -141,9 +141,9 @@ def _message_out(message) -> dict:
 
 @conversations_router.get(
     "/{conversation_id}/messages",
-    response={200: list[MessageOut], 403: ErrorOut, 404: ErrorOut},
+    response={200: list[ConversationMessageOut], 403: ErrorOut, 404: ErrorOut},
 )
-def message_list(request, conversation_id: ApiId, paging: Query[Page]):
+def message_list(request, conversation_id: ApiId, paging: Query[ConversationPage]):
     """Newest first. A manager who does not take part reads them only where the programme
     allows it (audited)."""
     member: Member = request.auth
@@ -179,9 +179,9 @@ def _same_org(conversation_id: int, member: Member) -> bool:
 
 @conversations_router.post(
     "/{conversation_id}/messages",
-    response={201: MessageOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    response={201: ConversationMessageOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
 )
-def message_create(request, conversation_id: ApiId, payload: MessageIn):
+def message_create(request, conversation_id: ApiId, payload: ConversationMessageIn):
     """By a participant of the conversation only (403 for anyone else)."""
     member: Member = request.auth
     if not _same_org(conversation_id, member):
