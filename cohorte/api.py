@@ -11,6 +11,8 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from cohorte.accounts.api import custom_fields_router, members_router
 from cohorte.accounts.api_auth import BearerToken, MemberSession
 from cohorte.activity.api import router as activity_router
+from cohorte.conversations.api import conversations_router
+from cohorte.conversations.api import programs_router as conversation_programs_router
 from cohorte.core.api import ApiParser, BatchError, BodyRefused, declare_error_responses, error_item
 from cohorte.core.audit_api import audit_router
 from cohorte.core.middleware import REQUEST_LIMIT_ERRORS, request_refused
@@ -47,6 +49,8 @@ api.add_router("/meetings", meetings_router)
 api.add_router("/messages", messages_router)
 api.add_router("/email-log", email_log_router)
 api.add_router("/audit", audit_router)
+api.add_router("/programs", conversation_programs_router)
+api.add_router("/conversations", conversations_router)
 
 
 @api.exception_handler(BatchError)

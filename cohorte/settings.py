@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "cohorte.meetings",
     "cohorte.activity",
     "cohorte.messaging",
+    "cohorte.conversations",
     "cohorte.reports",
     "cohorte.help",
     "cohorte.signup",
@@ -276,6 +277,11 @@ COHORTE_EMAIL_ASYNC_COMMIT = os.environ.get("COHORTE_EMAIL_ASYNC_COMMIT", "1") =
 #: how long the outbox waits for a database that went away before giving the batch up
 COHORTE_OUTBOX_DB_RETRY_SECONDS = float(os.environ.get("COHORTE_OUTBOX_DB_RETRY_SECONDS", "30"))
 COHORTE_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+#: a conversation's e-mail notice waits this long after the first unread message, and
+#: announces everything that arrived meanwhile (one e-mail per quiet period)
+COHORTE_CONVERSATION_QUIET_SECONDS = int(
+    os.environ.get("COHORTE_CONVERSATION_QUIET_SECONDS", "600")
+)
 #: django-anymail's tracking webhook is protected by HTTP basic auth: "user:password"; without
 #: it the webhook refuses every call (messaging/webhooks.py) and check --deploy fails
 ANYMAIL = (

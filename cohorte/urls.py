@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("cohorte.core.urls")),
     path("", include("cohorte.reports.urls")),
     path("", include("cohorte.messaging.urls")),
+    path("", include("cohorte.conversations.urls")),
     path("", include("cohorte.meetings.urls")),
     path("webhooks/anymail/", include("anymail.urls")),
     path("", include("cohorte.activity.urls")),
