@@ -20,6 +20,7 @@ from cohorte.meetings.api import meetings_router, relationships_router
 from cohorte.meetings.api import programs_router as meeting_programs_router
 from cohorte.messaging.api import email_log_router, messages_router
 from cohorte.programs.api import router as programs_router
+from cohorte.space.api import me_router
 
 
 class CohorteApi(NinjaAPI):
@@ -51,6 +52,7 @@ api.add_router("/email-log", email_log_router)
 api.add_router("/audit", audit_router)
 api.add_router("/programs", conversation_programs_router)
 api.add_router("/conversations", conversations_router)
+api.add_router("/me", me_router)
 
 
 @api.exception_handler(BatchError)

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "cohorte.reports",
     "cohorte.help",
     "cohorte.signup",
+    "cohorte.space",
 ]
 
 MIDDLEWARE = [
@@ -101,6 +102,7 @@ TEMPLATES = [
                 "cohorte.programs.context_processors.sidebar",
                 "cohorte.programs.context_processors.brand",
                 "cohorte.messaging.context_processors.notifications",
+                "cohorte.space.context_processors.todo",
             ],
         },
     },

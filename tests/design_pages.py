@@ -37,7 +37,7 @@ def demo_pages(language: str) -> tuple[Member, dict[str, str]]:
         "compose": reverse("messaging:compose"),
         "email-log": reverse("messaging:log"),
         "profile": reverse("members:profile", args=[participant.member_id]),
-        "my-space": reverse("accounts:my-space"),
+        "my-space": reverse("space:home"),
         "audit": reverse("core:audit"),
         "cohorts": reverse("programs:cohorts"),
         "notifications": reverse("messaging:notifications"),

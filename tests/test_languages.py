@@ -348,7 +348,7 @@ def _main_pages() -> list[str]:
         reverse("messaging:log"),
         reverse("messaging:system"),
         reverse("messaging:notifications"),
-        reverse("accounts:my-space"),
+        reverse("space:home"),
         reverse("meetings:availability"),
         reverse("meetings:masterclasses"),
         reverse("core:audit"),
@@ -418,7 +418,7 @@ def _mentee_pages(mentee: Member) -> list[str]:
     from cohorte.meetings.services import answer_token
 
     pages = [
-        reverse("accounts:my-space"),
+        reverse("space:home"),
         reverse("accounts:profile"),
         reverse("meetings:availability"),
         reverse("meetings:masterclasses"),

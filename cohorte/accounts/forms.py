@@ -7,6 +7,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.cache import cache
+from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import MaxLengthValidator, MaxValueValidator
 from django.db.models import Q
 from django.utils import translation
@@ -17,6 +18,7 @@ from cohorte.core.parse import ParseError, check_date
 from cohorte.core.ratelimit import over_limit
 from cohorte.core.widgets import SearchableSelect, SearchableSelectMultiple
 
+from . import photos
 from .models import CustomField, Language, Member, MemberRole
 from .signals import members_invited
 
@@ -305,7 +307,7 @@ class CustomFieldForm(forms.ModelForm):
         return ", ".join(option for option in options if option)
 
 
-PHOTO_MAX_BYTES = 5 * 1024 * 1024
+PHOTO_MAX_BYTES = photos.PHOTO_MAX_BYTES
 #: the longest free text of a profile (the API has the same bound)
 PROFILE_TEXT_MAX = 5000
 
@@ -358,7 +360,15 @@ class ProfileForm(forms.ModelForm):
             self.fields[name].max_length = PROFILE_TEXT_MAX
             self.fields[name].validators.append(MaxLengthValidator(PROFILE_TEXT_MAX))
             self.fields[name].widget.attrs["maxlength"] = PROFILE_TEXT_MAX
-        self.fields["photo"].widget = PhotoInput(photo_url=self.instance.photo_url)
+        # a plain file field: the picture is checked and decoded once, by photos.py, with
+        # its own reasons (too heavy, too many pixels, not an image)
+        self.fields["photo"] = forms.FileField(
+            label=self.fields["photo"].label,
+            required=False,
+            widget=PhotoInput(photo_url=self.instance.photo_url, attrs={"accept": "image/*"}),
+            help_text=_("JPEG, PNG, WebP ou GIF, %(mb)d Mo au plus : recadrée en carré.")
+            % {"mb": PHOTO_MAX_BYTES // (1024 * 1024)},
+        )
         if is_admin and self.instance.organisation_id:
             # « Administrateur des membres »: who follows this member (an administrator or
             # a programme manager of the organisation)
@@ -399,8 +409,8 @@ class ProfileForm(forms.ModelForm):
 
     def clean_photo(self):
         photo = self.cleaned_data.get("photo")
-        if photo and getattr(photo, "size", 0) > PHOTO_MAX_BYTES:
-            raise forms.ValidationError(_("La photo dépasse 5 Mo."))
+        if isinstance(photo, UploadedFile):  # a new one (not the current one, not « clear »)
+            return photos.photo_normalise(photo)
         return photo
 
     def custom_data(self) -> dict:

@@ -61,11 +61,10 @@ def language_switch(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@login_required
-def my_space(request: MemberRequest) -> HttpResponse:
-    """A member's own space: their programmes and their account."""
-    enrolments = request.user.enrolments.filter(ended_at__isnull=True).select_related("program")
-    return render(request, "accounts/my_space.html", {"enrolments": enrolments})
+def my_space(request: HttpRequest) -> HttpResponse:
+    """The space's first address, kept for links already sent: « Mon espace » is its own
+    page now (cohorte.space)."""
+    return redirect("space:home", permanent=True)
 
 
 @login_required
@@ -91,5 +90,5 @@ def profile_edit(request: MemberRequest) -> HttpResponse:
             request,
             _("Profil enregistré : complété à %(pct)d %%.") % {"pct": member.profile_completion},
         )
-        return redirect("accounts:my-space")
+        return redirect("space:home")
     return render(request, "accounts/profile_edit.html", {"form": form})

@@ -34,6 +34,9 @@ VIEW_ARTICLES: dict[str, str] = {
     "reports:relationships-end": "terminer-un-cycle",
     # a member's own pages
     "accounts:my-space": "mon-espace",
+    "space:home": "mon-espace",
+    "space:program": "mon-espace",
+    "space:relationship": "mon-espace",
     "accounts:profile": "mon-espace",
     "meetings:masterclasses": "mon-espace",
 }

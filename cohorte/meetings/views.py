@@ -528,7 +528,7 @@ def availability(request: MemberRequest) -> HttpResponse:
             "member.availability_saved", actor=member, target=member, data={"windows": len(rows)}
         )
         messages.success(request, _("Disponibilités enregistrées."))
-        return redirect("accounts:my-space")
+        return redirect("space:home")
     current = {a.weekday: a for a in Availability.objects.filter(member=member)}
     days = [(n, WEEKDAYS[n], current.get(n)) for n in range(7)]
     return render(

@@ -42,7 +42,7 @@ def home(request: MemberRequest) -> HttpResponse:
     """Managers land on their programmes; members on their own space."""
     programs = programs_visible_to(request.user)
     if not programs.exists() and not request.user.is_org_admin:
-        return redirect("accounts:my-space")
+        return redirect("space:home")
     groups = groups_of(request.user).select_related("parent") if request.user.is_org_admin else []
     return render(request, "programs/home.html", {"programs": programs, "groups": groups})
 

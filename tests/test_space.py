@@ -1,0 +1,238 @@
+"""« Mon espace »: a participant with an invitation, an incomplete profile and no
+availability reads those three things to do, with their count in the header; answering
+from the space takes the item away; the photo is checked and cut square; nobody reaches
+another member's items; GET /api/me/todo gives the same list."""
+
+import datetime as dt
+import io
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+from PIL import Image
+
+from cohorte.core.models import AuditEntry
+from cohorte.meetings.models import Availability, MeetingAttendee, Response
+from cohorte.meetings.services import group_session_create, meeting_create, relationship_create
+from cohorte.messaging.models import Email, Notification
+
+from .conftest import Api, signed_in
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def invited(program_a, mentor, mentee):
+    """Léa (participant, Europe/Paris by her organisation, then Montréal by her profile)
+    is matched with Marc and invited to a meeting in three days."""
+    relationship_create(program=program_a, mentor=mentor, mentee=mentee, by=None)
+    Availability.objects.create(member=mentor, weekday=1, start=dt.time(9), end=dt.time(12))
+    meeting = meeting_create(
+        program=program_a,
+        attendees=[mentor, mentee],
+        starts_at=timezone.now() + dt.timedelta(days=3),
+        duration_minutes=45,
+        status="scheduled",
+        by=None,
+    )
+    MeetingAttendee.objects.filter(meeting=meeting, member=mentor).update(
+        response=Response.ACCEPTED
+    )
+    return meeting
+
+
+def _header_count(html: str) -> int:
+    found = re.search(r'data-todo-count="(\d+)"', html)
+    return int(found.group(1)) if found else 0
+
+
+def _kinds(html: str) -> list[str]:
+    return re.findall(r'data-kind="(\w+)"', html)
+
+
+def test_participant_reads_what_waits_and_the_header_count(
+    invited, mentee, django_assert_max_num_queries
+):
+    client = signed_in(mentee)
+    with django_assert_max_num_queries(30):
+        html = client.get(reverse("space:home")).content.decode()
+    assert _kinds(html) == ["invitation", "availability", "profile"]  # dated first
+    assert "Répondez à l&#x27;invitation" in html
+    assert re.search(r"Complétez votre profil \(complété à \d+ %\)", html)
+    # the missing fields by name, each one a field of her profile form
+    assert "Manque : photo, intitulé du poste, entreprise" in html
+    assert "Indiquez vos disponibilités" in html
+    assert _header_count(html) == 3
+    assert "Marc Mentor" in html  # her relationship, with his availability
+    assert reverse("space:relationship", args=[invited.relationship_id or 0]) or True
+
+    # any other page shows the same count in its header, from the cache (no provider runs)
+    with django_assert_max_num_queries(12):
+        other = client.get(reverse("meetings:availability")).content.decode()
+    assert _header_count(other) == 3
+
+
+def test_a_non_manager_lands_on_their_space_and_a_manager_keeps_theirs(mentee, manager_a):
+    assert signed_in(mentee).get(reverse("programs:home")).url == reverse("space:home")
+    page = signed_in(manager_a).get(reverse("programs:home"))
+    assert page.status_code == 200
+    assert reverse("space:home") in page.content.decode()  # « Mon espace » in the header
+
+
+def test_accepting_from_the_space_takes_the_invitation_away(invited, mentee):
+    client = signed_in(mentee)
+    client.get(reverse("space:home"))  # the header's count is now cached at 3
+    response = client.post(
+        reverse("space:answer"), {"meeting": invited.pk, "answer": "accepted"}, follow=True
+    )
+    html = response.content.decode()
+    assert "Invitation acceptée." in html
+    assert MeetingAttendee.objects.get(meeting=invited, member=mentee).response == "accepted"
+    assert "invitation" not in _kinds(html)
+    assert _header_count(html) == 2
+    assert AuditEntry.objects.filter(action="meeting.answered", actor=mentee).exists()
+    # a second click (another tab) says why, it does not fail
+    again = client.post(
+        reverse("space:answer"), {"meeting": invited.pk, "answer": "declined"}, follow=True
+    )
+    assert "Vous avez déjà répondu à cette invitation." in again.content.decode()
+
+
+def test_asking_to_reschedule_tells_the_partner_and_the_manager_once(
+    invited, mentee, mentor, manager_a
+):
+    client = signed_in(mentee)
+    url = reverse("space:reschedule")
+    empty = client.post(url, {"meeting": invited.pk, "message": "  "}, follow=True)
+    assert "Écrivez un message" in empty.content.decode()
+    long = client.post(url, {"meeting": invited.pk, "message": "x" * 1001}, follow=True)
+    assert "dépasse 1000 caractères" in long.content.decode()
+    done = client.post(
+        url, {"meeting": invited.pk, "message": "Jeudi plutôt ?"}, follow=True
+    ).content.decode()
+    assert "Demande de report envoyée" in done
+    told = Email.objects.filter(body_text__contains="Jeudi plutôt ?")
+    assert sorted(told.values_list("to_email", flat=True)) == [manager_a.email, mentor.email]
+    assert Notification.objects.filter(member=manager_a, url__contains="reporter").exists()
+    twice = client.post(url, {"meeting": invited.pk, "message": "Encore ?"}, follow=True)
+    assert "déjà demandé un report" in twice.content.decode()
+    assert Email.objects.filter(body_text__contains="Encore ?").count() == 0
+
+
+def test_nobody_reaches_another_members_items(invited, mentee, mentor, outsider, manager_a):
+    # the outsider cannot answer or ask about Léa's meeting, nor open her relationship
+    client = signed_in(outsider)
+    assert (
+        client.post(
+            reverse("space:answer"), {"meeting": invited.pk, "answer": "accepted"}
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            reverse("space:reschedule"), {"meeting": invited.pk, "message": "x"}
+        ).status_code
+        == 404
+    )
+    assert (
+        client.get(reverse("space:relationship", args=[invited.relationship_id or 1])).status_code
+        == 404
+    )
+    assert MeetingAttendee.objects.get(meeting=invited, member=mentee).response == "pending"
+    # a manager of the programme is no attendee either; nor a programme she is not in
+    assert (
+        signed_in(manager_a).get(reverse("space:program", args=[invited.program_id])).status_code
+        == 404
+    )
+    # each token reads its own items only: Marc (who answered) has no invitation
+    mine = Api(mentee).get("/api/me/todo").json()
+    his = Api(mentor).get("/api/me/todo").json()
+    assert "invitation" in [i["kind"] for i in mine]
+    assert "invitation" not in [i["kind"] for i in his]
+    assert all(invited.program.name not in i["title"] for i in his if i["kind"] == "invitation")
+
+
+def test_api_me_todo_shape_order_and_credentials(invited, mentee, client):
+    mentee.timezone = "America/Montreal"
+    mentee.save(update_fields=["timezone"])
+    assert client.get("/api/me/todo").status_code == 401
+    items = Api(mentee).get("/api/me/todo").json()
+    assert [i["kind"] for i in items] == ["invitation", "availability", "profile"]
+    first = items[0]
+    assert set(first) >= {"kind", "title", "due_at", "url"}
+    assert first["url"].startswith("/") and first["url"].endswith(f"#meeting-{invited.pk}")
+    due = dt.datetime.fromisoformat(first["due_at"])
+    assert abs(due - invited.starts_at) < dt.timedelta(seconds=1) and due.utcoffset() in (
+        dt.timedelta(hours=-5),
+        dt.timedelta(hours=-4),
+    )  # Montréal's offset, hers
+    assert items[2]["due_at"] is None
+    # the signed-in browser reads the same list
+    session = signed_in(mentee).get("/api/me/todo").json()
+    assert [i["kind"] for i in session] == [i["kind"] for i in items]
+
+
+def test_masterclass_open_to_sign_up_is_an_item_until_joined(program_a, mentor, mentee):
+    session = group_session_create(
+        program=program_a,
+        by=program_a.managers.first(),
+        kind="masterclass",
+        title="Réussir son entretien",
+        starts_at=timezone.now() + dt.timedelta(days=5),
+        duration_minutes=60,
+        led_by=mentor,
+        capacity=10,
+    )
+    client = signed_in(mentee)
+    html = client.get(reverse("space:home")).content.decode()
+    assert "masterclass" in _kinds(html) and "Réussir son entretien" in html
+    client.post(reverse("meetings:masterclasses"), {"meeting": session.pk})
+    assert "masterclass" not in _kinds(client.get(reverse("space:home")).content.decode())
+
+
+# --- The photo ----------------------------------------------------------------------------
+
+
+def _image(size, fmt="JPEG", exif=None) -> bytes:
+    out = io.BytesIO()
+    picture = Image.new("RGB", size, "teal")
+    kwargs = {"exif": exif} if exif is not None else {}
+    picture.save(out, fmt, **kwargs)
+    return out.getvalue()
+
+
+def _upload(client, name, content, content_type="image/jpeg"):
+    return client.post(
+        reverse("accounts:profile"),
+        {"language": "fr", "photo": SimpleUploadedFile(name, content, content_type)},
+        follow=True,
+    ).content.decode()
+
+
+def test_photo_is_cut_square_resized_and_stripped(mentee):
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x0132] = "2026:01:01 10:00:00"
+    html = _upload(signed_in(mentee), "me.jpg", _image((1200, 800), exif=exif.tobytes()))
+    assert "Profil enregistré" in html
+    mentee.refresh_from_db()
+    with mentee.photo.open("rb") as handle, Image.open(handle) as kept:
+        assert kept.size == (512, 512)
+        assert kept.format == "JPEG"
+        assert not kept.getexif()
+    assert signed_in(mentee).get(mentee.photo_url).status_code == 200  # the checked view
+
+
+def test_photo_not_an_image_or_too_big_gets_a_clear_message(mentee):
+    client = signed_in(mentee)
+    html = _upload(client, "cv.jpg", b"%PDF-1.4 not a picture", "application/pdf")
+    assert "Ce fichier n&#x27;est pas une image" in html
+    huge = _image((8000, 6000), fmt="PNG")  # 48 million pixels in a small file
+    assert len(huge) < 5 * 1024 * 1024
+    assert "L&#x27;image est trop grande (8000 × 6000 pixels)" in _upload(client, "big.png", huge)
+    heavy = b"\xff\xd8\xff" + b"0" * (5 * 1024 * 1024 + 10)
+    assert "La photo dépasse 5 Mo" in _upload(client, "heavy.jpg", heavy)
+    mentee.refresh_from_db()
+    assert not mentee.photo
