@@ -18,6 +18,8 @@ from cohorte.meetings.api import meetings_router, relationships_router
 from cohorte.meetings.api import programs_router as meeting_programs_router
 from cohorte.messaging.api import email_log_router, messages_router
 from cohorte.programs.api import router as programs_router
+from cohorte.surveys.api import programs_router as survey_programs_router
+from cohorte.surveys.api import surveys_router
 
 
 class CohorteApi(NinjaAPI):
@@ -47,6 +49,8 @@ api.add_router("/meetings", meetings_router)
 api.add_router("/messages", messages_router)
 api.add_router("/email-log", email_log_router)
 api.add_router("/audit", audit_router)
+api.add_router("/programs", survey_programs_router)
+api.add_router("/surveys", surveys_router)
 
 
 @api.exception_handler(BatchError)

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "cohorte.reports",
     "cohorte.help",
     "cohorte.signup",
+    "cohorte.surveys",
 ]
 
 MIDDLEWARE = [

@@ -44,6 +44,9 @@ def scheduler_tick() -> dict:
     done["outbox_woken"] = messaging.outbox_wake(now=now)  # rows a killed worker left
     if cache.add("tick:reminder-rules", 1, timeout=3600):  # hourly is plenty
         done["reminders"] = services.reminder_rules_run(now=now)
+    from cohorte.surveys.services import surveys_run
+
+    done["surveys"] = surveys_run(now=now)  # triggers and reminders: idempotent, locked
     if cache.add("tick:email-retention", 1, timeout=24 * 3600):
         done["purged"] = messaging.emails_purge(now=now)
     tick_schedule(after_seconds=300)
