@@ -46,7 +46,7 @@ def scheduler_tick() -> dict:
         done["reminders"] = services.reminder_rules_run(now=now)
     from cohorte.surveys.services import surveys_run
 
-    done["surveys"] = surveys_run(now=now)  # triggers and reminders: idempotent, locked
+    done["surveys"] = sum(surveys_run(now=now).values())  # triggers, reminders: idempotent
     if cache.add("tick:email-retention", 1, timeout=24 * 3600):
         done["purged"] = messaging.emails_purge(now=now)
     tick_schedule(after_seconds=300)

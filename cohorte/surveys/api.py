@@ -258,11 +258,9 @@ class ResultsOut(Schema):
 
 
 @surveys_router.get("/{int:survey_id}/results", response={200: ResultsOut, 404: ErrorOut})
-def survey_results(
-    request, survey_id: ApiId, role: str = Field("", max_length=20), cohort: ApiId | None = None
-):
+def survey_results(request, survey_id: ApiId, role: str = "", cohort: ApiId | None = None):
     """The results, for the programme's managers only; filtered by role or cohort."""
     survey = get_object_or_404(
         Survey.objects.filter(program__in=programs_visible_to(request.auth)), pk=survey_id
     )
-    return selectors.survey_results(survey=survey, role=role, cohort=cohort)
+    return selectors.survey_results(survey=survey, role=role[:20], cohort=cohort)
