@@ -111,7 +111,8 @@ def survey_results(*, survey: Survey, role: str = "", cohort: int | None = None)
             else:
                 row["nps"] = None
         if kind in (QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT) and not hidden:
-            row["texts"] = values[:200]  # what the page lists; the CSV has them all
+            # what the page lists (the CSV has them all); anonymous: in no telling order
+            row["texts"] = (sorted(values) if survey.anonymous else values)[:200]
         questions.append(row)
     return {
         "invited": invited,
