@@ -21,6 +21,8 @@ from cohorte.meetings.api import programs_router as meeting_programs_router
 from cohorte.messaging.api import email_log_router, messages_router
 from cohorte.programs.api import router as programs_router
 from cohorte.space.api import me_router
+from cohorte.surveys.api import programs_router as survey_programs_router
+from cohorte.surveys.api import surveys_router
 
 
 class CohorteApi(NinjaAPI):
@@ -53,6 +55,8 @@ api.add_router("/audit", audit_router)
 api.add_router("/programs", conversation_programs_router)
 api.add_router("/conversations", conversations_router)
 api.add_router("/me", me_router)
+api.add_router("/programs", survey_programs_router)
+api.add_router("/surveys", surveys_router)
 
 
 @api.exception_handler(BatchError)

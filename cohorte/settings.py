@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "cohorte.help",
     "cohorte.signup",
     "cohorte.space",
+    "cohorte.surveys",
 ]
 
 MIDDLEWARE = [

@@ -47,6 +47,9 @@ def scheduler_tick() -> dict:
     done["feedback"] = evaluations.feedback_send_due(now=now)  # meetings that just ended
     if cache.add("tick:reminder-rules", 1, timeout=3600):  # hourly is plenty
         done["reminders"] = services.reminder_rules_run(now=now)
+    from cohorte.surveys.services import surveys_run
+
+    done["surveys"] = sum(surveys_run(now=now).values())  # triggers, reminders: idempotent
     if cache.add("tick:email-retention", 1, timeout=24 * 3600):
         done["purged"] = messaging.emails_purge(now=now)
     tick_schedule(after_seconds=300)

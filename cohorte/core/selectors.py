@@ -64,6 +64,8 @@ ACTION_LABELS: dict[str, Promise] = {
     "participant.reported": gettext_lazy("Participant signalé"),
     "participants.reminded": gettext_lazy("Participants relancés"),
     "reminder_rule.saved": gettext_lazy("Règle de relance enregistrée"),
+    "survey.created": gettext_lazy("Sondage créé"),
+    "survey.sent": gettext_lazy("Sondage envoyé"),
     "relationship.created": gettext_lazy("Relation créée"),
     "relationship.ended": gettext_lazy("Relation terminée"),
     "relationships.ended": gettext_lazy("Relations terminées"),

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "surveys"
+urlpatterns = [
+    path("programmes/<id:program_id>/sondages/", views.survey_list, name="list"),
+    path("sondages/<id:survey_id>/", views.survey_detail, name="detail"),
+    path("sondages/<id:survey_id>/envoyer/", views.survey_send, name="send"),
+    path("sondages/<id:survey_id>/reponses.csv", views.survey_csv, name="csv"),
+    path("sondages/<id:survey_id>/repondre/", views.answer, name="answer"),
+    path("sondages/lien/<str:token>/", views.answer_link, name="answer-link"),
+]
