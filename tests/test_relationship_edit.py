@@ -191,3 +191,33 @@ def test_the_api_reads_edits_and_deletes_a_match_with_the_same_rules(
     Meeting.objects.filter(relationship=match).delete()
     assert api.delete(f"/api/relationships/{match.pk}").status_code == 204
     assert api.get(f"/api/relationships/{match.pk}").status_code == 404
+
+
+def test_the_table_tells_never_opened_the_programme_from_never_signed_in_to_the_platform(
+    api_as, program_a, manager_a, mentee, organisation
+):
+    """Seed 002: « Jamais » for the course, with when they last came to the platform."""
+    from cohorte.accounts.models import Member
+
+    ghost = make_member(organisation, "ghost@poitiers.example", first="Gus", last="Ghost")
+    Enrolment.objects.create(program=program_a, member=ghost, role=Role.PARTICIPANT)
+    came = timezone.now() - dt.timedelta(days=3)
+    Member.objects.filter(pk=mentee.pk).update(last_access=came)  # signed in, never opened
+    client = signed_in(manager_a)
+    html = text(client.get(f"/programmes/{program_a.pk}/"))
+    assert "Jamais ouvert ce programme ; connecté à la plateforme le" in html
+    assert "Jamais connecté à la plateforme" in html
+    only_ghost = text(client.get(f"/programmes/{program_a.pk}/", {"never_platform": "1"}))
+    assert "ghost@poitiers.example" in only_ghost and mentee.email not in only_ghost
+    both = text(client.get(f"/programmes/{program_a.pk}/", {"never": "1"}))
+    assert "ghost@poitiers.example" in both and mentee.email in both
+    api = api_as(manager_a)
+    rows = {
+        row["email"]: row
+        for row in api.get(f"/api/programs/{program_a.pk}/participants").json()["results"]
+    }
+    assert rows[mentee.email]["last_access"] is None
+    assert rows[mentee.email]["platform_last_access"].startswith(came.date().isoformat()[:4])
+    assert rows[ghost.email]["platform_last_access"] is None
+    never = api.get(f"/api/programs/{program_a.pk}/participants", never_on_platform="true").json()
+    assert [row["email"] for row in never["results"]] == [ghost.email]

@@ -66,7 +66,10 @@ class ParticipantRow(Schema):
     upcoming_meetings: int
     confirmed_meetings: int
     progress: int
+    #: the last access to this programme (null: never opened it)
     last_access: dt.datetime | None
+    #: the last sign-in to Cohorte itself (null: never signed in), seed 002's distinction
+    platform_last_access: dt.datetime | None
     flags: list[str]
 
 
@@ -84,7 +87,10 @@ class ParticipantQuery(Schema):
     sort: SortName = "name"  # type: ignore[valid-type]
     order: Literal["asc", "desc"] = "asc"
     q: ApiText = Field("", max_length=200)
+    #: never opened this programme
     never_signed_in: bool = False
+    #: never signed in to Cohorte at all
+    never_on_platform: bool = False
     flagged: bool = False
     page: ApiPage = 1
     page_size: int = Field(25, ge=1, le=1000)
@@ -107,6 +113,7 @@ def participants_list(request, program_id: ApiId, filters: Query[ParticipantQuer
         order=filters.order,
         q=filters.q,
         never_signed_in=filters.never_signed_in,
+        never_on_platform=filters.never_on_platform,
         flagged=filters.flagged,
     )
     # the total from the enrolments alone (an index-only count), not from the sorted rows
@@ -114,6 +121,7 @@ def participants_list(request, program_id: ApiId, filters: Query[ParticipantQuer
         program=program,
         q=filters.q,
         never_signed_in=filters.never_signed_in,
+        never_on_platform=filters.never_on_platform,
         flagged=filters.flagged,
     ).count()
     start = (filters.page - 1) * filters.page_size
@@ -137,6 +145,11 @@ def participants_list(request, program_id: ApiId, filters: Query[ParticipantQuer
                 "confirmed_meetings": row.confirmed_meetings,
                 "progress": row.progress,
                 "last_access": localtime_or_utc(row.last_access, tz) if row.last_access else None,
+                "platform_last_access": (
+                    localtime_or_utc(row.platform_last_access, tz)
+                    if row.platform_last_access
+                    else None
+                ),
                 "flags": row_flags(row),
             }
             for row in page_rows

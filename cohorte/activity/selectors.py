@@ -44,6 +44,7 @@ class ActivityRow(Protocol):
     confirmed_meetings: int
     progress: int
     last_access: dt.datetime | None
+    platform_last_access: dt.datetime | None
     is_reported: bool
     has_unanswered: bool
     has_unsettled_evaluation: bool
@@ -88,6 +89,7 @@ def participants_filtered(
     program: Program,
     q: str = "",
     never_signed_in: bool = False,
+    never_on_platform: bool = False,
     flagged: bool = False,
     cohort: int | None = None,
     now: dt.datetime | None = None,
@@ -101,8 +103,10 @@ def participants_filtered(
     ).order_by()
     if q.strip():
         rows = search_members(rows, q, prefix="member__")
-    if never_signed_in:
+    if never_signed_in:  # never opened this programme (seed 002: « jamais » in its column)
         rows = rows.filter(stats__last_access__isnull=True)
+    if never_on_platform:  # never signed in to Cohorte at all
+        rows = rows.filter(member__last_access__isnull=True)
     if flagged:
         rows = rows.filter(flagged_members(program=program, now=now))
     if cohort:
@@ -168,6 +172,7 @@ def _figures(program: Program, now: dt.datetime, *, every_row: bool) -> dict[str
         "professionals_contacted": Coalesce(F("stats__professionals_contacted"), 0),
         "confirmed_meetings": Coalesce(F("stats__confirmed_meetings"), 0),
         "last_access": F("stats__last_access"),
+        "platform_last_access": F("member__last_access"),
         "upcoming_meetings": Case(
             When(Q(member_id__in=upcoming.values("member_id")), then=upcoming_count),
             default=Value(0),
@@ -221,6 +226,7 @@ def participant_activity_rows(
     order: str = "asc",
     q: str = "",
     never_signed_in: bool = False,
+    never_on_platform: bool = False,
     flagged: bool = False,
     cohort: int | None = None,
     now: dt.datetime | None = None,
@@ -238,6 +244,7 @@ def participant_activity_rows(
             program=program,
             q=q,
             never_signed_in=never_signed_in,
+            never_on_platform=never_on_platform,
             flagged=flagged,
             cohort=cohort,
             now=now,
@@ -419,6 +426,7 @@ def participant_activity_page(
     order: str = "asc",
     q: str = "",
     never_signed_in: bool = False,
+    never_on_platform: bool = False,
     flagged: bool = False,
     cohort: int | None = None,
     now: dt.datetime | None = None,
@@ -431,6 +439,7 @@ def participant_activity_page(
         now=now or timezone.now(),
         q=q,
         never_signed_in=never_signed_in,
+        never_on_platform=never_on_platform,
         flagged=flagged,
         cohort=cohort,
     )

@@ -90,6 +90,7 @@ def _table_state(request: MemberRequest) -> dict:
         "order": order,
         "q": q,
         "never": params.get("never", "") in _TRUE,
+        "never_platform": params.get("never_platform", "") in _TRUE,
         "flagged": params.get("flagged", "") in _TRUE,
         "cohort": cohort,
         "page": page,
@@ -105,6 +106,7 @@ def _filters(state: dict) -> dict:
     return {
         "q": state["q"],
         "never_signed_in": state["never"],
+        "never_on_platform": state["never_platform"],
         "flagged": state["flagged"],
         "cohort": state["cohort"],
     }
