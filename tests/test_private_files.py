@@ -218,7 +218,8 @@ def test_a_photo_uploaded_on_the_profile_page_gets_a_random_name(mentee):
     )
     assert response.status_code == 302, response.content.decode()[-2000:]
     mentee.refresh_from_db()
-    assert re.fullmatch(r"photos/[0-9a-f]{32}\.png", mentee.photo.name)
+    # kept as a square JPEG (accounts/photos.py), under a name that says nothing of the sender's
+    assert re.fullmatch(r"photos/[0-9a-f]{32}\.jpg", mentee.photo.name)
     assert mentee.photo_url in client.get("/compte/mon-espace/profil/").content.decode()
 
 
