@@ -103,7 +103,7 @@ def _insert_meetings(program: Program, relationships: int, one_to_one: int, grou
     columns = (
         "created_at, updated_at, program_id, relationship_id, starts_at, original_start, "
         "duration_minutes, status, created_by_id, client_id, kind, meeting_type, title, place, "
-        "capacity, led_by_id, uid, frequency, occurrence, sequence"
+        "capacity, led_by_id, uid, frequency, occurrence, sequence, status_overridden"
     )
     with connection.cursor() as cursor:
         cursor.execute(
@@ -115,7 +115,7 @@ def _insert_meetings(program: Program, relationships: int, one_to_one: int, grou
             "'one_to_one', CASE x.n %% 5 WHEN 0 THEN 'in_person' WHEN 1 THEN 'phone' "
             "ELSE 'video' END, 'Rencontre de mentorat', "
             "CASE WHEN x.n %% 5 = 0 THEN '12 rue des Écoles, Paris' ELSE '' END, NULL, NULL, "
-            "'bench-' || x.n || '@cohorte', 'none', 1, 0 "
+            "'bench-' || x.n || '@cohorte', 'none', 1, 0, FALSE "
             f"FROM (SELECT s.n, r.*, {day} AS d FROM s JOIN r ON r.k = s.n %% {r}) x",
             [program.pk, now, now, program.pk, moment(midnight), moment(midnight)],
         )
@@ -129,7 +129,7 @@ def _insert_meetings(program: Program, relationships: int, one_to_one: int, grou
             "'video', CASE WHEN x.n %% 2 = 0 THEN 'Cours de maître ' || x.n "
             "ELSE 'Groupe de pairs ' || x.n END, '', "
             "CASE WHEN x.n %% 2 = 0 THEN 20 ELSE NULL END, x.mentor_id, "
-            "'bench-group-' || x.n || '@cohorte', 'none', 1, 0 "
+            "'bench-group-' || x.n || '@cohorte', 'none', 1, 0, FALSE "
             f"FROM (SELECT s.n, r.mentor_id, {group_day} AS d FROM s JOIN r ON r.k = s.n %% {r}) x",
             [program.pk, now, now, program.pk, moment(midnight), moment(midnight)],
         )

@@ -194,6 +194,7 @@ def test_page_shows_the_seed_columns_and_sorts_by_header(
     admin, people, django_assert_max_num_queries
 ):
     client = signed_in(admin)
+    client.get("/membres/")  # the header's « À faire » count, kept a minute (space.selectors)
     with django_assert_max_num_queries(20):
         response = client.get("/membres/", {"sort": "completion", "order": "desc"})
     html = response.content.decode()
@@ -222,6 +223,7 @@ def test_queries_do_not_grow_with_the_page(
     for n in range(60):
         make_member(organisation, f"extra{n}@x.example", first=f"Extra{n}")
     client = signed_in(admin)
+    client.get("/membres/")  # the header's « À faire » count, kept a minute (space.selectors)
     with django_assert_max_num_queries(20):
         response = client.get("/membres/", {"size": 100})
     assert response.content.decode().count('data-member="') >= 60
