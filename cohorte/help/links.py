@@ -20,6 +20,19 @@ VIEW_ARTICLES: dict[str, str] = {
     "meetings:calendar": "planifier-une-rencontre",
     "meetings:answer": "repondre-a-une-invitation",
     "meetings:availability": "mes-disponibilites",
+    "meetings:relationship-edit": "gerer-les-relations",
+    "meetings:relationship-delete": "gerer-les-relations",
+    "meetings:evaluate": "evaluer-une-rencontre",
+    # conversations
+    "conversations:inbox": "ecrire-dans-cohorte",
+    "conversations:start-from": "ecrire-dans-cohorte",
+    "conversations:preferences": "ecrire-dans-cohorte",
+    "conversations:detail": "ecrire-dans-cohorte",
+    "conversations:notes": "ecrire-dans-cohorte",
+    # surveys
+    "surveys:list": "sondages",
+    "surveys:detail": "sondages",
+    "surveys:answer": "mon-espace",
     # members
     "members:import": "importer-des-membres",
     "members:import-map": "importer-des-membres",
