@@ -24,7 +24,7 @@ from cohorte.accounts.models import (
     MemberRole,
 )
 from cohorte.accounts.services import organisation_completion_recompute
-from cohorte.activity.models import ActivityEvent, Conversation, EventKind, Report
+from cohorte.activity.models import ActivityEvent, EventKind, Report
 from cohorte.activity.services import stats_refresh
 from cohorte.core.models import AuditEntry
 from cohorte.meetings.models import MeetingKind
@@ -41,6 +41,7 @@ from cohorte.programs.models import (
 )
 from cohorte.programs.services import organisation_create, program_create
 
+from .conversations import demo_conversations, demo_quiet
 from .meetings import Diary, availabilities, mentoring_pairs
 from .messages import demo_messages
 from .names import email_for, unique_names
@@ -278,21 +279,22 @@ def demo_build(*, today: dt.date | None = None) -> Organisation | None:
             program=orientation, member=member, reported_by=pro, reason=reason
         )
         Report.objects.filter(pk=report.pk).update(created_at=now - ago * DAY)
-    for participant, pro, ago in [
-        (participants[5], professionals[2], 12),
-        (participants[12], professionals[3], 9),
-    ]:
-        sent = now - ago * DAY
-        ActivityEvent.objects.create(
-            program=orientation,
-            actor=participant,
-            kind=EventKind.MESSAGE,
-            target=pro,
-            occurred_at=sent,
-        )
-        Conversation.objects.create(
-            program=orientation, participant=participant, professional=pro, last_message_at=sent
-        )
+    # conversations: answered ones, two the professional has not answered (the ❗), a note
+    # from the manager to a group — through the conversations app, as members write them
+    demo_conversations(
+        rng,
+        program=orientation,
+        manager=claire,
+        participants=[participants[i] for i in (0, 1, 4, 6, 8, 14)],
+        professionals=[professionals[i % 5] for i in range(6)],
+        unanswered=[
+            (participants[5], professionals[2], 12),
+            (participants[12], professionals[3], 9),
+        ],
+        zone=diary.zone,
+        awake=_awake,
+        now=now,
+    )
     joined = _dates(rng, organisation, programmes, staff=[admin, claire, james], now=now)
     _demo_profiles(
         rng, organisation, participants=participants, professionals=professionals,
@@ -307,6 +309,7 @@ def demo_build(*, today: dt.date | None = None) -> Organisation | None:
         stats_refresh(program=prog)
     member_counters_refresh(member_ids=[m.pk for m in people])
     organisation_completion_recompute(organisation_id=organisation.pk)
+    demo_quiet()
     return organisation
 
 
