@@ -45,6 +45,9 @@ def meeting_create(
     by: Member | None,
     client_id: str | None = None,
 ) -> Meeting:
+    # recorded as already held (or cancelled): the recorder's decision, as a manager's
+    # « Marquer comme tenue » — audited here, and the attendees' evaluations do not move it
+    decided = status != MeetingStatus.SCHEDULED
     meeting = Meeting.objects.create(
         program=program,
         starts_at=starts_at,
@@ -52,11 +55,17 @@ def meeting_create(
         status=status,
         created_by=by,
         client_id=client_id,
+        status_overridden=decided,
     )
     MeetingAttendee.objects.bulk_create(
         [MeetingAttendee(meeting=meeting, member=member) for member in attendees]
     )
-    log_action("meeting.created", actor=by, target=meeting, data={"status": status})
+    log_action(
+        "meeting.created",
+        actor=by,
+        target=meeting,
+        data={"status": status, **({"override": True} if decided else {})},
+    )
     meetings_changed.send(Meeting, program=program, member_ids=[m.pk for m in attendees])
     if status == MeetingStatus.CONFIRMED:
         member_counters_refresh(member_ids=[m.pk for m in attendees])

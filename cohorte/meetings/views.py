@@ -49,6 +49,7 @@ from .models import (
     Relationship,
     RelationshipStatus,
     Response,
+    status_label,
 )
 
 TABS = ("all", "matched", "completed", "meetings", "groups")
@@ -114,9 +115,13 @@ def relationships(request: MemberRequest, program_id: int) -> HttpResponse:
         page.object_list = selectors.meetings_shown(cast("list[int]", list(page.object_list)))
         _clock(cast("list[Meeting]", page.object_list))
         now = timezone.now()
-        for meeting in cast("list[Meeting]", page.object_list):
+        shown_meetings = cast("list[Meeting]", page.object_list)
+        sides = selectors.meeting_sides(program=program, meetings=shown_meetings)
+        for meeting in shown_meetings:
             meeting.shown = meeting.shown_status(now)  # type: ignore[attr-defined]
+            meeting.shown_label = status_label(meeting.shown)  # type: ignore[attr-defined]
             meeting.attention = selectors.evaluation_attention(meeting, now)  # type: ignore[attr-defined]
+            meeting.mentor_side, meeting.mentee_side = sides[meeting.pk]  # type: ignore[attr-defined]
     context = {
         "program": program,
         "tab": tab,
