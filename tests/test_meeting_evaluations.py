@@ -446,3 +446,38 @@ def test_a_meeting_recorded_as_held_counts_and_is_an_override(
     meeting = Meeting.objects.get(pk=created["id"])
     evaluate(api_as(mentor), meeting, took_place=False)
     assert participant_row(manager, program_a, mentee)["confirmed_meetings"] == 1
+
+
+@pytest.mark.django_db
+def test_a_meeting_that_has_ended_is_not_cancelled_but_marked_not_held(
+    api_as, program_a, manager_a, mentor, mentee
+):
+    meeting = past_meeting(program_a, mentee, mentor)
+    refused = api_as(manager_a).post(f"/api/meetings/{meeting.pk}/cancel", {"scope": "one"})
+    assert refused.status_code == 409 and "non tenue" in refused.json()["message"]
+    page = signed_in(manager_a).post(f"/rencontres/{meeting.pk}/annuler/", follow=True)
+    assert "elle ne s&#x27;annule plus" in page.content.decode()
+    assert Meeting.objects.get(pk=meeting.pk).status == MeetingStatus.SCHEDULED
+    to_come = past_meeting(program_a, mentee, mentor, hours_ago=-24)
+    done = api_as(manager_a).post(f"/api/meetings/{to_come.pk}/cancel", {"scope": "one"})
+    assert done.json() == {"cancelled": 1}
+
+
+@pytest.mark.django_db
+def test_one_side_silent_after_the_wait_is_named_in_the_rencontres_tab(
+    api_as, program_a, manager_a, mentor, mentee
+):
+    meeting = past_meeting(program_a, mentee, mentor)
+    evaluate(api_as(mentee), meeting, rating=4)
+    Meeting.objects.filter(pk=meeting.pk).update(
+        starts_at=timezone.now() - dt.timedelta(days=evaluations.EVALUATION_WAIT_DAYS, hours=1)
+    )
+    assert "unsettled_evaluation" in participant_row(api_as(manager_a), program_a, mentee)["flags"]
+    html = unescape(
+        signed_in(manager_a)
+        .get(f"/programmes/{program_a.pk}/relations/?tab=meetings")
+        .content.decode()
+    )
+    row = html.split(f'data-meeting="{meeting.pk}"')[1].split("</tr>")[0]
+    assert "Sans évaluation de Marc Mentor après 7 jours." in row
+    assert "En attente d'évaluation" in row and "Reporter" not in row

@@ -284,16 +284,21 @@ class CancelOut(Schema):
 
 
 @meetings_router.post(
-    "/{int:meeting_id}/cancel", response={200: CancelOut, 400: ErrorOut, 404: ErrorOut}
+    "/{int:meeting_id}/cancel",
+    response={200: CancelOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
 )
 def meeting_cancel(request, meeting_id: ApiId, payload: CancelIn):
     """Cancel this meeting, or it and the ones after it in its series (`following`, even
     from an occurrence already cancelled). What is already cancelled stays as it is and
-    nobody is told twice, so a retry answers `cancelled: 0`."""
+    nobody is told twice, so a retry answers `cancelled: 0`. A meeting past its end is
+    not cancelled (409): it awaits its evaluations; `following` from a cancelled
+    occurrence cancels only those still to come."""
     meeting = _meeting(request, meeting_id)
-    return {
-        "cancelled": services.meeting_cancel(meeting=meeting, by=request.auth, scope=payload.scope)
-    }
+    try:
+        count = services.meeting_cancel(meeting=meeting, by=request.auth, scope=payload.scope)
+    except services.MeetingOver as refusal:
+        return Status(409, {"message": " ".join(refusal.messages), "errors": []})
+    return {"cancelled": count}
 
 
 @meetings_router.post(

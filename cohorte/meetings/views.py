@@ -310,9 +310,19 @@ def _meeting_for(request: MemberRequest, meeting_id: int) -> Meeting:
 def meeting_cancel(request: MemberRequest, meeting_id: int) -> HttpResponse:
     """« Annuler » asks first; a recurring meeting: this one, or it and all that follow."""
     meeting = _meeting_for(request, meeting_id)
+    if meeting.status != MeetingStatus.CANCELLED and meeting.has_ended(timezone.now()):
+        messages.error(
+            request,
+            _("Cette rencontre est terminée : elle ne s'annule plus, marquez-la comme non tenue."),
+        )
+        return redirect(_back(meeting))
     if request.method == "POST":
         scope = "following" if request.POST.get("scope") == "following" else "one"
-        count = services.meeting_cancel(meeting=meeting, by=request.user, scope=scope)
+        try:
+            count = services.meeting_cancel(meeting=meeting, by=request.user, scope=scope)
+        except services.MeetingOver as refusal:
+            messages.error(request, " ".join(refusal.messages))
+            return redirect(_back(meeting))
         messages.success(
             request,
             _("%(count)d rencontre(s) annulée(s) ; les participants sont prévenus.")
