@@ -394,6 +394,11 @@ def test_a_past_meeting_reads_awaiting_evaluation_in_every_api_and_page(
     assert "En attente d'évaluation" in past_rows and "Programmée" not in past_rows
     assert "Reporter" not in past_rows
     assert Meeting.objects.get(pk=past.pk).get_status_display() == "En attente d'évaluation"
+    # the member's own page (« Mon espace », its past meetings)
+    mine = unescape(signed_in(mentee).get("/mon-espace/").content.decode())
+    past_part = mine.split("Rencontres passées")[1]
+    assert f'id="meeting-{past.pk}"' in past_part
+    assert "En attente d'évaluation" in past_part and "Programmé" not in past_part
     evaluations.meeting_evaluate(meeting=past, member=mentee, took_place=False)
     assert Meeting.objects.get(pk=past.pk).get_status_display() == "Non tenue"
 
