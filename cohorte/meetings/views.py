@@ -159,8 +159,11 @@ def relationship_detail(request: MemberRequest, relationship_id: int) -> HttpRes
     relationship = _relationship_for(request, relationship_id)
     now = timezone.now()
     meetings = relationship.meetings.prefetch_related("attendances__member").order_by("starts_at")
-    upcoming = [m for m in meetings if m.starts_at >= now and m.status != MeetingStatus.CANCELLED]
-    past = [m for m in meetings if m.starts_at < now or m.status == MeetingStatus.CANCELLED]
+    # past: over (start + duration), or cancelled; a meeting under way is still to come
+    upcoming = [m for m in meetings if not m.has_ended(now) and m.status != MeetingStatus.CANCELLED]
+    past = [m for m in meetings if m.has_ended(now) or m.status == MeetingStatus.CANCELLED]
+    for meeting in past:
+        meeting.shown = meeting.shown_status(now)  # type: ignore[attr-defined]
     return render(
         request,
         "meetings/relationship.html",
