@@ -178,6 +178,11 @@ class BookingIn(Schema):
     client_id: str | None = Field(None, max_length=100)
 
 
+#: a meeting's `status` as every answer gives it (a scheduled one past its end awaits its
+#: evaluations; `confirmed` is held by both sides' word or a manager's)
+MeetingStatusOut = Literal["scheduled", "awaiting_evaluation", "confirmed", "not_held", "cancelled"]
+
+
 class MeetingOut(Schema):
     id: int
     uid: str
@@ -188,7 +193,7 @@ class MeetingOut(Schema):
     title: str
     starts_at: dt.datetime
     duration_minutes: int
-    status: str
+    status: MeetingStatusOut
     place: str
     sequence: int
     attendees: list[dict]
@@ -430,7 +435,7 @@ class EvaluationOut(Schema):
 class MeetingDetailOut(MeetingOut):
     #: `scheduled`, `awaiting_evaluation` (past its end, not settled), `confirmed` (both
     #: sides said it took place, or a manager's audited override), `not_held`, `cancelled`
-    status: str
+    status: MeetingStatusOut
     #: each attendee's evaluation so far (null answers: not evaluated yet)
     evaluations: list[EvaluationOut]
 
