@@ -92,7 +92,7 @@ def test_a_one_to_one_shows_both_names_its_wall_clock_times_and_can_be_moved(
     assert event["classNames"] == ["kind-one_to_one", "status-scheduled"]
     assert event["startEditable"] is True and event["durationEditable"] is False
     props = event["extendedProps"]
-    assert props["kindLabel"] == "Séance 1:1" and props["statusLabel"] == "Programmé"
+    assert props["kindLabel"] == "Séance 1:1" and props["statusLabel"] == "Programmée"
     assert props["attendees"] == [
         {"name": "Léa Mentor", "response": "accepted"},
         {"name": "Noé Mentee", "response": "pending"},

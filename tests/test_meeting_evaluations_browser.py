@@ -25,6 +25,17 @@ def _evaluate_on_a_phone(browser, live_server, member, meeting, rating, comment)
     page.close()
 
 
+def _manager_sees(page, live_server, program, meeting, mentee):
+    """What the manager reads: the meeting's status in « Rencontres », then the
+    participant's confirmed meetings and progress on the activity table."""
+    page.goto(f"{live_server.url}/programmes/{program.pk}/relations/?tab=meetings")
+    row = page.locator(f"tr[data-meeting='{meeting.pk}']").inner_text()
+    page.goto(f"{live_server.url}/programmes/{program.pk}/")
+    line = page.locator(f"tbody tr[data-name='{mentee.full_name}']")
+    confirmed = line.locator("td.num").nth(3).inner_text().strip()
+    return row, confirmed, line.locator(".pct").inner_text().strip()
+
+
 def test_both_sides_evaluate_on_a_phone_and_the_manager_sees_it_held(
     browser,  # noqa: F811
     live_server,
@@ -34,16 +45,21 @@ def test_both_sides_evaluate_on_a_phone_and_the_manager_sees_it_held(
     mentee,
 ):
     meeting = past_meeting(program_a, mentee, mentor)
+    manager = signed_in_page(browser, live_server, manager_a)
+    row, confirmed, progress = _manager_sees(manager, live_server, program_a, meeting, mentee)
+    assert "En attente d'évaluation" in row and "Reporter" not in row
+    assert (confirmed, progress) == ("0", "0 %")
+
     _evaluate_on_a_phone(browser, live_server, mentee, meeting, 5, "Très utile")
     assert Meeting.objects.get(pk=meeting.pk).status == MeetingStatus.SCHEDULED
+    # one side only: still awaiting the other, nothing counted yet
+    row, confirmed, progress = _manager_sees(manager, live_server, program_a, meeting, mentee)
+    assert "En attente d'évaluation" in row and "Très utile" in row and "Tenue" not in row
+    assert (confirmed, progress) == ("0", "0 %")
+
     _evaluate_on_a_phone(browser, live_server, mentor, meeting, 4, "Bien préparé")
     assert Meeting.objects.get(pk=meeting.pk).status == MeetingStatus.CONFIRMED
-
-    page = signed_in_page(browser, live_server, manager_a)
-    page.goto(f"{live_server.url}/programmes/{program_a.pk}/relations/?tab=meetings")
-    row = page.locator(f"tr[data-meeting='{meeting.pk}']")
-    assert "Tenue" in row.inner_text() and "Très utile" in row.inner_text()
-    assert "Bien préparé" in row.inner_text() and "Reporter" not in row.inner_text()
-    page.goto(f"{live_server.url}/programmes/{program_a.pk}/")
-    line = page.locator(f"tbody tr[data-name='{mentee.full_name}']")
-    assert "33" in line.inner_text()  # 1 confirmed of an objective of 3
+    row, confirmed, progress = _manager_sees(manager, live_server, program_a, meeting, mentee)
+    assert "Tenue" in row and "Très utile" in row and "Bien préparé" in row
+    assert "Reporter" not in row and "En attente" not in row
+    assert (confirmed, progress) == ("1", "33 %")  # 1 confirmed of an objective of 3

@@ -373,7 +373,7 @@ def _meeting_out(meeting: Meeting, program: Program) -> dict[str, Any]:
         "attendees": list(meeting.attendees.order_by("pk").values_list("email", flat=True)),
         "starts_at": localtime_or_utc(meeting.starts_at, program.organisation.tzinfo),
         "duration_minutes": meeting.duration_minutes,
-        "status": meeting.status,
+        "status": meeting.shown_status(timezone.now()),  # past its end: awaiting_evaluation
         "client_id": meeting.client_id,
     }
 

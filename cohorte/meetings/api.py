@@ -2,7 +2,7 @@
 
 import datetime as dt
 import zoneinfo
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
+from pydantic import BeforeValidator
+from pydantic_core import PydanticCustomError
 
 from cohorte.core.api import ApiText, BatchError, ErrorOut
 from cohorte.core.parse import (
@@ -176,6 +178,11 @@ class BookingIn(Schema):
     client_id: str | None = Field(None, max_length=100)
 
 
+#: a meeting's `status` as every answer gives it (a scheduled one past its end awaits its
+#: evaluations; `confirmed` is held by both sides' word or a manager's)
+MeetingStatusOut = Literal["scheduled", "awaiting_evaluation", "confirmed", "not_held", "cancelled"]
+
+
 class MeetingOut(Schema):
     id: int
     uid: str
@@ -186,10 +193,15 @@ class MeetingOut(Schema):
     title: str
     starts_at: dt.datetime
     duration_minutes: int
-    status: str
+    status: MeetingStatusOut
     place: str
     sequence: int
     attendees: list[dict]
+
+    @staticmethod
+    def resolve_status(obj: Meeting) -> str:
+        """As everywhere: a scheduled meeting past its end is `awaiting_evaluation`."""
+        return obj.shown_status(timezone.now())
 
     @staticmethod
     def resolve_attendees(obj: Meeting) -> list[dict]:
@@ -277,16 +289,21 @@ class CancelOut(Schema):
 
 
 @meetings_router.post(
-    "/{int:meeting_id}/cancel", response={200: CancelOut, 400: ErrorOut, 404: ErrorOut}
+    "/{int:meeting_id}/cancel",
+    response={200: CancelOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
 )
 def meeting_cancel(request, meeting_id: ApiId, payload: CancelIn):
     """Cancel this meeting, or it and the ones after it in its series (`following`, even
     from an occurrence already cancelled). What is already cancelled stays as it is and
-    nobody is told twice, so a retry answers `cancelled: 0`."""
+    nobody is told twice, so a retry answers `cancelled: 0`. A meeting past its end is
+    not cancelled (409): it awaits its evaluations; `following` from a cancelled
+    occurrence cancels only those still to come."""
     meeting = _meeting(request, meeting_id)
-    return {
-        "cancelled": services.meeting_cancel(meeting=meeting, by=request.auth, scope=payload.scope)
-    }
+    try:
+        count = services.meeting_cancel(meeting=meeting, by=request.auth, scope=payload.scope)
+    except services.MeetingOver as refusal:
+        return Status(409, {"message": " ".join(refusal.messages), "errors": []})
+    return {"cancelled": count}
 
 
 @meetings_router.post(
@@ -418,7 +435,7 @@ class EvaluationOut(Schema):
 class MeetingDetailOut(MeetingOut):
     #: `scheduled`, `awaiting_evaluation` (past its end, not settled), `confirmed` (both
     #: sides said it took place, or a manager's audited override), `not_held`, `cancelled`
-    status: str
+    status: MeetingStatusOut
     #: each attendee's evaluation so far (null answers: not evaluated yet)
     evaluations: list[EvaluationOut]
 
@@ -439,10 +456,42 @@ class MeetingDetailOut(MeetingOut):
         ]
 
 
+def _json_bool(value: object) -> object:
+    """`took_place` as JSON says it: true or false, not "yes", "1" or 1."""
+    if not isinstance(value, bool):
+        raise PydanticCustomError("cohorte_bool", _("true ou false attendu"))
+    return value
+
+
+def _json_rating(value: object) -> object:
+    """`rating` as a JSON whole number (or null): not "3", 3.0 or true."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise PydanticCustomError("cohorte_rating", _("nombre entier de 1 à 5 attendu"))
+    return value
+
+
+def _no_null_comment(value: object) -> object:
+    return "" if value is None else value
+
+
 class EvaluationIn(Schema):
-    took_place: bool
-    rating: int | None = Field(None, ge=1, le=5)
-    comment: ApiText = Field("", max_length=EVALUATION_COMMENT_MAX)
+    """An attendee's evaluation. `took_place` true or false (required); `rating` a whole
+    number from 1 to 5, or null / absent for none; `comment` text (null or absent: none).
+
+    A 1:1 meeting (`kind` `one_to_one`) is decided by its two sides — the mentor and the
+    mentee of its relationship, else the participant and the professional who attend it:
+    both true → `confirmed`, one false → `not_held`, else `awaiting_evaluation`. A group
+    session (`masterclass`, `group`) is evaluated the same way by each of its attendees,
+    but their answers do not decide its status: a manager marks it held (an audited
+    override), as they may for any meeting past its end."""
+
+    took_place: Annotated[bool, BeforeValidator(_json_bool)]
+    rating: Annotated[Annotated[int, Field(ge=1, le=5)] | None, BeforeValidator(_json_rating)] = (
+        None
+    )
+    comment: Annotated[
+        ApiText, BeforeValidator(_no_null_comment), Field(max_length=EVALUATION_COMMENT_MAX)
+    ] = ""
 
 
 def _meeting_seen(request, meeting_id: ApiId) -> Meeting:
@@ -479,9 +528,14 @@ def meeting_detail(request, meeting_id: ApiId):
 )
 def meeting_evaluation(request, meeting_id: ApiId, payload: EvaluationIn):
     """An attendee says whether the meeting took place, with a rating 1–5 and a comment,
-    after its end (409 before, or when cancelled); anyone else who sees the meeting gets
-    403. Once per attendee: a repeat replaces the answer. A 1:1 meeting becomes `confirmed`
-    when both sides said yes (it then counts in `confirmed_meetings`), `not_held` on one no."""
+    from its end on (start + duration, compared in UTC to the second, whatever zone the
+    times were given in: 409 before, or when cancelled). Anyone else who sees the meeting —
+    a manager of its programme — gets 403; 404 for everyone outside it. Once per attendee:
+    a repeat replaces the answer. A 1:1 meeting becomes `confirmed` when both sides said
+    yes (it then counts in `confirmed_meetings`, the progress and the hours), `not_held` on
+    one no. A group session (`masterclass`, `group`) takes each attendee's evaluation the
+    same way, but its status is not theirs to decide: a manager marks it held or not held.
+    After a manager's override the answers are still recorded but no longer move it."""
     from . import evaluations
 
     meeting = _meeting_seen(request, meeting_id)

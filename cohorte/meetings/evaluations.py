@@ -6,7 +6,11 @@ relationship, or else every attendee — said it took place; one « non » makes
 tenu ». Each attendee is asked once, after the end, by the « Comment s'est passée votre
 rencontre ? » system message (queued through the outbox, at most once per attendee however
 often the scheduler runs) and in « À faire ». A manager's « Marquer comme tenue » is an
-audited override that evaluations no longer move.
+audited override that evaluations no longer move; so is a meeting recorded as already held.
+
+A group session (masterclass, private group) takes each attendee's evaluation the same way —
+their rating and comment are theirs to give — but nobody is asked for it and their answers
+do not decide its status: a manager marks it held or not held.
 """
 
 import datetime as dt

@@ -4,6 +4,7 @@ import uuid
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cohorte.core.models import TimeStampedModel
@@ -12,10 +13,12 @@ from .scheduling import plus
 
 
 class MeetingStatus(models.TextChoices):
-    SCHEDULED = "scheduled", _("Programmé")
-    CONFIRMED = "confirmed", _("Confirmé")  # held and confirmed by both sides
-    NOT_HELD = "not_held", _("Non tenu")  # one side said it did not take place
-    CANCELLED = "cancelled", _("Annulé")
+    """A meeting's stored status, in the words of the « Rencontres » tab (une rencontre)."""
+
+    SCHEDULED = "scheduled", _("Programmée")
+    CONFIRMED = "confirmed", _("Tenue")  # held and confirmed by both sides (or a manager)
+    NOT_HELD = "not_held", _("Non tenue")  # one side said it did not take place
+    CANCELLED = "cancelled", _("Annulée")
 
 
 #: days after a 1:1 meeting's start during which its attendees may still evaluate it before
@@ -126,23 +129,54 @@ class Meeting(TimeStampedModel):
 
     @property
     def ends_at(self) -> dt.datetime:
-        return plus(self.starts_at, dt.timedelta(minutes=self.duration_minutes))
+        return end_of(self.starts_at, self.duration_minutes)
 
     def shown_status(self, now: dt.datetime) -> str:
         """The API's `status` and the « Rencontres » tab's: a scheduled meeting whose end
         has passed (compared in UTC, to the second) waits for its evaluations."""
-        if self.status == MeetingStatus.SCHEDULED and self.has_ended(now):
-            return AWAITING_EVALUATION
-        return self.status
+        return shown_status_of(self.status, self.starts_at, self.duration_minutes, now)
+
+    def get_status_display(self) -> str:  # type: ignore[no-redef]
+        """The status as every page says it now: « En attente d'évaluation » once a
+        scheduled meeting is over, never « Programmée » (Django's own method replaced, so
+        that the pages of other apps that print it say the same)."""
+        return status_label(self.shown_status(timezone.now()))
 
     def has_ended(self, now: dt.datetime) -> bool:
-        return now.astimezone(dt.UTC).replace(microsecond=0) >= self.ends_at.astimezone(
-            dt.UTC
-        ).replace(microsecond=0)
+        return ended(self.starts_at, self.duration_minutes, now)
+
+
+def ended(starts_at: dt.datetime, duration_minutes: int, now: dt.datetime) -> bool:
+    """Whether a meeting is over at `now`: from its very end on (start + duration), both
+    read in UTC to the second, so the zone either was given in changes nothing."""
+    end = end_of(starts_at, duration_minutes)
+    return now.astimezone(dt.UTC).replace(microsecond=0) >= end.replace(microsecond=0)
+
+
+def end_of(starts_at: dt.datetime, duration_minutes: int) -> dt.datetime:
+    """The end as an instant, in UTC: added in a zone, 60 minutes from 02:30 on the night
+    clocks go back would be an hour too late (Python adds to the wall clock)."""
+    return plus(starts_at.astimezone(dt.UTC), dt.timedelta(minutes=duration_minutes))
+
+
+def shown_status_of(
+    status: str, starts_at: dt.datetime, duration_minutes: int, now: dt.datetime
+) -> str:
+    """Meeting.shown_status for a row read as plain values (the calendar's data)."""
+    if status == MeetingStatus.SCHEDULED and ended(starts_at, duration_minutes, now):
+        return AWAITING_EVALUATION
+    return status
 
 
 #: the shown status of a scheduled meeting that is over (never stored)
 AWAITING_EVALUATION = "awaiting_evaluation"
+
+
+def status_label(shown: str) -> str:
+    """The words for a shown status (Meeting.shown_status): the tab's, the calendar's."""
+    if shown == AWAITING_EVALUATION:
+        return str(_("En attente d'évaluation"))
+    return str(MeetingStatus(shown).label)
 
 
 class Response(models.TextChoices):

@@ -30,7 +30,6 @@ from cohorte.programs.models import Program
 from cohorte.programs.selectors import search_members
 
 from .models import (
-    AWAITING_EVALUATION,
     Meeting,
     MeetingAttendee,
     MeetingKind,
@@ -38,6 +37,8 @@ from .models import (
     MeetingType,
     Relationship,
     RelationshipStatus,
+    shown_status_of,
+    status_label,
 )
 
 
@@ -114,6 +115,49 @@ def meetings_shown(ids: Sequence[int]) -> list[Meeting]:
         .in_bulk()
     )
     return [found[pk] for pk in ids if pk in found]
+
+
+#: the roles on the mentor's side of a 1:1 (its « Commentaires du mentor » column)
+MENTOR_SIDE_ROLES = ("mentor", "professional", "manager")
+#: the roles on the mentee's side (« Commentaires du mentoré »)
+MENTEE_SIDE_ROLES = ("mentee", "participant", "collaborator")
+
+
+def meeting_sides(
+    *, program: Program, meetings: Sequence[Meeting]
+) -> dict[int, tuple[MeetingAttendee | None, MeetingAttendee | None]]:
+    """Each 1:1's (mentor side, mentee side) attendance, for the tab's two comment columns:
+    a relationship's mentor and mentee; without one (a meeting recorded through the API),
+    the attendees by their role in the programme — the professional or mentor, the
+    participant or mentee. One query for the page, none for a relationship's meetings."""
+    from cohorte.programs.models import Enrolment
+
+    loose = [m for m in meetings if m.relationship_id is None]
+    roles: dict[int, str] = {}
+    if loose:
+        ids = {a.member_id for m in loose for a in m.attendances.all()}
+        for member_id, role, ended_at in (
+            Enrolment.objects.filter(program=program, member_id__in=ids)
+            .order_by("pk")
+            .values_list("member_id", "role", "ended_at")
+        ):
+            if member_id not in roles or ended_at is None:  # the current enrolment wins
+                roles[member_id] = role
+    sides: dict[int, tuple[MeetingAttendee | None, MeetingAttendee | None]] = {}
+    for meeting in meetings:
+        people = list(meeting.attendances.all())
+        relationship = meeting.relationship
+        if relationship is not None:
+            mentor = next((a for a in people if a.member_id == relationship.mentor_id), None)
+            mentee = next((a for a in people if a.member_id == relationship.mentee_id), None)
+        else:
+            mentor = next((a for a in people if roles.get(a.member_id) in MENTOR_SIDE_ROLES), None)
+            mentee = next((a for a in people if roles.get(a.member_id) in MENTEE_SIDE_ROLES), None)
+            rest = [a for a in people if a is not mentor and a is not mentee]
+            mentor = mentor or (rest.pop() if rest else None)
+            mentee = mentee or (rest.pop(0) if rest else None)
+        sides[meeting.pk] = (mentor, mentee)
+    return sides
 
 
 def tab_counts(program: Program) -> dict[str, int]:
@@ -271,8 +315,13 @@ def calendar_data(*, program: Program, start: dt.datetime, end: dt.datetime) -> 
     for meeting_id, member_id, first, last, email, response in answers:
         name = f"{first} {last}".strip() or email  # Member.full_name
         attendees[meeting_id].append({"member": member_id, "name": name, "response": response})
+    now = timezone.now()
     for row in rows:
         row["attendees"] = attendees[row["id"]]
+        # as MeetingOut says it: a scheduled meeting that is over awaits its evaluations
+        row["status"] = shown_status_of(
+            row["status"], row["starts_at"], row["duration_minutes"], now
+        )
     return rows
 
 
@@ -336,7 +385,6 @@ def calendar_events(
     )
     events: list[dict] = []
     kinds = dict(MeetingKind.choices)
-    statuses = {**dict(MeetingStatus.choices), AWAITING_EVALUATION: _("En attente d'évaluation")}
     types = dict(MeetingType.choices)
     for day in sorted(by_day):
         for meeting in by_day[day]:
@@ -353,14 +401,14 @@ def calendar_events(
                     "title": calendar_event_title(meeting, attendances),
                     "start": _wall(meeting.starts_at, tz),
                     "end": _wall(meeting.ends_at, tz),
-                    "classNames": [f"kind-{meeting.kind}", f"status-{meeting.status}"],
+                    "classNames": [f"kind-{meeting.kind}", f"status-{shown}"],
                     "startEditable": movable,
                     "durationEditable": False,
                     "extendedProps": {
                         "kind": meeting.kind,
                         "kindLabel": str(kinds.get(meeting.kind, meeting.kind)),
-                        "status": meeting.status,
-                        "statusLabel": str(statuses.get(shown, shown)),
+                        "status": shown,
+                        "statusLabel": status_label(shown),
                         "typeLabel": str(types.get(meeting.meeting_type, meeting.meeting_type)),
                         "place": meeting.place,
                         "attendees": [
@@ -437,6 +485,14 @@ def evaluation_attention(meeting: Meeting, now: dt.datetime) -> str:
     if meeting.status == MeetingStatus.SCHEDULED and meeting.starts_at < now - dt.timedelta(
         days=EVALUATION_WAIT_DAYS
     ):
+        from .evaluations import sides_of
+
+        silent = [a for a in sides_of(meeting, meeting.attendances.all()) if a.took_place is None]
+        if len(silent) == 1:
+            return _("Sans évaluation de %(name)s après %(days)d jours.") % {
+                "name": silent[0].member.full_name,
+                "days": EVALUATION_WAIT_DAYS,
+            }
         return _("Sans évaluation des deux côtés après %(days)d jours.") % {
             "days": EVALUATION_WAIT_DAYS
         }

@@ -45,6 +45,9 @@ def meeting_create(
     by: Member | None,
     client_id: str | None = None,
 ) -> Meeting:
+    # recorded as already held (or cancelled): the recorder's decision, as a manager's
+    # « Marquer comme tenue » — audited here, and the attendees' evaluations do not move it
+    decided = status != MeetingStatus.SCHEDULED
     meeting = Meeting.objects.create(
         program=program,
         starts_at=starts_at,
@@ -52,11 +55,17 @@ def meeting_create(
         status=status,
         created_by=by,
         client_id=client_id,
+        status_overridden=decided,
     )
     MeetingAttendee.objects.bulk_create(
         [MeetingAttendee(meeting=meeting, member=member) for member in attendees]
     )
-    log_action("meeting.created", actor=by, target=meeting, data={"status": status})
+    log_action(
+        "meeting.created",
+        actor=by,
+        target=meeting,
+        data={"status": status, **({"override": True} if decided else {})},
+    )
     meetings_changed.send(Meeting, program=program, member_ids=[m.pk for m in attendees])
     if status == MeetingStatus.CONFIRMED:
         member_counters_refresh(member_ids=[m.pk for m in attendees])
@@ -524,13 +533,24 @@ def _attendees_of(meeting: Meeting) -> list[Member]:
     return [a.member for a in meeting.attendances.select_related("member").order_by("pk")]
 
 
+class MeetingOver(ValidationError):
+    """A change refused because the meeting has ended: its evaluations settle it now."""
+
+
 @transaction.atomic
 def meeting_cancel(*, meeting: Meeting, by: Member, scope: str = "one") -> int:
     """« Annuler »: this occurrence, or it and all that follow; every attendee is told (an
     .ics with METHOD:CANCEL and a higher SEQUENCE). What is already cancelled is left as it
     is, so a retry tells nobody twice; « the following » from a cancelled occurrence still
-    cancels the later ones."""
+    cancels the later ones. A meeting that has ended is not cancelled (MeetingOver): it
+    waits for its evaluations, or a manager marks it not held."""
+    now = timezone.now()
     targets = _scope(meeting, scope)
+    if any(t.pk == meeting.pk and t.has_ended(now) for t in targets):
+        raise MeetingOver(
+            _("Cette rencontre est terminée : elle ne s'annule plus, marquez-la comme non tenue.")
+        )
+    targets = [t for t in targets if not t.has_ended(now)]  # « the following »: to come only
     if not targets:
         return 0
     for target in targets:

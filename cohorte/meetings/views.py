@@ -49,6 +49,7 @@ from .models import (
     Relationship,
     RelationshipStatus,
     Response,
+    status_label,
 )
 
 TABS = ("all", "matched", "completed", "meetings", "groups")
@@ -114,9 +115,13 @@ def relationships(request: MemberRequest, program_id: int) -> HttpResponse:
         page.object_list = selectors.meetings_shown(cast("list[int]", list(page.object_list)))
         _clock(cast("list[Meeting]", page.object_list))
         now = timezone.now()
-        for meeting in cast("list[Meeting]", page.object_list):
+        shown_meetings = cast("list[Meeting]", page.object_list)
+        sides = selectors.meeting_sides(program=program, meetings=shown_meetings)
+        for meeting in shown_meetings:
             meeting.shown = meeting.shown_status(now)  # type: ignore[attr-defined]
+            meeting.shown_label = status_label(meeting.shown)  # type: ignore[attr-defined]
             meeting.attention = selectors.evaluation_attention(meeting, now)  # type: ignore[attr-defined]
+            meeting.mentor_side, meeting.mentee_side = sides[meeting.pk]  # type: ignore[attr-defined]
     context = {
         "program": program,
         "tab": tab,
@@ -154,8 +159,11 @@ def relationship_detail(request: MemberRequest, relationship_id: int) -> HttpRes
     relationship = _relationship_for(request, relationship_id)
     now = timezone.now()
     meetings = relationship.meetings.prefetch_related("attendances__member").order_by("starts_at")
-    upcoming = [m for m in meetings if m.starts_at >= now and m.status != MeetingStatus.CANCELLED]
-    past = [m for m in meetings if m.starts_at < now or m.status == MeetingStatus.CANCELLED]
+    # past: over (start + duration), or cancelled; a meeting under way is still to come
+    upcoming = [m for m in meetings if not m.has_ended(now) and m.status != MeetingStatus.CANCELLED]
+    past = [m for m in meetings if m.has_ended(now) or m.status == MeetingStatus.CANCELLED]
+    for meeting in past:
+        meeting.shown = meeting.shown_status(now)  # type: ignore[attr-defined]
     return render(
         request,
         "meetings/relationship.html",
@@ -305,9 +313,19 @@ def _meeting_for(request: MemberRequest, meeting_id: int) -> Meeting:
 def meeting_cancel(request: MemberRequest, meeting_id: int) -> HttpResponse:
     """« Annuler » asks first; a recurring meeting: this one, or it and all that follow."""
     meeting = _meeting_for(request, meeting_id)
+    if meeting.status != MeetingStatus.CANCELLED and meeting.has_ended(timezone.now()):
+        messages.error(
+            request,
+            _("Cette rencontre est terminée : elle ne s'annule plus, marquez-la comme non tenue."),
+        )
+        return redirect(_back(meeting))
     if request.method == "POST":
         scope = "following" if request.POST.get("scope") == "following" else "one"
-        count = services.meeting_cancel(meeting=meeting, by=request.user, scope=scope)
+        try:
+            count = services.meeting_cancel(meeting=meeting, by=request.user, scope=scope)
+        except services.MeetingOver as refusal:
+            messages.error(request, " ".join(refusal.messages))
+            return redirect(_back(meeting))
         messages.success(
             request,
             _("%(count)d rencontre(s) annulée(s) ; les participants sont prévenus.")
