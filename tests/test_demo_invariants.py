@@ -281,6 +281,40 @@ def test_every_screen_has_something_to_show(demo, programmes):
     assert statuses == {RelationshipStatus.MATCHED, RelationshipStatus.COMPLETED}
 
 
+def test_conversations_are_real_and_inside_their_programme(demo, programmes):
+    """The inboxes and the ❗ of an unanswered conversation come from the same messages."""
+    from cohorte.activity.models import Conversation as Exchange
+    from cohorte.conversations.models import Conversation, ConversationMessage, Participant
+
+    now = timezone.now()
+    conversations = Conversation.objects.filter(program__in=list(programmes))
+    assert conversations.count() >= 5
+    for message in ConversationMessage.objects.filter(
+        conversation__in=conversations
+    ).select_related("conversation__program"):
+        start, end = message.conversation.program.window()
+        assert _inside(message.created_at, start, min(end, now)), f"message #{message.pk}"
+        assert message.conversation.created_at <= message.created_at, f"message #{message.pk}"
+    # at least one waits for its professional: the table's ❗, from that very message
+    waiting = [
+        e
+        for e in Exchange.objects.filter(
+            program__in=list(programmes), last_message_at__isnull=False
+        )
+        if e.last_reply_at is None or e.last_reply_at < e.last_message_at
+    ]
+    assert waiting
+    for exchange in waiting:
+        assert ConversationMessage.objects.filter(
+            conversation__program=exchange.program,
+            sender=exchange.participant,
+            conversation__participants__member=exchange.professional,
+            created_at=exchange.last_message_at,
+        ).exists(), f"{exchange.participant} → {exchange.professional}: no such message"
+    # and the demo e-mailed nobody about them
+    assert not Participant.objects.filter(notice_due_since__isnull=False).exists()
+
+
 # --- The slot rule on its own --------------------------------------------------------------
 
 

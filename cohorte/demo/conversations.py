@@ -8,7 +8,7 @@ import random
 from collections.abc import Callable, Sequence
 
 from cohorte.accounts.models import Language, Member
-from cohorte.conversations.models import Participant
+from cohorte.conversations.models import Conversation, Participant
 from cohorte.conversations.services import conversation_start, message_send
 from cohorte.programs.models import Program
 
@@ -66,6 +66,11 @@ GROUP = (
 )
 
 
+def _started(conversation: Conversation, at: dt.datetime) -> None:
+    """Begun when its first message was written, not when the demo was built."""
+    Conversation.objects.filter(pk=conversation.pk).update(created_at=at)
+
+
 def _text(pair: tuple[str, str], *people: Member) -> str:
     """French unless one of the people reads English."""
     return pair[1] if any(p.language == Language.EN for p in people) else pair[0]
@@ -97,6 +102,7 @@ def demo_conversations(
             body=_text(question, participant, pro),
             now=asked,
         )
+        _started(conversation, asked)
         message_send(
             conversation=conversation,
             sender=pro,
@@ -111,18 +117,16 @@ def demo_conversations(
             body=_text(UNANSWERED, participant, pro),
             now=now - ago * DAY,
         )
+        _started(conversation, now - ago * DAY)
     group = list(participants[:4])
     french, english = GROUP
     subject, body = english if manager.language == Language.EN else french
     conversation = conversation_start(
         program=program, author=manager, others=group, subject=subject
     )
-    message_send(
-        conversation=conversation,
-        sender=manager,
-        body=body,
-        now=awake(rng, last - 2 * DAY, last, zone(manager)),
-    )
+    sent = awake(rng, last - 2 * DAY, last, zone(manager))
+    message_send(conversation=conversation, sender=manager, body=body, now=sent)
+    _started(conversation, sent)
 
 
 def demo_quiet() -> None:
