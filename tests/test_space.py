@@ -236,3 +236,170 @@ def test_photo_not_an_image_or_too_big_gets_a_clear_message(mentee):
     assert "La photo dépasse 5 Mo" in _upload(client, "heavy.jpg", heavy)
     mentee.refresh_from_db()
     assert not mentee.photo
+
+
+# --- Every kind, in its place ---------------------------------------------------------------
+
+
+def _past_one_to_one(program, *people, hours_ago=3):
+    return meeting_create(
+        program=program,
+        attendees=list(people),
+        starts_at=timezone.now() - dt.timedelta(hours=hours_ago),
+        duration_minutes=30,
+        status="scheduled",
+        by=None,
+    )
+
+
+@pytest.fixture
+def everything_waits(invited, program_a, manager_a, mentor, mentee):
+    """Léa has one item of each kind: an invitation (in three days), a past meeting to
+    evaluate, Marc's message to answer, a survey closing in ten days, a masterclass in five
+    days, no availability of her own, an incomplete profile."""
+    from cohorte.conversations import services as conversations
+    from cohorte.surveys import services as surveys
+
+    _past_one_to_one(program_a, mentor, mentee)
+    conversation = conversations.conversation_start(
+        program=program_a, author=mentor, others=[mentee]
+    )
+    conversations.message_send(conversation=conversation, sender=mentor, body="Une question ?")
+    survey = surveys.survey_create(
+        program=program_a,
+        title_fr="Bilan du trimestre",
+        questions=[{"key": "q", "kind": "scale", "label": "Satisfaction", "required": True}],
+        opens_at=timezone.now() - dt.timedelta(hours=1),
+        closes_at=timezone.now() + dt.timedelta(days=10),
+        by=manager_a,
+    )
+    surveys.invitations_create(survey=survey, members=[mentee], now=timezone.now())
+    group_session_create(
+        program=program_a,
+        by=manager_a,
+        kind="masterclass",
+        title="Réussir son entretien",
+        starts_at=timezone.now() + dt.timedelta(days=5),
+        duration_minutes=60,
+        led_by=mentor,
+        capacity=10,
+    )
+    return invited
+
+
+def test_every_kind_waits_most_urgent_first_in_the_page_the_api_and_its_schema(
+    everything_waits, mentee, client, django_assert_max_num_queries
+):
+    from cohorte.space.kinds import TODO_KINDS
+
+    with django_assert_max_num_queries(60):
+        html = signed_in(mentee).get(reverse("space:home")).content.decode()
+    # dated by their due date (invitation in 3 days, masterclass in 5, evaluation's wait of
+    # 7 days after the meeting, survey closing in 10), then the undated by how much waits
+    assert _kinds(html) == [
+        "invitation",
+        "masterclass",
+        "evaluation",
+        "survey",
+        "conversation",
+        "availability",
+        "profile",
+    ]
+    assert _header_count(html) == 7
+    assert "Répondez à Marc Mentor" in html and "Bilan du trimestre" in html
+    items = Api(mentee).get("/api/me/todo").json()
+    assert [i["kind"] for i in items] == _kinds(html)
+    assert all(i["url"].startswith("/") and i["title"] for i in items)
+    dated = [dt.datetime.fromisoformat(i["due_at"]) for i in items if i["due_at"]]
+    assert len(dated) == 4 and dated == sorted(dated)
+    # the schema names exactly these kinds, as an enum
+    schema = client.get("/api/openapi.json").json()
+    kind = schema["components"]["schemas"]["TodoItemOut"]["properties"]["kind"]
+    assert kind["enum"] == list(TODO_KINDS)
+    assert set(TODO_KINDS) == set(_kinds(html))
+
+
+def test_evaluating_a_past_meeting_from_todo_takes_one_click(program_a, mentor, mentee, outsider):
+    meeting = _past_one_to_one(program_a, mentor, mentee)
+    client = signed_in(mentee)
+    html = client.get(reverse("space:home")).content.decode()
+    assert "evaluation" in _kinds(html)
+    assert "En attente d&#x27;évaluation" in html and "Elle a eu lieu" in html
+    before = _header_count(html)
+    done = client.post(
+        reverse("space:evaluate"),
+        {"meeting": meeting.pk, "took_place": "yes", "next": "/mon-espace/#todo"},
+        follow=True,
+    ).content.decode()
+    assert "Merci : votre évaluation est enregistrée." in done
+    assert "evaluation" not in _kinds(done) and _header_count(done) == before - 1
+    assert "Vous avez dit qu'elle a eu lieu" in done
+    assert MeetingAttendee.objects.get(meeting=meeting, member=mentee).took_place is True
+    meeting.refresh_from_db()
+    assert meeting.status == "scheduled"  # one side only: not confirmed yet
+    # his side, from his space too: both said yes, the meeting is held (« Tenue »)
+    signed_in(mentor).post(reverse("space:evaluate"), {"meeting": meeting.pk, "took_place": "yes"})
+    meeting.refresh_from_db()
+    assert meeting.status == "confirmed"
+    assert ">Tenue<" in client.get(reverse("space:home")).content.decode()
+    assert AuditEntry.objects.filter(action="meeting.evaluated", actor=mentee).count() == 1
+
+
+def test_a_quick_evaluation_keeps_the_rating_and_refuses_what_it_must(
+    program_a, mentor, mentee, outsider, invited
+):
+    from cohorte.meetings.evaluations import meeting_evaluate
+
+    meeting = _past_one_to_one(program_a, mentor, mentee)
+    meeting_evaluate(meeting=meeting, member=mentee, took_place=True, rating=4, comment="Utile")
+    client = signed_in(mentee)
+    client.post(reverse("space:evaluate"), {"meeting": meeting.pk, "took_place": "no"})
+    kept = MeetingAttendee.objects.get(meeting=meeting, member=mentee)
+    assert (kept.took_place, kept.rating, kept.comment) == (False, 4, "Utile")
+    page = client.get(reverse("space:home")).content.decode()
+    assert "Vous avez dit qu'elle n'a pas eu lieu · note 4/5" in page
+    assert ">Non tenue<" in page
+    # a meeting still to come, a made-up answer, someone else's meeting, a bad id
+    early = client.post(
+        reverse("space:evaluate"), {"meeting": invited.pk, "took_place": "yes"}, follow=True
+    ).content.decode()
+    assert "n&#x27;est pas terminée" in early
+    odd = client.post(
+        reverse("space:evaluate"), {"meeting": meeting.pk, "took_place": "maybe"}, follow=True
+    ).content.decode()
+    assert "Dites si la rencontre a eu lieu." in odd
+    assert (
+        signed_in(outsider)
+        .post(reverse("space:evaluate"), {"meeting": meeting.pk, "took_place": "yes"})
+        .status_code
+        == 404
+    )
+    assert (
+        client.post(reverse("space:evaluate"), {"meeting": "1e9", "took_place": "yes"}).status_code
+        == 404
+    )
+    assert client.get(reverse("space:evaluate")).status_code == 405
+
+
+def test_past_meetings_read_the_rencontres_words(program_a, mentor, mentee):
+    from cohorte.meetings.services import meeting_cancel
+
+    cancelled = _past_one_to_one(program_a, mentor, mentee, hours_ago=30)
+    _past_one_to_one(program_a, mentor, mentee, hours_ago=5)
+    meeting_create(
+        program=program_a,
+        attendees=[mentor, mentee],
+        starts_at=timezone.now() - dt.timedelta(minutes=10),
+        duration_minutes=60,
+        status="scheduled",
+        by=None,
+    )
+    meeting_cancel(meeting=cancelled, by=program_a.managers.first())
+    html = signed_in(mentee).get(reverse("space:home")).content.decode()
+    past = html[html.index('id="past-title"') :]
+    assert ">En ce moment<" in past  # started ten minutes ago, ends in fifty
+    assert ">En attente d&#x27;évaluation<" in past
+    assert ">Annulée<" in past
+    assert ">Programmé<" not in past and ">Programmée<" not in past
+    # only the one that is over and not cancelled asks « A-t-elle eu lieu ? »
+    assert past.count("A-t-elle eu lieu ?") == 1
