@@ -403,3 +403,84 @@ def test_past_meetings_read_the_rencontres_words(program_a, mentor, mentee):
     assert ">Programmé<" not in past and ">Programmée<" not in past
     # only the one that is over and not cancelled asks « A-t-elle eu lieu ? »
     assert past.count("A-t-elle eu lieu ?") == 1
+
+
+# --- A partner's week, in the member's hours ------------------------------------------------
+
+
+def test_a_partners_windows_read_in_the_members_zone_across_the_clock_change():
+    from zoneinfo import ZoneInfo
+
+    from cohorte.space.windows import same_zone, windows_in_zone
+
+    montreal, paris = ZoneInfo("America/Montreal"), ZoneInfo("Europe/Paris")
+    monday_9_to_12 = Availability(weekday=0, start=dt.time(9), end=dt.time(12))
+    sunday_late = Availability(weekday=6, start=dt.time(20), end=dt.time(23))
+
+    def read(week_of):
+        return [
+            (w.weekday, w.start, w.end, w.end_weekday)
+            for w in windows_in_zone(
+                [sunday_late, monday_9_to_12], source=montreal, target=paris, week_of=week_of
+            )
+        ]
+
+    # in January, 6 hours apart; Sunday 20h–23h in Montréal is Monday 2h–5h in Paris
+    assert read(dt.date(2027, 1, 4)) == [
+        (0, dt.time(2), dt.time(5), 0),
+        (0, dt.time(15), dt.time(18), 0),
+    ]
+    # the week America moved its clocks (14 March 2027) and Europe not yet: 5 hours apart
+    assert read(dt.date(2027, 3, 15))[1] == (0, dt.time(14), dt.time(17), 0)
+    # a window that crosses midnight where it is read says on which day it ends
+    late = Availability(weekday=0, start=dt.time(16), end=dt.time(20))
+    (shown,) = windows_in_zone([late], source=montreal, target=paris, week_of=dt.date(2027, 1, 4))
+    assert (shown.day_name, shown.start, shown.end_day_name, shown.end) == (
+        "lun",
+        dt.time(22),
+        "mar",
+        dt.time(2),
+    )
+    assert same_zone(paris, ZoneInfo("Europe/Brussels"), on=dt.date(2027, 1, 4))
+    assert not same_zone(paris, montreal, on=dt.date(2027, 1, 4))
+
+
+def test_her_mentors_week_shows_in_her_hours_on_her_space_and_his_page(invited, mentee, mentor):
+    mentor.timezone = "America/Montreal"
+    mentor.save(update_fields=["timezone"])
+    Availability.objects.filter(member=mentor).delete()
+    Availability.objects.create(member=mentor, weekday=2, start=dt.time(9), end=dt.time(11))
+    client = signed_in(mentee)  # Léa is in Paris, as her organisation
+    from zoneinfo import ZoneInfo
+
+    # next Wednesday, 9h and 11h in Montréal, read in Paris (15h–17h but for a few weeks)
+    today = timezone.localdate(timezone=ZoneInfo("Europe/Paris"))
+    wednesday = today + dt.timedelta(days=(2 - today.weekday()) % 7)
+    start, end = (
+        dt.datetime.combine(wednesday, dt.time(h), ZoneInfo("America/Montreal"))
+        .astimezone(ZoneInfo("Europe/Paris"))
+        .strftime("%Hh%M")
+        for h in (9, 11)
+    )
+    home = client.get(reverse("space:home")).content.decode()
+    relations = home[home.index('id="relations-title"') : home.index('id="programs-title"')]
+    assert f"mer {start}–{end}" in relations, relations
+    from cohorte.meetings.models import Relationship
+
+    pair = Relationship.objects.get(mentor=mentor, mentee=mentee)
+    page = client.get(reverse("space:relationship", args=[pair.pk])).content.decode()
+    assert f"mer {start}–{end}" in page
+    assert "Son fuseau horaire : America/Montreal." in page
+
+
+def test_her_relationship_page_leads_to_writing_to_him_and_their_notes(invited, mentee, mentor):
+    from cohorte.meetings.models import Relationship
+
+    pair = Relationship.objects.get(mentor=mentor, mentee=mentee)
+    client = signed_in(mentee)
+    page = client.get(reverse("space:relationship", args=[pair.pk])).content.decode()
+    write = re.search(r'href="([^"]+)">Écrire à Marc<', page).group(1).replace("&amp;", "&")
+    start = client.get(write)
+    assert start.status_code == 200 and "Marc Mentor" in start.content.decode()
+    notes = re.search(r'href="([^"]+)">Nos notes<', page).group(1)
+    assert client.get(notes).status_code == 200

@@ -15,6 +15,7 @@ from cohorte.core.parse import zone_or_default
 from cohorte.core.todo import TodoItem, items_for
 
 from .kinds import TODO_KINDS
+from .windows import ShownWindow, windows_in_zone
 
 if TYPE_CHECKING:
     from cohorte.accounts.models import Member
@@ -239,7 +240,7 @@ def relationships_of(member: Member) -> QuerySet[Relationship]:
     windows = Availability.objects.order_by("weekday", "start")
     return (
         Relationship.objects.filter(Q(mentor=member) | Q(mentee=member))
-        .select_related("program", "mentor", "mentee")
+        .select_related("program", "mentor__organisation", "mentee__organisation")
         .prefetch_related(
             Prefetch("mentor__availabilities", queryset=windows),
             Prefetch("mentee__availabilities", queryset=windows),
@@ -255,6 +256,17 @@ def relationship_of(member: Member, relationship_id: int) -> Relationship | None
 
 def partner_in(relationship: Relationship, member: Member) -> Member:
     return relationship.mentee if relationship.mentor_id == member.pk else relationship.mentor
+
+
+def windows_of(partner: Member, *, seen_by: Member) -> list[ShownWindow]:
+    """The partner's weekly windows (prefetched) in `seen_by`'s time zone, this week."""
+    target = member_zone(seen_by)
+    return windows_in_zone(
+        partner.availabilities.all(),
+        source=member_zone(partner),
+        target=target,
+        week_of=timezone.localdate(timezone=target),
+    )
 
 
 def recent_notifications(member: Member) -> list[Notification]:

@@ -84,9 +84,12 @@ def _id_or_zero(text: str) -> int:
 
 
 def _with_partners(member, rows) -> list:
+    """Each relationship with the partner, and the partner's weekly windows read in the
+    member's own time zone (their hours, their day)."""
     relationships = list(rows[: selectors.RELATIONSHIPS_MAX])
     for row in relationships:
         row.partner = selectors.partner_in(row, member)
+        row.partner_windows = selectors.windows_of(row.partner, seen_by=member)
     return relationships
 
 
@@ -208,6 +211,7 @@ def relationship(request: MemberRequest, relationship_id: int) -> HttpResponse:
             "partner": partner,
             "partner_fields": selectors.shared_fields_of(partner),
             "partner_tz": selectors.member_zone(partner),
+            "partner_windows": selectors.windows_of(partner, seen_by=request.user),
             "meetings": selectors.meetings_together(request.user, found),
             "tz": timezone.get_current_timezone(),
         },
