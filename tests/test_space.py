@@ -484,3 +484,22 @@ def test_her_relationship_page_leads_to_writing_to_him_and_their_notes(invited, 
     assert start.status_code == 200 and "Marc Mentor" in start.content.decode()
     notes = re.search(r'href="([^"]+)">Nos notes<', page).group(1)
     assert client.get(notes).status_code == 200
+
+
+def test_the_header_count_follows_what_she_does_elsewhere(everything_waits, mentee, mentor):
+    from cohorte.conversations.models import Conversation
+    from cohorte.conversations.services import message_send
+    from cohorte.surveys.models import Invitation
+    from cohorte.surveys.services import response_save
+
+    client = signed_in(mentee)
+    assert _header_count(client.get(reverse("space:home")).content.decode()) == 7
+    elsewhere = reverse("meetings:availability")
+    Availability.objects.create(member=mentee, weekday=0, start=dt.time(9), end=dt.time(10))
+    assert _header_count(client.get(elsewhere).content.decode()) == 6
+    message_send(conversation=Conversation.objects.get(), sender=mentee, body="Voici ma réponse.")
+    assert _header_count(client.get(elsewhere).content.decode()) == 5
+    response_save(
+        invitation=Invitation.objects.get(member=mentee), answers=[{"question": "q", "value": 4}]
+    )
+    assert _header_count(client.get(elsewhere).content.decode()) == 4
