@@ -503,3 +503,29 @@ def test_the_header_count_follows_what_she_does_elsewhere(everything_waits, ment
         invitation=Invitation.objects.get(member=mentee), answers=[{"question": "q", "value": 4}]
     )
     assert _header_count(client.get(elsewhere).content.decode()) == 4
+
+
+def test_in_her_language_and_her_time_zone_with_her_programmes_and_notices(
+    invited, mentee, mentor
+):
+    from zoneinfo import ZoneInfo
+
+    mentee.language, mentee.timezone = "en", "America/Montreal"
+    mentee.save(update_fields=["language", "timezone"])
+    # Marc asks to move their meeting: Léa's bell and her space say so
+    signed_in(mentor).post(
+        reverse("space:reschedule"), {"meeting": invited.pk, "message": "Vendredi ?"}
+    )
+    client = signed_in(mentee)
+    html = client.get(reverse("space:home")).content.decode()
+    assert "My space" in html and "To do" in html and "Upcoming meetings" in html
+    assert "America/Montreal" in html
+    local = invited.starts_at.astimezone(ZoneInfo("America/Montreal"))
+    assert f"{local:%H}:{local:%M}" in html  # her hours, not Paris's
+    notices = html[html.index('id="notices-title"') : html.index('id="past-title"')]
+    assert "Marc Mentor" in notices  # « … asks to reschedule the meeting … »
+    # her programme, one click away, with the meeting in it
+    link = reverse("space:program", args=[invited.program_id])
+    assert f'href="{link}"' in html
+    program = client.get(link).content.decode()
+    assert invited.program.name in program and f'id="meeting-{invited.pk}"' in program
