@@ -75,7 +75,7 @@ def test_archive_can_be_undone(admin, mentee):
 def test_an_archived_members_session_ends(admin, mentee):
     session = signed_in(mentee)
     signed_in(admin).post(f"/membres/{mentee.pk}/archiver/")
-    assert session.get("/compte/mon-espace/").status_code == 302
+    assert session.get("/mon-espace/").status_code == 302
 
 
 def test_delete_asks_first_and_names_what_will_be_lost(admin, busy_mentee):

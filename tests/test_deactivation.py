@@ -39,9 +39,9 @@ def test_unticking_actif_switches_off_at_once_and_is_audited(admin, mentee):
 
 def test_a_deactivated_member_is_refused_with_the_message_and_loses_their_session(admin, mentee):
     session = signed_in(mentee)
-    assert session.get("/compte/mon-espace/").status_code == 200
+    assert session.get("/mon-espace/").status_code == 200
     signed_in(admin).post(f"/membres/{mentee.pk}/actif/", {"active": "0"})
-    assert session.get("/compte/mon-espace/").status_code == 302  # signed out
+    assert session.get("/mon-espace/").status_code == 302  # signed out
     response = Client().post("/compte/connexion/", {"username": mentee.email, "password": PASSWORD})
     assert (
         "Votre compte a été désactivé. Veuillez envoyer un courriel à admin@poitiers.example"
