@@ -505,9 +505,7 @@ def test_the_header_count_follows_what_she_does_elsewhere(everything_waits, ment
     assert _header_count(client.get(elsewhere).content.decode()) == 4
 
 
-def test_in_her_language_and_her_time_zone_with_her_programmes_and_notices(
-    invited, mentee, mentor
-):
+def test_in_her_language_and_her_time_zone_with_her_programmes_and_notices(invited, mentee, mentor):
     from zoneinfo import ZoneInfo
 
     mentee.language, mentee.timezone = "en", "America/Montreal"
