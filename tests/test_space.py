@@ -113,6 +113,9 @@ def test_asking_to_reschedule_tells_the_partner_and_the_manager_once(
         url, {"meeting": invited.pk, "message": "Jeudi plutôt ?"}, follow=True
     ).content.decode()
     assert "Demande de report envoyée" in done
+    # her meeting says she asked, and offers no second request
+    mine = done[done.index(f'id="meeting-{invited.pk}"') :].split("</article>")[0]
+    assert "Report demandé le" in mine and 'name="message"' not in mine
     told = Email.objects.filter(body_text__contains="Jeudi plutôt ?")
     assert sorted(told.values_list("to_email", flat=True)) == [manager_a.email, mentor.email]
     assert Notification.objects.filter(member=manager_a, url__contains="reporter").exists()

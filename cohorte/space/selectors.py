@@ -183,7 +183,28 @@ def upcoming_meetings(member: Member) -> list[MeetingAttendee]:
         .exclude(meeting__status=MeetingStatus.CANCELLED)
         .order_by("meeting__starts_at", "meeting_id")[:UPCOMING_MAX]
     )
-    return _with_others(rows)
+    return _with_requests(_with_others(rows), member)
+
+
+def _with_requests(rows: list[MeetingAttendee], member: Member) -> list[MeetingAttendee]:
+    """When they asked to move each meeting, for its current time (the request is kept in
+    the audit log, by meeting sequence): one query for all of them."""
+    from cohorte.core.models import AuditEntry
+    from cohorte.meetings.models import Meeting
+
+    asked: dict[tuple[str, object], dt.datetime] = {}
+    for target_id, data, at in AuditEntry.objects.filter(
+        action="meeting.reschedule_requested",
+        actor=member,
+        target_type=Meeting._meta.label_lower,
+        target_id__in=[str(row.meeting_id) for row in rows],
+    ).values_list("target_id", "data", "created_at"):
+        asked[(target_id, (data or {}).get("sequence"))] = at
+    for row in rows:
+        row.reschedule_asked_at = asked.get(  # type: ignore[attr-defined]
+            (str(row.meeting_id), row.meeting.sequence)
+        )
+    return rows
 
 
 def past_meetings(member: Member) -> list[MeetingAttendee]:
