@@ -82,7 +82,7 @@ def test_admin_of_another_organisation_sees_nothing(outsider, api_as, program_a)
 def test_member_lands_in_own_space_and_cannot_open_programme(mentee, program_a):
     client = signed_in(mentee)
     response = client.get("/", follow=True)
-    assert response.redirect_chain[-1][0] == "/mon-espace/"
+    assert response.redirect_chain[-1][0] == "/mon-espace/"  # « Mon espace », cohorte.space
     assert program_a.name in response.content.decode()
     assert client.get(f"/programmes/{program_a.pk}/").status_code == 404
     assert client.get(f"/programmes/{program_a.pk}/participants.csv").status_code == 404

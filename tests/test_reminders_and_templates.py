@@ -207,7 +207,10 @@ def test_a_reminder_rings_the_bell_and_the_notice_can_be_deleted(admin, program_
     activity.participants_remind(program=program_a, members=[mentee], by=admin)
     client = signed_in(mentee)
     html = client.get("/mon-espace/").content.decode()
-    assert "1 notification non lue" in html  # the bell's badge (« Mon espace » has its own)
+    # the bell's badge (the « À faire » one beside it carries its data-todo-count)
+    assert '<span class="badge"><span aria-hidden="true">1</span>' in html
+    assert "1 notification non lue" in html
+    assert "Relance : Orientation A" in html  # and the notice in her space's list
     page = client.get("/notifications/").content.decode()
     assert "Relance : Orientation A" in page
     from cohorte.messaging.models import Notification

@@ -113,6 +113,9 @@ def test_asking_to_reschedule_tells_the_partner_and_the_manager_once(
         url, {"meeting": invited.pk, "message": "Jeudi plutôt ?"}, follow=True
     ).content.decode()
     assert "Demande de report envoyée" in done
+    # her meeting says she asked, and offers no second request
+    mine = done[done.index(f'id="meeting-{invited.pk}"') :].split("</article>")[0]
+    assert "Report demandé le" in mine and 'name="message"' not in mine
     told = Email.objects.filter(body_text__contains="Jeudi plutôt ?")
     assert sorted(told.values_list("to_email", flat=True)) == [manager_a.email, mentor.email]
     assert Notification.objects.filter(member=manager_a, url__contains="reporter").exists()
@@ -236,3 +239,294 @@ def test_photo_not_an_image_or_too_big_gets_a_clear_message(mentee):
     assert "La photo dépasse 5 Mo" in _upload(client, "heavy.jpg", heavy)
     mentee.refresh_from_db()
     assert not mentee.photo
+
+
+# --- Every kind, in its place ---------------------------------------------------------------
+
+
+def _past_one_to_one(program, *people, hours_ago=3):
+    return meeting_create(
+        program=program,
+        attendees=list(people),
+        starts_at=timezone.now() - dt.timedelta(hours=hours_ago),
+        duration_minutes=30,
+        status="scheduled",
+        by=None,
+    )
+
+
+@pytest.fixture
+def everything_waits(invited, program_a, manager_a, mentor, mentee):
+    """Léa has one item of each kind: an invitation (in three days), a past meeting to
+    evaluate, Marc's message to answer, a survey closing in ten days, a masterclass in five
+    days, no availability of her own, an incomplete profile."""
+    from cohorte.conversations import services as conversations
+    from cohorte.surveys import services as surveys
+
+    _past_one_to_one(program_a, mentor, mentee)
+    conversation = conversations.conversation_start(
+        program=program_a, author=mentor, others=[mentee]
+    )
+    conversations.message_send(conversation=conversation, sender=mentor, body="Une question ?")
+    survey = surveys.survey_create(
+        program=program_a,
+        title_fr="Bilan du trimestre",
+        questions=[{"key": "q", "kind": "scale", "label": "Satisfaction", "required": True}],
+        opens_at=timezone.now() - dt.timedelta(hours=1),
+        closes_at=timezone.now() + dt.timedelta(days=10),
+        by=manager_a,
+    )
+    surveys.invitations_create(survey=survey, members=[mentee], now=timezone.now())
+    group_session_create(
+        program=program_a,
+        by=manager_a,
+        kind="masterclass",
+        title="Réussir son entretien",
+        starts_at=timezone.now() + dt.timedelta(days=5),
+        duration_minutes=60,
+        led_by=mentor,
+        capacity=10,
+    )
+    return invited
+
+
+def test_every_kind_waits_most_urgent_first_in_the_page_the_api_and_its_schema(
+    everything_waits, mentee, client, django_assert_max_num_queries
+):
+    from cohorte.space.kinds import TODO_KINDS
+
+    with django_assert_max_num_queries(60):
+        html = signed_in(mentee).get(reverse("space:home")).content.decode()
+    # dated by their due date (invitation in 3 days, masterclass in 5, evaluation's wait of
+    # 7 days after the meeting, survey closing in 10), then the undated by how much waits
+    assert _kinds(html) == [
+        "invitation",
+        "masterclass",
+        "evaluation",
+        "survey",
+        "conversation",
+        "availability",
+        "profile",
+    ]
+    assert _header_count(html) == 7
+    assert "Répondez à Marc Mentor" in html and "Bilan du trimestre" in html
+    items = Api(mentee).get("/api/me/todo").json()
+    assert [i["kind"] for i in items] == _kinds(html)
+    assert all(i["url"].startswith("/") and i["title"] for i in items)
+    dated = [dt.datetime.fromisoformat(i["due_at"]) for i in items if i["due_at"]]
+    assert len(dated) == 4 and dated == sorted(dated)
+    # the schema names exactly these kinds, as an enum
+    schema = client.get("/api/openapi.json").json()
+    kind = schema["components"]["schemas"]["TodoItemOut"]["properties"]["kind"]
+    assert kind["enum"] == list(TODO_KINDS)
+    assert set(TODO_KINDS) == set(_kinds(html))
+
+
+def test_evaluating_a_past_meeting_from_todo_takes_one_click(program_a, mentor, mentee, outsider):
+    meeting = _past_one_to_one(program_a, mentor, mentee)
+    client = signed_in(mentee)
+    html = client.get(reverse("space:home")).content.decode()
+    assert "evaluation" in _kinds(html)
+    assert "En attente d&#x27;évaluation" in html and "Elle a eu lieu" in html
+    before = _header_count(html)
+    done = client.post(
+        reverse("space:evaluate"),
+        {"meeting": meeting.pk, "took_place": "yes", "next": "/mon-espace/#todo"},
+        follow=True,
+    ).content.decode()
+    assert "Merci : votre évaluation est enregistrée." in done
+    assert "evaluation" not in _kinds(done) and _header_count(done) == before - 1
+    assert "Vous avez dit qu'elle a eu lieu" in done
+    assert MeetingAttendee.objects.get(meeting=meeting, member=mentee).took_place is True
+    meeting.refresh_from_db()
+    assert meeting.status == "scheduled"  # one side only: not confirmed yet
+    # his side, from his space too: both said yes, the meeting is held (« Tenue »)
+    signed_in(mentor).post(reverse("space:evaluate"), {"meeting": meeting.pk, "took_place": "yes"})
+    meeting.refresh_from_db()
+    assert meeting.status == "confirmed"
+    assert ">Tenue<" in client.get(reverse("space:home")).content.decode()
+    assert AuditEntry.objects.filter(action="meeting.evaluated", actor=mentee).count() == 1
+
+
+def test_a_quick_evaluation_keeps_the_rating_and_refuses_what_it_must(
+    program_a, mentor, mentee, outsider, invited
+):
+    from cohorte.meetings.evaluations import meeting_evaluate
+
+    meeting = _past_one_to_one(program_a, mentor, mentee)
+    meeting_evaluate(meeting=meeting, member=mentee, took_place=True, rating=4, comment="Utile")
+    client = signed_in(mentee)
+    client.post(reverse("space:evaluate"), {"meeting": meeting.pk, "took_place": "no"})
+    kept = MeetingAttendee.objects.get(meeting=meeting, member=mentee)
+    assert (kept.took_place, kept.rating, kept.comment) == (False, 4, "Utile")
+    page = client.get(reverse("space:home")).content.decode()
+    assert "Vous avez dit qu'elle n'a pas eu lieu · note 4/5" in page
+    assert ">Non tenue<" in page
+    # a meeting still to come, a made-up answer, someone else's meeting, a bad id
+    early = client.post(
+        reverse("space:evaluate"), {"meeting": invited.pk, "took_place": "yes"}, follow=True
+    ).content.decode()
+    assert "n&#x27;est pas terminée" in early
+    odd = client.post(
+        reverse("space:evaluate"), {"meeting": meeting.pk, "took_place": "maybe"}, follow=True
+    ).content.decode()
+    assert "Dites si la rencontre a eu lieu." in odd
+    assert (
+        signed_in(outsider)
+        .post(reverse("space:evaluate"), {"meeting": meeting.pk, "took_place": "yes"})
+        .status_code
+        == 404
+    )
+    assert (
+        client.post(reverse("space:evaluate"), {"meeting": "1e9", "took_place": "yes"}).status_code
+        == 404
+    )
+    assert client.get(reverse("space:evaluate")).status_code == 405
+
+
+def test_past_meetings_read_the_rencontres_words(program_a, mentor, mentee):
+    from cohorte.meetings.services import meeting_cancel
+
+    cancelled = _past_one_to_one(program_a, mentor, mentee, hours_ago=30)
+    _past_one_to_one(program_a, mentor, mentee, hours_ago=5)
+    meeting_create(
+        program=program_a,
+        attendees=[mentor, mentee],
+        starts_at=timezone.now() - dt.timedelta(minutes=10),
+        duration_minutes=60,
+        status="scheduled",
+        by=None,
+    )
+    meeting_cancel(meeting=cancelled, by=program_a.managers.first())
+    html = signed_in(mentee).get(reverse("space:home")).content.decode()
+    past = html[html.index('id="past-title"') :]
+    assert ">En ce moment<" in past  # started ten minutes ago, ends in fifty
+    assert ">En attente d&#x27;évaluation<" in past
+    assert ">Annulée<" in past
+    assert ">Programmé<" not in past and ">Programmée<" not in past
+    # only the one that is over and not cancelled asks « A-t-elle eu lieu ? »
+    assert past.count("A-t-elle eu lieu ?") == 1
+
+
+# --- A partner's week, in the member's hours ------------------------------------------------
+
+
+def test_a_partners_windows_read_in_the_members_zone_across_the_clock_change():
+    from zoneinfo import ZoneInfo
+
+    from cohorte.space.windows import same_zone, windows_in_zone
+
+    montreal, paris = ZoneInfo("America/Montreal"), ZoneInfo("Europe/Paris")
+    monday_9_to_12 = Availability(weekday=0, start=dt.time(9), end=dt.time(12))
+    sunday_late = Availability(weekday=6, start=dt.time(20), end=dt.time(23))
+
+    def read(week_of):
+        return [
+            (w.weekday, w.start, w.end, w.end_weekday)
+            for w in windows_in_zone(
+                [sunday_late, monday_9_to_12], source=montreal, target=paris, week_of=week_of
+            )
+        ]
+
+    # in January, 6 hours apart; Sunday 20h–23h in Montréal is Monday 2h–5h in Paris
+    assert read(dt.date(2027, 1, 4)) == [
+        (0, dt.time(2), dt.time(5), 0),
+        (0, dt.time(15), dt.time(18), 0),
+    ]
+    # the week America moved its clocks (14 March 2027) and Europe not yet: 5 hours apart
+    assert read(dt.date(2027, 3, 15))[1] == (0, dt.time(14), dt.time(17), 0)
+    # a window that crosses midnight where it is read says on which day it ends
+    late = Availability(weekday=0, start=dt.time(16), end=dt.time(20))
+    (shown,) = windows_in_zone([late], source=montreal, target=paris, week_of=dt.date(2027, 1, 4))
+    assert (shown.day_name, shown.start, shown.end_day_name, shown.end) == (
+        "lun",
+        dt.time(22),
+        "mar",
+        dt.time(2),
+    )
+    assert same_zone(paris, ZoneInfo("Europe/Brussels"), on=dt.date(2027, 1, 4))
+    assert not same_zone(paris, montreal, on=dt.date(2027, 1, 4))
+
+
+def test_her_mentors_week_shows_in_her_hours_on_her_space_and_his_page(invited, mentee, mentor):
+    mentor.timezone = "America/Montreal"
+    mentor.save(update_fields=["timezone"])
+    Availability.objects.filter(member=mentor).delete()
+    Availability.objects.create(member=mentor, weekday=2, start=dt.time(9), end=dt.time(11))
+    client = signed_in(mentee)  # Léa is in Paris, as her organisation
+    from zoneinfo import ZoneInfo
+
+    # next Wednesday, 9h and 11h in Montréal, read in Paris (15h–17h but for a few weeks)
+    today = timezone.localdate(timezone=ZoneInfo("Europe/Paris"))
+    wednesday = today + dt.timedelta(days=(2 - today.weekday()) % 7)
+    start, end = (
+        dt.datetime.combine(wednesday, dt.time(h), ZoneInfo("America/Montreal"))
+        .astimezone(ZoneInfo("Europe/Paris"))
+        .strftime("%Hh%M")
+        for h in (9, 11)
+    )
+    home = client.get(reverse("space:home")).content.decode()
+    relations = home[home.index('id="relations-title"') : home.index('id="programs-title"')]
+    assert f"mer {start}–{end}" in relations, relations
+    from cohorte.meetings.models import Relationship
+
+    pair = Relationship.objects.get(mentor=mentor, mentee=mentee)
+    page = client.get(reverse("space:relationship", args=[pair.pk])).content.decode()
+    assert f"mer {start}–{end}" in page
+    assert "Son fuseau horaire : America/Montreal." in page
+
+
+def test_her_relationship_page_leads_to_writing_to_him_and_their_notes(invited, mentee, mentor):
+    from cohorte.meetings.models import Relationship
+
+    pair = Relationship.objects.get(mentor=mentor, mentee=mentee)
+    client = signed_in(mentee)
+    page = client.get(reverse("space:relationship", args=[pair.pk])).content.decode()
+    write = re.search(r'href="([^"]+)">Écrire à Marc<', page).group(1).replace("&amp;", "&")
+    start = client.get(write)
+    assert start.status_code == 200 and "Marc Mentor" in start.content.decode()
+    notes = re.search(r'href="([^"]+)">Nos notes<', page).group(1)
+    assert client.get(notes).status_code == 200
+
+
+def test_the_header_count_follows_what_she_does_elsewhere(everything_waits, mentee, mentor):
+    from cohorte.conversations.models import Conversation
+    from cohorte.conversations.services import message_send
+    from cohorte.surveys.models import Invitation
+    from cohorte.surveys.services import response_save
+
+    client = signed_in(mentee)
+    assert _header_count(client.get(reverse("space:home")).content.decode()) == 7
+    elsewhere = reverse("meetings:availability")
+    Availability.objects.create(member=mentee, weekday=0, start=dt.time(9), end=dt.time(10))
+    assert _header_count(client.get(elsewhere).content.decode()) == 6
+    message_send(conversation=Conversation.objects.get(), sender=mentee, body="Voici ma réponse.")
+    assert _header_count(client.get(elsewhere).content.decode()) == 5
+    response_save(
+        invitation=Invitation.objects.get(member=mentee), answers=[{"question": "q", "value": 4}]
+    )
+    assert _header_count(client.get(elsewhere).content.decode()) == 4
+
+
+def test_in_her_language_and_her_time_zone_with_her_programmes_and_notices(invited, mentee, mentor):
+    from zoneinfo import ZoneInfo
+
+    mentee.language, mentee.timezone = "en", "America/Montreal"
+    mentee.save(update_fields=["language", "timezone"])
+    # Marc asks to move their meeting: Léa's bell and her space say so
+    signed_in(mentor).post(
+        reverse("space:reschedule"), {"meeting": invited.pk, "message": "Vendredi ?"}
+    )
+    client = signed_in(mentee)
+    html = client.get(reverse("space:home")).content.decode()
+    assert "My space" in html and "To do" in html and "Upcoming meetings" in html
+    assert "America/Montreal" in html
+    local = invited.starts_at.astimezone(ZoneInfo("America/Montreal"))
+    assert f"{local:%H}:{local:%M}" in html  # her hours, not Paris's
+    notices = html[html.index('id="notices-title"') : html.index('id="past-title"')]
+    assert "Marc Mentor" in notices  # « … asks to reschedule the meeting … »
+    # her programme, one click away, with the meeting in it
+    link = reverse("space:program", args=[invited.program_id])
+    assert f'href="{link}"' in html
+    program = client.get(link).content.decode()
+    assert invited.program.name in program and f'id="meeting-{invited.pk}"' in program

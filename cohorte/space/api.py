@@ -5,18 +5,23 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from cohorte.core.moments import localtime_or_utc
 
+from .kinds import TodoKind
 from .selectors import member_zone, todo_items
 
 me_router = Router(tags=["mon espace"])
 
 
 class TodoItemOut(Schema):
-    #: invitation, evaluation, conversation, survey, profile, availability, masterclass
-    kind: str
+    #: what is asked: answer an invitation, evaluate a past meeting, reply to a conversation,
+    #: fill a survey, sign up for a masterclass, set one's availability, complete one's profile
+    kind: TodoKind = Field(
+        description="invitation · evaluation · conversation · survey · masterclass · "
+        "availability · profile"
+    )
     #: what to do, in the member's language
     title: str
     #: ISO 8601 with the member's own offset, or null for « when you can »

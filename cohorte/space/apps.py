@@ -10,7 +10,8 @@ class SpaceConfig(AppConfig):
     def ready(self) -> None:
         from cohorte.core import todo
 
-        from . import providers
+        from . import providers, signals
 
         for provider in providers.PROVIDERS:
             todo.register(provider)
+        signals.connect()

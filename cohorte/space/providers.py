@@ -36,8 +36,9 @@ MASTERCLASSES_MAX = 3
 
 def invitation_items(member: Member) -> list[TodoItem]:
     """A meeting they have not answered, still to come and not cancelled: one item per
-    series (answering the first occurrence answers the ones after it)."""
-    from cohorte.meetings.models import MeetingAttendee, MeetingStatus, Response
+    series (answering the first occurrence answers the ones after it), with whom. Two
+    queries."""
+    from cohorte.meetings.models import Meeting, MeetingAttendee, MeetingStatus, Response
 
     rows = (
         MeetingAttendee.objects.filter(
@@ -50,12 +51,28 @@ def invitation_items(member: Member) -> list[TodoItem]:
         .order_by("meeting__starts_at", "meeting_id")[: INVITATIONS_MAX * 4]
     )
     tz = member_zone(member)
-    items, seen = [], set()
+    firsts: list[Meeting] = []
+    seen: set[str] = set()
     for attendance in rows:
-        meeting = attendance.meeting
-        if meeting.uid in seen:
-            continue
-        seen.add(meeting.uid)
+        if attendance.meeting.uid not in seen and len(firsts) < INVITATIONS_MAX:
+            seen.add(attendance.meeting.uid)
+            firsts.append(attendance.meeting)
+    others: dict[int, list[str]] = {}
+    for meeting_id, first, last in (
+        MeetingAttendee.objects.filter(meeting__in=firsts)
+        .exclude(member=member)
+        .order_by("meeting_id", "pk")
+        .values_list("meeting_id", "member__first_name", "member__last_name")
+    ):
+        others.setdefault(meeting_id, []).append(f"{first} {last}".strip())
+    items = []
+    for meeting in firsts:
+        names = others.get(meeting.pk, [])
+        with_whom = (
+            _("avec %(names)s") % {"names": ", ".join(names[:3]) + (" …" if len(names) > 3 else "")}
+            if names
+            else ""
+        )
         items.append(
             TodoItem(
                 kind="invitation",
@@ -66,11 +83,9 @@ def invitation_items(member: Member) -> list[TodoItem]:
                 },
                 url=reverse("space:home") + f"#meeting-{meeting.pk}",
                 due_at=meeting.starts_at,
-                detail=meeting.program.name,
+                detail=" · ".join(filter(None, [meeting.program.name, with_whom])),
             )
         )
-        if len(items) == INVITATIONS_MAX:
-            break
     return items
 
 

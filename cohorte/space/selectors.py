@@ -14,9 +14,12 @@ from django.utils import timezone
 from cohorte.core.parse import zone_or_default
 from cohorte.core.todo import TodoItem, items_for
 
+from .kinds import TODO_KINDS
+from .windows import ShownWindow, windows_in_zone
+
 if TYPE_CHECKING:
     from cohorte.accounts.models import Member
-    from cohorte.meetings.models import MeetingAttendee, Relationship
+    from cohorte.meetings.models import Meeting, MeetingAttendee, Relationship
     from cohorte.messaging.models import Notification
 
 #: how long the header's « À faire » count is kept per member (the space page refreshes it,
@@ -113,9 +116,19 @@ def _count_key(member_id: int) -> str:
     return f"space:todo-count:{member_id}"
 
 
+def _urgency(item: TodoItem) -> tuple:
+    """Dated items first, by due date; then the others by how much their kind waits
+    (kinds.TODO_KINDS: someone waiting for an answer before their own profile)."""
+    rank = TODO_KINDS.index(item.kind) if item.kind in TODO_KINDS else len(TODO_KINDS)
+    if item.due_at is None:
+        return (1, 0.0, rank)
+    return (0, item.due_at.timestamp(), rank)
+
+
 def todo_items(member: Member) -> list[TodoItem]:
-    """The items, fresh; the header's count is set from them at the same time."""
-    items = items_for(member)
+    """The items, fresh, most urgent first; the header's count is set from them at the
+    same time."""
+    items = sorted(items_for(member), key=_urgency)
     cache.set(_count_key(member.pk), len(items), TODO_COUNT_SECONDS)
     return items
 
@@ -170,17 +183,75 @@ def upcoming_meetings(member: Member) -> list[MeetingAttendee]:
         .exclude(meeting__status=MeetingStatus.CANCELLED)
         .order_by("meeting__starts_at", "meeting_id")[:UPCOMING_MAX]
     )
-    return _with_others(rows)
+    return _with_requests(_with_others(rows), member)
+
+
+def _with_requests(rows: list[MeetingAttendee], member: Member) -> list[MeetingAttendee]:
+    """When they asked to move each meeting, for its current time (the request is kept in
+    the audit log, by meeting sequence): one query for all of them."""
+    from cohorte.core.models import AuditEntry
+    from cohorte.meetings.models import Meeting
+
+    asked: dict[tuple[str, object], dt.datetime] = {}
+    for target_id, data, at in AuditEntry.objects.filter(
+        action="meeting.reschedule_requested",
+        actor=member,
+        target_type=Meeting._meta.label_lower,
+        target_id__in=[str(row.meeting_id) for row in rows],
+    ).values_list("target_id", "data", "created_at"):
+        asked[(target_id, (data or {}).get("sequence"))] = at
+    for row in rows:
+        row.reschedule_asked_at = asked.get(  # type: ignore[attr-defined]
+            (str(row.meeting_id), row.meeting.sequence)
+        )
+    return rows
 
 
 def past_meetings(member: Member) -> list[MeetingAttendee]:
-    """Their last meetings, the newest first (a cancelled one says so)."""
+    """Their last meetings, the newest first, each with the status the « Rencontres » tab
+    shows (a scheduled one that is over waits for its evaluations) and whether they can
+    still say if it took place."""
+    now = timezone.now()
     rows = list(
         _meeting_rows(member)
-        .filter(meeting__starts_at__lt=timezone.now())
+        .filter(meeting__starts_at__lt=now)
         .order_by("-meeting__starts_at", "-meeting_id")[:PAST_MAX]
     )
+    for row in rows:
+        row.shown, row.shown_label = shown_status(row.meeting, now)  # type: ignore[attr-defined]
+        row.evaluable = evaluable(row, now)  # type: ignore[attr-defined]
     return _with_others(rows)
+
+
+def shown_status(meeting: Meeting, now: dt.datetime) -> tuple[str, str]:
+    """The status a member reads, in the « Rencontres » tab's words (a scheduled meeting
+    that is over waits for its evaluations), and « En ce moment » while it runs."""
+    from django.utils.translation import gettext as _
+
+    shown = meeting.shown_status(now)
+    if shown == "scheduled" and meeting.starts_at <= now:
+        return "running", _("En ce moment")
+    words = {
+        "scheduled": _("Programmée"),
+        "awaiting_evaluation": _("En attente d'évaluation"),
+        "confirmed": _("Tenue"),
+        "not_held": _("Non tenue"),
+        "cancelled": _("Annulée"),
+    }
+    return shown, words.get(shown, shown)
+
+
+def evaluable(attendance: MeetingAttendee, now: dt.datetime) -> bool:
+    """They may say whether it took place: a 1:1 meeting that is over and not cancelled
+    (the rule of meetings.evaluations.evaluation_check, and the kind « À faire » asks)."""
+    from cohorte.meetings.models import MeetingKind, MeetingStatus
+
+    meeting = attendance.meeting
+    return (
+        meeting.kind == MeetingKind.ONE_TO_ONE
+        and meeting.status != MeetingStatus.CANCELLED
+        and meeting.has_ended(now)
+    )
 
 
 def relationships_of(member: Member) -> QuerySet[Relationship]:
@@ -190,7 +261,7 @@ def relationships_of(member: Member) -> QuerySet[Relationship]:
     windows = Availability.objects.order_by("weekday", "start")
     return (
         Relationship.objects.filter(Q(mentor=member) | Q(mentee=member))
-        .select_related("program", "mentor", "mentee")
+        .select_related("program", "mentor__organisation", "mentee__organisation")
         .prefetch_related(
             Prefetch("mentor__availabilities", queryset=windows),
             Prefetch("mentee__availabilities", queryset=windows),
@@ -206,6 +277,17 @@ def relationship_of(member: Member, relationship_id: int) -> Relationship | None
 
 def partner_in(relationship: Relationship, member: Member) -> Member:
     return relationship.mentee if relationship.mentor_id == member.pk else relationship.mentor
+
+
+def windows_of(partner: Member, *, seen_by: Member) -> list[ShownWindow]:
+    """The partner's weekly windows (prefetched) in `seen_by`'s time zone, this week."""
+    target = member_zone(seen_by)
+    return windows_in_zone(
+        partner.availabilities.all(),
+        source=member_zone(partner),
+        target=target,
+        week_of=timezone.localdate(timezone=target),
+    )
 
 
 def recent_notifications(member: Member) -> list[Notification]:
@@ -264,9 +346,13 @@ def shared_fields_of(partner: Member) -> list[Fact]:
 
 
 def meetings_together(member: Member, relationship: Relationship) -> list[MeetingAttendee]:
-    """Their meetings in this relationship, the newest first."""
-    return list(
+    """Their meetings in this relationship, the newest first, with their shown status."""
+    now = timezone.now()
+    rows = list(
         _meeting_rows(member)
         .filter(meeting__relationship=relationship)
         .order_by("-meeting__starts_at", "-meeting_id")[: PAST_MAX * 2]
     )
+    for row in rows:
+        row.shown, row.shown_label = shown_status(row.meeting, now)  # type: ignore[attr-defined]
+    return rows

@@ -1,4 +1,5 @@
-"""What a member does from their space: answer an invitation, ask for another time.
+"""What a member does from their space: answer an invitation, ask for another time, say
+whether a past meeting took place.
 
 Answering goes through the meetings app's own path (the signed answer of the e-mail's
 links, meetings.services.meeting_answer), so the rules are the same wherever one answers:
@@ -52,6 +53,30 @@ def invitation_answer(*, member: Member, meeting_id: int, answer: str) -> Meetin
     finally:
         todo_count_forget(member.pk)
     return attendance
+
+
+def evaluation_answer(*, member: Member, meeting_id: int, took_place: str) -> MeetingAttendee:
+    """« Elle a eu lieu » / « Elle n'a pas eu lieu » in one click from the space: the
+    meetings app's evaluation (meetings.evaluations.meeting_evaluate), so a 1:1 meeting is
+    confirmed by both sides the same way wherever they answer. A rating or comment already
+    given is kept: the detailed form (meetings:evaluate) changes those."""
+    from cohorte.meetings import evaluations
+
+    if took_place not in ("yes", "no"):
+        raise ValidationError(_("Dites si la rencontre a eu lieu."))
+    attendance = _attendance(member=member, meeting_id=meeting_id)
+    try:
+        return evaluations.meeting_evaluate(
+            meeting=attendance.meeting,
+            member=member,
+            took_place=took_place == "yes",
+            rating=attendance.rating if attendance.evaluated_at else None,
+            comment=attendance.comment if attendance.evaluated_at else "",
+        )
+    except evaluations.EvaluationRefused as refused:
+        raise ValidationError(refused.message) from refused
+    finally:
+        todo_count_forget(member.pk)
 
 
 def _notice(meeting: Meeting, member: Member, language: str) -> str:

@@ -4,6 +4,7 @@ notices, in their language and their own time zone."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 
 from django.contrib import messages
@@ -11,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -36,9 +37,19 @@ def in_member_zone(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     return wrapper
 
 
-def _todo_rows(items: list[TodoItem], upcoming: list) -> list[tuple[TodoItem, int, int]]:
-    """Each item with what answers it in place: the invitation's meeting (« Accepter »,
-    « Refuser ») or the masterclass to sign up for, so it is one click from done."""
+@dataclass(frozen=True)
+class TodoRow:
+    """An item with what does it in place, so it is one click from done: the invitation's
+    meeting (« Accepter », « Refuser »), the past meeting to evaluate (« Elle a eu lieu »,
+    « Elle n'a pas eu lieu »), the masterclass to sign up for. Others are their link."""
+
+    item: TodoItem
+    answer_meeting: int = 0
+    evaluate_meeting: int = 0
+    session: int = 0
+
+
+def _todo_rows(items: list[TodoItem], upcoming: list) -> list[TodoRow]:
     pending = {
         reverse("space:home") + f"#meeting-{a.meeting_id}": a.meeting_id
         for a in upcoming
@@ -46,12 +57,23 @@ def _todo_rows(items: list[TodoItem], upcoming: list) -> list[tuple[TodoItem, in
     }
     rows = []
     for item in items:
-        meeting_id = pending.get(item.url, 0) if item.kind == "invitation" else 0
-        session_id = 0
-        if item.kind == "masterclass" and "#session-" in item.url:
-            session_id = _id_or_zero(item.url.rpartition("#session-")[2])
-        rows.append((item, meeting_id, session_id))
+        if item.kind == "invitation" and item.url in pending:
+            rows.append(TodoRow(item, answer_meeting=pending[item.url]))
+        elif item.kind == "evaluation":
+            rows.append(TodoRow(item, evaluate_meeting=_url_id(item.url, "meeting_id")))
+        elif item.kind == "masterclass" and "#session-" in item.url:
+            rows.append(TodoRow(item, session=_id_or_zero(item.url.rpartition("#session-")[2])))
+        else:
+            rows.append(TodoRow(item))
     return rows
+
+
+def _url_id(url: str, name: str) -> int:
+    """The id a page's address carries (meetings:evaluate's meeting_id), or 0."""
+    try:
+        return _id_or_zero(str(resolve(url.partition("#")[0]).kwargs.get(name, "")))
+    except Resolver404:
+        return 0
 
 
 def _id_or_zero(text: str) -> int:
@@ -62,9 +84,12 @@ def _id_or_zero(text: str) -> int:
 
 
 def _with_partners(member, rows) -> list:
+    """Each relationship with the partner, and the partner's weekly windows read in the
+    member's own time zone (their hours, their day)."""
     relationships = list(rows[: selectors.RELATIONSHIPS_MAX])
     for row in relationships:
         row.partner = selectors.partner_in(row, member)
+        row.partner_windows = selectors.windows_of(row.partner, seen_by=member)
     return relationships
 
 
@@ -132,6 +157,26 @@ def meeting_answer(request: MemberRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+def meeting_evaluation(request: MemberRequest) -> HttpResponse:
+    """« Elle a eu lieu » / « Elle n'a pas eu lieu » from « À faire » or a past meeting."""
+    meeting_id = _posted_meeting(request)
+    try:
+        services.evaluation_answer(
+            member=request.user,
+            meeting_id=meeting_id,
+            took_place=request.POST.get("took_place", ""),
+        )
+    except PermissionDenied as error:
+        raise Http404("No such meeting.") from error
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Merci : votre évaluation est enregistrée."))
+    return redirect(_back(request, meeting_id))
+
+
+@login_required
+@require_POST
 def meeting_reschedule_request(request: MemberRequest) -> HttpResponse:
     """« Demander un report », with a message to the others and the managers."""
     meeting_id = _posted_meeting(request)
@@ -166,6 +211,7 @@ def relationship(request: MemberRequest, relationship_id: int) -> HttpResponse:
             "partner": partner,
             "partner_fields": selectors.shared_fields_of(partner),
             "partner_tz": selectors.member_zone(partner),
+            "partner_windows": selectors.windows_of(partner, seen_by=request.user),
             "meetings": selectors.meetings_together(request.user, found),
             "tz": timezone.get_current_timezone(),
         },
