@@ -242,3 +242,208 @@ def test_daily_digest_is_one_email_for_every_conversation(program_a, mentee, men
     assert f"/conversations/{first.pk}/" in email.body_text and "Bilan" in email.body_text
     assert services.conversation_digest_send(member_id=mentee.pk) is False  # a retry: nothing
     assert Email.objects.filter(to_email=mentee.email).count() == 1
+
+
+# --- The API's contract at its edges ------------------------------------------------------
+
+
+def test_api_start_edge_cases(api_as, program_a, mentee, mentor, manager_a, outsider):
+    api = api_as(mentee)
+    # e-mails in any case, twice, with the caller's own: one conversation of two people
+    response = _start(
+        api, program_a, ["  MARC.Mentor@Poitiers.example ", mentor.email, mentee.email.upper()]
+    )
+    assert response.status_code == 201, response.content
+    places = Participant.objects.filter(conversation_id=response.json()["id"])
+    assert sorted(places.values_list("member__email", flat=True)) == sorted(
+        [mentee.email, mentor.email]
+    )
+    # only the caller, nobody, an empty string, an unknown address: 400 with the reason
+    only_me = _start(api, program_a, [mentee.email])
+    assert only_me.status_code == 400 and "autre que vous" in only_me.json()["message"]
+    assert _start(api, program_a, []).status_code == 400
+    assert _start(api, program_a, [""]).status_code == 400
+    assert _start(api, program_a, ["x" * 300 + "@p.example"]).status_code == 400
+    unknown = _start(api, program_a, ["Nobody@Poitiers.example"])
+    assert unknown.status_code == 400 and "nobody@poitiers.example" in unknown.json()["message"]
+    # someone of another organisation is unknown here; another organisation's programme: 404
+    assert _start(api, program_a, [outsider.email]).status_code == 400
+    assert _start(api_as(outsider), program_a, [mentee.email]).status_code == 404
+    # a manager reaches anyone of the programme, as a group
+    group = _start(api_as(manager_a), program_a, [mentee.email, mentor.email], "Point")
+    assert group.status_code == 201
+    assert Participant.objects.filter(conversation_id=group.json()["id"]).count() == 3
+
+
+def test_api_messages_edge_cases(api_as, program_a, mentee, mentor, manager_a, outsider):
+    conversation_id = _start(api_as(mentee), program_a, [mentor.email]).json()["id"]
+    url = f"/api/conversations/{conversation_id}/messages"
+    api = api_as(mentee)
+    assert api.post(url, {"body": ""}).status_code == 400
+    blank = api.post(url, {"body": "   \n "})
+    assert blank.status_code == 400 and "vide" in blank.json()["message"]
+    assert api.post(url, {"body": "x" * 5001}).status_code == 400
+    assert api.post(url, {"body": "x" * 5000}).status_code == 201
+    assert api.post(url, {}).status_code == 400
+    # anyone but a participant: 403 (the manager too), another organisation: 404
+    refused = api_as(manager_a).post(url, {"body": "Je m'invite"})
+    assert refused.status_code == 403
+    assert api_as(outsider).post(url, {"body": "?"}).status_code == 404
+    assert api_as(outsider).get(url).status_code == 404
+    assert api.get("/api/conversations/999999/messages").status_code == 404
+    assert ConversationMessage.objects.count() == 1
+
+
+def test_a_group_message_reaches_each_one_and_is_an_event_for_each(
+    api_as, program_a, mentee, other_participant, manager_a
+):
+    conversation_id = _start(
+        api_as(manager_a), program_a, [mentee.email, other_participant.email]
+    ).json()["id"]
+    api_as(manager_a).post(f"/api/conversations/{conversation_id}/messages", {"body": "Réunion"})
+    assert unread_count(mentee) == 1 and unread_count(other_participant) == 1
+    targets = ActivityEvent.objects.filter(actor=manager_a, kind="message")
+    assert set(targets.values_list("target_id", flat=True)) == {mentee.pk, other_participant.pk}
+    # in the group, a participant cannot write to another one alone
+    assert _start(api_as(mentee), program_a, [other_participant.email]).status_code == 403
+
+
+# --- « Écrire » from the two tables --------------------------------------------------------
+
+
+def test_activity_table_selection_starts_a_group_conversation(
+    program_a, manager_a, mentee, other_participant
+):
+    client = signed_in(manager_a)
+    table = client.get(f"/programmes/{program_a.pk}/").content.decode()
+    assert f'formaction="/programmes/{program_a.pk}/conversations/nouvelle/"' in table
+    url = f"/programmes/{program_a.pk}/conversations/nouvelle/"
+    page = client.get(url, {"member": [mentee.pk, other_participant.pk]}).content.decode()
+    assert page.count("checked") == 2
+    response = client.post(
+        url,
+        {"member": [mentee.pk, other_participant.pk], "subject": "Atelier", "body": "Rendez-vous"},
+    )
+    assert response.status_code == 302
+    conversation = Participant.objects.get(member=mentee).conversation
+    assert conversation.subject == "Atelier"
+    assert set(conversation.participants.values_list("member_id", flat=True)) == {
+        manager_a.pk,
+        mentee.pk,
+        other_participant.pk,
+    }
+    assert unread_count(other_participant) == 1
+
+
+def test_a_refused_first_message_leaves_no_conversation_and_keeps_the_draft(
+    program_a, manager_a, mentee
+):
+    ProgramConversationSettings.objects.create(program=program_a, filter_on=True)
+    response = signed_in(manager_a).post(
+        f"/programmes/{program_a.pk}/conversations/nouvelle/",
+        {"member": [mentee.pk], "subject": "Lien", "body": "voir https://example.com"},
+    )
+    html = response.content.decode()
+    assert "liens n&#x27;y sont pas permis" in html and "voir https://example.com" in html
+    assert not Participant.objects.exists()
+
+
+def test_members_list_selection_offers_a_conversation(
+    program_a, program_b, manager_a, admin, mentee, mentor
+):
+    # a manager (not an administrator) selects in the members list too
+    page = signed_in(manager_a).get("/membres/").content.decode()
+    assert 'name="member"' in page and 'formaction="/conversations/nouvelle/"' in page
+    filtered = signed_in(manager_a).get("/membres/", {"program": program_a.pk}).content.decode()
+    assert f'name="program" value="{program_a.pk}"' in filtered
+    # not filtered on a programme: the only programme the selected person is in, straight
+    response = signed_in(manager_a).get("/conversations/nouvelle/", {"member": [mentee.pk]})
+    assert response.status_code == 302
+    assert response["Location"].startswith(f"/programmes/{program_a.pk}/conversations/nouvelle/")
+    # in two programmes (the administrator sees both): choose one
+    choice = signed_in(admin).get("/conversations/nouvelle/", {"member": [mentor.pk]})
+    html = choice.content.decode()
+    assert choice.status_code == 200 and "Orientation A" in html and "Mentorat B" in html
+    # someone chosen outside the programme is said, not silently dropped
+    start = signed_in(manager_a).get(
+        f"/programmes/{program_a.pk}/conversations/nouvelle/",
+        {"member": [mentee.pk, admin.pk]},
+    )
+    assert "1 personne choisie n'est pas dans ce programme" in start.content.decode()
+    too_many = signed_in(manager_a).get(
+        f"/programmes/{program_a.pk}/conversations/nouvelle/",
+        {"people": ",".join(str(n) for n in range(1, 80))},
+    )
+    assert too_many.status_code == 200 and "au plus" in too_many.content.decode()
+
+
+def test_read_status_shows_on_the_senders_messages(program_a, mentee, mentor):
+    conversation = services.conversation_start(program=program_a, author=mentee, others=[mentor])
+    services.message_send(conversation=conversation, sender=mentee, body="Bonjour")
+    url = f"/conversations/{conversation.pk}/"
+    assert "Non lu" in signed_in(mentee).get(url).content.decode()
+    signed_in(mentor).get(url)
+    html = signed_in(mentee).get(url).content.decode()
+    assert "✓ Lu" in html and "Non lu" not in html
+
+
+# --- Notices: the daily digest and a changed mind ------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_daily_digest_is_one_email_each_morning_through_smtp(
+    smtp, settings, program_a, mentee, mentor, manager_a
+):
+    from django_tasks_db.models import DBTaskResult
+
+    from cohorte.conversations.tasks import conversation_digest
+
+    settings.COHORTE_BASE_URL = "https://cohorte.example"
+    services.notice_mode_set(member=mentee, mode=NoticeMode.DAILY)
+    first = services.conversation_start(program=program_a, author=mentor, others=[mentee])
+    second = services.conversation_start(
+        program=program_a, author=manager_a, others=[mentee], subject="Bilan"
+    )
+    for conversation, sender in ((first, mentor), (second, manager_a), (first, mentor)):
+        services.message_send(conversation=conversation, sender=sender, body="Bonjour")
+    digests = DBTaskResult.objects.filter(task_path=conversation_digest.module_path)
+    assert digests.count() == 1  # one booking for three messages in two conversations
+    morning = digests.get().run_after
+    assert morning > timezone.now()
+    assert morning.astimezone(program_a.organisation.tzinfo).hour == 8
+    run_tasks()
+    assert all(m["X-Envelope-To"] != mentee.email for m in smtp)  # not before the morning
+    before = len(smtp)
+    digests.update(run_after=timezone.now())  # the morning comes
+    run_tasks()
+    to_mentee = [m for m in smtp[before:] if m["X-Envelope-To"] == mentee.email]
+    assert len(to_mentee) == 1
+    text = body_of(to_mentee[0])
+    assert f"https://cohorte.example/conversations/{first.pk}/" in text and "Bilan" in text
+    # a retry of the same digest sends nothing
+    assert services.conversation_digest_send(member_id=mentee.pk) is False
+    # the next day's messages: the next digest, one e-mail again
+    services.message_send(conversation=second, sender=manager_a, body="Encore")
+    waiting = digests.filter(status="READY")
+    assert waiting.count() == 1
+    waiting.update(run_after=timezone.now())
+    run_tasks()
+    assert len([m for m in smtp if m["X-Envelope-To"] == mentee.email]) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_choosing_none_while_a_notice_waits_sends_nothing(
+    smtp, settings, program_a, mentee, mentor
+):
+    settings.COHORTE_CONVERSATION_QUIET_SECONDS = 0
+    conversation = services.conversation_start(program=program_a, author=mentee, others=[mentor])
+    services.message_send(conversation=conversation, sender=mentee, body="Un")
+    services.notice_mode_set(member=mentor, mode=NoticeMode.NONE)
+    run_tasks()
+    assert Email.objects.filter(to_email=mentor.email).count() == 0
+    # switching to a digest with a notice waiting: the digest tells it, not the notice
+    services.notice_mode_set(member=mentor, mode=NoticeMode.DAILY)
+    services.message_send(conversation=conversation, sender=mentee, body="Deux")
+    run_tasks()
+    assert Email.objects.filter(to_email=mentor.email).count() == 0
+    assert NoticePreference.objects.get(member=mentor).digest_due_at is not None

@@ -3,7 +3,8 @@ may see what. Each reads the maintained columns of Participant, never counts mes
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -11,7 +12,7 @@ from django.utils.translation import gettext as _
 from cohorte.accounts.models import Member
 from cohorte.core.parse import search_words
 from cohorte.core.todo import TodoItem
-from cohorte.programs.models import Program
+from cohorte.programs.models import Enrolment, Program
 
 from . import rules
 from .models import Conversation, ConversationMessage, Participant, ProgramConversationSettings
@@ -171,3 +172,38 @@ def conversation_todo_items(member: Member) -> list[TodoItem]:
             )
         )
     return items
+
+
+def programs_of_people(*, member: Member, people_ids: list[int]) -> list[Program]:
+    """The programmes a conversation with these people can be started in by the member
+    (those they belong to or manage; every one for an administrator), each with `chosen_in`:
+    how many of the people are in it, most first. Without people: all of them."""
+    programs = Program.objects.filter(organisation_id=member.organisation_id or 0)
+    if not member.is_org_admin:
+        mine = Program.objects.filter(rules.program_people_of(member)).values("pk")
+        programs = programs.filter(pk__in=mine)
+    chosen_in = (
+        Enrolment.objects.filter(
+            program=OuterRef("pk"), member_id__in=people_ids, ended_at__isnull=True
+        )
+        .values("program")
+        .annotate(n=Count("member_id", distinct=True))
+        .values("n")[:1]
+    )
+    programs = programs.annotate(chosen_in=Coalesce(Subquery(chosen_in), 0))
+    if people_ids:
+        programs = programs.filter(chosen_in__gt=0)
+    return list(programs.order_by("-chosen_in", "name")[:100])
+
+
+def read_marks(messages: list[ConversationMessage], places: list[Participant]) -> None:
+    """Set `read_by` on each message: how many of the other participants have read it
+    (their last reading is at or after it). No query: the places are loaded already."""
+    for message in messages:
+        message.read_by = sum(  # type: ignore[attr-defined]
+            1
+            for place in places
+            if place.member_id != message.sender_id
+            and place.last_read_at is not None
+            and place.last_read_at >= message.created_at
+        )
