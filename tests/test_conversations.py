@@ -447,3 +447,86 @@ def test_choosing_none_while_a_notice_waits_sends_nothing(
     run_tasks()
     assert Email.objects.filter(to_email=mentor.email).count() == 0
     assert NoticePreference.objects.get(member=mentor).digest_due_at is not None
+
+
+# --- The programme's settings, its reports, the notes' way in ------------------------------
+
+
+def test_a_programme_can_keep_members_from_writing_to_one_another(
+    api_as, program_a, mentee, mentor, manager_a, admin
+):
+    response = signed_in(manager_a).post(
+        f"/programmes/{program_a.pk}/conversations/",
+        {"filter_words": "", "managers_read": "on"},  # members_write unticked
+    )
+    assert response.status_code == 302
+    row = ProgramConversationSettings.objects.get(program=program_a)
+    assert row.members_write is False
+    assert row.managers_read is False  # a manager cannot let managers read: an administrator
+    refused = _start(api_as(mentee), program_a, [mentor.email])
+    assert refused.status_code == 403 and mentor.email in refused.json()["message"]
+    assert _start(api_as(mentee), program_a, [manager_a.email]).status_code == 201
+    # the administrator lets managers read; a manager's later save keeps it
+    signed_in(admin).post(
+        f"/programmes/{program_a.pk}/conversations/",
+        {"managers_read": "on", "members_write": "on", "filter_words": ""},
+    )
+    signed_in(manager_a).post(
+        f"/programmes/{program_a.pk}/conversations/",
+        {"members_write": "on", "filter_on": "on", "filter_words": "argent"},
+    )
+    row.refresh_from_db()
+    assert row.managers_read and row.filter_on and row.members_write
+    assert AuditEntry.objects.filter(action="program.conversation_settings").count() == 3
+
+
+def test_managers_do_not_read_the_subject_either_unless_allowed(
+    api_as, program_a, mentee, mentor, manager_a
+):
+    conversation = services.conversation_start(
+        program=program_a, author=mentee, others=[mentor], subject="Mon souci privé"
+    )
+    services.message_send(conversation=conversation, sender=mentee, body="Bonjour")
+    listed = api_as(manager_a).get(f"/api/programs/{program_a.pk}/conversations").json()
+    assert listed[0]["subject"] == "" and listed[0]["participants"] == [mentee.email, mentor.email]
+    page = signed_in(manager_a).get(f"/programmes/{program_a.pk}/conversations/")
+    assert "Mon souci privé" not in page.content.decode() and "Léa Mentee" in page.content.decode()
+    detail = signed_in(manager_a).get(f"/conversations/{conversation.pk}/").content.decode()
+    assert "Mon souci privé" not in detail and "Bonjour" not in detail
+    assert not AuditEntry.objects.filter(action="conversation.contents_read").exists()
+    ProgramConversationSettings.objects.create(program=program_a, managers_read=True)
+    listed = api_as(manager_a).get(f"/api/programs/{program_a.pk}/conversations").json()
+    assert listed[0]["subject"] == "Mon souci privé"
+    detail = signed_in(manager_a).get(f"/conversations/{conversation.pk}/").content.decode()
+    assert "Bonjour" in detail
+    assert AuditEntry.objects.filter(action="conversation.contents_read").count() == 1
+
+
+def test_a_report_on_a_professional_reaches_the_managers(program_a, mentee, mentor, manager_a):
+    conversation = services.conversation_start(program=program_a, author=mentee, others=[mentor])
+    message = services.message_send(conversation=conversation, sender=mentor, body="…")
+    signed_in(mentee).post(
+        f"/conversations/messages/{message.pk}/signaler/", {"reason": "Ton agressif"}
+    )
+    page = signed_in(manager_a).get(f"/programmes/{program_a.pk}/conversations/").content.decode()
+    assert "Marc Mentor, signalé par Léa Mentee" in page and "Ton agressif" in page
+    # nobody reports their own message, nor one of a conversation they are not in
+    own = signed_in(mentor).post(
+        f"/conversations/messages/{message.pk}/signaler/", {"reason": "x"}, follow=True
+    )
+    assert "propre message" in own.content.decode()
+    assert (
+        signed_in(manager_a)
+        .post(f"/conversations/messages/{message.pk}/signaler/", {"reason": "x"})
+        .status_code
+        == 403
+    )
+    assert Report.objects.count() == 1
+
+
+def test_the_inbox_leads_to_each_relationships_notes(program_b, mentor, organisation):
+    emma = make_member(organisation, "emma@poitiers.example", first="Emma", last="M")
+    Enrolment.objects.create(program=program_b, member=emma, role=Role.MENTEE)
+    relationship = relationship_create(program=program_b, mentor=mentor, mentee=emma, by=None)
+    html = signed_in(emma).get("/conversations/").content.decode()
+    assert f'href="/relations/{relationship.pk}/notes/"' in html and "Marc Mentor" in html

@@ -134,6 +134,8 @@ class ProgramConversationSettings(models.Model):
     managers_read = models.BooleanField(
         _("les responsables lisent les conversations et les notes"), default=False
     )
+    #: off: members write to the programme's managers only, never to one another
+    members_write = models.BooleanField(_("les membres s'écrivent entre eux"), default=True)
     filter_on = models.BooleanField(_("filtrer les messages"), default=False)
     filter_words = models.TextField(
         _("mots interdits"), blank=True, help_text=_("Un mot ou une expression par ligne.")

@@ -3,15 +3,18 @@ may see what. Each reads the maintained columns of Participant, never counts mes
 
 from dataclasses import dataclass
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from cohorte.accounts.models import Member
+from cohorte.activity.models import Report
+from cohorte.activity.selectors import open_reports
 from cohorte.core.parse import search_words
 from cohorte.core.todo import TodoItem
+from cohorte.meetings.models import Relationship
 from cohorte.programs.models import Enrolment, Program
 
 from . import rules
@@ -77,7 +80,10 @@ def program_conversations(
         Conversation.objects.filter(program=program)
         .order_by("-last_message_at", "-pk")
         .prefetch_related(
-            Prefetch("participants", queryset=Participant.objects.select_related("member"))
+            Prefetch(
+                "participants",
+                queryset=Participant.objects.select_related("member").order_by("pk"),
+            )
         )[offset : offset + limit]
     )
 
@@ -207,3 +213,33 @@ def read_marks(messages: list[ConversationMessage], places: list[Participant]) -
             and place.last_read_at is not None
             and place.last_read_at >= message.created_at
         )
+
+
+def program_reports(*, program: Program, limit: int = 50) -> list[Report]:
+    """The programme's open reports, newest first: a reported professional or manager has
+    no row in the activity table, so the managers read every report here too."""
+    return list(
+        open_reports(program=program)
+        .select_related("member", "reported_by")
+        .order_by("-created_at")[:limit]
+    )
+
+
+def relationships_with_notes(*, program: Program, limit: int = 100) -> list[Relationship]:
+    """The programme's relationships that have notes, with `notes_count`, latest first."""
+    return list(
+        Relationship.objects.filter(program=program)
+        .annotate(notes_count=Count("notes"), last_note=Max("notes__created_at"))
+        .filter(notes_count__gt=0)
+        .select_related("mentor", "mentee")
+        .order_by("-last_note")[:limit]
+    )
+
+
+def member_relationships(member: Member) -> list[Relationship]:
+    """The member's current relationships (either side), for their notes."""
+    return list(
+        Relationship.objects.filter(Q(mentor=member) | Q(mentee=member), ended_at__isnull=True)
+        .select_related("program", "mentor", "mentee")
+        .order_by("program__name", "pk")[:50]
+    )

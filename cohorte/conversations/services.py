@@ -442,26 +442,34 @@ def message_report(*, message: ConversationMessage, by: Member, reason: str) -> 
 
 
 def program_settings_save(
-    *, program: Program, by: Member, managers_read: bool, filter_on: bool, filter_words: str
+    *,
+    program: Program,
+    by: Member,
+    managers_read: bool,
+    filter_on: bool,
+    filter_words: str,
+    members_write: bool = True,
 ) -> ProgramConversationSettings:
+    """Only an administrator decides whether managers read the words: a manager's save
+    keeps that choice as it is."""
     if len(filter_words) > 5000:
         raise ValidationError(_("La liste de mots dépasse 5000 caractères."))
     with transaction.atomic():
         before = program_settings(program)
-        old = {"managers_read": before.managers_read, "filter_on": before.filter_on}
+        if not by.is_org_admin:
+            managers_read = before.managers_read
+        fields = ("managers_read", "filter_on", "members_write")
+        old = {name: getattr(before, name) for name in fields}
+        new = {"managers_read": managers_read, "filter_on": filter_on}
+        new["members_write"] = members_write
         row, _created = ProgramConversationSettings.objects.update_or_create(
-            program=program,
-            defaults={
-                "managers_read": managers_read,
-                "filter_on": filter_on,
-                "filter_words": filter_words.strip(),
-            },
+            program=program, defaults={**new, "filter_words": filter_words.strip()}
         )
         log_action(
             "program.conversation_settings",
             actor=by,
             target=program,
-            data={"old": old, "new": {"managers_read": managers_read, "filter_on": filter_on}},
+            data={"old": old, "new": new},
         )
     return row
 

@@ -39,7 +39,11 @@ def _error_text(error: ValidationError | PermissionDenied) -> str:
 def inbox(request: MemberRequest) -> HttpResponse:
     q = request.GET.get("q", "")[:200]
     places = selectors.inbox(member=request.user, q=q, limit=50)
-    return render(request, "conversations/inbox.html", {"places": places, "q": q})
+    return render(
+        request,
+        "conversations/inbox.html",
+        {"places": places, "q": q, "relationships": selectors.member_relationships(request.user)},
+    )
 
 
 @login_required
@@ -259,9 +263,9 @@ def program_page(request: MemberRequest, program_id: int) -> HttpResponse:
             services.program_settings_save(
                 program=program,
                 by=request.user,
-                managers_read=request.POST.get("managers_read") == "on"
-                and request.user.is_org_admin,
+                managers_read=request.POST.get("managers_read") == "on",
                 filter_on=request.POST.get("filter_on") == "on",
+                members_write=request.POST.get("members_write") == "on",
                 filter_words=request.POST.get("filter_words", ""),
             )
         except ValidationError as error:
@@ -269,13 +273,23 @@ def program_page(request: MemberRequest, program_id: int) -> HttpResponse:
         else:
             flash.success(request, _("Réglages enregistrés."))
             return redirect("conversations:program", program_id=program.pk)
+    settings_row = services.program_settings(program)
+    conversations = selectors.program_conversations(program=program)
+    for conversation in conversations:  # its subject is words too: only where allowed
+        conversation.subject_shown = settings_row.managers_read or any(  # type: ignore[attr-defined]
+            place.member_id == request.user.pk for place in conversation.participants.all()
+        )
     return render(
         request,
         "conversations/program.html",
         {
             "program": program,
-            "conversations": selectors.program_conversations(program=program),
-            "settings_row": services.program_settings(program),
+            "conversations": conversations,
+            "settings_row": settings_row,
+            "reports": selectors.program_reports(program=program),
+            "noted": selectors.relationships_with_notes(program=program)
+            if settings_row.managers_read
+            else [],
         },
     )
 
