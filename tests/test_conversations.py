@@ -530,3 +530,41 @@ def test_the_inbox_leads_to_each_relationships_notes(program_b, mentor, organisa
     relationship = relationship_create(program=program_b, mentor=mentor, mentee=emma, by=None)
     html = signed_in(emma).get("/conversations/").content.decode()
     assert f'href="/relations/{relationship.pk}/notes/"' in html and "Marc Mentor" in html
+
+
+def test_a_conversation_counts_as_the_same_events_sent_through_the_api(
+    api_as, program_a, mentee, mentor, manager_a, other_participant
+):
+    """Léa writes to Marc in a conversation; Paul's same exchange comes as API events: the
+    table's figures and ❗ are the same for both, before and after Marc's answer."""
+    sent = timezone.now() - dt.timedelta(hours=2)
+    conversation = services.conversation_start(program=program_a, author=mentee, others=[mentor])
+    services.message_send(conversation=conversation, sender=mentee, body="Bonjour", now=sent)
+    events = api_as(manager_a)
+    stamp = sent.isoformat()
+    for kind in ("message", "contact"):
+        item = {"email": other_participant.email, "kind": kind, "occurred_at": stamp}
+        response = events.post(
+            f"/api/programs/{program_a.pk}/events", [{**item, "target_email": mentor.email}]
+        )
+        assert response.status_code == 200, response.content
+    later = timezone.now() + dt.timedelta(days=program_a.unanswered_after_days + 1)
+
+    def figures():
+        rows = {r.member_id: r for r in participant_activity_rows(program=program_a, now=later)}
+        return [
+            (rows[m.pk].professionals_contacted, rows[m.pk].has_unanswered)
+            for m in (mentee, other_participant)
+        ]
+
+    assert figures() == [(1, True), (1, True)]
+    answered = sent + dt.timedelta(hours=1)
+    services.message_send(conversation=conversation, sender=mentor, body="Oui", now=answered)
+    reply = {
+        "email": mentor.email,
+        "kind": "message",
+        "target_email": other_participant.email,
+        "occurred_at": answered.isoformat(),
+    }
+    assert events.post(f"/api/programs/{program_a.pk}/events", [reply]).status_code == 200
+    assert figures() == [(1, False), (1, False)]
