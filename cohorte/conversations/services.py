@@ -271,7 +271,7 @@ def conversation_digest_send(*, member_id: int) -> bool:
     outbox row, so a second run sends nothing."""
     with transaction.atomic():
         places = list(
-            Participant.objects.select_for_update()
+            Participant.objects.select_for_update(of=("self",))
             .filter(member_id=member_id, notice_due_since__isnull=False)
             .select_related("member", "conversation__program")
             .order_by("-last_message_at")
@@ -325,7 +325,7 @@ def conversation_notice_send(*, participant_id: int) -> bool:
     transaction as the outbox row, so a second run finds nothing to announce."""
     with transaction.atomic():
         place = (
-            Participant.objects.select_for_update()
+            Participant.objects.select_for_update(of=("self",))
             .select_related("member", "conversation__program__organisation")
             .filter(pk=participant_id)
             .first()
