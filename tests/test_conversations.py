@@ -568,3 +568,31 @@ def test_a_conversation_counts_as_the_same_events_sent_through_the_api(
     }
     assert events.post(f"/api/programs/{program_a.pk}/events", [reply]).status_code == 200
     assert figures() == [(1, False), (1, False)]
+
+
+def test_inbox_and_conversation_queries_do_not_grow(program_a, mentee, mentor, manager_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = signed_in(mentee)
+
+    def queries(url):
+        client.get(url)  # warm (the session, the read marks)
+        with CaptureQueriesContext(connection) as context:
+            assert client.get(url).status_code == 200
+        return len(context.captured_queries)
+
+    def grow(conversations, messages):
+        for n in range(conversations):
+            people = [mentor] if n % 2 else [mentor, manager_a]
+            c = services.conversation_start(program=program_a, author=mentee, others=people)
+            for i in range(messages):
+                services.message_send(conversation=c, sender=people[i % len(people)], body="m")
+        return c
+
+    small = grow(1, 2)
+    inbox_small, detail_small = queries("/conversations/"), queries(f"/conversations/{small.pk}/")
+    large = grow(6, 12)
+    assert queries("/conversations/") == inbox_small
+    assert queries("/conversations/?q=m") <= inbox_small + 1
+    assert queries(f"/conversations/{large.pk}/") == detail_small
