@@ -596,3 +596,17 @@ def test_inbox_and_conversation_queries_do_not_grow(program_a, mentee, mentor, m
     assert queries("/conversations/") == inbox_small
     assert queries("/conversations/?q=m") <= inbox_small + 1
     assert queries(f"/conversations/{large.pk}/") == detail_small
+
+
+def test_the_digest_comes_at_eight_in_the_members_own_zone(program_a, mentee, mentor):
+    from zoneinfo import ZoneInfo
+
+    mentee.timezone = "America/Montreal"  # the organisation is in Europe/Paris
+    mentee.save(update_fields=["timezone"])
+    services.notice_mode_set(member=mentee, mode=NoticeMode.DAILY)
+    conversation = services.conversation_start(program=program_a, author=mentor, others=[mentee])
+    services.message_send(conversation=conversation, sender=mentor, body="Bonjour")
+    due = NoticePreference.objects.get(member=mentee).digest_due_at
+    local = due.astimezone(ZoneInfo("America/Montreal"))
+    assert (local.hour, local.minute) == (8, 0) and due > timezone.now()
+    assert due - timezone.now() <= dt.timedelta(days=1)
