@@ -27,6 +27,7 @@ from django.test import Client
 from django.utils import timezone
 
 from cohorte.accounts.models import Member
+from cohorte.activity.models import ActivityEvent, EventKind
 from cohorte.activity.selectors import participant_activity_page
 from cohorte.conversations import services
 from cohorte.conversations.models import Conversation, ConversationMessage, Participant
@@ -135,13 +136,13 @@ def build(members: int, messages: int) -> Program:
     return program
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--members", type=int, default=500)
     parser.add_argument("--messages", type=int, default=25_000)
     parser.add_argument("--burst", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=7)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     call_command("migrate", verbosity=0)
     program = build(args.members, args.messages)
     manager = Member.objects.get(email="bench@cohorte.example")
@@ -164,6 +165,10 @@ def main() -> None:
         f"messages {ConversationMessage.objects.filter(conversation__program=program).count()}, "
         f"database {connection.vendor}"
     )
+    contacts = ActivityEvent.objects.filter(
+        program=program, actor=member, target=pro, kind=EventKind.CONTACT
+    )
+    contacts_before = contacts.count()
     started = time.perf_counter()
     for i in range(args.burst):  # the burst: both sides, through the service
         services.message_send(
@@ -171,6 +176,24 @@ def main() -> None:
         )
     burst_ms = (time.perf_counter() - started) * 1000
     print(f"burst of {args.burst} messages: {burst_ms / args.burst:.1f} ms per message")
+    # what the pages will show must already hold: a figure of a wrong page is no figure
+    newest = inbox(member=member, limit=1)
+    if not newest or newest[0].conversation_id != conversation.pk:
+        raise SystemExit("the inbox does not show the conversation of the burst first")
+    unread = Participant.objects.get(conversation=conversation, member=pro).unread
+    row = next(
+        r
+        for r in participant_activity_page(program=program, q=member.email)[0:25]
+        if r.member_id == member.pk
+    )
+    burst_contacts = contacts.count() - contacts_before
+    if args.burst > 1 and (row.professionals_contacted < 1 or unread < 1 or not burst_contacts):
+        raise SystemExit("the burst did not reach the professional or the manager's table")
+    print(
+        f"after the burst: inbox newest first, professional {unread} unread, "
+        f"{burst_contacts} contact events, the table's « professionnels contactés » "
+        f"{row.professionals_contacted}"
+    )
     as_member, as_manager = Client(HTTP_HOST="localhost"), Client(HTTP_HOST="localhost")
     as_member.force_login(member)
     as_manager.force_login(manager)

@@ -2,12 +2,14 @@
 the pages (`rules`, `selectors.conversation_access`)."""
 
 import datetime as dt
+from typing import Annotated
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
+from pydantic import StringConstraints
 
 from cohorte.accounts.models import Member
 from cohorte.core.api import ErrorOut
@@ -20,9 +22,15 @@ programs_router = Router(tags=["conversations"])
 conversations_router = Router(tags=["conversations"])
 
 
+Email = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=254)]
+
+
 class ConversationStartIn(Schema):
-    participants: list[str] = Field(
-        ..., min_length=1, max_length=PARTICIPANTS_MAX - 1, description="e-mails of the others"
+    participants: list[Email] = Field(
+        ...,
+        min_length=1,
+        max_length=PARTICIPANTS_MAX - 1,
+        description="e-mails of the others (any case; duplicates and the caller's own are dropped)",
     )
     subject: str = Field("", max_length=SUBJECT_MAX)
 
@@ -71,7 +79,10 @@ def conversation_create(request, program_id: ApiId, payload: ConversationStartIn
     naming them; people the programme does not let the caller reach: 403."""
     author: Member = request.auth
     program = selectors.program_of_member(author, program_id)
-    emails = list(dict.fromkeys(e.strip().lower() for e in payload.participants))
+    emails = list(dict.fromkeys(e.lower() for e in payload.participants))
+    emails = [e for e in emails if e != author.email.lower()]
+    if not emails:
+        raise HttpError(400, _("Choisissez au moins une personne autre que vous."))
     found = {
         m.email: m
         for m in Member.objects.filter(
@@ -119,12 +130,19 @@ def conversation_list(request, program_id: ApiId, paging: Query[ConversationPage
     program = selectors.program_of_member(member, program_id)
     offset = (paging.page - 1) * paging.page_size
     if rules.manages(member, program):
-        return [
-            _out(c)
-            for c in selectors.program_conversations(
-                program=program, limit=paging.page_size, offset=offset
-            )
-        ]
+        # who and when; the subject too (it is words) only where the programme allows it
+        words = selectors.managers_read(program)
+        rows = selectors.program_conversations(
+            program=program, limit=paging.page_size, offset=offset
+        )
+        listed = []
+        for conversation in rows:
+            out = _out(conversation)
+            mine = any(p.member_id == member.pk for p in conversation.participants.all())
+            if not (words or mine):
+                out["subject"] = ""
+            listed.append(out)
+        return listed
     places = selectors.inbox(member=member, program=program, limit=paging.page_size, offset=offset)
     return [_out(p.conversation, p.unread) for p in places]
 

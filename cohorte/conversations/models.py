@@ -117,6 +117,9 @@ class NoticePreference(models.Model):
         settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE, related_name="+"
     )
     mode = models.CharField(max_length=10, choices=NoticeMode.choices, default=NoticeMode.IMMEDIATE)
+    #: the morning the next daily digest is booked for (None: none booked); a digest is
+    #: booked once, whatever the number of conversations it will gather
+    digest_due_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.member_id}: {self.mode}"
@@ -131,6 +134,8 @@ class ProgramConversationSettings(models.Model):
     managers_read = models.BooleanField(
         _("les responsables lisent les conversations et les notes"), default=False
     )
+    #: off: members write to the programme's managers only, never to one another
+    members_write = models.BooleanField(_("les membres s'écrivent entre eux"), default=True)
     filter_on = models.BooleanField(_("filtrer les messages"), default=False)
     filter_words = models.TextField(
         _("mots interdits"), blank=True, help_text=_("Un mot ou une expression par ligne.")

@@ -10,6 +10,8 @@ Who may reach whom (the roles and relationships that exist):
   reach each other; a mentee does not write to another mentor;
 - any current member writes to the programme's managers;
 - nobody else: two participants, two mentors, a member outside the programme.
+A programme whose settings say members do not write to one another keeps only the managers
+within members' reach.
 A group conversation is allowed when its author may reach every other person in it.
 """
 
@@ -21,6 +23,8 @@ from django.utils.translation import gettext as _
 from cohorte.accounts.models import Member
 from cohorte.meetings.models import Relationship
 from cohorte.programs.models import Enrolment, Program, Role
+
+from .models import ProgramConversationSettings
 
 _LINK = re.compile(r"(https?://|www\.)\S+|\b[\w-]+\.(com|fr|net|org|io|be|ca|ch)\b", re.I)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
@@ -76,6 +80,8 @@ def unreachable(program: Program, author: Member, others: list[Member]) -> list[
     ids = [m.pk for m in others]
     managers = set(program.managers.filter(pk__in=ids).values_list("pk", flat=True))
     managers |= {m.pk for m in others if m.is_org_admin}
+    if ProgramConversationSettings.objects.filter(program=program, members_write=False).exists():
+        return [m for m in others if m.pk not in managers]
     roles = roles_in(program, [author.pk, *ids])
     mine = roles.get(author.pk)
     paired = set()

@@ -3,15 +3,19 @@ may see what. Each reads the maintained columns of Participant, never counts mes
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from cohorte.accounts.models import Member
+from cohorte.activity.models import Report
+from cohorte.activity.selectors import open_reports
 from cohorte.core.parse import search_words
 from cohorte.core.todo import TodoItem
-from cohorte.programs.models import Program
+from cohorte.meetings.models import Relationship
+from cohorte.programs.models import Enrolment, Program
 
 from . import rules
 from .models import Conversation, ConversationMessage, Participant, ProgramConversationSettings
@@ -76,7 +80,10 @@ def program_conversations(
         Conversation.objects.filter(program=program)
         .order_by("-last_message_at", "-pk")
         .prefetch_related(
-            Prefetch("participants", queryset=Participant.objects.select_related("member"))
+            Prefetch(
+                "participants",
+                queryset=Participant.objects.select_related("member").order_by("pk"),
+            )
         )[offset : offset + limit]
     )
 
@@ -171,3 +178,68 @@ def conversation_todo_items(member: Member) -> list[TodoItem]:
             )
         )
     return items
+
+
+def programs_of_people(*, member: Member, people_ids: list[int]) -> list[Program]:
+    """The programmes a conversation with these people can be started in by the member
+    (those they belong to or manage; every one for an administrator), each with `chosen_in`:
+    how many of the people are in it, most first. Without people: all of them."""
+    programs = Program.objects.filter(organisation_id=member.organisation_id or 0)
+    if not member.is_org_admin:
+        mine = Program.objects.filter(rules.program_people_of(member)).values("pk")
+        programs = programs.filter(pk__in=mine)
+    chosen_in = (
+        Enrolment.objects.filter(
+            program=OuterRef("pk"), member_id__in=people_ids, ended_at__isnull=True
+        )
+        .values("program")
+        .annotate(n=Count("member_id", distinct=True))
+        .values("n")[:1]
+    )
+    programs = programs.annotate(chosen_in=Coalesce(Subquery(chosen_in), 0))
+    if people_ids:
+        programs = programs.filter(chosen_in__gt=0)
+    return list(programs.order_by("-chosen_in", "name")[:100])
+
+
+def read_marks(messages: list[ConversationMessage], places: list[Participant]) -> None:
+    """Set `read_by` on each message: how many of the other participants have read it
+    (their last reading is at or after it). No query: the places are loaded already."""
+    for message in messages:
+        message.read_by = sum(  # type: ignore[attr-defined]
+            1
+            for place in places
+            if place.member_id != message.sender_id
+            and place.last_read_at is not None
+            and place.last_read_at >= message.created_at
+        )
+
+
+def program_reports(*, program: Program, limit: int = 50) -> list[Report]:
+    """The programme's open reports, newest first: a reported professional or manager has
+    no row in the activity table, so the managers read every report here too."""
+    return list(
+        open_reports(program=program)
+        .select_related("member", "reported_by")
+        .order_by("-created_at")[:limit]
+    )
+
+
+def relationships_with_notes(*, program: Program, limit: int = 100) -> list[Relationship]:
+    """The programme's relationships that have notes, with `notes_count`, latest first."""
+    return list(
+        Relationship.objects.filter(program=program)
+        .annotate(notes_count=Count("notes"), last_note=Max("notes__created_at"))
+        .filter(notes_count__gt=0)
+        .select_related("mentor", "mentee")
+        .order_by("-last_note")[:limit]
+    )
+
+
+def member_relationships(member: Member) -> list[Relationship]:
+    """The member's current relationships (either side), for their notes."""
+    return list(
+        Relationship.objects.filter(Q(mentor=member) | Q(mentee=member), ended_at__isnull=True)
+        .select_related("program", "mentor", "mentee")
+        .order_by("program__name", "pk")[:50]
+    )

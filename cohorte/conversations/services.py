@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -21,6 +21,7 @@ from cohorte.accounts.models import Member
 from cohorte.activity.counters import events_store
 from cohorte.activity.models import EventKind, Report
 from cohorte.core.audit import log_action
+from cohorte.core.parse import zone_or_default
 from cohorte.meetings.models import Relationship
 from cohorte.messaging.attachments import attachment_check, content_type_of
 from cohorte.messaging.services import absolute_url, email_enqueue
@@ -90,6 +91,17 @@ def conversation_start(
     if len(others) + 1 > PARTICIPANTS_MAX:
         raise ValidationError(
             _("Une conversation réunit %(n)d personnes au plus.") % {"n": PARTICIPANTS_MAX}
+        )
+    ids = [m.pk for m in others]
+    present = set(
+        Member.objects.filter(rules.program_people(program), pk__in=ids, is_active=True)
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    absent = [m for m in others if m.pk not in present]
+    if absent:
+        raise ValidationError(
+            _("Pas dans ce programme : %(emails)s") % {"emails": ", ".join(m.email for m in absent)}
         )
     refused = rules.unreachable(program, author, others)
     if refused:
@@ -188,8 +200,12 @@ def _modes(member_ids: list[int]) -> dict[int, str]:
     )
 
 
+def _mode_of(member_id: int) -> str:
+    return _modes([member_id]).get(member_id, NoticeMode.IMMEDIATE)
+
+
 def _next_digest(now: dt.datetime, tz: Any) -> dt.datetime:
-    """The next morning's digest time (08:00) in the organisation's zone."""
+    """The next morning's digest time (08:00) in the member's zone."""
     local = now.astimezone(tz)
     at = local.replace(hour=8, minute=0, second=0, microsecond=0)
     if at <= local:
@@ -197,41 +213,44 @@ def _next_digest(now: dt.datetime, tz: Any) -> dt.datetime:
     return at
 
 
+def _digests_book(member_ids: Sequence[int], now: dt.datetime) -> None:
+    """Book each member's next morning digest unless one is booked already. A booking past
+    its time (its task late, or lost) is booked again: the digest that runs first sends,
+    the other finds nothing left to announce."""
+    members = Member.objects.filter(pk__in=member_ids).select_related("organisation")
+    for member in members.only("pk", "timezone", "organisation__timezone"):
+        fallback = member.organisation.tzinfo if member.organisation else dt.UTC
+        at = _next_digest(now, zone_or_default(member.timezone, fallback))
+        booked = (
+            NoticePreference.objects.filter(member_id=member.pk)
+            .filter(Q(digest_due_at__isnull=True) | Q(digest_due_at__lt=now))
+            .update(digest_due_at=at)
+        )
+        if booked:
+            transaction.on_commit(functools.partial(_digest_enqueue, member.pk, at))
+
+
 def _notices_plan(conversation: Conversation, recipient_ids: list[int], now: dt.datetime) -> None:
-    """Open a quiet period for each recipient who has none: its task, queued after commit,
-    sends one e-mail for everything that arrived meanwhile."""
+    """Open a period for each recipient who has none in this conversation: after a quiet
+    period (immediate) or the next morning (daily digest), one e-mail announces everything
+    that arrived meanwhile. « None »: no period, no e-mail."""
     modes = _modes(recipient_ids)
-    waiting = list(
-        Participant.objects.filter(
-            conversation=conversation, member_id__in=recipient_ids, notice_due_since__isnull=True
-        ).values_list("pk", "member_id")
-    )
-    ids = [
-        pk for pk, member in waiting if modes.get(member, NoticeMode.IMMEDIATE) != NoticeMode.NONE
+    waiting = Participant.objects.filter(
+        conversation=conversation, member_id__in=recipient_ids, notice_due_since__isnull=True
+    ).values_list("pk", "member_id")
+    opened = [
+        (pk, member)
+        for pk, member in waiting
+        if modes.get(member, NoticeMode.IMMEDIATE) != NoticeMode.NONE
     ]
-    if not ids:
+    if not opened:
         return
-    daily = [
-        member for pk, member in waiting if pk in ids and modes.get(member) == NoticeMode.DAILY
-    ]
-    # a daily digest already waiting for a member takes this conversation in too
-    digest_booked = set(
-        Participant.objects.filter(member_id__in=daily, notice_due_since__isnull=False)
-        .values_list("member_id", flat=True)
-        .distinct()
-    )
-    Participant.objects.filter(pk__in=ids).update(notice_due_since=now)
-    tz = conversation.program.organisation.tzinfo
-    for pk, member in waiting:
-        if pk not in ids:
-            continue
-        if member in daily:
-            if member not in digest_booked:
-                run_after = _next_digest(now, tz)
-                transaction.on_commit(functools.partial(_digest_enqueue, member, run_after))
-            continue
-        run_after = now + quiet_period()
-        transaction.on_commit(functools.partial(_notice_enqueue, pk, run_after))
+    Participant.objects.filter(pk__in=[pk for pk, _member in opened]).update(notice_due_since=now)
+    _digests_book([m for _pk, m in opened if modes.get(m) == NoticeMode.DAILY], now)
+    run_after = now + quiet_period()
+    for pk, member in opened:
+        if modes.get(member) != NoticeMode.DAILY:
+            transaction.on_commit(functools.partial(_notice_enqueue, pk, run_after))
 
 
 def _notice_enqueue(participant_id: int, run_after: dt.datetime) -> None:
@@ -252,15 +271,19 @@ def conversation_digest_send(*, member_id: int) -> bool:
     outbox row, so a second run sends nothing."""
     with transaction.atomic():
         places = list(
-            Participant.objects.select_for_update()
+            Participant.objects.select_for_update(of=("self",))
             .filter(member_id=member_id, notice_due_since__isnull=False)
             .select_related("member", "conversation__program")
             .order_by("-last_message_at")
         )
+        now = timezone.now()
+        # the booking is spent (a second booking, made while this one was late, finds
+        # nothing left to announce)
+        NoticePreference.objects.filter(member_id=member_id).update(digest_due_at=None)
         if not places:
             return False
-        now = timezone.now()
-        fresh = [p for p in places if p.unread > 0 and p.member.is_active]
+        wanted = _mode_of(member_id) != NoticeMode.NONE
+        fresh = [p for p in places if p.unread > 0 and p.member.is_active and wanted]
         Participant.objects.filter(pk__in=[p.pk for p in places]).update(notice_due_since=None)
         Participant.objects.filter(pk__in=[p.pk for p in fresh]).update(last_notice_at=now)
         if not fresh:
@@ -302,16 +325,20 @@ def conversation_notice_send(*, participant_id: int) -> bool:
     transaction as the outbox row, so a second run finds nothing to announce."""
     with transaction.atomic():
         place = (
-            Participant.objects.select_for_update()
+            Participant.objects.select_for_update(of=("self",))
             .select_related("member", "conversation__program__organisation")
             .filter(pk=participant_id)
             .first()
         )
         if place is None or place.notice_due_since is None:
             return False
+        mode = _mode_of(place.member_id)
+        if mode == NoticeMode.DAILY:  # chosen since the period opened: the digest tells it
+            _digests_book([place.member_id], timezone.now())
+            return False
         since = place.notice_due_since
         place.notice_due_since = None
-        fresh = place.unread > 0 and place.member.is_active
+        fresh = place.unread > 0 and place.member.is_active and mode != NoticeMode.NONE
         if fresh:
             place.last_notice_at = timezone.now()
         place.save(update_fields=["notice_due_since", "last_notice_at"])
@@ -353,9 +380,18 @@ def conversation_notice_send(*, participant_id: int) -> bool:
 
 
 def notice_mode_set(*, member: Member, mode: str) -> None:
+    """A new choice counts for what is already waiting too: back to « immediate », the
+    conversations waiting for a digest are announced after the quiet period instead."""
     if mode not in NoticeMode.values:
         raise ValidationError(_("Choix inconnu."))
-    NoticePreference.objects.update_or_create(member=member, defaults={"mode": mode})
+    with transaction.atomic():
+        NoticePreference.objects.update_or_create(member=member, defaults={"mode": mode})
+        if mode == NoticeMode.IMMEDIATE:
+            run_after = timezone.now() + quiet_period()
+            for pk in Participant.objects.filter(
+                member=member, notice_due_since__isnull=False
+            ).values_list("pk", flat=True):
+                transaction.on_commit(functools.partial(_notice_enqueue, pk, run_after))
 
 
 # --- Reading, reporting, settings, notes ---------------------------------------------
@@ -406,26 +442,34 @@ def message_report(*, message: ConversationMessage, by: Member, reason: str) -> 
 
 
 def program_settings_save(
-    *, program: Program, by: Member, managers_read: bool, filter_on: bool, filter_words: str
+    *,
+    program: Program,
+    by: Member,
+    managers_read: bool,
+    filter_on: bool,
+    filter_words: str,
+    members_write: bool = True,
 ) -> ProgramConversationSettings:
+    """Only an administrator decides whether managers read the words: a manager's save
+    keeps that choice as it is."""
     if len(filter_words) > 5000:
         raise ValidationError(_("La liste de mots dépasse 5000 caractères."))
     with transaction.atomic():
         before = program_settings(program)
-        old = {"managers_read": before.managers_read, "filter_on": before.filter_on}
+        if not by.is_org_admin:
+            managers_read = before.managers_read
+        fields = ("managers_read", "filter_on", "members_write")
+        old = {name: getattr(before, name) for name in fields}
+        new = {"managers_read": managers_read, "filter_on": filter_on}
+        new["members_write"] = members_write
         row, _created = ProgramConversationSettings.objects.update_or_create(
-            program=program,
-            defaults={
-                "managers_read": managers_read,
-                "filter_on": filter_on,
-                "filter_words": filter_words.strip(),
-            },
+            program=program, defaults={**new, "filter_words": filter_words.strip()}
         )
         log_action(
             "program.conversation_settings",
             actor=by,
             target=program,
-            data={"old": old, "new": {"managers_read": managers_read, "filter_on": filter_on}},
+            data={"old": old, "new": new},
         )
     return row
 

@@ -4,6 +4,7 @@ preference, a programme's conversations for its managers, a relationship's notes
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,6 +16,7 @@ from cohorte.accounts.models import Member
 from cohorte.core.files import private_file_response
 from cohorte.core.parse import ParseError, parse_id, parse_ids
 from cohorte.meetings.models import Relationship
+from cohorte.messaging.attachments import ALLOWED
 from cohorte.programs.models import Program
 
 from . import rules, selectors, services
@@ -37,7 +39,11 @@ def _error_text(error: ValidationError | PermissionDenied) -> str:
 def inbox(request: MemberRequest) -> HttpResponse:
     q = request.GET.get("q", "")[:200]
     places = selectors.inbox(member=request.user, q=q, limit=50)
-    return render(request, "conversations/inbox.html", {"places": places, "q": q})
+    return render(
+        request,
+        "conversations/inbox.html",
+        {"places": places, "q": q, "relationships": selectors.member_relationships(request.user)},
+    )
 
 
 @login_required
@@ -74,60 +80,86 @@ def detail(request: MemberRequest, conversation_id: int) -> HttpResponse:
 
 def _detail_context(access: selectors.Access, member: Member, draft: str = "") -> dict:
     conversation = access.conversation
+    places = list(conversation.participants.select_related("member").order_by("pk"))
+    shown = selectors.conversation_messages(conversation) if access.contents else []
+    selectors.read_marks(shown, places)
     return {
         "conversation": conversation,
         "access": access,
-        "people": [p.member for p in conversation.participants.select_related("member")],
-        "messages_shown": selectors.conversation_messages(conversation) if access.contents else [],
+        "people": [p.member for p in places],
+        "others_count": len(places) - 1,
+        "messages_shown": shown,
         "draft": draft,
         "body_max": BODY_MAX,
+        "accept": ",".join(f".{extension}" for extension in ALLOWED),
     }
 
 
-def _chosen(request: MemberRequest, program: Program) -> list[Member]:
+def _chosen_ids(request: MemberRequest) -> list[int]:
+    """The people ticked in a table (`member`, repeated) or listed (`people`: « 1,2,3 »);
+    too many or a bad id says so and chooses nobody."""
     values = [request.GET.get("people", ""), *request.GET.getlist("member")]
     values += request.POST.getlist("member")
     try:
-        ids = parse_ids(values, limit=PARTICIPANTS_MAX)
-    except ParseError:
+        return parse_ids(values, limit=PARTICIPANTS_MAX - 1)
+    except ParseError as error:
+        flash.error(request, _("Personnes : %(reason)s.") % {"reason": error.message})
         return []
-    return list(
+
+
+def _chosen(request: MemberRequest, program: Program) -> tuple[list[Member], int]:
+    """The chosen people who belong to the programme, and how many chosen do not."""
+    ids = [pk for pk in _chosen_ids(request) if pk != request.user.pk]
+    inside = list(
         Member.objects.filter(
-            rules.program_people(program), pk__in=ids, organisation_id=program.organisation_id
-        ).distinct()
+            rules.program_people(program),
+            pk__in=ids,
+            organisation_id=program.organisation_id,
+            is_active=True,
+        )
+        .distinct()
+        .order_by("last_name", "first_name")
     )
+    return inside, len(ids) - len(inside)
 
 
 @login_required
 def start(request: MemberRequest, program_id: int) -> HttpResponse:
     """« Écrire »: a new conversation with the people selected in a table (or one)."""
     program = selectors.program_of_member(request.user, program_id)
-    chosen = [m for m in _chosen(request, program) if m.pk != request.user.pk]
+    chosen, outside = _chosen(request, program)
     if request.method == "POST":
         try:
-            conversation = services.conversation_start(
-                program=program,
-                author=request.user,
-                others=chosen,
-                subject=request.POST.get("subject", ""),
-            )
-            if request.POST.get("body", "").strip():
-                services.message_send(
-                    conversation=conversation, sender=request.user, body=request.POST["body"]
+            with transaction.atomic():
+                conversation = services.conversation_start(
+                    program=program,
+                    author=request.user,
+                    others=chosen,
+                    subject=request.POST.get("subject", ""),
                 )
+                if request.POST.get("body", "").strip():
+                    services.message_send(
+                        conversation=conversation, sender=request.user, body=request.POST["body"]
+                    )
         except (ValidationError, PermissionDenied) as error:
             flash.error(request, _error_text(error))
         else:
             return redirect("conversations:detail", conversation_id=conversation.pk)
-    reachable = [m for m in chosen if m not in rules.unreachable(program, request.user, chosen)]
+    refused = rules.unreachable(program, request.user, chosen)
+    reachable = [m for m in chosen if m not in refused]
+    candidates = _candidates(program, request.user)
     return render(
         request,
         "conversations/start.html",
         {
             "program": program,
             "chosen": reachable,
-            "refused": [m for m in chosen if m not in reachable],
-            "candidates": _candidates(program, request.user),
+            # the chosen first, ticked, then everyone else the member may write to
+            "candidates": reachable + [m for m in candidates if m not in reachable],
+            "refused": refused,
+            "outside": outside,
+            "subject": request.POST.get("subject", "")[:200],
+            "draft": request.POST.get("body", "")[:BODY_MAX],
             "body_max": BODY_MAX,
         },
     )
@@ -135,15 +167,30 @@ def start(request: MemberRequest, program_id: int) -> HttpResponse:
 
 @login_required
 def start_from(request: MemberRequest) -> HttpResponse:
-    """The members list's selection, with the programme it is filtered on."""
-    try:
-        program_id = parse_id(request.GET.get("program", ""))
-    except ParseError as error:
-        raise Http404("No such programme.") from error
+    """The members list's selection: with the programme the list is filtered on, straight
+    to the new conversation; otherwise the programmes the selected people are in, to choose
+    one (one alone: straight to it)."""
     query = request.GET.copy()
     query.pop("program", None)
-    target = reverse("conversations:start", args=[program_id])
-    return redirect(f"{target}?{query.urlencode()}")
+    query.pop("csrfmiddlewaretoken", None)
+    query.pop("next", None)
+    if request.GET.get("program"):
+        try:
+            program_id = parse_id(request.GET["program"])
+        except ParseError as error:
+            raise Http404("No such programme.") from error
+        target = reverse("conversations:start", args=[program_id])
+        return redirect(f"{target}?{query.urlencode()}")
+    ids = _chosen_ids(request)
+    programs = selectors.programs_of_people(member=request.user, people_ids=ids)
+    if len(programs) == 1:
+        target = reverse("conversations:start", args=[programs[0].pk])
+        return redirect(f"{target}?{query.urlencode()}")
+    return render(
+        request,
+        "conversations/start_from.html",
+        {"programs": programs, "query": query.urlencode(), "chosen": len(ids)},
+    )
 
 
 def _candidates(program: Program, member: Member) -> list[Member]:
@@ -216,9 +263,9 @@ def program_page(request: MemberRequest, program_id: int) -> HttpResponse:
             services.program_settings_save(
                 program=program,
                 by=request.user,
-                managers_read=request.POST.get("managers_read") == "on"
-                and request.user.is_org_admin,
+                managers_read=request.POST.get("managers_read") == "on",
                 filter_on=request.POST.get("filter_on") == "on",
+                members_write=request.POST.get("members_write") == "on",
                 filter_words=request.POST.get("filter_words", ""),
             )
         except ValidationError as error:
@@ -226,13 +273,23 @@ def program_page(request: MemberRequest, program_id: int) -> HttpResponse:
         else:
             flash.success(request, _("Réglages enregistrés."))
             return redirect("conversations:program", program_id=program.pk)
+    settings_row = services.program_settings(program)
+    conversations = selectors.program_conversations(program=program)
+    for conversation in conversations:  # its subject is words too: only where allowed
+        conversation.subject_shown = settings_row.managers_read or any(  # type: ignore[attr-defined]
+            place.member_id == request.user.pk for place in conversation.participants.all()
+        )
     return render(
         request,
         "conversations/program.html",
         {
             "program": program,
-            "conversations": selectors.program_conversations(program=program),
-            "settings_row": services.program_settings(program),
+            "conversations": conversations,
+            "settings_row": settings_row,
+            "reports": selectors.program_reports(program=program),
+            "noted": selectors.relationships_with_notes(program=program)
+            if settings_row.managers_read
+            else [],
         },
     )
 
