@@ -133,9 +133,7 @@ def test_values_at_their_bounds(api_as, mentee, survey_id, question, value, ok):
         assert response.json()["errors"], "a 400 says what is wrong"
 
 
-def test_a_hidden_question_is_not_required_and_its_answer_is_not_kept(
-    api_as, mentee, survey_id
-):
+def test_a_hidden_question_is_not_required_and_its_answer_is_not_kept(api_as, mentee, survey_id):
     url = f"/api/surveys/{survey_id}/responses"
     me = api_as(mentee)
     shown = me.post(url, {"answers": [{"question": "note", "value": 4},

@@ -46,7 +46,6 @@ def test_a_manager_builds_a_conditional_question_and_a_member_sees_it_follow_the
     page.fill("input[name=opens_at]", "2026-01-01T09:00")
     page.fill("input[name=closes_at]", "2029-01-01T09:00")
     page.select_option("select[name=trigger]", "manual")
-    page.screenshot(path="/tmp/survey-builder.png", full_page=True)
     page.click("button:has-text('Créer le sondage')")
     page.wait_for_selector("text=Sondage « Bilan de mi-parcours » créé.")
     survey = Survey.objects.get()
@@ -69,7 +68,6 @@ def test_a_manager_builds_a_conditional_question_and_a_member_sees_it_follow_the
     member.get_by_label("Visio", exact=True).check()
     member.fill("textarea[name=q_q2]", "Le son coupe souvent.")
     assert member.evaluate("document.documentElement.scrollWidth") <= 390
-    member.screenshot(path="/tmp/survey-answer.png", full_page=True)
     member.click("button:has-text('Envoyer mes réponses')")
     member.wait_for_selector("text=Merci : vos réponses sont enregistrées.")
     assert Response.objects.get().answers == {"q1": "Visio", "q2": "Le son coupe souvent."}
