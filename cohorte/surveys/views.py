@@ -289,6 +289,15 @@ def survey_remind(request: MemberRequest, survey_id: int) -> HttpResponse:
         messages.error(request, _("Le sondage n'est pas ouvert : rien n'a été envoyé."))
     else:
         sent = services.survey_remind(survey=survey, by=request.user)
+        if not sent:
+            messages.info(
+                request,
+                _(
+                    "Aucune relance envoyée : chacun a répondu ou a été relancé "
+                    "il y a moins d'un jour."
+                ),
+            )
+            return redirect("surveys:detail", survey_id=survey.pk)
         messages.success(
             request,
             ngettext("%(n)s relance envoyée.", "%(n)s relances envoyées.", sent) % {"n": sent},
