@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from cohorte.accounts.models import Member
 from cohorte.core.todo import TodoItem
+from cohorte.programs.models import Role
 
 from .models import CHOICE_KINDS, Answer, Invitation, QuestionKind, Response, Survey
 from .services import ANONYMITY_THRESHOLD
@@ -229,16 +230,24 @@ def export_rows(survey: Survey, language: str) -> tuple[list[str], Iterator[list
             return option_label(question, value, language)
         return str(value)
 
+    zone = survey.program.organisation.tzinfo
+
     def rows() -> Iterator[list[Any]]:
         for response in responses.iterator(chunk_size=500):
             answers = [cell(q, response.answers.get(q["key"])) for q in questions]
+            role = "" if response.role in few_roles else role_label(response.role)
             if survey.anonymous:
-                yield ["" if response.role in few_roles else response.role, *answers]
+                yield [role, *answers]
             else:
                 member = response.invitation.member
-                yield [member.full_name, member.email, response.role, response.updated_at, *answers]
+                when = timezone.localtime(response.updated_at, zone).strftime("%Y-%m-%d %H:%M")
+                yield [member.full_name, member.email, role, when, *answers]
 
     return header, rows()
+
+
+def role_label(role: str) -> str:
+    return str(Role(role).label) if role in Role.values else role
 
 
 def closes_text(survey: Survey) -> str:

@@ -499,6 +499,7 @@ def _absolute(path: str) -> str:
 
 
 def _invitation_email(invitation: Invitation, *, reminder: bool) -> None:
+    from cohorte.messaging import branding
     from cohorte.messaging.services import email_enqueue
 
     survey, member = invitation.survey, invitation.member
@@ -521,12 +522,16 @@ def _invitation_email(invitation: Invitation, *, reminder: bool) -> None:
         ]
         if survey.anonymous:
             lines.append(_("Vos réponses sont anonymes."))
+    # in the programme's brand, as the platform's other automatic messages
+    layout = branding.EmailLayout(survey.program, member.language)
+    text = "\n\n".join(lines)
     email_enqueue(
         organisation_id=survey.program.organisation_id,
         member=member,
         to_email=member.email,
         subject=subject,
-        text="\n\n".join(lines),
+        text=layout.text(text),
+        html=layout.html(branding.system_html(text)),
         language=member.language,
     )
 
@@ -559,6 +564,12 @@ def invitations_create(
     return made
 
 
+def sendable_by_hand(survey: Survey) -> bool:
+    """A survey sent at a date or by hand; one triggered by meetings or a relationship's
+    end reaches each person when their moment comes, never the whole audience at once."""
+    return survey.trigger in (Trigger.DATE, Trigger.MANUAL)
+
+
 @transaction.atomic
 def survey_send(*, survey: Survey, by: Member | None, now: dt.datetime | None = None) -> int:
     """By hand (or at the opening date): everyone in the audience not yet invited."""
@@ -566,7 +577,7 @@ def survey_send(*, survey: Survey, by: Member | None, now: dt.datetime | None = 
     survey = (
         Survey.objects.select_for_update().select_related("program__organisation").get(pk=survey.pk)
     )
-    if not survey.is_open(now):
+    if not survey.is_open(now) or not sendable_by_hand(survey):
         return 0
     made = invitations_create(survey=survey, members=_not_invited(survey), now=now)
     if made:

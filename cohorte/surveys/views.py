@@ -371,6 +371,7 @@ def survey_detail(request: MemberRequest, survey_id: int) -> HttpResponse:
             "cohort": cohort,
             "is_open": survey.is_open(timezone.now()),
             "editable": services.survey_editable(survey, timezone.now()),
+            "sendable": services.sendable_by_hand(survey),
         },
     )
 
@@ -380,7 +381,12 @@ def survey_detail(request: MemberRequest, survey_id: int) -> HttpResponse:
 def survey_send(request: MemberRequest, survey_id: int) -> HttpResponse:
     survey = _managed_survey(request, survey_id)
     sent = services.survey_send(survey=survey, by=request.user)
-    if survey.is_open(timezone.now()):
+    if not services.sendable_by_hand(survey):
+        messages.error(
+            request,
+            _("Ce sondage part de lui-même pour chaque personne, selon son déclencheur."),
+        )
+    elif survey.is_open(timezone.now()):
         messages.success(request, _("%(n)s invitation(s) envoyée(s).") % {"n": sent})
     else:
         messages.error(request, _("Le sondage n'est pas ouvert : rien n'a été envoyé."))
