@@ -5,6 +5,7 @@ triggers, anonymity under filters, and the cost of the pages."""
 import datetime as dt
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from cohorte.accounts.models import SavedMemberFilter
@@ -250,3 +251,30 @@ def test_pages_cost_the_same_whatever_the_number_of_answers(
         assert client.get(f"/sondages/{surveys[0].pk}/").status_code == 200
     with django_assert_max_num_queries(12):
         selectors.survey_results(survey=surveys[0], role="participant")
+
+
+def test_a_member_reads_and_answers_in_their_language(organisation, program_a, manager_a):
+    (emma,) = people(organisation, program_a, 1, prefix="e")
+    emma.language = "en"
+    emma.save(update_fields=["language"])
+    questions = [
+        {"key": "format", "kind": "single", "label": {"fr": "Format", "en": "Format"},
+         "options": [{"fr": "Sur place", "en": "In person"}, {"fr": "Visio", "en": "Video"}]},
+        {"key": "why", "kind": "short_text", "label": {"fr": "Pourquoi ?", "en": "Why?"},
+         "required": True, "show_if": {"question": "format", "in": ["Video"]}},
+    ]  # fmt: skip
+    survey = make_survey(program_a, manager_a, questions=questions)
+    (invitation,) = services.invitations_create(survey=survey, members=[emma], now=NOW)
+    link = f"/sondages/lien/{services.answer_token(invitation)}/"
+    page = Client().get(link).content.decode()
+    assert "Review" in page and "In person" in page and "Why?" in page
+    assert 'data-show-if="format"' in page and "&quot;Visio&quot;" in page  # the live rule
+    assert "Only if “Format”: Video" in page  # without JavaScript, the rule is written
+    refused = Client().post(link, {"q_format": "Visio"})
+    assert refused.status_code == 400 and "Why?" in refused.content.decode()
+    assert Client().post(link, {"q_format": "Sur place"}).status_code == 302  # hidden: optional
+    Survey.objects.filter(pk=survey.pk).update(
+        opens_at=NOW - dt.timedelta(days=2), closes_at=NOW - dt.timedelta(days=1)
+    )
+    assert Client().post(link, {"q_format": "Visio", "q_why": "x"}).status_code == 409
+    assert Response.objects.get().answers == {"format": "Sur place"}
