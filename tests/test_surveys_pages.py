@@ -56,6 +56,7 @@ def test_added_row_offers_the_questions_above_and_counts_itself(program_a, manag
     page = response.content.decode()
     assert response.status_code == 200
     assert 'name="q-2-kind"' in page and "Question 3" in page
+    assert 'name="q-2-ORDER" value="3"' in page and 'name="q-2-DELETE"' in page
     assert '<option value="q1">q1 — Format</option>' in page
     assert '<option value="avis">avis — Votre avis</option>' in page
     assert 'id="id_q-TOTAL_FORMS" hx-swap-oob="true"' in page and 'value="3"' in page
@@ -70,18 +71,19 @@ def test_a_survey_is_edited_until_it_opens_then_no_longer(program_a, manager_a, 
     page = client.get(f"/sondages/{survey.pk}/modifier/").content.decode()
     assert 'value="Note"' in page and 'value="Score"' in page and "Enregistrer le sondage" in page
     assert signed_in(manager_b).get(f"/sondages/{survey.pk}/modifier/").status_code == 404
-    rows = [{"key": "note", "kind": "scale", "label_fr": "Note globale", "required": "on"},
-            {"key": "nps", "kind": "nps", "label_fr": "NPS", "DELETE": "on"},
-            {"key": "qui", "kind": "multiple", "label_fr": "Avec qui ?",
+    rows = [{"key": "qui", "kind": "multiple", "label_fr": "Avec qui ?", "ORDER": "3",
              "options_fr": "Mentor\nPairs", "options_en": "Mentor\nPeers",
-             "show_if_question": "note", "show_if_values": "1; 2"}]  # fmt: skip
+             "show_if_question": "note", "show_if_values": "1; 2"},
+            {"key": "nps", "kind": "nps", "label_fr": "NPS", "DELETE": "on", "ORDER": "2"},
+            {"key": "note", "kind": "scale", "label_fr": "Note globale", "required": "on",
+             "ORDER": "1"}]  # fmt: skip
     response = client.post(
         f"/sondages/{survey.pk}/modifier/",
         builder_post(rows, opens_at="2031-01-01T09:00", closes_at="2031-02-01T09:00"),
     )
     assert response.status_code == 302
     survey.refresh_from_db()
-    assert [q["key"] for q in survey.questions] == ["note", "qui"]  # « nps » deleted
+    assert [q["key"] for q in survey.questions] == ["note", "qui"]  # reordered, « nps » deleted
     assert survey.questions[0]["label"]["fr"] == "Note globale"
     assert survey.questions[1]["options"][1] == {"fr": "Pairs", "en": "Peers"}
     assert survey.questions[1]["show_if"] == {"question": "note", "in": ["1", "2"]}
@@ -196,7 +198,9 @@ def test_anonymous_results_never_narrow_to_a_few_people(organisation, program_a,
         survey=survey, members=[*participants, lone_mentor], now=NOW
     )
     for invitation, note in zip(invitations, (5, 4, 4, 3, 1), strict=True):
-        services.response_save(invitation=invitation, answers={"note": note, "mot": f"m{note}"})
+        services.response_save(
+            invitation=invitation, answers={"note": note, "mot": f"texte-libre-{note}"}
+        )
     whole = selectors.survey_results(survey=survey)
     assert not whole["too_few"] and whole["questions"][0]["distribution"]["1"] == 1
     # the mentor alone, or everyone but the mentor (the difference would be the mentor)
@@ -204,7 +208,7 @@ def test_anonymous_results_never_narrow_to_a_few_people(organisation, program_a,
     assert selectors.survey_results(survey=survey, role="participant")["too_few"]
     client = signed_in(manager_a)
     page = client.get(f"/sondages/{survey.pk}/", {"role": "participant"}).content.decode()
-    assert "les résultats ne sont pas affichés" in page and "m5" not in page
+    assert "les résultats ne sont pas affichés" in page and "texte-libre-5" not in page
     csv = b"".join(client.get(f"/sondages/{survey.pk}/reponses.csv")).decode()
     lines = csv.strip().splitlines()
     assert len(lines) == 6 and all(p.email not in csv for p in [*participants, lone_mentor])

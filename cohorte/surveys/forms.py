@@ -190,14 +190,9 @@ class BaseQuestionFormSet(forms.BaseFormSet):
         return {"earlier": earlier_choices(self.data, self.initial, index or 0)}
 
     def questions(self) -> list[dict[str, Any]]:
-        """The rows kept (not deleted, not left empty), in order, as the API's questions."""
-        kept = []
-        for form in self.forms:
-            if self.can_delete and form.cleaned_data.get("DELETE"):
-                continue
-            if form.is_empty():
-                continue
-            kept.append(form)
+        """The rows kept (not deleted, not left empty), in their « Ordre », as the API's
+        questions."""
+        kept = [form for form in self.ordered_forms if not form.is_empty()]
         self.kept = kept
         return [form.as_question(position) for position, form in enumerate(kept, start=1)]
 
@@ -209,6 +204,7 @@ QuestionFormSet = cast(
         formset=BaseQuestionFormSet,
         extra=0,
         can_delete=True,
+        can_order=True,
         max_num=MAX_ROWS,
         absolute_max=MAX_ROWS,
         validate_max=True,

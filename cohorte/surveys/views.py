@@ -5,7 +5,6 @@ import datetime as dt
 import json
 from typing import Any
 
-from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -243,7 +242,8 @@ def question_row(request: MemberRequest, program_id: int) -> HttpResponse:
         earlier=forms.earlier_choices(request.POST, None, index),
         use_required_attribute=False,
     )
-    row.fields["DELETE"] = django_forms.BooleanField(label=_("Supprimer"), required=False)
+    forms.QuestionFormSet(prefix=forms.PREFIX).add_fields(row, index)  # « Ordre », « Supprimer »
+    row.fields["ORDER"].initial = index + 1
     return render(
         request,
         "surveys/_question_row.html",
