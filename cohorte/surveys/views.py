@@ -23,7 +23,7 @@ from cohorte.programs.models import Program, Role
 from cohorte.programs.selectors import program_for, programs_visible_to
 
 from . import forms, selectors, services
-from .models import CHOICE_KINDS, Invitation, Survey
+from .models import CHOICE_KINDS, Invitation, QuestionKind, Survey
 
 
 @login_required
@@ -370,6 +370,19 @@ def survey_detail(request: MemberRequest, survey_id: int) -> HttpResponse:
             "cohorts": cohorts,
             "cohort": cohort,
             "is_open": survey.is_open(timezone.now()),
+            "questions": [
+                {
+                    "key": q["key"],
+                    "label": selectors.question_label(q, language),
+                    "kind": QuestionKind(q["kind"]).label,
+                    "required": q["required"],
+                    "options": [selectors.option_label(q, o["fr"], language) for o in q["options"]],
+                    "condition": _condition_text(survey, q["show_if"], language)
+                    if q.get("show_if")
+                    else None,
+                }
+                for q in survey.questions
+            ],
             "editable": services.survey_editable(survey, timezone.now()),
             "sendable": services.sendable_by_hand(survey),
         },
