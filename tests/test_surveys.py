@@ -192,48 +192,60 @@ def test_an_anonymous_survey_never_says_who_answered_what(
     assert "Léa" not in page
 
 
+def builder_post(rows, **settings):
+    """What the builder's form posts: the settings and one row per question."""
+    data = {
+        "title_fr": "Mi-parcours",
+        "title_en": "Midway",
+        "opens_at": "2026-01-01T09:00",
+        "closes_at": "2028-06-01T09:00",
+        "trigger": "manual",
+        "trigger_n": "0",
+        "reminder_days": "7, 14, 21",
+        "roles": ["participant"],
+        "q-TOTAL_FORMS": str(len(rows)),
+        "q-INITIAL_FORMS": "0",
+        "q-MIN_NUM_FORMS": "0",
+        "q-MAX_NUM_FORMS": "50",
+        **settings,
+    }
+    for index, row in enumerate(rows):
+        for name, value in row.items():
+            data[f"q-{index}-{name}"] = value
+    return data
+
+
 def test_builder_page_creates_a_survey_and_the_member_finds_it_in_todo(
     program_a, manager_a, mentee
 ):
     client = signed_in(manager_a)
     assert client.get(f"/programmes/{program_a.pk}/sondages/").status_code == 200
-    response = client.post(
-        f"/programmes/{program_a.pk}/sondages/",
-        {
-            "title_fr": "Mi-parcours",
-            "title_en": "Midway",
-            "questions": "note | scale | Note | Score | | oui\nbad | single | Choix | Choice",
-            "opens_at": "2026-01-01T09:00",
-            "closes_at": "2028-06-01T09:00",
-            "trigger": "manual",
-            "trigger_n": "0",
-            "roles": ["participant"],
-        },
-    )
-    assert response.status_code == 200 and "deux options" in response.content.decode()
-    response = client.post(
-        f"/programmes/{program_a.pk}/sondages/",
-        {
-            "title_fr": "Mi-parcours",
-            "questions": "note | scale | Note | Score | | oui",
-            "opens_at": "2026-01-01T09:00",
-            "closes_at": "2028-06-01T09:00",
-            "trigger": "manual",
-            "trigger_n": "0",
-            "roles": ["participant"],
-        },
-    )
+    assert client.get(f"/programmes/{program_a.pk}/sondages/nouveau/").status_code == 200
+    url = f"/programmes/{program_a.pk}/sondages/nouveau/"
+    note = {"kind": "scale", "label_fr": "Note", "label_en": "Score", "required": "on"}
+    response = client.post(url, builder_post([note, {"kind": "single", "label_fr": "Choix"}]))
+    page = response.content.decode()
+    assert response.status_code == 400 and "deux options" in page
+    assert 'id="id_q-1-options_fr"' in page  # the reason sits on the row it concerns
+    assert not Survey.objects.exists()
+    response = client.post(url, builder_post([note]))
     survey = Survey.objects.get()
     assert response.status_code == 302 and survey.opens_at.utcoffset() is not None
     assert str(survey.opens_at.astimezone(program_a.organisation.tzinfo).time()) == "09:00:00"
+    assert survey.questions[0]["label"] == {"fr": "Note", "en": "Score"}
+    assert survey.questions[0]["key"] == "q1" and survey.questions[0]["required"] is True
     client.post(f"/sondages/{survey.pk}/envoyer/")
     items = [i for i in todo.items_for(mentee) if i.kind == "survey"]
     assert [i.url for i in items] == [f"/sondages/{survey.pk}/repondre/"]
+    assert [i.survey for i in selectors.surveys_to_answer(mentee)] == [survey]
     me = signed_in(mentee)
+    mine = me.get("/mes-sondages/").content.decode()
+    assert "Mi-parcours" in mine and f"/sondages/{survey.pk}/repondre/" in mine
     assert "Mi-parcours" in me.get(items[0].url).content.decode()
-    assert me.post(items[0].url, {"q_note": "9"}).status_code == 400
-    assert me.post(items[0].url, {"q_note": "4"}).status_code == 302
+    assert me.post(items[0].url, {"q_q1": "9"}).status_code == 400
+    assert me.post(items[0].url, {"q_q1": "4"}).status_code == 302
     assert [i for i in todo.items_for(mentee) if i.kind == "survey"] == []
+    assert "modifiable jusqu" in me.get("/mes-sondages/").content.decode()
     assert signed_in(manager_a).get(f"/sondages/{survey.pk}/repondre/").status_code == 404
 
 

@@ -9,13 +9,13 @@ N-th held meeting, N days after a relationship ended (a programme evaluation sen
 of the pair; reminders 7, 14 and 21 days after each invitation), or by hand."""
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, StrictInt, StringConstraints
 
 from cohorte.core.api import BatchError, ErrorOut
 from cohorte.core.parse import ApiId
@@ -27,7 +27,9 @@ from .models import Invitation, Survey
 programs_router = Router(tags=["sondages"])
 surveys_router = Router(tags=["sondages"])
 
-Label = str | dict[str, str]
+#: a label's text: the service keeps 500 characters (200 for a title or an option) and says so
+Text = Annotated[str, StringConstraints(max_length=2000)]
+Label = Text | dict[Literal["fr", "en"], Text]
 
 
 def _refused(error: services.SurveyError) -> BatchError:
@@ -41,7 +43,9 @@ class ShowIf(Schema):
     #: the key of an earlier question
     question: str = Field(max_length=40)
     #: the answers of that question that show this one
-    values: list[str | int] = Field(alias="in", max_length=30)
+    values: list[Annotated[str, StringConstraints(max_length=200)] | StrictInt] = Field(
+        alias="in", max_length=30
+    )
 
 
 class QuestionIn(Schema):
@@ -68,7 +72,7 @@ class AudienceIn(Schema):
 
 class TriggerIn(Schema):
     kind: Literal["date", "meetings", "relationship_end", "manual"] = "date"
-    n: int = Field(0, ge=0, le=365)
+    n: StrictInt = Field(0, ge=0, le=365)
 
 
 class SurveyIn(Schema):
@@ -80,6 +84,8 @@ class SurveyIn(Schema):
     closes_at: AwareDatetime
     anonymous: bool = False
     trigger: TriggerIn | None = None
+    #: days after each invitation when those who have not answered are reminded
+    reminder_days: list[StrictInt] = Field([7, 14, 21], max_length=10)
 
 
 class QuestionOut(Schema):
@@ -100,6 +106,7 @@ class SurveyOut(Schema):
     closes_at: dt.datetime
     anonymous: bool
     trigger: dict[str, Any]
+    reminder_days: list[int]
     status: Literal["upcoming", "open", "closed"]
 
 
@@ -117,6 +124,7 @@ def _out(survey: Survey) -> dict[str, Any]:
         "closes_at": survey.closes_at,
         "anonymous": survey.anonymous,
         "trigger": {"kind": survey.trigger, "n": survey.trigger_n},
+        "reminder_days": survey.reminder_days or [],
         "status": status,
     }
 
@@ -143,6 +151,7 @@ def survey_create(request, program_id: ApiId, payload: SurveyIn):
             anonymous=payload.anonymous,
             trigger=trigger.kind,
             trigger_n=trigger.n,
+            reminder_days=payload.reminder_days,
             by=request.auth,
         )
     except services.SurveyError as error:
@@ -177,7 +186,12 @@ class AnswerIn(Schema):
     question: str = Field(max_length=40)
     #: a number (scale 1–5, nps 0–10), an option (its French or English text), a list of
     #: options (multiple) or a text
-    value: int | str | list[str] | None = None
+    value: (
+        StrictInt
+        | Annotated[str, StringConstraints(max_length=20000)]
+        | Annotated[list[Annotated[str, StringConstraints(max_length=200)]], Field(max_length=30)]
+        | None
+    ) = None
 
 
 class ResponseIn(Schema):

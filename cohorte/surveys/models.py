@@ -94,6 +94,9 @@ class Invitation(models.Model):
     invited_at = models.DateTimeField()
     #: how many of the survey's reminder days have been reached (one e-mail at most for each)
     reminders_sent = models.PositiveSmallIntegerField(default=0)
+    #: the last reminder e-mail (automatic or by hand): a manager's second click the same
+    #: day sends nothing more
+    last_reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -110,11 +113,32 @@ class Response(models.Model):
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="responses")
     invitation = models.OneToOneField(Invitation, on_delete=models.CASCADE, related_name="response")
+    #: {key: value} as the person gave them (the page shows them back)
     answers = models.JSONField(default=dict)
     role = models.CharField(max_length=20, blank=True)
-    cohorts = models.JSONField(default=list, blank=True)
+    cohorts = models.ManyToManyField("programs.Cohort", blank=True, related_name="+")
     submitted_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
     def __str__(self) -> str:
         return f"{self.survey_id} #{self.pk}"
+
+
+class Answer(models.Model):
+    """One value of one response, so that results are counted by the database: a number
+    (scale, NPS), one option (single; one row per option picked for multiple) or a text.
+    Written again with the response."""
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="values")
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=40)
+    number = models.SmallIntegerField(null=True, blank=True)
+    #: the option's French text (its stable name)
+    choice = models.CharField(max_length=200, blank=True)
+    text = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["survey", "key"], name="survey_answer_key")]
+
+    def __str__(self) -> str:
+        return f"{self.response_id}.{self.key}"

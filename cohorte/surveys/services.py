@@ -3,7 +3,7 @@ with their e-mails in one transaction (a retry finds the invitation or the remin
 already there: never a second e-mail), answers replaced while the survey is open."""
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core import signing
@@ -21,6 +21,7 @@ from cohorte.programs.models import Cohort, Enrolment, Program, Role
 from .models import (
     CHOICE_KINDS,
     DEFAULT_REMINDER_DAYS,
+    Answer,
     Invitation,
     QuestionKind,
     Response,
@@ -125,15 +126,7 @@ def questions_check(raw: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]
         show_if = item.get("show_if")
         condition = None
         if show_if is not None:
-            earlier = {q["key"]: q for q in questions}
-            target = earlier.get(show_if.get("question")) if isinstance(show_if, dict) else None
-            values = show_if.get("in") if isinstance(show_if, dict) else None
-            if target is None:
-                add(f"{where}.show_if", _("la condition doit porter sur une question précédente"))
-            elif not isinstance(values, list) or not values:
-                add(f"{where}.show_if", _("la condition demande une liste de réponses (in)"))
-            else:
-                condition = {"question": target["key"], "in": [str(v) for v in values][:30]}
+            condition = _condition_check(show_if, questions, add, where)
         questions.append(
             {
                 "key": key,
@@ -145,6 +138,50 @@ def questions_check(raw: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]
             }
         )
     return questions, errors
+
+
+def _condition_check(
+    show_if: Any, earlier: list[dict[str, Any]], add: Callable[[str, str], None], where: str
+) -> dict[str, Any] | None:
+    """A display condition: an earlier question that is answered by a number or an option,
+    and the answers of it (options by their French or English text, numbers within the
+    question's range) that show this one."""
+    by_key = {q["key"]: q for q in earlier}
+    target = by_key.get(show_if.get("question")) if isinstance(show_if, dict) else None
+    values = show_if.get("in") if isinstance(show_if, dict) else None
+    if target is None:
+        add(f"{where}.show_if", _("la condition doit porter sur une question précédente"))
+        return None
+    if target["kind"] in (QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT):
+        add(f"{where}.show_if", _("une condition porte sur une note ou un choix, pas sur un texte"))
+        return None
+    if not isinstance(values, list) or not values or len(values) > MAX_OPTIONS:
+        add(f"{where}.show_if", _("la condition demande une liste de réponses (in)"))
+        return None
+    kept: list[str] = []
+    for value in values:
+        if target["kind"] in CHOICE_KINDS:
+            option = _option_of(target, str(value).strip())
+            if option is None:
+                add(
+                    f"{where}.show_if",
+                    _("« %(value)s » n'est pas une option de la question %(key)s")
+                    % {"value": str(value)[:100], "key": target["key"]},
+                )
+                return None
+            kept.append(option)
+        else:
+            low, high = (1, 5) if target["kind"] == QuestionKind.SCALE else (0, 10)
+            text = str(value).strip()
+            if not (text.isascii() and text.isdigit() and low <= int(text) <= high):
+                add(
+                    f"{where}.show_if",
+                    _("la condition attend des nombres de %(low)s à %(high)s")
+                    % {"low": low, "high": high},
+                )
+                return None
+            kept.append(str(int(text)))
+    return {"question": target["key"], "in": list(dict.fromkeys(kept))}
 
 
 def audience_check(*, program: Program, raw: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -205,24 +242,24 @@ def audience_check(*, program: Program, raw: Any) -> tuple[dict[str, Any], list[
     return audience, errors
 
 
-@transaction.atomic
-def survey_create(
+def _survey_check(
     *,
     program: Program,
     title_fr: str,
-    title_en: str = "",
+    title_en: str,
     questions: Any,
-    audience: Any = None,
+    audience: Any,
     opens_at: dt.datetime,
     closes_at: dt.datetime,
-    anonymous: bool = False,
-    trigger: str = Trigger.DATE,
-    trigger_n: int = 0,
-    by: Member | None,
-) -> Survey:
-    """A survey checked as a whole: every problem is listed, nothing is saved while one is."""
+    trigger: str,
+    trigger_n: int,
+    reminder_days: Any,
+) -> dict[str, Any]:
+    """Everything a survey is made of, checked as a whole: every problem is listed at once
+    (SurveyError), nothing is saved while one is."""
     errors: list[dict[str, Any]] = []
-    if not title_fr.strip() and not title_en.strip():
+    title_fr, title_en = (title_fr or "").strip(), (title_en or "").strip()
+    if not title_fr and not title_en:
         errors.append({"field": "title", "reason": _("le titre est obligatoire")})
     if max(len(title_fr), len(title_en)) > 200:
         errors.append({"field": "title", "reason": _("200 caractères au plus")})
@@ -242,24 +279,132 @@ def survey_create(
         (1 if trigger == Trigger.MEETINGS else 0) <= trigger_n <= MAX_TRIGGER_N
     ):
         errors.append({"field": "trigger.n", "reason": _("N entre 1 et 365")})
+    days = DEFAULT_REMINDER_DAYS if reminder_days is None else reminder_days
+    if (
+        not isinstance(days, list)
+        or len(days) > 10
+        or any(isinstance(d, bool) or not isinstance(d, int) or not 1 <= d <= 365 for d in days)
+    ):
+        errors.append(
+            {"field": "reminder_days", "reason": _("jours de 1 à 365, dix relances au plus")}
+        )
+        days = []
     if errors:
         raise SurveyError(errors)
-    survey = Survey.objects.create(
+    return {
+        "title_fr": title_fr or title_en,
+        "title_en": title_en,
+        "questions": checked,
+        "audience": people,
+        "opens_at": opens_at,
+        "closes_at": closes_at,
+        "trigger": trigger,
+        "trigger_n": trigger_n if trigger in (Trigger.MEETINGS, Trigger.RELATIONSHIP_END) else 0,
+        "reminder_days": sorted(set(days)),
+    }
+
+
+@transaction.atomic
+def survey_create(
+    *,
+    program: Program,
+    title_fr: str,
+    title_en: str = "",
+    questions: Any,
+    audience: Any = None,
+    opens_at: dt.datetime,
+    closes_at: dt.datetime,
+    anonymous: bool = False,
+    trigger: str = Trigger.DATE,
+    trigger_n: int = 0,
+    reminder_days: list[int] | None = None,
+    by: Member | None,
+) -> Survey:
+    """A survey checked as a whole: every problem is listed, nothing is saved while one is."""
+    fields = _survey_check(
         program=program,
-        title_fr=(title_fr or title_en).strip(),
-        title_en=(title_en or "").strip(),
-        questions=checked,
-        audience=people,
+        title_fr=title_fr,
+        title_en=title_en,
+        questions=questions,
+        audience=audience,
         opens_at=opens_at,
         closes_at=closes_at,
-        anonymous=anonymous,
         trigger=trigger,
         trigger_n=trigger_n,
-        reminder_days=list(DEFAULT_REMINDER_DAYS),
-        created_by=by,
+        reminder_days=reminder_days,
     )
+    survey = Survey.objects.create(program=program, anonymous=anonymous, created_by=by, **fields)
     log_action("survey.created", actor=by, target=survey, data={"trigger": trigger})
     return survey
+
+
+class SurveyLocked(Exception):
+    """The survey has opened (or someone was invited): its questions are no longer changed,
+    since answers already given would no longer match them."""
+
+
+@transaction.atomic
+def survey_update(
+    *,
+    survey: Survey,
+    title_fr: str,
+    title_en: str = "",
+    questions: Any,
+    audience: Any = None,
+    opens_at: dt.datetime,
+    closes_at: dt.datetime,
+    anonymous: bool = False,
+    trigger: str = Trigger.DATE,
+    trigger_n: int = 0,
+    reminder_days: list[int] | None = None,
+    by: Member | None,
+    now: dt.datetime | None = None,
+) -> Survey:
+    """Change a survey before it opens; refused (SurveyLocked) once it has opened."""
+    now = now or timezone.now()
+    survey = Survey.objects.select_for_update().select_related("program").get(pk=survey.pk)
+    if not survey_editable(survey, now):
+        raise SurveyLocked()
+    fields = _survey_check(
+        program=survey.program,
+        title_fr=title_fr,
+        title_en=title_en,
+        questions=questions,
+        audience=audience,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        trigger=trigger,
+        trigger_n=trigger_n,
+        reminder_days=reminder_days,
+    )
+    changed = sorted(k for k, v in fields.items() if getattr(survey, k) != v)
+    if survey.anonymous != anonymous:
+        changed.append("anonymous")
+    for name, value in fields.items():
+        setattr(survey, name, value)
+    survey.anonymous = anonymous
+    survey.save()
+    log_action("survey.updated", actor=by, target=survey, data={"changed": changed})
+    return survey
+
+
+def survey_editable(survey: Survey, now: dt.datetime) -> bool:
+    return now < survey.opens_at and not Invitation.objects.filter(survey=survey).exists()
+
+
+@transaction.atomic
+def survey_delete(*, survey: Survey, by: Member | None) -> int:
+    """Delete a survey with its invitations and answers (the manager confirmed it); the
+    audit keeps its title and how many answers went with it."""
+    responses = Response.objects.filter(survey=survey).count()
+    log_action(
+        "survey.deleted",
+        actor=by,
+        target=survey,
+        data={"title": survey.title_fr, "responses": responses},
+    )
+    survey.delete()
+    return responses
 
 
 # --- Who is asked -----------------------------------------------------------------------------
@@ -354,6 +499,7 @@ def _absolute(path: str) -> str:
 
 
 def _invitation_email(invitation: Invitation, *, reminder: bool) -> None:
+    from cohorte.messaging import branding
     from cohorte.messaging.services import email_enqueue
 
     survey, member = invitation.survey, invitation.member
@@ -376,12 +522,16 @@ def _invitation_email(invitation: Invitation, *, reminder: bool) -> None:
         ]
         if survey.anonymous:
             lines.append(_("Vos réponses sont anonymes."))
+    # in the programme's brand, as the platform's other automatic messages
+    layout = branding.EmailLayout(survey.program, member.language)
+    text = "\n\n".join(lines)
     email_enqueue(
         organisation_id=survey.program.organisation_id,
         member=member,
         to_email=member.email,
         subject=subject,
-        text="\n\n".join(lines),
+        text=layout.text(text),
+        html=layout.html(branding.system_html(text)),
         language=member.language,
     )
 
@@ -414,6 +564,12 @@ def invitations_create(
     return made
 
 
+def sendable_by_hand(survey: Survey) -> bool:
+    """A survey sent at a date or by hand; one triggered by meetings or a relationship's
+    end reaches each person when their moment comes, never the whole audience at once."""
+    return survey.trigger in (Trigger.DATE, Trigger.MANUAL)
+
+
 @transaction.atomic
 def survey_send(*, survey: Survey, by: Member | None, now: dt.datetime | None = None) -> int:
     """By hand (or at the opening date): everyone in the audience not yet invited."""
@@ -421,18 +577,25 @@ def survey_send(*, survey: Survey, by: Member | None, now: dt.datetime | None = 
     survey = (
         Survey.objects.select_for_update().select_related("program__organisation").get(pk=survey.pk)
     )
-    if not survey.is_open(now):
+    if not survey.is_open(now) or not sendable_by_hand(survey):
         return 0
-    made = invitations_create(survey=survey, members=audience_members(survey), now=now)
+    made = invitations_create(survey=survey, members=_not_invited(survey), now=now)
     if made:
         log_action("survey.sent", actor=by, target=survey, data={"invited": len(made)})
     return len(made)
 
 
+def _not_invited(survey: Survey) -> QuerySet[Member]:
+    return audience_members(survey).exclude(
+        pk__in=Invitation.objects.filter(survey=survey).values("member_id")
+    )
+
+
 def _held_meetings_reached(survey: Survey) -> QuerySet[Member]:
-    """Audience members with at least N meetings held (confirmed) in the programme."""
+    """Audience members not yet invited with at least N meetings held (confirmed by both
+    sides, or by the manager) in the programme."""
     return (
-        audience_members(survey)
+        _not_invited(survey)
         .annotate(
             held=Count(
                 "meetings",
@@ -448,13 +611,20 @@ def _held_meetings_reached(survey: Survey) -> QuerySet[Member]:
 
 
 def _relationships_ended(survey: Survey, now: dt.datetime) -> QuerySet[Relationship]:
-    """Relationships of the programme ended N days ago or more, since the survey opened."""
-    return Relationship.objects.filter(
-        program=survey.program,
-        status=RelationshipStatus.COMPLETED,
-        ended_at__gte=survey.opens_at - dt.timedelta(days=survey.trigger_n),
-        ended_at__lte=now - dt.timedelta(days=survey.trigger_n),
-    ).select_related("mentor", "mentee")
+    """Relationships of the programme ended N days ago or more (since N days before the
+    survey opened), of which one side at least is not invited yet."""
+    invited = Invitation.objects.filter(survey=survey).values("member_id")
+    return (
+        Relationship.objects.filter(
+            program=survey.program,
+            status=RelationshipStatus.COMPLETED,
+            ended_at__gte=survey.opens_at - dt.timedelta(days=survey.trigger_n),
+            ended_at__lte=now - dt.timedelta(days=survey.trigger_n),
+        )
+        .exclude(mentor_id__in=invited, mentee_id__in=invited)
+        .select_related("mentor", "mentee")
+        .order_by("ended_at", "pk")
+    )
 
 
 @transaction.atomic
@@ -470,7 +640,7 @@ def survey_run(*, survey: Survey, now: dt.datetime | None = None) -> dict[str, i
         return done
     if survey.trigger == Trigger.DATE:
         done["invited"] = len(
-            invitations_create(survey=survey, members=audience_members(survey), now=now)
+            invitations_create(survey=survey, members=_not_invited(survey), now=now)
         )
     elif survey.trigger == Trigger.MEETINGS:
         done["invited"] = len(
@@ -496,7 +666,10 @@ def _reminders_send(*, survey: Survey, now: dt.datetime) -> int:
     sent = 0
     waiting = (
         Invitation.objects.filter(
-            survey=survey, response__isnull=True, reminders_sent__lt=len(days)
+            survey=survey,
+            response__isnull=True,
+            reminders_sent__lt=len(days),
+            invited_at__lte=now - dt.timedelta(days=days[0]),
         )
         .select_related("member")
         .order_by("pk")
@@ -507,11 +680,57 @@ def _reminders_send(*, survey: Survey, now: dt.datetime) -> int:
             continue
         if not invitation.member.is_active or invitation.member.archived_at is not None:
             continue
+        if (
+            invitation.last_reminded_at and now - invitation.last_reminded_at < MANUAL_REMINDER_GAP
+        ):  # reminded by hand a moment ago: this day counts as reached, no second e-mail
+            invitation.reminders_sent = reached
+            invitation.save(update_fields=["reminders_sent"])
+            continue
         invitation.survey = survey
         _invitation_email(invitation, reminder=True)
         invitation.reminders_sent = reached
-        invitation.save(update_fields=["reminders_sent"])
+        invitation.last_reminded_at = now
+        invitation.save(update_fields=["reminders_sent", "last_reminded_at"])
         sent += 1
+    return sent
+
+
+#: a reminder by hand skips whoever was reminded this recently (a second click, a retry)
+MANUAL_REMINDER_GAP = dt.timedelta(hours=20)
+
+
+@transaction.atomic
+def survey_remind(*, survey: Survey, by: Member | None, now: dt.datetime | None = None) -> int:
+    """« Relancer maintenant »: one e-mail to each invited person who has not answered,
+    except those reminded in the last hours — so a double click or a retried request
+    sends nothing twice. Locked like the automatic run."""
+    now = now or timezone.now()
+    survey = (
+        Survey.objects.select_for_update().select_related("program__organisation").get(pk=survey.pk)
+    )
+    if not survey.is_open(now):
+        return 0
+    waiting = (
+        Invitation.objects.filter(
+            survey=survey,
+            response__isnull=True,
+            member__is_active=True,
+            member__archived_at__isnull=True,
+        )
+        .filter(
+            Q(last_reminded_at__isnull=True) | Q(last_reminded_at__lt=now - MANUAL_REMINDER_GAP)
+        )
+        .select_related("member")
+        .order_by("pk")
+    )
+    sent = 0
+    for invitation in waiting:
+        invitation.survey = survey
+        _invitation_email(invitation, reminder=True)
+        sent += 1
+    Invitation.objects.filter(pk__in=[i.pk for i in waiting]).update(last_reminded_at=now)
+    if sent:
+        log_action("survey.reminded", actor=by, target=survey, data={"reminded": sent})
     return sent
 
 
@@ -541,15 +760,20 @@ class SurveyClosed(Exception):
 def visible_questions(survey: Survey, answers: dict[str, Any]) -> list[dict[str, Any]]:
     """The questions shown for these answers: a condition on an earlier answer hides a
     question unless that answer is one of its values."""
-    shown = []
+    shown: list[dict[str, Any]] = []
+    shown_keys: set[str] = set()
     for question in survey.questions:
         condition = question.get("show_if")
         if condition:
-            earlier = answers.get(condition["question"])
+            # an answer to a hidden question shows nothing: conditions chain
+            earlier = (
+                answers.get(condition["question"]) if condition["question"] in shown_keys else None
+            )
             given = earlier if isinstance(earlier, list) else [earlier]
             if not any(str(v) in condition["in"] for v in given if v is not None):
                 continue
         shown.append(question)
+        shown_keys.add(question["key"])
     return shown
 
 
@@ -657,23 +881,38 @@ def response_save(
         raise SurveyClosed()
     clean = answers_check(survey, answers)
     enrolment = Enrolment.objects.filter(program=survey.program, member=invitation.member).first()
-    cohorts = list(invitation.member.cohorts.values_list("pk", flat=True))
+    role = enrolment.role if enrolment else ""
     response, created = Response.objects.update_or_create(
         invitation=invitation,
-        defaults={
-            "survey": survey,
-            "answers": clean,
-            "role": enrolment.role if enrolment else "",
-            "cohorts": cohorts,
-            "updated_at": now,
-        },
+        defaults={"survey": survey, "answers": clean, "role": role, "updated_at": now},
         create_defaults={
             "survey": survey,
             "answers": clean,
-            "role": enrolment.role if enrolment else "",
-            "cohorts": cohorts,
+            "role": role,
             "submitted_at": now,
             "updated_at": now,
         },
     )
+    response.cohorts.set(
+        Cohort.objects.filter(
+            organisation_id=survey.program.organisation_id, members=invitation.member
+        )
+    )
+    Answer.objects.filter(response=response).delete()
+    Answer.objects.bulk_create(_answer_rows(survey, response, clean))
     return response, created
+
+
+def _answer_rows(survey: Survey, response: Response, clean: dict[str, Any]) -> list[Answer]:
+    kinds = {q["key"]: q["kind"] for q in survey.questions}
+    rows = []
+    for key, value in clean.items():
+        kind = kinds[key]
+        if kind in (QuestionKind.SCALE, QuestionKind.NPS):
+            rows.append(Answer(response=response, survey=survey, key=key, number=value))
+        elif kind in CHOICE_KINDS:
+            for option in value if isinstance(value, list) else [value]:
+                rows.append(Answer(response=response, survey=survey, key=key, choice=option))
+        else:
+            rows.append(Answer(response=response, survey=survey, key=key, text=value))
+    return rows
