@@ -531,3 +531,12 @@ def test_in_her_language_and_her_time_zone_with_her_programmes_and_notices(invit
     assert f'href="{link}"' in html
     program = client.get(link).content.decode()
     assert invited.program.name in program and f'id="meeting-{invited.pk}"' in program
+
+
+def test_her_space_leads_to_her_conversations_and_her_surveys(mentee):
+    client = signed_in(mentee)
+    html = client.get(reverse("space:home")).content.decode()
+    for name in ("conversations:inbox", "surveys:mine"):
+        url = reverse(name)
+        assert f'href="{url}"' in html, name
+        assert client.get(url).status_code == 200, name

@@ -310,6 +310,12 @@ def demo_build(*, today: dt.date | None = None) -> Organisation | None:
     member_counters_refresh(member_ids=[m.pk for m in people])
     organisation_completion_recompute(organisation_id=organisation.pk)
     demo_quiet()
+    # two members who sign in with the demo password, to see « Mon espace » as they do: a
+    # participant of the running programme (conversations, meetings to evaluate) and one
+    # of its professionals
+    Member.objects.filter(pk__in=[participants[0].pk, professionals[0].pk]).update(
+        password=admin.password
+    )
     return organisation
 
 

@@ -1,5 +1,7 @@
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.management.base import BaseCommand
 
+from cohorte.accounts.models import Member
 from cohorte.demo import (
     DEMO_ADMIN_EMAIL,
     DEMO_ADMIN_PASSWORD,
@@ -38,4 +40,16 @@ class Command(BaseCommand):
             "\n  Administrateur de démonstration / demo administrator:\n"
             f"    courriel / e-mail : {DEMO_ADMIN_EMAIL}\n"
             f"    mot de passe / password : {DEMO_ADMIN_PASSWORD}\n"
+        )
+        # everyone else who signs in with the same password: the managers, and two members
+        # to see « Mon espace » as a participant and a professional do
+        others = (
+            Member.objects.filter(organisation=organisation, is_active=True)
+            .exclude(email=DEMO_ADMIN_EMAIL)
+            .exclude(password__startswith=UNUSABLE_PASSWORD_PREFIX)
+            .order_by("pk")
+            .values_list("email", flat=True)
+        )
+        self.stdout.write(
+            "  Même mot de passe / same password:\n" + "".join(f"    {email}\n" for email in others)
         )
