@@ -5,6 +5,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from cohorte.accounts.models import Member
+from cohorte.conversations.models import Conversation
 from cohorte.programs.models import Enrolment, Program, ProgramKind, Role
 
 from .conftest import PASSWORD
@@ -29,6 +30,8 @@ def demo_pages(language: str) -> tuple[Member, dict[str, str]]:
         Enrolment.objects.filter(program=table, role=Role.PARTICIPANT).order_by("pk").first()
     )
     assert participant is not None
+    conversation = Conversation.objects.filter(program=table).order_by("pk").first()
+    assert conversation is not None, "the demo has no conversation"
     return admin, {
         "activity": reverse("activity:program", args=[table.pk]),
         "members": reverse("members:list"),
@@ -42,4 +45,11 @@ def demo_pages(language: str) -> tuple[Member, dict[str, str]]:
         "cohorts": reverse("programs:cohorts"),
         "notifications": reverse("messaging:notifications"),
         "program-edit": reverse("programs:program-edit", args=[table.pk]),
+        # members acting in Cohorte: conversations, surveys
+        "conversations": reverse("conversations:inbox"),
+        "program-conversations": reverse("conversations:program", args=[table.pk]),
+        "conversation": reverse("conversations:detail", args=[conversation.pk]),
+        "surveys": reverse("surveys:list", args=[table.pk]),
+        "survey-new": reverse("surveys:create", args=[table.pk]),
+        "my-surveys": reverse("surveys:mine"),
     }
