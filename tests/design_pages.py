@@ -7,6 +7,7 @@ from django.urls import reverse
 from cohorte.accounts.models import Member
 from cohorte.conversations.models import Conversation
 from cohorte.programs.models import Enrolment, Program, ProgramKind, Role
+from cohorte.surveys.models import Survey
 
 from .conftest import PASSWORD
 
@@ -32,6 +33,8 @@ def demo_pages(language: str) -> tuple[Member, dict[str, str]]:
     assert participant is not None
     conversation = Conversation.objects.filter(program=table).order_by("pk").first()
     assert conversation is not None, "the demo has no conversation"
+    survey = Survey.objects.filter(program=table).order_by("pk").first()
+    assert survey is not None, "the demo has no survey"
     return admin, {
         "activity": reverse("activity:program", args=[table.pk]),
         "members": reverse("members:list"),
@@ -51,5 +54,6 @@ def demo_pages(language: str) -> tuple[Member, dict[str, str]]:
         "conversation": reverse("conversations:detail", args=[conversation.pk]),
         "surveys": reverse("surveys:list", args=[table.pk]),
         "survey-new": reverse("surveys:create", args=[table.pk]),
+        "survey": reverse("surveys:detail", args=[survey.pk]),
         "my-surveys": reverse("surveys:mine"),
     }

@@ -315,6 +315,24 @@ def test_conversations_are_real_and_inside_their_programme(demo, programmes):
     assert not Participant.objects.filter(notice_due_since__isnull=False).exists()
 
 
+def test_the_survey_has_answers_inside_its_dates_and_a_member_still_to_answer(demo, programmes):
+    from cohorte.surveys.models import Invitation, Response, Survey
+    from cohorte.surveys.services import surveys_run
+
+    now = timezone.now()
+    survey = Survey.objects.get(program__in=list(programmes))
+    responses = Response.objects.filter(survey=survey)
+    assert responses.count() >= 5
+    for response in responses.select_related("invitation"):
+        assert survey.opens_at <= response.submitted_at <= now, f"response #{response.pk}"
+        assert response.invitation.invited_at <= response.submitted_at
+    assert Invitation.objects.filter(survey=survey, response__isnull=True).exists()
+    # the scheduler's next tick finds nobody to invite or remind: nobody is e-mailed
+    emails = Email.objects.count()
+    surveys_run(now=now)
+    assert Email.objects.count() == emails
+
+
 # --- The slot rule on its own --------------------------------------------------------------
 
 

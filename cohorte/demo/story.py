@@ -45,6 +45,7 @@ from .conversations import demo_conversations, demo_quiet
 from .meetings import Diary, availabilities, mentoring_pairs
 from .messages import demo_messages
 from .names import email_for, unique_names
+from .surveys import demo_survey
 
 DEMO_ORGANISATION = "Réseau Cohorte"
 DEMO_ADMIN_EMAIL = "admin@cohorte.example"
@@ -294,6 +295,19 @@ def demo_build(*, today: dt.date | None = None) -> Organisation | None:
         zone=diary.zone,
         awake=_awake,
         now=now,
+    )
+    # a survey halfway through, answered by a dozen (not by Chloé: it waits in her « À faire »)
+    orientation_people = participants[:22]
+    answerers = [m for i, m in enumerate(orientation_people) if i % 7 != 3 and i != 0][:12]
+    demo_survey(
+        rng,
+        program=orientation,
+        manager=claire,
+        participants=answerers + [m for m in orientation_people if m not in answerers],
+        awake=_awake,
+        zone=diary.zone,
+        now=now,
+        answering=len(answerers),
     )
     joined = _dates(rng, organisation, programmes, staff=[admin, claire, james], now=now)
     _demo_profiles(
