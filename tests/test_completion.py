@@ -256,3 +256,63 @@ def test_a_member_uploads_a_photo_and_completion_counts_it(mentee, settings, tmp
     not_an_image = SimpleUploadedFile("x.png", b"not an image", "image/png")
     response = signed_in(mentee).post("/compte/mon-espace/profil/", {**data, "photo": not_an_image})
     assert response.status_code == 200 and "errorlist" in response.content.decode()
+
+
+def test_an_imports_new_rows_carry_the_figure_the_database_rule_gives(organisation, admin):
+    """An import writes its new members' % with their rows (completion_of) instead of
+    rewriting them after: for every mix of role, filled fields and required answers, the
+    figure is the one completion_expression computes from what was stored."""
+    import random
+
+    from django.db.models import F
+
+    any_role = CustomField.objects.create(
+        organisation=organisation, name_fr="Ville natale", required=True, order=1
+    )
+    mentors_only = CustomField.objects.create(
+        organisation=organisation,
+        name_fr="Secteur",
+        options="Santé, Industrie",
+        required=True,
+        role=FieldRole.MENTOR,
+        order=2,
+    )
+    both_sides = CustomField.objects.create(
+        organisation=organisation,
+        name_fr="Langues",
+        options="Français, Anglais",
+        multiple=True,
+        required=True,
+        role=FieldRole.BOTH,
+        order=3,
+    )
+    optional = CustomField.objects.create(organisation=organisation, name_fr="Devise", order=4)
+    rng = random.Random(12)  # noqa: S311
+    columns = ["first_name", "last_name", "job_title", "company", "industry", "country",
+               "city", "goals", "skills", "development_areas", "years_experience"]  # fmt: skip
+    rows = []
+    for n in range(120):
+        raw = {"email": f"imported{n}@x.example"}
+        raw["role"] = ["", "mentor", "mentee", "both"][n % 4]
+        for name in rng.sample(columns, rng.randint(0, len(columns))):
+            raw[name] = "7" if name == "years_experience" else f"v{n}"
+        if rng.random() < 0.5:
+            raw[f"custom:{any_role.pk}"] = "Lyon"
+        if rng.random() < 0.5:
+            raw[f"custom:{mentors_only.pk}"] = "Santé"
+        if rng.random() < 0.5:
+            raw[f"custom:{both_sides.pk}"] = "Français, Anglais"
+        if rng.random() < 0.5:
+            raw[f"custom:{optional.pk}"] = "Toujours"
+        rows.append((n + 2, raw))
+    result = services.members_import(organisation_id=organisation.pk, rows=rows, by=admin)
+    assert result["created"] == 120
+    imported = Member.objects.filter(email__startswith="imported")
+    stored = dict(imported.values_list("pk", "profile_completion"))
+    computed = dict(
+        imported.annotate(rule=services.completion_expression(organisation.pk)).values_list(
+            "pk", F("rule")
+        )
+    )
+    assert stored == computed
+    assert len(set(stored.values())) > 10  # the rows differ: the figures are not all 0
