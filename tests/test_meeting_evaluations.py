@@ -469,6 +469,29 @@ def test_a_meeting_that_has_ended_is_not_cancelled_but_marked_not_held(
 
 
 @pytest.mark.django_db
+def test_a_meeting_that_has_ended_is_not_moved_and_keeps_its_evaluations(
+    api_as, program_a, manager_a, mentor, mentee
+):
+    meeting = past_meeting(program_a, mentee, mentor)
+    evaluate(api_as(mentee), meeting, rating=4)
+    later = (timezone.now() + dt.timedelta(days=3)).replace(hour=10, minute=0).isoformat()
+    refused = api_as(manager_a).post(
+        f"/api/meetings/{meeting.pk}/reschedule", {"starts_at": later, "scope": "one"}
+    )
+    assert refused.status_code == 409 and "ne se reporte plus" in refused.json()["message"]
+    page = signed_in(manager_a).post(
+        f"/rencontres/{meeting.pk}/reporter/",
+        {"start": later},
+        follow=True,
+    )
+    assert "elle ne se reporte plus" in page.content.decode()
+    kept = Meeting.objects.get(pk=meeting.pk)
+    assert kept.starts_at == meeting.starts_at
+    body = api_as(manager_a).get(f"/api/meetings/{meeting.pk}").json()
+    assert [e["rating"] for e in body["evaluations"] if e["email"] == mentee.email] == [4]
+
+
+@pytest.mark.django_db
 def test_one_side_silent_after_the_wait_is_named_in_the_rencontres_tab(
     api_as, program_a, manager_a, mentor, mentee
 ):

@@ -307,15 +307,20 @@ def meeting_cancel(request, meeting_id: ApiId, payload: CancelIn):
 
 
 @meetings_router.post(
-    "/{int:meeting_id}/reschedule", response={200: list[MeetingOut], 400: ErrorOut, 404: ErrorOut}
+    "/{int:meeting_id}/reschedule",
+    response={200: list[MeetingOut], 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
 )
 def meeting_reschedule(request, meeting_id: ApiId, payload: RescheduleIn):
     """Move this meeting (or it and the ones after it, by the same shift) to a time free
-    for every attendee. A cancelled meeting is refused (400). Safe to retry: when every
+    for every attendee. A cancelled meeting is refused (400), one that has ended too (409:
+    its evaluations settle it; book a new one). Safe to retry: when every
     occurrence concerned is already at its new time, nothing changes (no new SEQUENCE,
     answers kept, no second e-mail) and they are returned as they are."""
     meeting = _meeting(request, meeting_id)
-    return _rescheduled(request, meeting, payload.starts_at, payload.scope)
+    try:
+        return _rescheduled(request, meeting, payload.starts_at, payload.scope)
+    except services.MeetingOver as refusal:
+        return Status(409, {"message": " ".join(refusal.messages), "errors": []})
 
 
 def _rescheduled(request, meeting: Meeting, starts_at: dt.datetime, scope: str) -> list[Meeting]:
@@ -324,6 +329,8 @@ def _rescheduled(request, meeting: Meeting, starts_at: dt.datetime, scope: str) 
         moved = services.meeting_reschedule(
             meeting=meeting, by=request.auth, starts_at=starts_at, scope=scope
         )
+    except services.MeetingOver:
+        raise
     except ValidationError as error:
         raise _refused(error) from error
     return list(
@@ -405,7 +412,7 @@ class CalendarMoveIn(Schema):
 
 @meetings_router.post(
     "/{int:meeting_id}/calendar-move",
-    response={200: list[MeetingOut], 400: ErrorOut, 404: ErrorOut},
+    response={200: list[MeetingOut], 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
     url_name="meeting_calendar_move",
 )
 def meeting_calendar_move(request, meeting_id: ApiId, payload: CalendarMoveIn):
@@ -419,7 +426,10 @@ def meeting_calendar_move(request, meeting_id: ApiId, payload: CalendarMoveIn):
         )
     except ParseError as error:
         raise _calendar_refused("starts_at", error.message) from error
-    return _rescheduled(request, meeting, starts_at, "one")
+    try:
+        return _rescheduled(request, meeting, starts_at, "one")
+    except services.MeetingOver as refusal:
+        return Status(409, {"message": " ".join(refusal.messages), "errors": []})
 
 
 # --- One meeting, and its evaluation by each attendee ------------------------------------

@@ -581,7 +581,7 @@ def meeting_reschedule(
 ) -> list[Meeting]:
     """« Reporter »: move this occurrence (or it and all that follow, by the same wall-clock
     shift) to free time for every attendee; answers are asked again. A cancelled meeting
-    stays cancelled. A retry (every target already at its new time) changes nothing: no
+    stays cancelled; one that has ended is not moved (MeetingOver). A retry (every target already at its new time) changes nothing: no
     new SEQUENCE, answers kept, nobody told twice."""
     if timezone.is_naive(starts_at) or starts_at <= timezone.now():
         raise ValidationError({"starts_at": [_("Choisissez un créneau à venir.")]})
@@ -590,6 +590,14 @@ def meeting_reschedule(
     if errors:
         raise ValidationError(errors)
     current = Meeting.objects.select_for_update(of=("self",)).get(pk=meeting.pk)
+    if current.has_ended(timezone.now()):
+        # held or not, it is settled by its evaluations: moving it would erase them
+        raise MeetingOver(
+            _(
+                "Cette rencontre est terminée : elle ne se reporte plus. Programmez-en une "
+                "nouvelle, et marquez celle-ci comme non tenue si elle n'a pas eu lieu."
+            )
+        )
     if current.status == MeetingStatus.CANCELLED:
         raise ValidationError(
             {"status": [_("Cette rencontre est annulée : elle ne peut pas être reportée.")]}
