@@ -581,8 +581,9 @@ def meeting_reschedule(
 ) -> list[Meeting]:
     """« Reporter »: move this occurrence (or it and all that follow, by the same wall-clock
     shift) to free time for every attendee; answers are asked again. A cancelled meeting
-    stays cancelled; one that has ended is not moved (MeetingOver). A retry (every target already at its new time) changes nothing: no
-    new SEQUENCE, answers kept, nobody told twice."""
+    stays cancelled; one that has ended is not moved (MeetingOver). A retry (every target
+    already at its new time) changes nothing: no new SEQUENCE, answers kept, nobody told
+    twice."""
     if timezone.is_naive(starts_at) or starts_at <= timezone.now():
         raise ValidationError({"starts_at": [_("Choisissez un créneau à venir.")]})
     errors: dict[str, list[str]] = {}
