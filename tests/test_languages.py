@@ -31,6 +31,7 @@ from django.utils import formats, timezone, translation
 
 from cohorte.accounts.models import CustomField, CustomFieldValue, Member, SavedMemberFilter
 from cohorte.activity.models import Report
+from cohorte.conversations.models import Conversation, ConversationMessage, RelationshipNote
 from cohorte.demo import DEMO_ADMIN_EMAIL, demo_build
 from cohorte.meetings.models import Meeting, MeetingAttendee, Relationship
 from cohorte.messaging.models import (
@@ -43,6 +44,7 @@ from cohorte.messaging.models import (
 )
 from cohorte.messaging.services import notify
 from cohorte.programs.models import Cohort, Group, Organisation, Program
+from cohorte.surveys.models import Survey
 
 PO_FILE = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES" / "django.po"
 
@@ -235,6 +237,11 @@ def organisation_data() -> set[str]:
         (Attachment, ["name"]),
         (Email, ["to_name", "to_email", "subject"]),
         (SystemTemplate, ["subject_fr", "subject_en", "body_fr", "body_en"]),
+        # what members and managers wrote in Cohorte itself
+        (Conversation, ["subject"]),
+        (ConversationMessage, ["body"]),
+        (RelationshipNote, ["body"]),
+        (Survey, ["title_fr", "title_en"]),
     ]
     data: set[str] = set()
     for model, fields in sources:
