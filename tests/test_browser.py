@@ -117,6 +117,10 @@ def test_selection_survives_leaving_the_search_box(browser, live_server, manager
     assert page.locator("tr.selected").count() == 1
     assert page.locator("a[data-remove]").is_visible()
     assert page.locator("button[data-needs]:has-text('Relancer')").is_enabled()
+    # « Écrire » sends the selection by GET, without the CSRF token in the address
+    page.click("button[data-needs]:has-text('Écrire')")
+    page.wait_for_url("**/messages/**")
+    assert "member=" in page.url and "csrfmiddlewaretoken" not in page.url, page.url
     page.close()
 
 

@@ -42,6 +42,18 @@
     refresh(form);
   });
 
+  // A selection sent by GET (« Écrire », « Conversation ») goes without the form's CSRF
+  // token: it belongs in a POST, not in an address that history and proxies keep.
+  document.addEventListener("submit", (event) => {
+    const submitter = event.submitter;
+    const method = (submitter && submitter.getAttribute("formmethod")) || event.target.method;
+    if (String(method).toLowerCase() !== "get") { return; }
+    const token = event.target.querySelector('input[name="csrfmiddlewaretoken"]');
+    if (!token) { return; }
+    token.disabled = true;
+    setTimeout(() => { token.disabled = false; }, 0);
+  });
+
   // [data-confirm] on a button or a link: ask first, and do nothing if the answer is no
   // (instead of onclick="return confirm(…)", which the Content-Security-Policy refuses).
   // Listened to in the capture phase, so a refusal also stops htmx and other handlers.
