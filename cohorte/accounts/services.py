@@ -837,10 +837,8 @@ def _members_write(
         )
     created_ids = [created_of[email] for email in emails]
     all_ids = [pk_of[row.core["email"]] for row in cleaned]
-    new = set(created_ids)
-    known_ids = dict.fromkeys(pk for pk in all_ids if pk not in new)
     # the new rows carry their figure already; the updated ones are recomputed in SQL
-    members_completion_refresh(organisation_id=organisation_id, member_ids=list(known_ids))
+    members_completion_refresh(organisation_id=organisation_id, member_ids=known.values())
     log_action(
         "members.imported",
         actor=by,

@@ -302,8 +302,13 @@ def meeting_cancel(request, meeting_id: ApiId, payload: CancelIn):
     try:
         count = services.meeting_cancel(meeting=meeting, by=request.auth, scope=payload.scope)
     except services.MeetingOver as refusal:
-        return Status(409, {"message": " ".join(refusal.messages), "errors": []})
+        return _over(refusal)
     return {"cancelled": count}
+
+
+def _over(refusal: ValidationError) -> Status:
+    """A change to a meeting that has ended (services.MeetingOver): 409 with its reason."""
+    return Status(409, {"message": " ".join(refusal.messages), "errors": []})
 
 
 @meetings_router.post(
@@ -317,20 +322,20 @@ def meeting_reschedule(request, meeting_id: ApiId, payload: RescheduleIn):
     occurrence concerned is already at its new time, nothing changes (no new SEQUENCE,
     answers kept, no second e-mail) and they are returned as they are."""
     meeting = _meeting(request, meeting_id)
-    try:
-        return _rescheduled(request, meeting, payload.starts_at, payload.scope)
-    except services.MeetingOver as refusal:
-        return Status(409, {"message": " ".join(refusal.messages), "errors": []})
+    return _rescheduled(request, meeting, payload.starts_at, payload.scope)
 
 
-def _rescheduled(request, meeting: Meeting, starts_at: dt.datetime, scope: str) -> list[Meeting]:
-    """« Reporter »'s service, its refusals as the API's 400, the meetings moved."""
+def _rescheduled(
+    request, meeting: Meeting, starts_at: dt.datetime, scope: str
+) -> list[Meeting] | Status:
+    """« Reporter »'s service, its refusals as the API's 400 (409 for a meeting that has
+    ended), the meetings moved."""
     try:
         moved = services.meeting_reschedule(
             meeting=meeting, by=request.auth, starts_at=starts_at, scope=scope
         )
-    except services.MeetingOver:
-        raise
+    except services.MeetingOver as refusal:
+        return _over(refusal)
     except ValidationError as error:
         raise _refused(error) from error
     return list(
@@ -426,10 +431,7 @@ def meeting_calendar_move(request, meeting_id: ApiId, payload: CalendarMoveIn):
         )
     except ParseError as error:
         raise _calendar_refused("starts_at", error.message) from error
-    try:
-        return _rescheduled(request, meeting, starts_at, "one")
-    except services.MeetingOver as refusal:
-        return Status(409, {"message": " ".join(refusal.messages), "errors": []})
+    return _rescheduled(request, meeting, starts_at, "one")
 
 
 # --- One meeting, and its evaluation by each attendee ------------------------------------
