@@ -89,7 +89,7 @@ def demo_conversations(
     now: dt.datetime,
 ) -> None:
     """Answered exchanges between participants and professionals, the unanswered ones the
-    table flags ((participant, professional, days ago)), a manager's note to a group."""
+    table flags ((participant, professional, days ago)), a manager's message to a group."""
     start, end = program.window()
     last = min(end, now - DAY)
     for index, (participant, pro) in enumerate(zip(participants, professionals, strict=False)):

@@ -280,8 +280,8 @@ def demo_build(*, today: dt.date | None = None) -> Organisation | None:
             program=orientation, member=member, reported_by=pro, reason=reason
         )
         Report.objects.filter(pk=report.pk).update(created_at=now - ago * DAY)
-    # conversations: answered ones, two the professional has not answered (the ❗), a note
-    # from the manager to a group — through the conversations app, as members write them
+    # conversations: answered ones, two the professional has not answered (the ❗), a
+    # manager's message to a group — through the conversations app, as members write them
     demo_conversations(
         rng,
         program=orientation,
@@ -303,11 +303,11 @@ def demo_build(*, today: dt.date | None = None) -> Organisation | None:
         rng,
         program=orientation,
         manager=claire,
-        participants=answerers + [m for m in orientation_people if m not in answerers],
+        invited=orientation_people,
+        answering=answerers,
         awake=_awake,
         zone=diary.zone,
         now=now,
-        answering=len(answerers),
     )
     joined = _dates(rng, organisation, programmes, staff=[admin, claire, james], now=now)
     _demo_profiles(

@@ -65,13 +65,13 @@ def demo_survey(
     *,
     program: Program,
     manager: Member,
-    participants: Sequence[Member],
+    invited: Sequence[Member],
+    answering: Sequence[Member],
     awake: Callable[[random.Random, dt.datetime, dt.datetime, dt.tzinfo], dt.datetime],
     zone: Callable[[Member], dt.tzinfo],
     now: dt.datetime,
-    answering: int,
 ) -> None:
-    """The survey, the participants invited when it opened, the first `answering` of them
+    """The survey, the `invited` invited when it opened, those `answering` (some of them)
     having answered since."""
     opened = now - 21 * DAY
     survey = survey_create(
@@ -95,9 +95,11 @@ def demo_survey(
             reminders_sent=len(REMINDER_DAYS),
             last_reminded_at=opened + REMINDER_DAYS[-1] * DAY,
         )
-        for member in participants
+        for member in invited
     )
-    for invitation, member in zip(invitations[:answering], participants, strict=False):
+    invitation_of = {invitation.member_id: invitation for invitation in invitations}
+    for member in answering:
+        invitation = invitation_of[member.pk]
         useful = rng.choice([2, 3, 4, 4, 5, 5])
         answers = [
             {"question": "utile", "value": useful},
