@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "cohorte.signup",
     "cohorte.space",
     "cohorte.surveys",
+    "cohorte.campaigns",
 ]
 
 MIDDLEWARE = [

@@ -18,6 +18,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("cohorte.signup.urls")),
     path("", include("cohorte.space.urls")),
     path("", include("cohorte.surveys.urls")),
+    path("", include("cohorte.campaigns.urls")),
 ]
 # No route serves MEDIA_ROOT, not even with DEBUG: every uploaded or generated file is private
 # and goes through a view that checks who asks (cohorte.core.files).

@@ -95,6 +95,8 @@ class Member(AbstractBaseUser, PermissionsMixin):
     country = models.CharField(_("pays"), max_length=100, blank=True)
     province = models.CharField(_("état/province"), max_length=100, blank=True)
     city = models.CharField(_("ville"), max_length=100, blank=True)
+    #: the hire date: when the « entretien professionnel » is due (campaigns.legal)
+    hired_on = models.DateField(_("date d'embauche"), null=True, blank=True)
     goals = models.TextField(_("objectifs"), blank=True)
     skills = models.TextField(_("compétences spécialisées"), blank=True)
     development_areas = models.TextField(_("domaines de développement"), blank=True)

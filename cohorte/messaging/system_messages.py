@@ -25,6 +25,12 @@ KEYWORDS: dict[str, str] = {
     "rendez-vous confirmés": "confirmed", "confirmed": "confirmed",
     "objectif": "objective", "objective": "objective",
     "jours": "days", "days": "days",
+    "campagne": "campaign", "campaign": "campaign",
+    "collaborateur": "collaborator", "collaborator": "collaborator",
+    "entretiens": "interviews", "interviews": "interviews",
+    "lien": "link", "link": "link",
+    "étape": "step", "step": "step",
+    "commentaire": "comment", "comment": "comment",
 }  # fmt: skip
 
 
@@ -47,6 +53,7 @@ GETTING_STARTED = _("Débuter")
 RELATIONSHIPS = _("Relations")
 MEETINGS = _("Rencontres")
 REMINDERS = _("Relances")
+INTERVIEWS = _("Entretiens")
 
 SPECS: dict[str, Spec] = {
     "welcome": Spec(
@@ -185,6 +192,105 @@ SPECS: dict[str, Spec] = {
         "depuis {jours} jours : {lien de connexion}",
         "Hello {first_name},\n\n{partner}'s invitation for {date} has been waiting for your answer "
         "for {days} days: {sign_in_link}",
+    ),
+    "interview_planned": Spec(
+        INTERVIEWS,
+        _("Entretien planifié"),
+        ("first_name", "partner", "date", "time", "campaign", "link"),
+        "Votre entretien le {date}",
+        "Your interview on {date}",
+        "Bonjour {prénom},\n\n{partenaire} a fixé votre entretien « {campagne} » le {date} à "
+        "{heure}. Vous pouvez le préparer ici : {lien}",
+        "Hello {first_name},\n\n{partner} has set your “{campaign}” interview on {date} at "
+        "{time}. You can prepare it here: {link}",
+    ),
+    "interview_moved": Spec(
+        INTERVIEWS,
+        _("Entretien déplacé"),
+        ("first_name", "partner", "date", "time", "campaign", "link"),
+        "Votre entretien est déplacé au {date}",
+        "Your interview is moved to {date}",
+        "Bonjour {prénom},\n\n{partenaire} a déplacé votre entretien « {campagne} » au {date} à "
+        "{heure}.\n{lien}",
+        "Hello {first_name},\n\n{partner} has moved your “{campaign}” interview to {date} at "
+        "{time}.\n{link}",
+    ),
+    "interview_step": Spec(
+        INTERVIEWS,
+        _("Entretien : à vous de signer"),
+        ("first_name", "collaborator", "campaign", "step", "end_date", "link"),
+        "Entretien de {collaborateur} : à vous de signer",
+        "{collaborator}'s interview: your signature is needed",
+        "Bonjour {prénom},\n\nLe compte-rendu de l'entretien de {collaborateur} (« {campagne} ») "
+        "attend votre signature ({étape}) avant le {date de fin} : {lien}",
+        "Hello {first_name},\n\nThe write-up of {collaborator}'s interview (“{campaign}”) is "
+        "waiting for your signature ({step}) by {end_date}: {link}",
+    ),
+    "interview_sent_back": Spec(
+        INTERVIEWS,
+        _("Entretien : compte-rendu renvoyé"),
+        ("first_name", "collaborator", "campaign", "comment", "link"),
+        "Entretien de {collaborateur} : compte-rendu renvoyé",
+        "{collaborator}'s interview: write-up sent back",
+        "Bonjour {prénom},\n\nLe compte-rendu de l'entretien de {collaborateur} (« {campagne} ») "
+        "vous est renvoyé :\n\n{commentaire}\n\n{lien}",
+        "Hello {first_name},\n\nThe write-up of {collaborator}'s interview (“{campaign}”) is "
+        "sent back to you:\n\n{comment}\n\n{link}",
+    ),
+    "interview_closed": Spec(
+        INTERVIEWS,
+        _("Entretien clos"),
+        ("first_name", "campaign", "link"),
+        "Votre entretien « {campagne} » est clos",
+        "Your “{campaign}” interview is closed",
+        "Bonjour {prénom},\n\nVotre entretien « {campagne} » a été signé par tous. Vous trouverez "
+        "le compte-rendu signé en pièce jointe et ici : {lien}",
+        "Hello {first_name},\n\nYour “{campaign}” interview has been signed by everyone. The "
+        "signed write-up is attached, and here: {link}",
+    ),
+    "interview_manager_reminder": Spec(
+        INTERVIEWS,
+        _("Relance des managers"),
+        ("first_name", "campaign", "interviews", "link"),
+        "Campagne « {campagne} » : des entretiens vous attendent",
+        "“{campaign}” campaign: interviews are waiting for you",
+        "Bonjour {prénom},\n\nDans la campagne « {campagne} », ces entretiens vous attendent :"
+        "\n\n{entretiens}\n\n{lien}",
+        "Hello {first_name},\n\nIn the “{campaign}” campaign, these interviews are waiting for "
+        "you:\n\n{interviews}\n\n{link}",
+    ),
+    "interview_step_reminder": Spec(
+        INTERVIEWS,
+        _("Rappel : signature d'entretien attendue"),
+        ("first_name", "collaborator", "campaign", "step", "end_date", "link"),
+        "Rappel : l'entretien de {collaborateur} attend votre signature",
+        "Reminder: {collaborator}'s interview is waiting for your signature",
+        "Bonjour {prénom},\n\nLe compte-rendu de l'entretien de {collaborateur} (« {campagne} ») "
+        "attend votre signature ({étape}) ; l'échéance est le {date de fin}.\n{lien}",
+        "Hello {first_name},\n\nThe write-up of {collaborator}'s interview (“{campaign}”) is "
+        "waiting for your signature ({step}); it is due on {end_date}.\n{link}",
+    ),
+    "interview_escalation": Spec(
+        INTERVIEWS,
+        _("Entretien en retard : escalade"),
+        ("first_name", "collaborator", "campaign", "step", "end_date", "link"),
+        "En retard : l'entretien de {collaborateur}",
+        "Late: {collaborator}'s interview",
+        "Bonjour {prénom},\n\nL'étape « {étape} » de l'entretien de {collaborateur} "
+        "(« {campagne} ») devait être signée le {date de fin} et ne l'est pas encore.\n{lien}",
+        "Hello {first_name},\n\nThe “{step}” step of {collaborator}'s interview (“{campaign}”) "
+        "was due on {end_date} and is not signed yet.\n{link}",
+    ),
+    "campaign_export_ready": Spec(
+        INTERVIEWS,
+        _("Export d'entretiens prêt"),
+        ("first_name", "campaign", "link", "days"),
+        "Export prêt : {campagne}",
+        "Export ready: {campaign}",
+        "Bonjour {prénom},\n\nL'export des entretiens de « {campagne} » est prêt. Téléchargez-le "
+        "dans les {jours} jours : {lien}",
+        "Hello {first_name},\n\nThe export of the “{campaign}” interviews is ready. Download it "
+        "within {days} days: {link}",
     ),
 }
 

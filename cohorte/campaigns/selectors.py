@@ -1,0 +1,125 @@
+"""Reads over campaigns: the statistics, the interviews by manager, what waits for whom.
+Counted by the database: one query for the six figures, one for a page of interviews."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from cohorte.core.parse import search_words
+from cohorte.core.todo import TodoItem
+
+from .models import Campaign, CircuitRole, Interview, InterviewStatus
+
+if TYPE_CHECKING:
+    from cohorte.accounts.models import Member
+
+
+def campaign_stats(campaign: Campaign, *, manager: Member | None = None) -> dict[str, int]:
+    """A count for each of the six statuses (deleted ones still counted), in one query."""
+    rows = Interview.objects.filter(campaign=campaign)
+    if manager is not None:
+        rows = rows.filter(manager=manager)
+    counted = dict(rows.order_by().values_list("status").annotate(n=Count("pk")))
+    return {status: counted.get(status, 0) for status in InterviewStatus.values}
+
+
+def interviews_of(
+    campaign: Campaign,
+    *,
+    status: str | None = None,
+    manager_email: str | None = None,
+    q: str = "",
+    manager: Member | None = None,
+) -> QuerySet[Interview]:
+    """The campaign's interviews « classés par responsable »: by manager's name, then by
+    collaborator; filtered by status, manager and a search on the collaborator."""
+    rows = Interview.objects.filter(campaign=campaign).select_related("collaborator", "manager")
+    if manager is not None:
+        rows = rows.filter(manager=manager)
+    if status:
+        rows = rows.filter(status=status)
+    if manager_email:
+        rows = rows.filter(manager__email__iexact=manager_email.strip())
+    for word in search_words(q):
+        rows = rows.filter(
+            Q(collaborator__first_name__icontains=word)
+            | Q(collaborator__last_name__icontains=word)
+            | Q(collaborator__email__icontains=word)
+        )
+    return rows.order_by(
+        "manager__last_name", "manager__first_name", "manager_id",
+        "collaborator__last_name", "collaborator__first_name", "pk",
+    )  # fmt: skip
+
+
+def steps_waiting_for(member: Member) -> QuerySet[Interview]:
+    """The interviews whose waiting step is this member's to sign. The circuit is JSON, so
+    the role is matched per interview in Python on a bounded set: the closing interviews
+    where the member is one of the people of the circuit."""
+    if not getattr(member, "pk", None):
+        return Interview.objects.none()
+    people = Q(collaborator=member) | Q(manager=member) | Q(second_approver=member)
+    people |= Q(campaign__hr=member)
+    if member.is_org_admin:
+        people |= Q(campaign__hr__isnull=True, campaign__organisation_id=member.organisation_id)
+    return (
+        Interview.objects.filter(people, status=InterviewStatus.CLOSING)
+        .select_related("campaign", "campaign__organisation", "collaborator", "manager")
+        .order_by("step_started_at", "pk")
+    )
+
+
+def interview_todo_items(member: Member) -> list[TodoItem]:
+    """« À faire »: interviews to plan, to mark held, to write up (the manager), and circuit
+    steps to sign (whoever's turn it is). Three queries at most, 20 items of each."""
+    from .rules import is_step_actor
+
+    if not getattr(member, "pk", None) or not member.is_active:
+        return []
+    items: list[TodoItem] = []
+    managed = (
+        Interview.objects.filter(
+            manager=member,
+            status__in=[InterviewStatus.NOT_PLANNED, InterviewStatus.HELD],
+        )
+        .select_related("campaign", "collaborator")
+        .order_by("campaign__end_date", "pk")[:20]
+    )
+    for interview in managed:
+        name = interview.collaborator.full_name
+        if interview.status == InterviewStatus.NOT_PLANNED:
+            title = _("Planifiez l'entretien de %(name)s") % {"name": name}
+        else:
+            title = _("Rédigez le compte-rendu de l'entretien de %(name)s") % {"name": name}
+        items.append(
+            TodoItem(
+                kind="interview",
+                title=title,
+                url=reverse("campaigns:interview", args=[interview.pk]),
+                detail=interview.campaign.name,
+            )
+        )
+    waiting = 0
+    for interview in steps_waiting_for(member)[:200]:
+        if not is_step_actor(member, interview):
+            continue
+        waiting += 1
+        if waiting > 20:
+            break
+        role = interview.waiting_step["role"] if interview.waiting_step else ""
+        label = CircuitRole(role).label if role in CircuitRole.values else ""
+        items.append(
+            TodoItem(
+                kind="interview",
+                title=_("Signez l'entretien de %(name)s (%(step)s)")
+                % {"name": interview.collaborator.full_name, "step": label},
+                url=reverse("campaigns:interview", args=[interview.pk]),
+                due_at=interview.step_due_at(),
+                detail=interview.campaign.name,
+            )
+        )
+    return items
