@@ -259,7 +259,9 @@ def _past_one_to_one(program, *people, hours_ago=3):
 def everything_waits(invited, program_a, manager_a, mentor, mentee):
     """Léa has one item of each kind: an invitation (in three days), a past meeting to
     evaluate, Marc's message to answer, a survey closing in ten days, a masterclass in five
-    days, no availability of her own, an incomplete profile."""
+    days, an interview to plan as a manager, no availability of her own, an incomplete
+    profile."""
+    from cohorte.campaigns import services as campaigns
     from cohorte.conversations import services as conversations
     from cohorte.surveys import services as surveys
 
@@ -287,6 +289,20 @@ def everything_waits(invited, program_a, manager_a, mentor, mentee):
         led_by=mentor,
         capacity=10,
     )
+    campaign = campaigns.campaign_create(
+        organisation=mentee.organisation,
+        by=manager_a,
+        name="Entretiens annuels",
+        kind="annual",
+        start_date=timezone.localdate(),
+        end_date=timezone.localdate() + dt.timedelta(days=30),
+        circuit=[{"role": "collaborator", "deadline_days": 7}],
+    )
+    campaigns.interviews_add(
+        campaign=campaign,
+        by=manager_a,
+        lines=[{"collaborator_email": mentor.email, "manager_email": mentee.email}],
+    )
     return invited
 
 
@@ -305,10 +321,11 @@ def test_every_kind_waits_most_urgent_first_in_the_page_the_api_and_its_schema(
         "evaluation",
         "survey",
         "conversation",
+        "interview",
         "availability",
         "profile",
     ]
-    assert _header_count(html) == 7
+    assert _header_count(html) == 8
     assert "Répondez à Marc Mentor" in html and "Bilan du trimestre" in html
     items = Api(mentee).get("/api/me/todo").json()
     assert [i["kind"] for i in items] == _kinds(html)
@@ -491,20 +508,28 @@ def test_her_relationship_page_leads_to_writing_to_him_and_their_notes(invited, 
 
 
 def test_the_header_count_follows_what_she_does_elsewhere(everything_waits, mentee, mentor):
+    from cohorte.campaigns.models import Interview
+    from cohorte.campaigns.services import interview_plan
     from cohorte.conversations.models import Conversation
     from cohorte.conversations.services import message_send
     from cohorte.surveys.models import Invitation
     from cohorte.surveys.services import response_save
 
     client = signed_in(mentee)
-    assert _header_count(client.get(reverse("space:home")).content.decode()) == 7
+    assert _header_count(client.get(reverse("space:home")).content.decode()) == 8
     elsewhere = reverse("meetings:availability")
     Availability.objects.create(member=mentee, weekday=0, start=dt.time(9), end=dt.time(10))
-    assert _header_count(client.get(elsewhere).content.decode()) == 6
+    assert _header_count(client.get(elsewhere).content.decode()) == 7
     message_send(conversation=Conversation.objects.get(), sender=mentee, body="Voici ma réponse.")
-    assert _header_count(client.get(elsewhere).content.decode()) == 5
+    assert _header_count(client.get(elsewhere).content.decode()) == 6
     response_save(
         invitation=Invitation.objects.get(member=mentee), answers=[{"question": "q", "value": 4}]
+    )
+    assert _header_count(client.get(elsewhere).content.decode()) == 5
+    interview_plan(
+        interview=Interview.objects.get(manager=mentee),
+        by=mentee,
+        scheduled_at=timezone.now() + dt.timedelta(days=2),
     )
     assert _header_count(client.get(elsewhere).content.decode()) == 4
 

@@ -56,70 +56,69 @@ def interviews_of(
     )  # fmt: skip
 
 
-def steps_waiting_for(member: Member) -> QuerySet[Interview]:
-    """The interviews whose waiting step is this member's to sign. The circuit is JSON, so
-    the role is matched per interview in Python on a bounded set: the closing interviews
-    where the member is one of the people of the circuit."""
-    if not getattr(member, "pk", None):
-        return Interview.objects.none()
+def _steps_people(member: Member) -> Q:
+    """The interviews where the member may be the one whose step waits."""
     people = Q(collaborator=member) | Q(manager=member) | Q(second_approver=member)
     people |= Q(campaign__hr=member)
     if member.is_org_admin:
         people |= Q(campaign__hr__isnull=True, campaign__organisation_id=member.organisation_id)
+    return people
+
+
+def steps_waiting_for(member: Member) -> QuerySet[Interview]:
+    """The closing interviews where the member is one of the people of the circuit; the
+    circuit is JSON, so whose turn it is is decided per row (rules.is_step_actor) on this
+    bounded set."""
+    if not getattr(member, "pk", None):
+        return Interview.objects.none()
     return (
-        Interview.objects.filter(people, status=InterviewStatus.CLOSING)
+        Interview.objects.filter(_steps_people(member), status=InterviewStatus.CLOSING)
         .select_related("campaign", "campaign__organisation", "collaborator", "manager")
         .order_by("step_started_at", "pk")
     )
 
 
 def interview_todo_items(member: Member) -> list[TodoItem]:
-    """« À faire »: interviews to plan, to mark held, to write up (the manager), and circuit
-    steps to sign (whoever's turn it is). Three queries at most, 20 items of each."""
+    """« À faire »: interviews to plan and to write up (the manager), and circuit steps to
+    sign (whoever's turn it is). One query, at most 20 items of each kind."""
     from .rules import is_step_actor
 
     if not getattr(member, "pk", None) or not member.is_active:
         return []
-    items: list[TodoItem] = []
-    managed = (
+    rows = (
         Interview.objects.filter(
-            manager=member,
-            status__in=[InterviewStatus.NOT_PLANNED, InterviewStatus.HELD],
+            Q(manager=member, status__in=[InterviewStatus.NOT_PLANNED, InterviewStatus.HELD])
+            | Q(_steps_people(member), status=InterviewStatus.CLOSING)
         )
-        .select_related("campaign", "collaborator")
-        .order_by("campaign__end_date", "pk")[:20]
+        .select_related("campaign", "campaign__organisation", "collaborator", "manager")
+        .order_by("step_started_at", "campaign__end_date", "pk")[:300]
     )
-    for interview in managed:
+    managed: list[TodoItem] = []
+    signing: list[TodoItem] = []
+    for interview in rows:
         name = interview.collaborator.full_name
-        if interview.status == InterviewStatus.NOT_PLANNED:
-            title = _("Planifiez l'entretien de %(name)s") % {"name": name}
-        else:
-            title = _("Rédigez le compte-rendu de l'entretien de %(name)s") % {"name": name}
-        items.append(
-            TodoItem(
-                kind="interview",
-                title=title,
-                url=reverse("campaigns:interview", args=[interview.pk]),
-                detail=interview.campaign.name,
+        url = reverse("campaigns:interview", args=[interview.pk])
+        if interview.status != InterviewStatus.CLOSING:
+            if len(managed) >= 20:
+                continue
+            if interview.status == InterviewStatus.NOT_PLANNED:
+                title = _("Planifiez l'entretien de %(name)s") % {"name": name}
+            else:
+                title = _("Rédigez le compte-rendu de l'entretien de %(name)s") % {"name": name}
+            managed.append(
+                TodoItem(kind="interview", title=title, url=url, detail=interview.campaign.name)
             )
-        )
-    waiting = 0
-    for interview in steps_waiting_for(member)[:200]:
-        if not is_step_actor(member, interview):
-            continue
-        waiting += 1
-        if waiting > 20:
-            break
-        role = interview.waiting_step["role"] if interview.waiting_step else ""
-        label = CircuitRole(role).label if role in CircuitRole.values else ""
-        items.append(
-            TodoItem(
-                kind="interview",
-                title=_("Signez l'entretien de %(name)s (%(step)s)")
-                % {"name": interview.collaborator.full_name, "step": label},
-                url=reverse("campaigns:interview", args=[interview.pk]),
-                due_at=interview.step_due_at(),
-                detail=interview.campaign.name,
+        elif len(signing) < 20 and is_step_actor(member, interview):
+            role = interview.waiting_step["role"] if interview.waiting_step else ""
+            label = CircuitRole(role).label if role in CircuitRole.values else ""
+            signing.append(
+                TodoItem(
+                    kind="interview",
+                    title=_("Signez l'entretien de %(name)s (%(step)s)")
+                    % {"name": name, "step": label},
+                    url=url,
+                    due_at=interview.step_due_at(),
+                    detail=interview.campaign.name,
+                )
             )
-        )
-    return items
+    return managed + signing

@@ -10,10 +10,10 @@ from typing import Literal
 #: most urgent first among items with no due date: someone waits for an answer, then what
 #: keeps others from booking them, then their profile
 TODO_KINDS = (
-    "interview",
     "invitation",
     "evaluation",
     "conversation",
+    "interview",
     "survey",
     "masterclass",
     "availability",

@@ -2,7 +2,8 @@
 what a member does anywhere that changes their list forgets it, so the next page counts
 again: answering an invitation (here, by the e-mail's link or in the calendar), evaluating,
 signing up for a masterclass, setting an availability, saving the profile, answering a
-survey, replying in a conversation. Each receiver reads ids the row already holds: no query.
+survey, replying in a conversation, moving an interview along. Each receiver reads ids
+the row already holds: no query.
 """
 
 from __future__ import annotations
@@ -36,8 +37,16 @@ def _forget_respondent(sender: Any, instance: Any, **kwargs: Any) -> None:
         todo_count_forget(invitation.member_id)
 
 
+def _forget_interview_people(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """A planned, signed or sent-back interview changes what its people have to do."""
+    for member_id in (instance.collaborator_id, instance.manager_id, instance.second_approver_id):
+        if member_id:
+            todo_count_forget(member_id)
+
+
 def connect() -> None:
     from cohorte.accounts.models import Member
+    from cohorte.campaigns.models import Interview
     from cohorte.conversations.models import ConversationMessage
     from cohorte.meetings.models import Availability, MeetingAttendee
     from cohorte.surveys.models import Invitation, Response
@@ -50,3 +59,6 @@ def connect() -> None:
     post_save.connect(_forget_self, sender=Member, dispatch_uid="space-todo-member")
     post_save.connect(_forget_sender, sender=ConversationMessage, dispatch_uid="space-todo-reply")
     post_save.connect(_forget_respondent, sender=Response, dispatch_uid="space-todo-survey")
+    post_save.connect(
+        _forget_interview_people, sender=Interview, dispatch_uid="space-todo-interview"
+    )
