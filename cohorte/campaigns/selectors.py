@@ -56,6 +56,34 @@ def interviews_of(
     )  # fmt: skip
 
 
+def reminder_recipients(campaign: Campaign, status: str) -> list[dict]:
+    """« Relancer » for a status: each manager with interviews in it, how many, and when
+    they were last reminded in this campaign — two queries, whatever the campaign's size."""
+    from django.db.models import Max
+
+    from cohorte.accounts.models import Member
+
+    from .models import ManagerReminder
+
+    counts = dict(
+        Interview.objects.filter(campaign=campaign, status=status)
+        .order_by()
+        .values_list("manager_id")
+        .annotate(n=Count("pk"))
+    )
+    last = dict(
+        ManagerReminder.objects.filter(campaign=campaign, manager_id__in=list(counts))
+        .order_by()
+        .values_list("manager_id")
+        .annotate(at=Max("at"))
+    )
+    managers = Member.objects.filter(pk__in=list(counts)).order_by("last_name", "first_name", "pk")
+    return [
+        {"manager": m, "count": counts[m.pk], "last_reminded_at": last.get(m.pk)}
+        for m in managers.only("pk", "email", "first_name", "last_name", "language")
+    ]
+
+
 def _steps_people(member: Member) -> Q:
     """The interviews where the member may be the one whose step waits."""
     people = Q(collaborator=member) | Q(manager=member) | Q(second_approver=member)

@@ -36,16 +36,15 @@ def interview_for(member, interview_id: int) -> Interview:
 
 
 @login_required
-def campaign_list(request: MemberRequest) -> HttpResponse:
-    campaigns = rules.campaigns_visible_to(request.user).select_related("created_by")[:500]
-    return render(request, "campaigns/list.html", {"campaigns": campaigns})
-
-
-@login_required
 def campaign_detail(request: MemberRequest, campaign_id: int) -> HttpResponse:
     campaign = campaign_for(request.user, campaign_id)
     stats = selectors.campaign_stats(campaign)
     return render(request, "campaigns/detail.html", {"campaign": campaign, "stats": stats})
+
+
+@login_required
+def campaign_interviews(request: MemberRequest, campaign_id: int) -> HttpResponse:
+    raise NotImplementedError  # the pages' helper builds it
 
 
 @login_required
