@@ -90,7 +90,7 @@ def participants_filtered(
     q: str = "",
     never_signed_in: bool = False,
     never_on_platform: bool = False,
-    flagged: bool = False,
+    flagged: bool | str = False,
     cohort: int | None = None,
     now: dt.datetime | None = None,
 ) -> QuerySet[Enrolment]:
@@ -107,7 +107,9 @@ def participants_filtered(
         rows = rows.filter(stats__last_access__isnull=True)
     if never_on_platform:  # never signed in to Cohorte at all
         rows = rows.filter(member__last_access__isnull=True)
-    if flagged:
+    if flagged == "resolved":  # « traités »: a report was dealt with (the history)
+        rows = rows.filter(member_id__in=resolved_reports(program=program).values("member_id"))
+    elif flagged:  # « à traiter »: a ❗ now
         rows = rows.filter(flagged_members(program=program, now=now))
     if cohort:
         rows = rows.filter(member__cohorts=cohort)
@@ -227,7 +229,7 @@ def participant_activity_rows(
     q: str = "",
     never_signed_in: bool = False,
     never_on_platform: bool = False,
-    flagged: bool = False,
+    flagged: bool | str = False,
     cohort: int | None = None,
     now: dt.datetime | None = None,
     every_row: bool = True,
@@ -427,7 +429,7 @@ def participant_activity_page(
     q: str = "",
     never_signed_in: bool = False,
     never_on_platform: bool = False,
-    flagged: bool = False,
+    flagged: bool | str = False,
     cohort: int | None = None,
     now: dt.datetime | None = None,
 ) -> ActivityPage:
@@ -450,6 +452,11 @@ def open_reports(*, program: Program) -> QuerySet[Report]:
     return Report.objects.filter(program=program, resolved_at__isnull=True)
 
 
+def resolved_reports(*, program: Program) -> QuerySet[Report]:
+    """Reports marked « Traité »: they no longer raise the ❗; their history stays."""
+    return Report.objects.filter(program=program, resolved_at__isnull=False)
+
+
 def unanswered_conversations(*, program: Program, now: dt.datetime) -> QuerySet[Conversation]:
     """Conversations whose participant's last message has waited more than the programme's
     N days with no message back since: each one raises the ❗."""
@@ -457,7 +464,10 @@ def unanswered_conversations(*, program: Program, now: dt.datetime) -> QuerySet[
         program=program,
         # bounded (forms stop at 365): a value stored by hand must not overflow the date
         last_message_at__lt=now - dt.timedelta(days=min(program.unanswered_after_days, 3650)),
-    ).filter(Q(last_reply_at__isnull=True) | Q(last_reply_at__lt=F("last_message_at")))
+    ).filter(
+        Q(last_reply_at__isnull=True) | Q(last_reply_at__lt=F("last_message_at")),
+        Q(followed_up_at__isnull=True) | Q(followed_up_at__lt=F("last_message_at")),
+    )
 
 
 def flag_reasons(
@@ -496,6 +506,13 @@ def flag_reasons(
     if unsettled:
         _evaluation_reasons(program, unsettled, now or timezone.now(), reasons)
     return reasons
+
+
+def evaluation_reasons(*, program: Program, member_id: int, now: dt.datetime) -> list[str]:
+    """The ❗'s evaluation lines for one participant (their page of reasons)."""
+    reasons: dict[int, list[str]] = defaultdict(list)
+    _evaluation_reasons(program, [member_id], now, reasons)
+    return reasons[member_id]
 
 
 def _evaluation_reasons(

@@ -19,6 +19,11 @@ urlpatterns = [
         name="reminder-rules",
     ),
     path(
+        "programmes/<id:program_id>/participants/<id:member_id>/signalements/",
+        views.participant_flags,
+        name="participant-flags",
+    ),
+    path(
         "programmes/<id:program_id>/participants/<id:member_id>/retirer/",
         views.participant_remove,
         name="participant-remove",

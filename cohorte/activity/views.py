@@ -3,9 +3,11 @@ from typing import cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.functional import cached_property
@@ -28,10 +30,12 @@ from .reports import participants_report
 from .selectors import (
     SORTS,
     ActivityRow,
+    evaluation_reasons,
     flag_reasons,
     participant_activity_page,
     participant_activity_rows,
     participants_filtered,
+    unanswered_conversations,
 )
 
 MAX_SELECTION = 100
@@ -91,7 +95,10 @@ def _table_state(request: MemberRequest) -> dict:
         "q": q,
         "never": params.get("never", "") in _TRUE,
         "never_platform": params.get("never_platform", "") in _TRUE,
-        "flagged": params.get("flagged", "") in _TRUE,
+        # « Signalé » : « à traiter » (a ❗ now; "1" as the old checkbox said) or « traités »
+        "flagged": "open"
+        if params.get("flagged", "") in (*_TRUE, "open")
+        else ("resolved" if params.get("flagged") == "resolved" else ""),
         "cohort": cohort,
         "page": page,
         "size": size,
@@ -212,6 +219,71 @@ def participant_remove(request: MemberRequest, program_id: int, member_id: int) 
         return redirect("activity:program", program_id=program.pk)
     return render(
         request, "activity/participant_remove.html", {"program": program, "enrolment": enrolment}
+    )
+
+
+@login_required
+def participant_flags(request: MemberRequest, program_id: int, member_id: int) -> HttpResponse:
+    """A ❗'s reasons, each with what can be done: resolve a report with a comment
+    (« Traité »), mark a conversation as followed up, write to the participant. The reports
+    already dealt with stay listed below, as on the profile."""
+    from .models import Conversation, Report
+
+    program = program_for(request.user, program_id)
+    request.current_program = program
+    enrolment = member_in_program(program, member_id)
+    member = enrolment.member
+    here = reverse("activity:participant-flags", args=[program.pk, member.pk])
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            target = parse_id(request.POST.get("id", ""))
+        except ParseError as error:
+            messages.error(request, error.message)
+            return redirect(here)
+        if action == "resolve":
+            report = Report.objects.filter(program=program, member=member, pk=target).first()
+            if report is None:
+                raise Http404
+            try:
+                services.report_resolve(
+                    report=report, by=request.user, comment=request.POST.get("comment", "")
+                )
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+            else:
+                messages.success(request, _("Signalement marqué comme traité."))
+        elif action == "follow_up":
+            conversation = Conversation.objects.filter(
+                program=program, participant=member, pk=target
+            ).first()
+            if conversation is None:
+                raise Http404
+            services.conversation_follow_up(conversation=conversation, by=request.user)
+            messages.success(request, _("Conversation marquée comme suivie."))
+        return redirect(here)
+    now = timezone.now()
+    reports = (
+        Report.objects.filter(program=program, member=member)
+        .select_related("reported_by", "resolved_by")
+        .order_by("-created_at")
+    )
+    waiting = (
+        unanswered_conversations(program=program, now=now)
+        .filter(participant=member)
+        .select_related("professional")
+    )
+    return render(
+        request,
+        "activity/participant_flags.html",
+        {
+            "program": program,
+            "member": member,
+            "open_reports": [r for r in reports if r.resolved_at is None],
+            "resolved_reports": [r for r in reports if r.resolved_at is not None],
+            "waiting": waiting,
+            "evaluation_reasons": evaluation_reasons(program=program, member_id=member.pk, now=now),
+        },
     )
 
 
