@@ -61,6 +61,11 @@ class ParticipantRow(Schema):
     member_id: int
     email: str
     name: str
+    first_name: str
+    last_name: str
+    #: from the profile (Moodle's « Ville », « Pays »)
+    city: str
+    country: str
     role: str
     profiles_visited: int
     professionals_contacted: int
@@ -139,6 +144,10 @@ def participants_list(request, program_id: ApiId, filters: Query[ParticipantQuer
                 "member_id": row.member_id,
                 "email": row.member.email,
                 "name": row.member.full_name,
+                "first_name": row.member.first_name,
+                "last_name": row.member.last_name,
+                "city": row.member.city,
+                "country": row.member.country,
                 "role": row.role,
                 "profiles_visited": row.profiles_visited,
                 "professionals_contacted": row.professionals_contacted,

@@ -24,6 +24,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from cohorte.accounts.models import Member
+from cohorte.core.collation import collated
 from cohorte.meetings.models import EVALUATION_WAIT_DAYS, MeetingAttendee, MeetingStatus
 from cohorte.meetings.selectors import evaluations_unsettled
 from cohorte.programs.models import PARTICIPANT_ROLES, Enrolment, Program
@@ -54,6 +55,9 @@ class ActivityRow(Protocol):
 #: figure name → what to order by. The API's `sort` accepts exactly these keys.
 SORTS: dict[str, tuple[str, ...]] = {
     "name": ("member__last_name", "member__first_name"),
+    # Moodle's « Prénom / Nom » (seed 002)
+    "first_name": ("member__first_name", "member__last_name"),
+    "last_name": ("member__last_name", "member__first_name"),
     "email": ("member__email",),
     "profiles_visited": ("profiles_visited",),
     "professionals_contacted": ("professionals_contacted",),
@@ -63,6 +67,8 @@ SORTS: dict[str, tuple[str, ...]] = {
     "last_access": ("last_access",),
     "flags": ("flag_count",),
 }
+#: the sort keys that are names: sorted in the language's alphabetical order
+COLLATED = {"member__first_name", "member__last_name"}
 #: the only sort key that can be NULL (« Jamais »): first going up, last going down
 NULLABLE_SORT_KEYS = {"last_access"}
 FLAG_REPORTED = "reported"
@@ -81,6 +87,8 @@ ROW_FIELDS = (
     "member__last_name",
     "member__email",
     "member__photo",
+    "member__city",
+    "member__country",
 )
 
 
@@ -211,7 +219,8 @@ def _ordering(sort: str, order: str) -> list[OrderBy]:
     descending = order == "desc"
     ordering = []
     for name in SORTS.get(sort, SORTS["name"]):
-        expression = F(name)
+        # names in the page's language's alphabetical order (core.collation)
+        expression = collated(name) if name in COLLATED else F(name)
         if name in NULLABLE_SORT_KEYS:
             ordering.append(
                 expression.desc(nulls_last=True) if descending else expression.asc(nulls_first=True)

@@ -103,6 +103,9 @@ def _table_state(request: MemberRequest) -> dict:
         "page": page,
         "size": size,
         "errors": errors,
+        # the hideable columns shown (Moodle's « Ville », « Pays »)
+        "show": (show := [name for name in ("city", "country") if name in params.getlist("show")]),
+        "colspan": 11 + len(show),
     }
 
 
@@ -167,6 +170,7 @@ def program_page(request: MemberRequest, program_id: int) -> HttpResponse:
         # rows on the page answer it: the query only when a search or filter found none
         "has_participants": bool(rows)
         or program.enrolments.filter(ended_at__isnull=True, role__in=PARTICIPANT_ROLES).exists(),
+        "name_sorts": {"first_name": _("Prénom"), "last_name": _("Nom")},
         "columns": [
             ("profiles_visited", _("Profils visités")),
             ("professionals_contacted", _("Professionnels contactés")),
