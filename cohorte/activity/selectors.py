@@ -89,6 +89,8 @@ ROW_FIELDS = (
     "member__photo",
     "member__city",
     "member__country",
+    "member__is_active",
+    "member__archived_at",
 )
 
 

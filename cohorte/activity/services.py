@@ -147,15 +147,23 @@ def _reminder_values(program: Program, member: Member, confirmed: int) -> dict[s
     }
 
 
+def reminder_key(program: Program) -> str:
+    """The reminder's text follows the programme's status: never « en cours jusqu'au » a
+    date already past."""
+    from cohorte.programs.models import ProgramStatus
+
+    if program.status == ProgramStatus.FINISHED:
+        return "reminder_participant_ended"
+    return "reminder_participant"
+
+
 def default_reminder(*, program: Program, member: Member) -> tuple[str, str]:
     """Subject and body of a reminder as this member will read it (the organisation's
     « Relance d'un participant » template, in their language)."""
     stats = ParticipantStats.objects.filter(
         enrolment__program=program, enrolment__member=member
     ).first()
-    text = messaging.system_text(
-        organisation_id=program.organisation_id, key="reminder_participant"
-    )
+    text = messaging.system_text(organisation_id=program.organisation_id, key=reminder_key(program))
     values = {
         **messaging.member_values(member),
         **_reminder_values(program, member, stats.confirmed_meetings if stats else 0),
@@ -169,9 +177,8 @@ def participants_remind(
 ) -> int:
     """Each selected participant gets one e-mail about their own progress: outbox rows
     written with the activity events, in one transaction, sent by the worker."""
-    text = messaging.system_text(
-        organisation_id=program.organisation_id, key="reminder_participant"
-    )
+    key = reminder_key(program)
+    text = messaging.system_text(organisation_id=program.organisation_id, key=key)
     if not text.active:
         return 0
     confirmed = dict(
@@ -182,7 +189,7 @@ def participants_remind(
     for member in members:
         messaging.system_email(
             organisation_id=program.organisation_id,
-            key="reminder_participant",
+            key=key,
             member=member,
             values=_reminder_values(program, member, confirmed.get(member.pk, 0)),
             note=note,

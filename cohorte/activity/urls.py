@@ -13,6 +13,7 @@ urlpatterns = [
     ),
     path("programmes/<id:program_id>/participants.csv", views.participants_csv, name="csv"),
     path("programmes/<id:program_id>/relancer/", views.participants_remind, name="remind"),
+    path("programmes/<id:program_id>/retirer/", views.participants_remove, name="remove"),
     path(
         "programmes/<id:program_id>/relances-automatiques/",
         views.reminder_rules,

@@ -19,7 +19,7 @@ from cohorte.accounts.models import Member
 from cohorte.core.api import MAX_PAGE
 from cohorte.core.audit import log_action
 from cohorte.core.exports import csv_response
-from cohorte.core.parse import ParseError, parse_id, parse_ids, parse_int
+from cohorte.core.parse import ParseError, parse_id, parse_ids, parse_int, safe_next
 from cohorte.messaging.models import ReminderRule, ReminderRuleKind
 from cohorte.programs import services as program_services
 from cohorte.programs.models import PARTICIPANT_ROLES, Program
@@ -291,34 +291,55 @@ def participant_flags(request: MemberRequest, program_id: int, member_id: int) -
     )
 
 
-def _selected_members(request: MemberRequest, program: Program) -> list[Member]:
-    """The ticked participants of this programme (at most MAX_SELECTION); ids that are not
-    ids raise ParseError for the view to say so."""
+def _selected(request: MemberRequest, program: Program) -> list[Member]:
+    """The ticked participants of this programme, active or not (at most MAX_SELECTION);
+    ids that are not ids raise ParseError for the view to say so."""
     ids = parse_ids(request.POST.getlist("member"), limit=10_000)
     return list(
         Member.objects.filter(
             pk__in=ids[:MAX_SELECTION],
-            is_active=True,
             enrolments__program=program,
             enrolments__ended_at__isnull=True,
         ).order_by("last_name", "first_name")
     )
 
 
+def _why_not_reminded(member: Member) -> str:
+    if member.archived_at is not None:
+        return _("archivé·e : ne reçoit plus de courriel")
+    return _("inactif·ve : ne reçoit plus de courriel")
+
+
+def _back(request: MemberRequest, program: Program) -> str:
+    """The table as the manager left it (its filters and page), else its first page."""
+    return safe_next(request, reverse("activity:program", args=[program.pk]))
+
+
 @login_required
 @require_POST
 def participants_remind(request: MemberRequest, program_id: int) -> HttpResponse:
-    """First POST shows who will receive the reminder; « Envoyer » sends it."""
+    """First POST shows who will receive the reminder, and who will not and why (inactive,
+    archived); « Envoyer » sends it. Back to the table with its filters."""
     program = program_for(request.user, program_id)
     request.current_program = program
+    back = _back(request, program)
     try:
-        members = _selected_members(request, program)
+        chosen = _selected(request, program)
     except ParseError as error:
         messages.error(request, _("Sélection invalide : %(reason)s.") % {"reason": error.message})
-        return redirect("activity:program", program_id=program.pk)
+        return redirect(back)
+    members = [m for m in chosen if m.is_active and m.archived_at is None]
+    left_out = [(m, _why_not_reminded(m)) for m in chosen if m not in members]
     if not members:
-        messages.error(request, _("Sélectionnez au moins un participant à relancer."))
-        return redirect("activity:program", program_id=program.pk)
+        if left_out:
+            messages.error(
+                request,
+                _("Aucun des participants choisis ne peut recevoir de relance : %(who)s.")
+                % {"who": " ; ".join(f"{m.full_name} ({why})" for m, why in left_out)},
+            )
+        else:
+            messages.error(request, _("Sélectionnez au moins un participant à relancer."))
+        return redirect(back)
     if request.POST.get("confirm") == "1":
         sent = services.participants_remind(
             program=program, members=members, by=request.user, note=request.POST.get("note", "")
@@ -332,12 +353,54 @@ def participants_remind(request: MemberRequest, program_id: int) -> HttpResponse
             )
             % {"count": sent},
         )
-        return redirect("activity:program", program_id=program.pk)
+        return redirect(back)
     subject, body = services.default_reminder(program=program, member=members[0])
     return render(
         request,
         "activity/participants_remind.html",
-        {"program": program, "members": members, "subject": subject, "body": body},
+        {
+            "program": program,
+            "members": members,
+            "left_out": left_out,
+            "subject": subject,
+            "body": body,
+            "next": back,
+        },
+    )
+
+
+@login_required
+@require_POST
+def participants_remove(request: MemberRequest, program_id: int) -> HttpResponse:
+    """« Retirer du programme » for several: first the list to confirm, then each
+    enrolment ends; nothing is deleted, their history stays."""
+    program = program_for(request.user, program_id)
+    request.current_program = program
+    back = _back(request, program)
+    try:
+        chosen = _selected(request, program)
+    except ParseError as error:
+        messages.error(request, _("Sélection invalide : %(reason)s.") % {"reason": error.message})
+        return redirect(back)
+    if not chosen:
+        messages.error(request, _("Sélectionnez au moins un participant à retirer."))
+        return redirect(back)
+    if request.POST.get("confirm") == "1":
+        removed = program_services.enrolments_end(program=program, members=chosen, by=request.user)
+        messages.success(
+            request,
+            translation.ngettext(
+                "%(count)d participant retiré du programme.",
+                "%(count)d participants retirés du programme.",
+                removed,
+            )
+            % {"count": removed},
+        )
+        return redirect(back)
+    return render(
+        request,
+        "activity/participants_remove.html",
+        {"program": program, "members": chosen, "next": back},
     )
 
 
