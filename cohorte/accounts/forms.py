@@ -32,14 +32,20 @@ def deactivated_message(member: Member) -> str:
     admin_email = member.organisation.admin_email() if member.organisation else ""
     values = {"email": admin_email or settings.DEFAULT_FROM_EMAIL}
     if member.archived_at is not None:
-        return _(
-            "Votre compte a été archivé. Veuillez envoyer un courriel à %(email)s "
-            "pour le réactiver."
-        ) % values
-    return _(
-        "Votre compte a été désactivé. Veuillez envoyer un courriel à %(email)s "
-        "pour réactiver votre compte."
-    ) % values
+        return (
+            _(
+                "Votre compte a été archivé. Veuillez envoyer un courriel à %(email)s "
+                "pour le réactiver."
+            )
+            % values
+        )
+    return (
+        _(
+            "Votre compte a été désactivé. Veuillez envoyer un courriel à %(email)s "
+            "pour réactiver votre compte."
+        )
+        % values
+    )
 
 
 class SignInForm(AuthenticationForm):
