@@ -336,3 +336,20 @@ def test_api_export_returns_a_job_whose_file_reaches_the_requester(
     assert Job.objects.get(pk=body["id"]).status == JobStatus.DONE
     ready = [m for m in smtp if subject(m).startswith("Export prêt")]
     assert [m["X-Envelope-To"] for m in ready] == [admin.email]
+
+
+def test_a_reopened_interview_pdf_keeps_the_signed_version_readable(campaign, people, admin):
+    interview = close(
+        campaign.interviews.get(collaborator=people["claire"]),
+        people,
+        admin,
+        answers={"bilan": "Première version signée"},
+    )
+    services.interview_reopen(interview=interview, by=admin, reason="Erreur de note")
+    response = signed_in(people["claire"]).get(
+        reverse("campaigns:interview-pdf", args=[interview.pk])
+    )
+    text = " ".join(pdf_text(response.content).split())
+    assert "Effectué" in text and "Version signée n° 1" in text
+    assert "Première version signée" in text and "Erreur de note" in text
+    assert "Sur la note" in text  # the reserve, as it was signed

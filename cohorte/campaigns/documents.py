@@ -84,7 +84,16 @@ def signatures(interview: Interview, events: Sequence[Any] | None = None) -> lis
     ]
 
 
-def _questions(interview: Interview, language: str) -> list[dict]:
+def _questions(
+    interview: Interview,
+    language: str,
+    answers: dict[str, Any] | None = None,
+    preparation: dict[str, Any] | None = None,
+) -> list[dict]:
+    """The form's sections, each question with its answer and the preparation (by default
+    the interview's current ones; a signed version's when given)."""
+    answers = interview.answers if answers is None else answers
+    preparation = interview.preparation if preparation is None else preparation
     sections = []
     for section in interview.campaign.form or []:
         rows = []
@@ -103,6 +112,44 @@ def _questions(interview: Interview, language: str) -> list[dict]:
             )
         sections.append({"title": _in(section.get("title"), language), "questions": rows})
     return sections
+
+
+def _moment(value: Any) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def signed_versions(interview: Interview, language: str) -> list[dict]:
+    """The write-ups as they were signed before each reopening: kept, and printed after
+    the current one, so that both remain readable."""
+    versions = []
+    for version in interview.versions.select_related("reopened_by"):
+        versions.append(
+            {
+                "round": version.round,
+                "closed_at": version.closed_at,
+                "reopened_at": version.reopened_at,
+                "reopened_by": version.reopened_by.full_name if version.reopened_by else "",
+                "reason": version.reason,
+                "sections": _questions(
+                    interview, language, answers=version.answers, preparation=version.preparation
+                ),
+                "signatures": [
+                    {
+                        "role": role_label(str(s.get("role", ""))),
+                        "by": s.get("by_name") or s.get("by_email") or "",
+                        "at": _moment(s.get("at")),
+                        "comment": s.get("comment", ""),
+                        "reserve": s.get("reserve", ""),
+                    }
+                    for s in version.signatures
+                    if isinstance(s, dict)
+                ],
+            }
+        )
+    return versions
 
 
 def interview_html(
@@ -130,6 +177,7 @@ def interview_html(
                 "signatures": signed,
                 "remaining": remaining,
                 "signers": ", ".join(signers),
+                "versions": signed_versions(interview, language),
                 "closed": interview.status == InterviewStatus.CLOSED,
                 "printed_at": timezone.now(),
                 "LANGUAGE_CODE": language,
