@@ -23,6 +23,7 @@ Options: --interviews N --managers M --repeat R
 
 import argparse
 import datetime as dt
+import logging
 import os
 import random
 import resource
@@ -41,7 +42,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cohorte.accounts.models import Member
-from cohorte.campaigns import exports, selectors, services
+from cohorte.campaigns import documents, exports, selectors, services
 from cohorte.campaigns.models import (
     Campaign,
     EventAction,
@@ -241,6 +242,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
 
+    logging.getLogger("weasyprint").setLevel(logging.WARNING)  # its steps, at INFO
     call_command("migrate", verbosity=0)
     campaign, admin = build(args.interviews, args.managers)
     campaign = Campaign.objects.select_related("organisation").get(pk=campaign.pk)
@@ -262,6 +264,8 @@ def main() -> None:
         response = client.get(url, {"status": InterviewStatus.PLANNED})
         assert response.status_code == 200, response.status_code
 
+    quiet = logging.getLogger("django.request")
+    quiet.disabled = True  # a page not built yet answers 500: say so below, not in a traceback
     try:
         page()
         label, list_fn = "« Détail entretiens » page, status planned", page
@@ -273,6 +277,9 @@ def main() -> None:
             rows.count()
 
         label = "grouped list, planned: first 50 + count"
+        print("(campaigns:interviews is not built yet: its selector's first page instead)")
+    finally:
+        quiet.disabled = False
     results["list"] = figure(label, list_fn, args.repeat)
     figure(  # not a target: the search beside the filter, for comparison
         "grouped list, search « claire »: first 50 + count",
@@ -290,6 +297,14 @@ def main() -> None:
             lambda status=status: selectors.reminder_recipients(campaign, status),
             args.repeat,
             f"· {len(recipients)} managers",
+        )
+
+    closed = Interview.objects.filter(campaign=campaign, status=InterviewStatus.CLOSED).first()
+    if closed is not None:  # not a target: what one document of a PDF export costs
+        report(
+            "one closed interview's PDF (WeasyPrint)",
+            median_ms(lambda: documents.interview_pdf(closed, language="fr"), 3),
+            None,
         )
 
     interviews = Interview.objects.filter(campaign=campaign).order_by(
