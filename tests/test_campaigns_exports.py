@@ -353,3 +353,24 @@ def test_a_reopened_interview_pdf_keeps_the_signed_version_readable(campaign, pe
     assert "Effectué" in text and "Version signée n° 1" in text
     assert "Première version signée" in text and "Erreur de note" in text
     assert "Sur la note" in text  # the reserve, as it was signed
+
+
+def test_the_excel_reads_a_few_queries_whatever_the_number_of_interviews(
+    campaign, people, admin, organisation, django_assert_max_num_queries, tmp_path
+):
+    lines = []
+    for n in range(30):
+        member = make_member(organisation, f"extra{n}@poitiers.example", first=f"E{n}")
+        lines.append({"collaborator_email": member.email, "manager_email": people["marc"].email})
+    services.interviews_add(campaign=campaign, by=admin, lines=lines)
+    campaign = Campaign.objects.select_related("organisation").get(pk=campaign.pk)
+    with django_assert_max_num_queries(8):
+        count = exports.xlsx_write(
+            campaign=campaign,
+            interviews=Interview.objects.filter(campaign=campaign),
+            path=str(tmp_path / "x.xlsx"),
+            language="fr",
+        )
+    assert count == 33
+    rows = list(load_workbook(tmp_path / "x.xlsx", read_only=True).active.iter_rows())
+    assert len(rows) == 34
