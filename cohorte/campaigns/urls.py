@@ -26,6 +26,11 @@ urlpatterns = [
     ),
     # « Autres actions »: export, print, delete
     path("entretiens/campagnes/<id:campaign_id>/export/", views_exports.export, name="export"),
+    path(
+        "entretiens/campagnes/<id:campaign_id>/export/<id:job_id>/fichier/",
+        views_exports.export_file,
+        name="export-file",
+    ),
     path("entretiens/campagnes/<id:campaign_id>/imprimer/", views_exports.print_pdfs, name="print"),
     path(
         "entretiens/campagnes/<id:campaign_id>/supprimer/",
