@@ -29,7 +29,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.text import slugify
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
 from cohorte.accounts.http import MemberRequest
@@ -392,7 +392,11 @@ def campaign_create(request: MemberRequest) -> HttpResponse:
             manages_interviews_forget([line["manager_email"] for line in lines])
             messages.success(
                 request,
-                _("Campagne « %(name)s » créée avec %(n)s entretiens.")
+                ngettext(
+                    "Campagne « %(name)s » créée avec %(n)s entretien.",
+                    "Campagne « %(name)s » créée avec %(n)s entretiens.",
+                    len(lines),
+                )
                 % {"name": campaign.name, "n": len(lines)},
             )
             return redirect("campaigns:detail", campaign.pk)
