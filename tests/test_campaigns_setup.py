@@ -444,3 +444,32 @@ def test_legal_population_in_the_create_page(admin, organisation, people):
     assert ("Carla Petit" in html) == (dt.date(2026, 1, 1) <= end)
     assert "marc@poitiers.example" in html  # her manager last time, proposed
     assert Campaign.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"p-source": "group", "p-group": "abc"},
+        {"p-source": "cohort", "p-cohort": "99999999999999999999999"},
+        {"step-TOTAL_FORMS": "x"},
+        {"q-TOTAL_FORMS": "100000"},
+        {"start_date": "2026-02-30"},
+        {"kind": "nope"},
+        {"lines": "{not json", "action": "recheck"},
+        {"lines": '[1, "a", {"collaborator_email": 5}]', "drop": ["x"], "manager-0": "a"},
+        {"r-before": "1, 2, x"},
+        {"template": "0", "action": "template"},
+        {"hr_email": "nobody@poitiers.example"},
+        {"step-0-deadline_days": "-3"},
+    ],
+)
+def test_hostile_input_gets_a_page_not_a_server_error(admin, people, extra):
+    response = signed_in(admin).post(reverse("campaigns:create"), setup_post(**extra))
+    assert response.status_code in (200, 400)
+    assert not Campaign.objects.exists()
+
+
+def test_hostile_list_parameters(admin, three):
+    for params in ({"sort": "drop table"}, {"order": "sideways"}, {"page": "-1"}, {"page": "x"}):
+        assert signed_in(admin).get(reverse("campaigns:list"), params).status_code == 200
+    assert signed_in(admin).get(reverse("campaigns:create"), {"template": "abc"}).status_code == 200
