@@ -1,39 +1,36 @@
 """Whether the sidebar shows « Entretiens » to a member who is not an administrator: they
-manage interviews. Cached per member (one query every few minutes, not one per page),
-forgotten when a campaign's population is created from the pages."""
+manage interviews. Worked out once when they sign in and kept in their session (read with
+the session the request loads anyway: no query on any page), and again whenever they open
+the campaigns' list."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
-
-from django.core.cache import cache
 
 from .models import Interview
 
-SECONDS = 600
+SESSION_KEY = "campaigns.manages"
 
 
-def _key(member_id: int) -> str:
-    return f"campaigns:manages:{member_id}"
+def manages_interviews_remember(request: Any, member: Any) -> bool:
+    found = bool(
+        getattr(member, "pk", None) and Interview.objects.filter(manager_id=member.pk).exists()
+    )
+    if hasattr(request, "session"):
+        request.session[SESSION_KEY] = found
+    return found
 
 
-def manages_interviews(member: Any) -> bool:
-    if not getattr(member, "is_authenticated", False) or not member.is_active:
+def shows_interviews(request: Any) -> bool:
+    member = getattr(request, "user", None)
+    if member is None or not getattr(member, "is_authenticated", False) or not member.is_active:
         return False
     if member.is_org_admin:
         return True
-    found = cache.get(_key(member.pk))
-    if found is None:
-        found = Interview.objects.filter(manager_id=member.pk).exists()
-        cache.set(_key(member.pk), found, SECONDS)
-    return bool(found)
+    session = getattr(request, "session", None)
+    return bool(session.get(SESSION_KEY)) if session is not None else False
 
 
-def manages_interviews_forget(emails: Iterable[str]) -> None:
-    from cohorte.accounts.models import Member
-
-    wanted = {e.strip().lower() for e in emails if e}
-    if wanted:
-        ids = Member.objects.filter(email__in=wanted).values_list("pk", flat=True)
-        cache.delete_many([_key(pk) for pk in ids])
+def on_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    if request is not None and not getattr(user, "is_org_admin", False):
+        manages_interviews_remember(request, user)

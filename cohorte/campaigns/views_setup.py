@@ -48,7 +48,7 @@ from .models import (
     InterviewStatus,
     default_reminder_rules,
 )
-from .navigation import manages_interviews_forget
+from .navigation import manages_interviews_remember
 
 SORTS = {
     "name": (Lower("name"),),
@@ -137,6 +137,8 @@ def campaign_list(request: MemberRequest) -> HttpResponse:
         number = parse_int(request.GET.get("page") or 1, minimum=1, maximum=100_000)
     except ParseError:
         number = 1
+    if not request.user.is_org_admin:
+        manages_interviews_remember(request, request.user)  # the sidebar's « Entretiens »
     rows, _today = campaign_rows(request.user, sort=sort, order=order)
     page = Paginator(rows, PAGE_SIZE).get_page(number)
     for campaign in page.object_list:
@@ -389,7 +391,6 @@ def campaign_create(request: MemberRequest) -> HttpResponse:
                 lines=lines,
                 template_name=data.get("save_as") or "",
             )
-            manages_interviews_forget([line["manager_email"] for line in lines])
             messages.success(
                 request,
                 ngettext(
