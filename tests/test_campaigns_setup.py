@@ -473,3 +473,36 @@ def test_hostile_list_parameters(admin, three):
     for params in ({"sort": "drop table"}, {"order": "sideways"}, {"page": "-1"}, {"page": "x"}):
         assert signed_in(admin).get(reverse("campaigns:list"), params).status_code == 200
     assert signed_in(admin).get(reverse("campaigns:create"), {"template": "abc"}).status_code == 200
+
+
+def test_a_group_brings_its_subgroups_participants_with_their_last_manager(
+    admin, organisation, people, group, manager_a
+):
+    from cohorte.programs.models import Enrolment, Group, Program, Role
+
+    below = Group.objects.create(organisation=organisation, name="Poitiers", parent=group)
+    program = Program.objects.create(
+        organisation=organisation, group=below, name="Accueil", kind="interview_campaign",
+        start_date=TODAY - 10 * DAY, end_date=TODAY + 10 * DAY,
+    )  # fmt: skip
+    Enrolment.objects.create(program=program, member=people["alice"], role=Role.COLLABORATOR)
+    Enrolment.objects.create(program=program, member=people["bruno"], role=Role.COLLABORATOR)
+    Enrolment.objects.create(program=program, member=people["marc"], role=Role.MANAGER)
+    earlier = campaign_of(
+        organisation, admin, "2025", start=TODAY - 400 * DAY, end=TODAY - 300 * DAY
+    )
+    line = {
+        "collaborator_email": "alice@poitiers.example",
+        "manager_email": "nina@poitiers.example",
+    }
+    services.interviews_add(campaign=earlier, by=admin, lines=[line])
+    page = signed_in(admin).post(
+        reverse("campaigns:create"),
+        setup_post(action="check", **{"p-source": "group", "p-group": str(group.pk)}),
+    )
+    html = page.content.decode()
+    assert "Alice Zola" in html and "Bruno Morel" in html
+    assert "Marc Manager" not in html  # a manager of the programme is not interviewed
+    assert 'name="manager-1" type="email" value="nina@poitiers.example"' in html  # Zola, 2nd
+    assert "1 ligne à corriger" in html  # Bruno: no manager known
+    assert Campaign.objects.count() == 1
