@@ -185,6 +185,7 @@ def _posted_lines(post: Any) -> list[dict[str, Any]]:
             for key in ("collaborator_email", "manager_email", "second_approver_email", "name")
         }
         clean["why"] = str(line.get("why") or "")[:40]
+        clean["due_on"] = str(line.get("due_on") or "")[:10]
         if isinstance(line.get("line"), int):
             clean["line"] = line["line"]
         for key, field in (("manager", "manager_email"), ("second", "second_approver_email")):
