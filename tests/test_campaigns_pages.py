@@ -154,8 +154,8 @@ def test_statistics_show_each_status_with_its_figure_and_link(campaign, intervie
         assert label in page
     html = response.content.decode()
     base = reverse("campaigns:interviews", args=[campaign.pk])
-    assert f'href="{base}?status=not_planned" aria-label="2 entretiens : Non planifiés">2<' in html
-    assert f'href="{base}?status=planned" aria-label="1 entretiens : Planifiés">1<' in html
+    assert f'href="{base}?status=not_planned" aria-label="Non planifiés : 2 entretiens">2<' in html
+    assert f'href="{base}?status=planned" aria-label="Planifiés : 1 entretien">1<' in html
     assert 'class="colour-yellow" data-status="not_planned"' in html
     assert 'class="colour-green" data-status="closed"' in html
     assert 'class="colour-red" data-status="deleted"' in html
@@ -178,7 +178,7 @@ def test_a_manager_sees_only_their_own_figures(campaign, interview, admin, peopl
     response = signed_in(people["manager"]).get(reverse("campaigns:detail", args=[campaign.pk]))
     assert response.status_code == 200
     html = response.content.decode()
-    assert 'aria-label="1 entretiens : Non planifiés">1<' in html
+    assert 'aria-label="Non planifiés : 1 entretien">1<' in html
     assert "Relancer" not in text_of(response)
     assert "Autres actions" not in text_of(response)
 
@@ -523,3 +523,30 @@ def test_todo_items_land_on_the_right_action(campaign, interview, admin, people)
     [item] = interview_todo_items(collab)
     page = text_of(signed_in(collab).get(item.url))
     assert "Votre étape du circuit" in page and "Signer" in page and "Réserve" in page
+
+
+def test_hostile_input_gets_a_message_never_a_server_error(campaign, interview, admin, people):
+    as_manager = signed_in(people["manager"])
+    for value in ("1900-01-01T10:00", "2027-02-30T10:00", "x" * 5000, ""):
+        response = post(as_manager, interview, action="plan", scheduled_at=value)
+        assert response.status_code == 400, value
+    response = post(
+        as_manager,
+        interview,
+        action="plan",
+        scheduled_at="2027-03-10T10:00",
+        duration_minutes="9e9",
+    )
+    assert response.status_code == 400 and "nombre entier attendu" in text_of(response)
+    url = reverse("campaigns:interviews", args=[campaign.pk])
+    client = signed_in(admin)
+    for params in (
+        {"q": "é" * 10_000},
+        {"page": "99999"},
+        {"manager": "a" * 300},
+        {"status": "\x00"},
+    ):
+        assert client.get(url, params).status_code == 200, params
+    delete = reverse("campaigns:interviews-delete", args=[campaign.pk])
+    assert client.get(delete).status_code == 405
+    assert client.post(delete, {"ids": ["1", "-4"]}).status_code == 302

@@ -19,8 +19,9 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -45,6 +46,8 @@ from .services import InterviewLocked
 
 #: interviews on one page of « Détail entretiens »
 PAGE_SIZE = 50
+#: managers offered in the filter's list (beyond, the e-mail is typed)
+MANAGER_CHOICES = 300
 #: names listed on the bulk deletion's confirmation
 CONFIRM_NAMES = 50
 #: the statuses where « Relancer » makes sense (someone still has something to do)
@@ -255,7 +258,7 @@ def campaign_interviews(request: MemberRequest, campaign_id: int) -> HttpRespons
                 pk__in=Interview.objects.filter(campaign=campaign).values("manager_id")
             )
             .order_by("last_name", "first_name", "pk")
-            .values_list("email", "first_name", "last_name")[:500]
+            .values_list("email", "first_name", "last_name")[: MANAGER_CHOICES + 1]
         )
     context = {
         "campaign": campaign,
@@ -265,7 +268,8 @@ def campaign_interviews(request: MemberRequest, campaign_id: int) -> HttpRespons
         "page": page,
         "groups": _groups(list(page.object_list), filtered, tz),
         "statuses": [(s.value, STATUS_PLURALS[s]) for s in InterviewStatus],
-        "managers": managers,
+        # beyond MANAGER_CHOICES managers, their e-mail is typed instead of chosen
+        "managers": managers if len(managers) <= MANAGER_CHOICES else None,
         "viewer_tz": tz,
         "tab": "interviews",
     }
@@ -275,7 +279,7 @@ def campaign_interviews(request: MemberRequest, campaign_id: int) -> HttpRespons
     ):
         template = "campaigns/_interview_table.html"
     response = render(request, template, context)
-    response.headers["Vary"] = "HX-Request, HX-Target"
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
     return response
 
 
@@ -313,7 +317,8 @@ def interviews_delete(request: MemberRequest, campaign_id: int) -> HttpResponse:
         count = services.interviews_delete(interviews=deletable, by=request.user, campaign=campaign)
         messages.success(
             request,
-            _("%(n)s entretien(s) supprimé(s).") % {"n": count},
+            ngettext("%(n)s entretien supprimé.", "%(n)s entretiens supprimés.", count)
+            % {"n": count},
         )
         return HttpResponseRedirect(f"{back}?{query}" if query else back)
     counts = dict(rows.order_by().values_list("status").annotate(n=Count("pk")))
@@ -500,9 +505,18 @@ def _progress(interview: Interview, events: list) -> list[dict]:
 
 def _versions(interview: Interview) -> list[dict]:
     versions = []
-    for version in interview.versions.all():
+    for version in interview.versions.select_related("reopened_by"):
+        signatures = []
+        for signature in version.signatures:
+            try:
+                at: dt.datetime | None = dt.datetime.fromisoformat(signature.get("at", ""))
+            except (TypeError, ValueError):
+                at = None
+            signatures.append(
+                {**signature, "at": at, "role": _role_label(signature.get("role", ""))}
+            )
         draft = _questions(interview, version.answers)
-        versions.append({"version": version, "sections": draft})
+        versions.append({"version": version, "sections": draft, "signatures": signatures})
     return versions
 
 
