@@ -455,7 +455,7 @@ def _circuit_from(post) -> tuple[list[dict[str, Any]], list[str]]:
     return steps, errors
 
 
-def _progress(interview: Interview, events: list) -> list[dict]:
+def _progress(interview: Interview, events: list, n2: Member | None) -> list[dict]:
     """« Avancement »: each step of the circuit, who acts, its deadline, who signed it
     and when in the current round, its comments and réserves; the one waiting marked."""
     round_ = max((event.round for event in events), default=1)
@@ -469,8 +469,8 @@ def _progress(interview: Interview, events: list) -> list[dict]:
             who = interview.collaborator.full_name
         elif role == CircuitRole.MANAGER:
             who = interview.manager.full_name
-        elif role == CircuitRole.SECOND_APPROVER and interview.second_approver is not None:
-            who = interview.second_approver.full_name
+        elif role == CircuitRole.SECOND_APPROVER and n2 is not None:
+            who = n2.full_name
         elif campaign.hr is not None:
             who = campaign.hr.full_name
         else:
@@ -530,6 +530,7 @@ def _context(request: MemberRequest, interview: Interview, **extra) -> dict[str,
     actor = rules.is_step_actor(member, interview)
     tz = _viewer_tz(member, campaign)
     events = list(interview.events.select_related("by").order_by("at", "pk"))
+    n2 = interview.second_approver or services.second_approver_of(interview)
     open_ = status in (InterviewStatus.NOT_PLANNED, InterviewStatus.PLANNED)
     scheduled_local = ""
     if interview.scheduled_at is not None:
@@ -544,7 +545,7 @@ def _context(request: MemberRequest, interview: Interview, **extra) -> dict[str,
         "is_admin": is_admin,
         "is_manager": is_manager,
         "is_collaborator": is_collaborator,
-        "n2": interview.second_approver or services.second_approver_of(interview),
+        "n2": n2,
         "may_plan": is_manager and open_,
         "may_hold": is_manager and status == InterviewStatus.PLANNED,
         "may_write": is_manager and status == InterviewStatus.HELD,
@@ -563,7 +564,7 @@ def _context(request: MemberRequest, interview: Interview, **extra) -> dict[str,
             interview, interview.preparation if preparation is None else preparation
         ),
         "scale": range(1, 6),
-        "progress": _progress(interview, events),
+        "progress": _progress(interview, events, n2),
         "events": events,
         "versions": _versions(interview),
         "viewer_tz": tz,
