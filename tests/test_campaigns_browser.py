@@ -147,7 +147,7 @@ def test_an_interview_from_planning_to_closed_then_reopened(browser, live_server
 
     # the figures open the filtered list
     page.goto(pages[1])
-    page.get_by_role("link", name="1 entretiens : Clos").click()
+    page.get_by_role("link", name="Clos : 1 entretien").click()
     expect(page.locator("table.interviews")).to_contain_text("Claire Collab")
     assert "status=closed" in page.url
 
