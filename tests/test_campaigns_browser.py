@@ -5,6 +5,7 @@ version stays readable. The pages fit a phone (390 px) and a laptop (1280 px) wi
 sideways scroll, and axe finds no serious violation on them."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
@@ -150,6 +151,13 @@ def test_an_interview_from_planning_to_closed_then_reopened(browser, live_server
     page.get_by_role("link", name="Clos : 1 entretien").click()
     expect(page.locator("table.interviews")).to_contain_text("Claire Collab")
     assert "status=closed" in page.url
+    # the search refreshes the table in place (htmx), the address follows
+    page.select_option("select[name=status]", "")
+    page.fill("input[name=q]", "personne")
+    expect(page.locator("table.interviews")).to_contain_text("Aucun entretien ne correspond")
+    expect(page).to_have_url(re.compile(r"q=personne"))
+    page.fill("input[name=q]", "claire")
+    expect(page.locator("table.interviews")).to_contain_text("Claire Collab")
 
     # the administrator reopens it with a reason; the signed version is kept
     page.goto(url)
