@@ -38,4 +38,13 @@ urlpatterns = [
         name="delete",
     ),
     path("entretiens/<id:interview_id>/pdf/", views_exports.interview_pdf, name="interview-pdf"),
+    # « Détail entretiens »: delete in bulk (the filter's selection) or one by one
+    path(
+        "entretiens/campagnes/<id:campaign_id>/entretiens/supprimer/",
+        views.interviews_delete,
+        name="interviews-delete",
+    ),
+    path(
+        "entretiens/<id:interview_id>/supprimer/", views.interview_delete, name="interview-delete"
+    ),
 ]
