@@ -11,6 +11,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from cohorte.accounts.api import custom_fields_router, members_router
 from cohorte.accounts.api_auth import BearerToken, MemberSession
 from cohorte.activity.api import router as activity_router
+from cohorte.campaigns.api_reminders import router as campaign_reminders_router
 from cohorte.conversations.api import conversations_router
 from cohorte.conversations.api import programs_router as conversation_programs_router
 from cohorte.core.api import ApiParser, BatchError, BodyRefused, declare_error_responses, error_item
@@ -57,6 +58,7 @@ api.add_router("/conversations", conversations_router)
 api.add_router("/me", me_router)
 api.add_router("/programs", survey_programs_router)
 api.add_router("/surveys", surveys_router)
+api.add_router("/campaigns", campaign_reminders_router)
 
 
 @api.exception_handler(BatchError)

@@ -34,3 +34,10 @@ urlpatterns = [
     ),
     path("entretiens/<id:interview_id>/pdf/", views_exports.interview_pdf, name="interview-pdf"),
 ]
+urlpatterns.append(
+    path(
+        "entretiens/campagnes/<id:campaign_id>/relances/",
+        views_reminders.remind_rules,
+        name="remind-rules",
+    )
+)

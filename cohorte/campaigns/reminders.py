@@ -1,0 +1,574 @@
+"""« Relancer les managers » and the staged reminders of the circuit's steps (issue 13 §4).
+
+Two promises. A manager reminded by an administrator receives ONE e-mail listing only their
+interviews in the status chosen — and a double click, a browser's retry or an API client's
+retry sends nothing twice: the campaign's row is locked for the sending, and a manager
+already reminded for that status (or for all their pending interviews) in the last
+RETRY_WINDOW is not reminded again; the retry answers with what was sent.
+
+The automatic reminders of a circuit step follow the campaign's rules (before the step's
+deadline, every N days after it, to the N+2 then HR once it is so many days late), never
+more than one per person per day across all campaigns: the StepReminder row (unique member
++ day, the day in the recipient's time zone) is inserted in the transaction that enqueues
+the e-mail, so two workers ticking at once cannot both send. A reminder that could not go
+on its day (the person already had one, the clock did not run) goes on the next day: each
+person and interview is compared with its latest milestone, not with today only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max, Q
+from django.urls import reverse
+from django.utils import formats, timezone, translation
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+
+from cohorte.accounts.models import Member
+from cohorte.core.audit import log_action
+from cohorte.core.moments import localtime_or_utc
+from cohorte.core.parse import zone_or_default
+
+from . import rules
+from .models import (
+    LOCKED,
+    Campaign,
+    CircuitRole,
+    Interview,
+    InterviewStatus,
+    ManagerReminder,
+    ReminderSending,
+    StepReminder,
+)
+
+#: a second identical « Relancer » within this time sends nothing again
+RETRY_WINDOW = dt.timedelta(seconds=60)
+#: the API's bounds on the managers excluded
+MAX_EXCLUDED = 10_000
+MAX_EMAIL = 254
+#: the status recorded on a sending « Relancer le responsable » made for every pending one
+ALL_PENDING = ""
+
+
+@dataclass
+class Reminded:
+    manager: Member
+    interview_ids: list[int]
+    #: sent by an earlier identical request within RETRY_WINDOW, not by this one
+    earlier: bool = False
+
+
+@dataclass
+class Sending:
+    reminded: list[Reminded] = field(default_factory=list)
+    sending: ReminderSending | None = None
+
+    @property
+    def sent(self) -> int:
+        return sum(1 for r in self.reminded if not r.earlier)
+
+
+def status_clean(status: Any, *, optional: bool = False) -> str:
+    """One of the six statuses (or, when optional, nothing: every pending interview)."""
+    if optional and status in (None, ""):
+        return ALL_PENDING
+    if not isinstance(status, str) or status not in InterviewStatus.values:
+        raise ValidationError(
+            {
+                "status": [
+                    _("Statut inconnu : attendu %(values)s.")
+                    % {"values": ", ".join(InterviewStatus.values)}
+                ]
+            }
+        )
+    return status
+
+
+def _status_filter(status: str) -> Q:
+    if status == ALL_PENDING:
+        return ~Q(status__in=LOCKED)
+    return Q(status=status)
+
+
+def _lines(interviews: Sequence[Interview], tz: dt.tzinfo) -> str:
+    """{entretiens}: one line per interview — collaborator, date or status, its link."""
+    from cohorte.messaging.services import absolute_url
+
+    lines = []
+    for interview in interviews:
+        status = str(InterviewStatus(interview.status).label)
+        if interview.scheduled_at is not None and interview.status != InterviewStatus.NOT_PLANNED:
+            local = localtime_or_utc(interview.scheduled_at, tz)
+            when = formats.date_format(local.date(), "DATE_FORMAT")
+            state = _("%(status)s, entretien du %(date)s") % {"status": status, "date": when}
+        else:
+            state = status
+        link = absolute_url(reverse("campaigns:interview", args=[interview.pk]))
+        name = interview.collaborator.full_name or interview.collaborator.email
+        lines.append(f"- {name} — {state} : {link}")
+    return "\n".join(lines)
+
+
+def _list_link(campaign: Campaign, status: str, manager: Member) -> str:
+    from cohorte.messaging.services import absolute_url
+
+    query = {"manager": manager.email}
+    if status:
+        query["status"] = status
+    path = reverse("campaigns:interviews", args=[campaign.pk])
+    return absolute_url(f"{path}?{urlencode(query)}")
+
+
+@transaction.atomic
+def _remind(
+    *,
+    campaign: Campaign,
+    status: str,
+    by: Member,
+    exclude: Iterable[str] = (),
+    only: Collection[int] | None = None,
+    audit: str,
+) -> Sending:
+    from cohorte.messaging import services as messaging
+
+    if not rules.is_admin_of(by, campaign):
+        raise PermissionDenied(_("Seul un administrateur de l'organisation relance les managers."))
+    # two clicks, two workers, two API retries: one at a time for this campaign
+    Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+    now = timezone.now()
+    rows = (
+        Interview.objects.filter(_status_filter(status), campaign=campaign)
+        .select_related("collaborator", "manager")
+        .only(
+            "pk", "status", "scheduled_at", "manager_id", "collaborator_id",
+            "collaborator__first_name", "collaborator__last_name", "collaborator__email",
+            "manager__email", "manager__first_name", "manager__last_name",
+            "manager__language", "manager__timezone", "manager__is_active",
+        )
+        .order_by(
+            "manager__last_name", "manager__first_name", "manager_id",
+            "collaborator__last_name", "collaborator__first_name", "pk",
+        )
+    )  # fmt: skip
+    if only is not None:
+        rows = rows.filter(manager_id__in=list(only))
+    by_manager: dict[int, list[Interview]] = defaultdict(list)
+    managers: dict[int, Member] = {}
+    for interview in rows:
+        by_manager[interview.manager_id].append(interview)
+        managers[interview.manager_id] = interview.manager
+    excluded_emails = {e.strip().lower() for e in exclude if isinstance(e, str)}
+    excluded = [m for m in managers.values() if m.email.lower() in excluded_emails]
+    targets = [m for m in managers.values() if m not in excluded and m.is_active]
+    recent = {
+        r.manager_id: r
+        for r in ManagerReminder.objects.filter(
+            campaign=campaign,
+            sending__status=status,
+            at__gte=now - RETRY_WINDOW,
+            manager_id__in=[m.pk for m in targets],
+        ).order_by("at", "pk")
+    }
+    result = Sending()
+    new = [m for m in targets if m.pk not in recent]
+    for manager in targets:
+        if manager.pk in recent:
+            result.reminded.append(Reminded(manager, recent[manager.pk].interview_ids, True))
+    if not new:
+        return result  # a retry: everyone was just reminded, nobody twice
+    sending = ReminderSending.objects.create(
+        campaign=campaign,
+        status=status,
+        by=by,
+        at=now,
+        excluded=sorted(m.email for m in excluded),
+    )
+    text = messaging.system_text(
+        organisation_id=campaign.organisation_id, key="interview_manager_reminder"
+    )
+    tz_default = campaign.organisation.tzinfo
+    reminders = []
+    for manager in new:
+        interviews = by_manager[manager.pk]
+        with translation.override(manager.language):
+            values: dict[str, object] = {
+                "campaign": campaign.name,
+                "interviews": _lines(interviews, zone_or_default(manager.timezone, tz_default)),
+                "link": _list_link(campaign, status, manager),
+            }
+        messaging.system_email(
+            organisation_id=campaign.organisation_id,
+            key="interview_manager_reminder",
+            member=manager,
+            values=values,
+            text=text,
+        )
+        ids = sorted(i.pk for i in interviews)
+        reminders.append(
+            ManagerReminder(
+                sending=sending, campaign=campaign, manager=manager, interview_ids=ids, at=now
+            )
+        )
+        result.reminded.append(Reminded(manager, ids))
+    ManagerReminder.objects.bulk_create(reminders, batch_size=1_000)
+    log_action(
+        audit,
+        actor=by,
+        target=campaign,
+        data={
+            "status": status or "pending",
+            "managers": len(new),
+            "interviews": sum(len(r.interview_ids) for r in reminders),
+            "excluded": sending.excluded[:100],
+        },
+    )
+    result.sending = sending
+    result.reminded.sort(key=lambda r: (r.manager.last_name, r.manager.first_name, r.manager.pk))
+    return result
+
+
+def managers_remind(
+    *,
+    campaign: Campaign,
+    status: str,
+    by: Member,
+    exclude: Iterable[str] = (),
+    only: Collection[int] | None = None,
+) -> Sending:
+    """« Relancer » on a status: each manager concerned (but those excluded, or, with
+    `only`, those not selected) receives one e-mail listing only their interviews in it."""
+    status = status_clean(status)
+    exclude = list(exclude)
+    if len(exclude) > MAX_EXCLUDED:
+        raise ValidationError(
+            {"exclude": [_("%(n)s managers exclus au plus.") % {"n": MAX_EXCLUDED}]}
+        )
+    if only is not None:
+        # who was listed and left unticked is recorded as de-selected
+        listed = Interview.objects.filter(campaign=campaign, status=status).exclude(
+            manager_id__in=list(only)
+        )
+        exclude += list(listed.values_list("manager__email", flat=True).distinct())
+    return _remind(
+        campaign=campaign, status=status, by=by, exclude=exclude, audit="campaign.managers_reminded"
+    )
+
+
+def manager_remind(
+    *, campaign: Campaign, manager: Member, by: Member, status: str | None = None
+) -> Sending:
+    """« Relancer le responsable »: one e-mail listing their interviews in `status`, or
+    every one not yet closed nor deleted."""
+    status = status_clean(status, optional=True)
+    return _remind(
+        campaign=campaign,
+        status=status,
+        by=by,
+        only=[manager.pk],
+        audit="campaign.manager_reminded",
+    )
+
+
+def reminder_rules_save(*, campaign: Campaign, by: Member, rules_in: dict[str, Any]) -> Campaign:
+    """The administrator sets (or switches off) the campaign's staged reminders; audited
+    with the old and new rules."""
+    from .services import reminder_rules_clean
+
+    if not rules.is_admin_of(by, campaign):
+        raise PermissionDenied(_("Seul un administrateur règle les relances."))
+    new = reminder_rules_clean(rules_in)
+    with transaction.atomic():
+        current = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        old = current.reminder_rules
+        if old != new:
+            current.reminder_rules = new
+            current.save(update_fields=["reminder_rules", "updated_at"])
+            log_action(
+                "campaign.reminder_rules_changed",
+                actor=by,
+                target=current,
+                data={"old": old, "new": new},
+            )
+    campaign.reminder_rules = new
+    return campaign
+
+
+# --- Staged reminders of the circuit's steps ------------------------------------------------
+
+
+def latest_milestone(
+    *, late: int, start: int, offsets: Iterable[int], every: int | None, first: int | None = None
+) -> int | None:
+    """The latest milestone (in days after the deadline; negative before it) that has come
+    by `late`, strictly after the step's first day `start`; None when none has.
+
+    `offsets` are one-off milestones (-7, -2: days before); from `first` on, one every
+    `every` days (first=None: every·1, every·2…; every None: `first` alone)."""
+    found: int | None = None
+    for offset in offsets:
+        if start < offset <= late and (found is None or offset > found):
+            found = offset
+    base = first if first is not None else every
+    if base is not None and late >= base:
+        repeat = base
+        if every:
+            repeat = base + ((late - base) // every) * every
+        if repeat > start and (found is None or repeat > found):
+            found = repeat
+    return found
+
+
+@dataclass
+class _Due:
+    member: Member
+    interview: Interview
+    stage: str
+    key: str  # the system message
+    day: dt.date  # today, in the member's time zone
+    milestone: dt.date
+    late: int
+    due_at: dt.datetime
+
+
+def _rules_of(campaign: Campaign) -> dict[str, Any] | None:
+    from .services import reminder_rules_clean
+
+    try:
+        cleaned = reminder_rules_clean(campaign.reminder_rules or {})
+    except ValidationError:
+        return None
+    return cleaned if cleaned.get("enabled") else None
+
+
+def _hr_people(campaigns: Sequence[Campaign]) -> dict[int, list[Member]]:
+    """The HR of each campaign: its named person, else the organisation's administrators
+    (as services.step_actors: the first five), in one query."""
+    orgs = {c.organisation_id for c in campaigns if c.hr_id is None}
+    admins: dict[int | None, list[Member]] = defaultdict(list)
+    for admin in Member.objects.filter(
+        organisation_id__in=orgs, is_org_admin=True, is_active=True
+    ).order_by("pk"):
+        if len(admins[admin.organisation_id]) < 5:
+            admins[admin.organisation_id].append(admin)
+    return {
+        c.pk: [c.hr] if c.hr is not None and c.hr.is_active else admins[c.organisation_id]
+        for c in campaigns
+    }
+
+
+def _second_approvers(interviews: Sequence[Interview]) -> dict[int, Member]:
+    """The N+2 of each interview (named, else the manager's manager in the campaign) in
+    two queries, as services.second_approver_of does one by one."""
+    found: dict[int, Member] = {}
+    wanted: dict[tuple[int, int], list[Interview]] = defaultdict(list)
+    for interview in interviews:
+        if interview.second_approver is not None:
+            found[interview.pk] = interview.second_approver
+        else:
+            wanted[(interview.campaign_id, interview.manager_id)].append(interview)
+    if not wanted:
+        return found
+    above: dict[tuple[int, int], int] = {}
+    rows = (
+        Interview.objects.filter(
+            campaign_id__in={c for c, _m in wanted},
+            collaborator_id__in={m for _c, m in wanted},
+        )
+        .exclude(status=InterviewStatus.DELETED)
+        .values_list("campaign_id", "collaborator_id", "manager_id")
+    )
+    for campaign_id, collaborator_id, manager_id in rows:
+        if (campaign_id, collaborator_id) in wanted:
+            above[(campaign_id, collaborator_id)] = manager_id
+    people = Member.objects.in_bulk(set(above.values()))
+    for key, interviews_ in wanted.items():
+        above_id = above.get(key)
+        for interview in interviews_:
+            if above_id is not None and above_id != interview.collaborator_id:
+                if above_id in people:
+                    found[interview.pk] = people[above_id]
+    return found
+
+
+def _actors(interview: Interview, hr: list[Member], second: dict[int, Member]) -> list[Member]:
+    """Who signs the step that waits (services.step_actors without a query)."""
+    role = rules.step_role(interview)
+    if role == CircuitRole.COLLABORATOR:
+        return [interview.collaborator]
+    if role == CircuitRole.MANAGER:
+        return [interview.manager]
+    if role == CircuitRole.SECOND_APPROVER and interview.second_approver is not None:
+        return [interview.second_approver]
+    if role in (CircuitRole.HR, CircuitRole.SECOND_APPROVER):
+        return hr
+    return []
+
+
+def _local_day(moment: dt.datetime, member: Member, default: dt.tzinfo) -> dt.date:
+    return localtime_or_utc(moment, zone_or_default(member.timezone, default)).date()
+
+
+def step_reminders_due(*, now: dt.datetime) -> list[_Due]:
+    """Every reminder due now, most urgent first, in a bounded number of queries whatever
+    the number of interviews: the campaigns, their closing interviews, the HR, the N+2,
+    the reminders already sent for these interviews."""
+    campaigns = [
+        c
+        for c in Campaign.objects.filter(
+            pk__in=Interview.objects.filter(status=InterviewStatus.CLOSING).values("campaign_id")
+        ).select_related("organisation", "hr")
+        if _rules_of(c) is not None
+    ]
+    if not campaigns:
+        return []
+    by_pk = {c.pk: c for c in campaigns}
+    interviews = list(
+        Interview.objects.filter(
+            campaign_id__in=list(by_pk),
+            status=InterviewStatus.CLOSING,
+            step__isnull=False,
+            step_started_at__isnull=False,
+        )
+        .select_related("collaborator", "manager", "second_approver")
+        .order_by("step_started_at", "pk")
+    )
+    for interview in interviews:
+        interview.campaign = by_pk[interview.campaign_id]
+    hr = _hr_people(campaigns)
+    rules_of = {pk: _rules_of(c) or {} for pk, c in by_pk.items()}
+    second = _second_approvers(
+        [i for i in interviews if rules_of[i.campaign_id].get("escalate_after")]
+    )
+    last: dict[tuple[int, int], dt.date] = {
+        (interview_id, member_id): day
+        for interview_id, member_id, day in StepReminder.objects.filter(
+            interview__campaign_id__in=list(by_pk), interview__status=InterviewStatus.CLOSING
+        )
+        .order_by()
+        .values_list("interview_id", "member_id")
+        .annotate(last=Max("day"))
+    }
+    due: list[_Due] = []
+    for interview in interviews:
+        campaign = interview.campaign
+        plan = rules_of[campaign.pk]
+        due_at = interview.step_due_at()
+        if due_at is None or interview.step_started_at is None:
+            continue
+        org_tz = campaign.organisation.tzinfo
+        actors = _actors(interview, hr[campaign.pk], second)
+        asked: list[tuple[Member, str, str, int | None]] = [
+            (member, "before_or_late", "interview_step_reminder", None) for member in actors
+        ]
+        n2 = second.get(interview.pk)
+        if plan.get("escalate_after") and n2 is not None:
+            asked.append((n2, "escalated", "interview_escalation", plan["escalate_after"]))
+        if plan.get("hr_after"):
+            for person in hr[campaign.pk]:
+                asked.append((person, "hr", "interview_escalation", plan["hr_after"]))
+        actor_ids = {m.pk for m in actors}
+        seen: set[int] = set()
+        for member, stage, key, first in asked:
+            if member.pk in seen or not member.is_active:
+                continue
+            if first is not None and member.pk in actor_ids:
+                continue  # the actor is reminded of their own step, not told it is late
+            seen.add(member.pk)
+            today = _local_day(now, member, org_tz)
+            due_day = _local_day(due_at, member, org_tz)
+            start = (_local_day(interview.step_started_at, member, org_tz) - due_day).days
+            late = (today - due_day).days
+            if first is None:
+                milestone = latest_milestone(
+                    late=late,
+                    start=start,
+                    offsets=[-d for d in plan.get("before") or []],
+                    every=plan.get("every_after"),
+                )
+            else:
+                milestone = latest_milestone(
+                    late=late, start=start, offsets=(), every=plan.get("every_after"), first=first
+                )
+            if milestone is None:
+                continue
+            milestone_day = due_day + dt.timedelta(days=milestone)
+            sent = last.get((interview.pk, member.pk))
+            if sent is not None and sent >= milestone_day:
+                continue
+            if first is None:
+                stage = "late" if milestone > 0 else "before"
+            due.append(_Due(member, interview, stage, key, today, milestone_day, late, due_at))
+    # escalations and the latest first: one reminder a person a day, the most urgent one
+    order = {"hr": 0, "escalated": 1, "late": 2, "before": 3}
+    due.sort(key=lambda d: (order[d.stage], -d.late, d.interview.pk))
+    return due
+
+
+def _step_values(item: _Due) -> dict[str, object]:
+    from .services import interview_url
+
+    interview, member = item.interview, item.member
+    tz = zone_or_default(member.timezone, interview.campaign.organisation.tzinfo)
+    step = interview.waiting_step or {}
+    with translation.override(member.language):
+        return {
+            "campaign": interview.campaign.name,
+            "collaborator": interview.collaborator.full_name or interview.collaborator.email,
+            "step": str(CircuitRole(step["role"]).label) if step.get("role") else "",
+            "end_date": formats.date_format(
+                localtime_or_utc(item.due_at, tz).date(), "DATE_FORMAT"
+            ),
+            "link": interview_url(interview),
+        }
+
+
+def step_reminders_run(*, now: dt.datetime | None = None) -> int:
+    """The clock's step: every staged reminder due, at most one per person per day across
+    every campaign (StepReminder, unique member + day, inserted in the transaction that
+    enqueues the e-mail). Returns how many were sent."""
+    from cohorte.messaging import services as messaging
+
+    now = now or timezone.now()
+    items = step_reminders_due(now=now)
+    if not items:
+        return 0
+    taken = set(
+        StepReminder.objects.filter(
+            member_id__in={i.member.pk for i in items}, day__in={i.day for i in items}
+        ).values_list("member_id", "day")
+    )
+    texts: dict[tuple[int, str], Any] = {}
+    sent = 0
+    for item in items:
+        if (item.member.pk, item.day) in taken:
+            continue
+        taken.add((item.member.pk, item.day))
+        organisation_id = item.interview.campaign.organisation_id
+        if (organisation_id, item.key) not in texts:
+            texts[(organisation_id, item.key)] = messaging.system_text(
+                organisation_id=organisation_id, key=item.key
+            )
+        with transaction.atomic():
+            _row, created = StepReminder.objects.get_or_create(
+                member=item.member,
+                day=item.day,
+                defaults={"interview": item.interview, "stage": item.stage, "at": now},
+            )
+            if not created:
+                continue  # another worker reminded this person today
+            messaging.system_email(
+                organisation_id=organisation_id,
+                key=item.key,
+                member=item.member,
+                values=_step_values(item),
+                text=texts[(organisation_id, item.key)],
+            )
+            sent += 1
+    return sent
