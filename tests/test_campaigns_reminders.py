@@ -494,3 +494,22 @@ def test_step_reminders_stay_bounded_in_queries(organisation, admin, people):
         due = reminders.step_reminders_due(now=day(7))
     assert len(due) == 30
     assert len(queries) <= 8
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_workers_clock_sends_the_staged_reminders(organisation, admin, people, smtp):
+    from cohorte.activity.tasks import scheduler_tick
+
+    campaign = new_campaign(organisation, admin)
+    services.interviews_add(
+        campaign=campaign,
+        by=admin,
+        lines=[{"collaborator_email": people["c1"].email, "manager_email": people["alice"].email}],
+    )
+    closing(campaign, people["c1"], started=timezone.now() - dt.timedelta(days=7))
+    scheduler_tick.enqueue()
+    run_tasks()
+    assert [(to(m), subject(m).split(" ")[0]) for m in smtp] == [(people["alice"].email, "Rappel")]
+    scheduler_tick.enqueue()  # another tick the same day
+    run_tasks()
+    assert len(smtp) == 1

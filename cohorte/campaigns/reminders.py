@@ -350,7 +350,7 @@ def _rules_of(campaign: Campaign) -> dict[str, Any] | None:
 def _hr_people(campaigns: Sequence[Campaign]) -> dict[int, list[Member]]:
     """The HR of each campaign: its named person, else the organisation's administrators
     (as services.step_actors: the first five), in one query."""
-    orgs = {c.organisation_id for c in campaigns if c.hr_id is None}
+    orgs = {c.organisation_id for c in campaigns}  # a named HR who left: the admins
     admins: dict[int | None, list[Member]] = defaultdict(list)
     for admin in Member.objects.filter(
         organisation_id__in=orgs, is_org_admin=True, is_active=True
