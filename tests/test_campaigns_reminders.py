@@ -513,3 +513,50 @@ def test_the_workers_clock_sends_the_staged_reminders(organisation, admin, peopl
     scheduler_tick.enqueue()  # another tick the same day
     run_tasks()
     assert len(smtp) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_managers_are_reminded_to_plan_and_write_up_before_the_end(
+    organisation, admin, people, smtp
+):
+    alice, bruno = people["alice"], people["bruno"]
+    end = timezone.localdate() + dt.timedelta(days=20)
+    campaign = services.campaign_create(
+        organisation=organisation,
+        by=admin,
+        name="Fin de période d'essai",
+        kind="probation",
+        start_date=timezone.localdate() - dt.timedelta(days=10),
+        end_date=end,
+        circuit=[{"role": "manager", "deadline_days": 14}],
+    )
+    lines = [("c1", alice), ("c2", alice), ("c3", alice), ("c4", bruno)]
+    services.interviews_add(
+        campaign=campaign,
+        by=admin,
+        lines=[{"collaborator_email": people[c].email, "manager_email": m.email} for c, m in lines],
+    )
+    Interview.objects.filter(collaborator=people["c2"]).update(status=InterviewStatus.HELD)
+    Interview.objects.filter(collaborator=people["c3"]).update(
+        status=InterviewStatus.PLANNED, scheduled_at=timezone.now() + dt.timedelta(days=3)
+    )
+    Interview.objects.filter(collaborator=people["c4"]).update(status=InterviewStatus.CLOSED)
+
+    def on(days_from_end):
+        before = len(smtp)
+        moment = dt.datetime.combine(end, dt.time(11), tzinfo=dt.UTC)
+        reminders.step_reminders_run(now=moment + dt.timedelta(days=days_from_end))
+        run_tasks()
+        return smtp[before:]
+
+    assert on(-8) == []
+    (message,) = on(-7)
+    assert to(message) == alice.email  # Bruno has nothing left to plan or write up
+    body = body_of(message)
+    assert "Camille Un" in body and "Denis Deux" in body  # to plan, to write up
+    assert "Emma" not in body  # planned: nothing to do yet
+    assert on(-7) == [] and on(-5) == []
+    assert [to(m) for m in on(-2)] == [alice.email]
+    assert on(0) == []
+    assert [to(m) for m in on(7)] == [alice.email]  # every 7 days after the end
+    assert set(StepReminder.objects.values_list("stage", flat=True)) == {"planning"}

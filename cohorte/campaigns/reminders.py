@@ -25,7 +25,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max, Min, Q
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.http import urlencode
@@ -334,7 +334,9 @@ class _Due:
     day: dt.date  # today, in the member's time zone
     milestone: dt.date
     late: int
-    due_at: dt.datetime
+    due_at: dt.datetime | None
+    #: the manager's planning or write-up: their interviews not planned or not written up
+    pending: list[Interview] = field(default_factory=list)
 
 
 def _rules_of(campaign: Campaign) -> dict[str, Any] | None:
@@ -415,19 +417,114 @@ def _local_day(moment: dt.datetime, member: Member, default: dt.tzinfo) -> dt.da
     return localtime_or_utc(moment, zone_or_default(member.timezone, default)).date()
 
 
+#: the manager's part before the circuit: to plan, to write up (by the campaign's end date)
+MANAGER_PENDING = (InterviewStatus.NOT_PLANNED, InterviewStatus.HELD)
+
+
 def step_reminders_due(*, now: dt.datetime) -> list[_Due]:
     """Every reminder due now, most urgent first, in a bounded number of queries whatever
     the number of interviews: the campaigns, their closing interviews, the HR, the N+2,
-    the reminders already sent for these interviews."""
+    the reminders already sent for these interviews; the managers' planning and write-up
+    counted by manager in the database."""
     campaigns = [
         c
         for c in Campaign.objects.filter(
-            pk__in=Interview.objects.filter(status=InterviewStatus.CLOSING).values("campaign_id")
+            pk__in=Interview.objects.filter(
+                status__in=[InterviewStatus.CLOSING, *MANAGER_PENDING]
+            ).values("campaign_id")
         ).select_related("organisation", "hr")
         if _rules_of(c) is not None
     ]
     if not campaigns:
         return []
+    due = _circuit_due(campaigns, now) + _planning_due(campaigns, now)
+    # escalations and the latest first: one reminder a person a day, the most urgent one;
+    # the manager's planning last (it waits for the next day if a step was recalled)
+    order = {"hr": 0, "escalated": 1, "late": 2, "before": 3, "planning": 4}
+    due.sort(key=lambda d: (order[d.stage], -d.late, d.interview.pk))
+    return due
+
+
+def _planning_due(campaigns: Sequence[Campaign], now: dt.datetime) -> list[_Due]:
+    """The managers with interviews still to plan or to write up, reminded before the
+    campaign's end date and every N days after it (the same rules), one e-mail listing
+    them all (interview_manager_reminder)."""
+    running = {
+        c.pk: c for c in campaigns if c.start_date <= now.astimezone(c.organisation.tzinfo).date()
+    }
+    if not running:
+        return []
+    counted = list(
+        Interview.objects.filter(campaign_id__in=list(running), status__in=MANAGER_PENDING)
+        .order_by()
+        .values_list("campaign_id", "manager_id")
+        .annotate(first=Min("pk"))
+    )
+    last = {
+        (campaign_id, member_id): day
+        for campaign_id, member_id, day in StepReminder.objects.filter(
+            stage="planning", interview__campaign_id__in=list(running)
+        )
+        .order_by()
+        .values_list("interview__campaign_id", "member_id")
+        .annotate(last=Max("day"))
+    }
+    managers = Member.objects.in_bulk({m for _c, m, _f in counted})
+    firsts = Interview.objects.in_bulk([f for _c, _m, f in counted])
+    due: list[_Due] = []
+    for campaign_id, manager_id, first_id in counted:
+        campaign, manager = running[campaign_id], managers.get(manager_id)
+        if manager is None or not manager.is_active:
+            continue
+        plan = _rules_of(campaign) or {}
+        today = _local_day(now, manager, campaign.organisation.tzinfo)
+        late = (today - campaign.end_date).days
+        milestone = latest_milestone(
+            late=late,
+            start=(campaign.start_date - campaign.end_date).days,
+            offsets=[-d for d in plan.get("before") or []],
+            every=plan.get("every_after"),
+        )
+        if milestone is None:
+            continue
+        milestone_day = campaign.end_date + dt.timedelta(days=milestone)
+        sent = last.get((campaign_id, manager_id))
+        if sent is not None and sent >= milestone_day:
+            continue
+        interview = firsts[first_id]
+        interview.campaign = campaign
+        due.append(
+            _Due(
+                manager,
+                interview,
+                "planning",
+                "interview_manager_reminder",
+                today,
+                milestone_day,
+                late,
+                None,
+            )
+        )
+    if due:  # their interviews, for the chosen managers only: one query
+        wanted = {(d.interview.campaign_id, d.member.pk): d for d in due}
+        rows = (
+            Interview.objects.filter(
+                campaign_id__in={c for c, _m in wanted},
+                manager_id__in={m for _c, m in wanted},
+                status__in=MANAGER_PENDING,
+            )
+            .select_related("collaborator")
+            .order_by("collaborator__last_name", "collaborator__first_name", "pk")
+        )
+        for row in rows:
+            item = wanted.get((row.campaign_id, row.manager_id))
+            if item is not None:
+                item.pending.append(row)
+    return due
+
+
+def _circuit_due(campaigns: Sequence[Campaign], now: dt.datetime) -> list[_Due]:
+    """The circuit's steps: the actor before and after the deadline, then the N+2 and HR."""
     by_pk = {c.pk: c for c in campaigns}
     interviews = list(
         Interview.objects.filter(
@@ -516,15 +613,21 @@ def _step_values(item: _Due) -> dict[str, object]:
 
     interview, member = item.interview, item.member
     tz = zone_or_default(member.timezone, interview.campaign.organisation.tzinfo)
+    if item.stage == "planning":
+        with translation.override(member.language):
+            return {
+                "campaign": interview.campaign.name,
+                "interviews": _lines(item.pending, tz),
+                "link": _list_link(interview.campaign, ALL_PENDING, member),
+            }
     step = interview.waiting_step or {}
+    end = localtime_or_utc(item.due_at, tz).date() if item.due_at else None
     with translation.override(member.language):
         return {
             "campaign": interview.campaign.name,
             "collaborator": interview.collaborator.full_name or interview.collaborator.email,
             "step": str(CircuitRole(step["role"]).label) if step.get("role") else "",
-            "end_date": formats.date_format(
-                localtime_or_utc(item.due_at, tz).date(), "DATE_FORMAT"
-            ),
+            "end_date": formats.date_format(end, "DATE_FORMAT") if end else "",
             "link": interview_url(interview),
         }
 
