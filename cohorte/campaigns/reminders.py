@@ -166,7 +166,8 @@ def _remind(
         managers[interview.manager_id] = interview.manager
     excluded_emails = {e.strip().lower() for e in exclude if isinstance(e, str)}
     excluded = [m for m in managers.values() if m.email.lower() in excluded_emails]
-    targets = [m for m in managers.values() if m not in excluded and m.is_active]
+    excluded_ids = {m.pk for m in excluded}
+    targets = [m for m in managers.values() if m.pk not in excluded_ids and m.is_active]
     recent = {
         r.manager_id: r
         for r in ManagerReminder.objects.filter(
@@ -255,7 +256,7 @@ def managers_remind(
         listed = Interview.objects.filter(campaign=campaign, status=status).exclude(
             manager_id__in=list(only)
         )
-        exclude += list(listed.values_list("manager__email", flat=True).distinct())
+        exclude += list(listed.order_by().values_list("manager__email", flat=True).distinct())
     return _remind(
         campaign=campaign, status=status, by=by, exclude=exclude, audit="campaign.managers_reminded"
     )
