@@ -53,6 +53,8 @@ RETRY_WINDOW = dt.timedelta(seconds=60)
 #: the API's bounds on the managers excluded
 MAX_EXCLUDED = 10_000
 MAX_EMAIL = 254
+#: staged reminders written (and their e-mails enqueued) this many to a transaction
+STEP_CHUNK = 500
 #: the status recorded on a sending « Relancer le responsable » made for every pending one
 ALL_PENDING = ""
 
@@ -126,6 +128,42 @@ def _list_link(campaign: Campaign, status: str, manager: Member) -> str:
     return absolute_url(f"{path}?{urlencode(query)}")
 
 
+def _outbox_row(*, text: Any, organisation_id: int, member: Member, values: dict[str, object]):
+    """messaging.system_email's row, built to be written with many others in one statement
+    (and one wake-up of the outbox for them all): 2,000 managers are 2,000 rows, not 2,000
+    inserts and 2,000 tasks. None when the organisation switched the message off."""
+    from cohorte.messaging import addresses
+    from cohorte.messaging import services as messaging
+    from cohorte.messaging.models import Email
+
+    if not text.active:
+        return None
+    subject, body = messaging.system_render(
+        text, language=member.language, values={**messaging.member_values(member), **values}
+    )
+    return Email(
+        organisation_id=organisation_id,
+        member=member,
+        to_email=member.email,
+        to_name=addresses.member_name(member),
+        subject=subject,
+        body_text=body,
+        body_html="",
+        language=member.language,
+        attachments=[],
+    )
+
+
+def _outbox_write(rows: list[Any]) -> None:
+    from cohorte.messaging import services as messaging
+    from cohorte.messaging.models import Email
+
+    rows = [row for row in rows if row is not None]
+    if rows:
+        Email.objects.bulk_create(rows, batch_size=1_000)
+        messaging.outbox_kick()
+
+
 @transaction.atomic
 def _remind(
     *,
@@ -196,6 +234,7 @@ def _remind(
     )
     tz_default = campaign.organisation.tzinfo
     reminders = []
+    emails = []
     for manager in new:
         interviews = by_manager[manager.pk]
         with translation.override(manager.language):
@@ -204,12 +243,10 @@ def _remind(
                 "interviews": _lines(interviews, zone_or_default(manager.timezone, tz_default)),
                 "link": _list_link(campaign, status, manager),
             }
-        messaging.system_email(
-            organisation_id=campaign.organisation_id,
-            key="interview_manager_reminder",
-            member=manager,
-            values=values,
-            text=text,
+        emails.append(
+            _outbox_row(
+                text=text, organisation_id=campaign.organisation_id, member=manager, values=values
+            )
         )
         ids = sorted(i.pk for i in interviews)
         reminders.append(
@@ -219,6 +256,7 @@ def _remind(
         )
         result.reminded.append(Reminded(manager, ids))
     ManagerReminder.objects.bulk_create(reminders, batch_size=1_000)
+    _outbox_write(emails)
     log_action(
         audit,
         actor=by,
@@ -390,7 +428,7 @@ def _second_approvers(interviews: Sequence[Interview]) -> dict[int, Member]:
     for campaign_id, collaborator_id, manager_id in rows:
         if (campaign_id, collaborator_id) in wanted:
             above[(campaign_id, collaborator_id)] = manager_id
-    people = Member.objects.in_bulk(set(above.values()))
+    people = Member.objects.only(*MEMBER_FIELDS).in_bulk(set(above.values()))
     for key, interviews_ in wanted.items():
         above_id = above.get(key)
         for interview in interviews_:
@@ -418,6 +456,15 @@ def _local_day(moment: dt.datetime, member: Member, default: dt.tzinfo) -> dt.da
     return localtime_or_utc(moment, zone_or_default(member.timezone, default)).date()
 
 
+#: what the staged reminders read of an interview and of a person
+INTERVIEW_FIELDS = (
+    "pk", "campaign_id", "collaborator_id", "manager_id", "second_approver_id",
+    "status", "circuit", "step", "step_started_at",
+)  # fmt: skip
+MEMBER_FIELDS = (
+    "email", "first_name", "last_name", "language", "timezone", "is_active",
+    "organisation_id",
+)  # fmt: skip
 #: the manager's part before the circuit: to plan, to write up (by the campaign's end date)
 MANAGER_PENDING = (InterviewStatus.NOT_PLANNED, InterviewStatus.HELD)
 
@@ -470,8 +517,8 @@ def _planning_due(campaigns: Sequence[Campaign], now: dt.datetime) -> list[_Due]
         .values_list("interview__campaign_id", "member_id")
         .annotate(last=Max("day"))
     }
-    managers = Member.objects.in_bulk({m for _c, m, _f in counted})
-    firsts = Interview.objects.in_bulk([f for _c, _m, f in counted])
+    managers = Member.objects.only(*MEMBER_FIELDS).in_bulk({m for _c, m, _f in counted})
+    firsts = Interview.objects.only(*INTERVIEW_FIELDS).in_bulk([f for _c, _m, f in counted])
     due: list[_Due] = []
     for campaign_id, manager_id, first_id in counted:
         campaign, manager = running[campaign_id], managers.get(manager_id)
@@ -515,6 +562,7 @@ def _planning_due(campaigns: Sequence[Campaign], now: dt.datetime) -> list[_Due]
                 status__in=MANAGER_PENDING,
             )
             .select_related("collaborator")
+            .only(*INTERVIEW_FIELDS, "scheduled_at", *(f"collaborator__{f}" for f in MEMBER_FIELDS))
             .order_by("collaborator__last_name", "collaborator__first_name", "pk")
         )
         for row in rows:
@@ -534,11 +582,21 @@ def _circuit_due(campaigns: Sequence[Campaign], now: dt.datetime) -> list[_Due]:
             step__isnull=False,
             step_started_at__isnull=False,
         )
-        .select_related("collaborator", "manager", "second_approver")
+        .only(*INTERVIEW_FIELDS)
         .order_by("step_started_at", "pk")
+    )
+    # each person once, with what a reminder needs (not every column of every member)
+    people = Member.objects.only(*MEMBER_FIELDS).in_bulk(
+        {i.collaborator_id for i in interviews}
+        | {i.manager_id for i in interviews}
+        | {i.second_approver_id for i in interviews if i.second_approver_id}
     )
     for interview in interviews:
         interview.campaign = by_pk[interview.campaign_id]
+        interview.collaborator = people[interview.collaborator_id]
+        interview.manager = people[interview.manager_id]
+        if interview.second_approver_id:
+            interview.second_approver = people[interview.second_approver_id]
     hr = _hr_people(campaigns)
     rules_of = {pk: _rules_of(c) or {} for pk, c in by_pk.items()}
     second = _second_approvers(
@@ -649,30 +707,39 @@ def step_reminders_run(*, now: dt.datetime | None = None) -> int:
         ).values_list("member_id", "day")
     )
     texts: dict[tuple[int, str], Any] = {}
-    sent = 0
+    chosen = []
     for item in items:
         if (item.member.pk, item.day) in taken:
             continue
         taken.add((item.member.pk, item.day))
-        organisation_id = item.interview.campaign.organisation_id
-        if (organisation_id, item.key) not in texts:
-            texts[(organisation_id, item.key)] = messaging.system_text(
-                organisation_id=organisation_id, key=item.key
-            )
+        chosen.append(item)
+    sent = 0
+    for start in range(0, len(chosen), STEP_CHUNK):
         with transaction.atomic():
-            _row, created = StepReminder.objects.get_or_create(
-                member=item.member,
-                day=item.day,
-                defaults={"interview": item.interview, "stage": item.stage, "at": now},
-            )
-            if not created:
-                continue  # another worker reminded this person today
-            messaging.system_email(
-                organisation_id=organisation_id,
-                key=item.key,
-                member=item.member,
-                values=_step_values(item),
-                text=texts[(organisation_id, item.key)],
-            )
-            sent += 1
+            emails = []
+            for item in chosen[start : start + STEP_CHUNK]:
+                # the unique (member, day) decides, also against another worker: its insert
+                # waits for ours to commit, then finds the row and sends nothing
+                _row, created = StepReminder.objects.get_or_create(
+                    member=item.member,
+                    day=item.day,
+                    defaults={"interview": item.interview, "stage": item.stage, "at": now},
+                )
+                if not created:
+                    continue
+                organisation_id = item.interview.campaign.organisation_id
+                if (organisation_id, item.key) not in texts:
+                    texts[(organisation_id, item.key)] = messaging.system_text(
+                        organisation_id=organisation_id, key=item.key
+                    )
+                emails.append(
+                    _outbox_row(
+                        text=texts[(organisation_id, item.key)],
+                        organisation_id=organisation_id,
+                        member=item.member,
+                        values=_step_values(item),
+                    )
+                )
+                sent += 1
+            _outbox_write(emails)
     return sent
