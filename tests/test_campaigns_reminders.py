@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cohorte.accounts.models import Language
-from cohorte.campaigns import reminders, services
+from cohorte.campaigns import reminders, services, step_reminders
 from cohorte.campaigns.models import (
     Interview,
     InterviewStatus,
@@ -342,7 +342,7 @@ def day(n, hour=11):
 def sent_on(n, smtp):
     """Runs the clock on day n of the step, sends, and says who got what."""
     before = len(smtp)
-    reminders.step_reminders_run(now=day(n))
+    step_reminders.step_reminders_run(now=day(n))
     run_tasks()
     return sorted((to(m), subject(m).split(" ")[0]) for m in smtp[before:])
 
@@ -470,9 +470,9 @@ def test_the_day_is_the_recipients(organisation, admin, people, smtp):
     # started at 20:00 in Montréal (01:00 UTC the next day): due on 16 March in Montréal,
     # 17 March in Paris and in UTC; 7 days before is the 9th for her
     closing(campaign, people["c1"], started=dt.datetime(2026, 3, 3, 1, 0, tzinfo=dt.UTC))
-    reminders.step_reminders_run(now=dt.datetime(2026, 3, 9, 3, 0, tzinfo=dt.UTC))  # her 8th
+    step_reminders.step_reminders_run(now=dt.datetime(2026, 3, 9, 3, 0, tzinfo=dt.UTC))  # her 8th
     assert not StepReminder.objects.exists()
-    reminders.step_reminders_run(now=dt.datetime(2026, 3, 9, 14, 0, tzinfo=dt.UTC))
+    step_reminders.step_reminders_run(now=dt.datetime(2026, 3, 9, 14, 0, tzinfo=dt.UTC))
     assert StepReminder.objects.get().day == dt.date(2026, 3, 9)
     run_tasks()
     assert [to(m) for m in smtp] == [alice.email]
@@ -491,7 +491,7 @@ def test_step_reminders_stay_bounded_in_queries(organisation, admin, people):
         status=InterviewStatus.CLOSING, step=0, step_started_at=T0
     )
     with CaptureQueriesContext(connection) as queries:
-        due = reminders.step_reminders_due(now=day(7))
+        due = step_reminders.step_reminders_due(now=day(7))
     assert len(due) == 30
     assert len(queries) <= 8
 
@@ -545,7 +545,7 @@ def test_managers_are_reminded_to_plan_and_write_up_before_the_end(
     def on(days_from_end):
         before = len(smtp)
         moment = dt.datetime.combine(end, dt.time(11), tzinfo=dt.UTC)
-        reminders.step_reminders_run(now=moment + dt.timedelta(days=days_from_end))
+        step_reminders.step_reminders_run(now=moment + dt.timedelta(days=days_from_end))
         run_tasks()
         return smtp[before:]
 

@@ -48,7 +48,7 @@ def scheduler_tick() -> dict:
     if cache.add("tick:reminder-rules", 1, timeout=3600):  # hourly is plenty
         done["reminders"] = services.reminder_rules_run(now=now)
     if cache.add("tick:step-reminders", 1, timeout=3600):  # at most one a person a day anyway
-        from cohorte.campaigns.reminders import step_reminders_run
+        from cohorte.campaigns.step_reminders import step_reminders_run
 
         done["step_reminders"] = step_reminders_run(now=now)
     from cohorte.surveys.services import surveys_run
