@@ -12,6 +12,7 @@ from cohorte.accounts.api import custom_fields_router, members_router
 from cohorte.accounts.api_auth import BearerToken, MemberSession
 from cohorte.activity.api import router as activity_router
 from cohorte.campaigns.api_exports import router as campaign_exports_router
+from cohorte.campaigns.api_reminders import router as campaign_reminders_router
 from cohorte.conversations.api import conversations_router
 from cohorte.conversations.api import programs_router as conversation_programs_router
 from cohorte.core.api import ApiParser, BatchError, BodyRefused, declare_error_responses, error_item
@@ -59,6 +60,7 @@ api.add_router("/me", me_router)
 api.add_router("/programs", survey_programs_router)
 api.add_router("/surveys", surveys_router)
 api.add_router("/campaigns", campaign_exports_router)
+api.add_router("/campaigns", campaign_reminders_router)
 
 
 @api.exception_handler(BatchError)

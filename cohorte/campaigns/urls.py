@@ -48,3 +48,10 @@ urlpatterns = [
         "entretiens/<id:interview_id>/supprimer/", views.interview_delete, name="interview-delete"
     ),
 ]
+urlpatterns.append(
+    path(
+        "entretiens/campagnes/<id:campaign_id>/relances/",
+        views_reminders.remind_rules,
+        name="remind-rules",
+    )
+)
