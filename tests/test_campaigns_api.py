@@ -73,7 +73,10 @@ def interview(campaign, admin, people):
     response = Api(admin).post(
         f"/api/campaigns/{campaign['id']}/interviews",
         [
-            {"collaborator_email": people["collab"].email, "manager_email": people["manager"].email},
+            {
+                "collaborator_email": people["collab"].email,
+                "manager_email": people["manager"].email,
+            },
             {"collaborator_email": people["manager"].email, "manager_email": people["n2"].email},
         ],
     )
@@ -303,9 +306,7 @@ def test_a_manager_sees_their_campaign_and_interviews_only(organisation, admin, 
         ],
     )
     as_manager = Api(manager)
-    assert [c["id"] for c in as_manager.get("/api/campaigns").json()["results"]] == [
-        campaign["id"]
-    ]
+    assert [c["id"] for c in as_manager.get("/api/campaigns").json()["results"]] == [campaign["id"]]
     mine = as_manager.get(f"/api/campaigns/{campaign['id']}/interviews").json()
     assert mine["count"] == 1 and mine["results"][0]["collaborator_email"] == collab.email
     assert as_manager.get(f"/api/campaigns/{campaign['id']}/stats").json()["not_planned"] == 1
@@ -329,14 +330,18 @@ def test_a_manager_sees_their_campaign_and_interviews_only(organisation, admin, 
 
 def test_the_interviews_filter_by_status_manager_and_search(admin, campaign, people):
     collab, manager, n2 = people["collab"], people["manager"], people["n2"]
-    created = Api(admin).post(
-        f"/api/campaigns/{campaign['id']}/interviews",
-        [
-            {"collaborator_email": collab.email, "manager_email": manager.email},
-            {"collaborator_email": people["other"].email, "manager_email": n2.email},
-            {"collaborator_email": manager.email, "manager_email": n2.email},
-        ],
-    ).json()
+    created = (
+        Api(admin)
+        .post(
+            f"/api/campaigns/{campaign['id']}/interviews",
+            [
+                {"collaborator_email": collab.email, "manager_email": manager.email},
+                {"collaborator_email": people["other"].email, "manager_email": n2.email},
+                {"collaborator_email": manager.email, "manager_email": n2.email},
+            ],
+        )
+        .json()
+    )
     Api(manager).post(f"/api/interviews/{created[0]['id']}/plan", {"scheduled_at": later()})
     base = f"/api/campaigns/{campaign['id']}/interviews"
     api = Api(admin)
@@ -475,12 +480,16 @@ def test_a_retried_batch_answers_the_same_interviews(admin, campaign, people):
         ({"hr_email": "nobody@x.example"}, "hr_email"),
         ({"name": "  "}, "name"),
         ({"name": "x" * 201}, "name"),
-        ({"form": [{"questions": [{"kind": "choice", "label": "Un seul", "options": ["a"]}]}]},
-         "form.0.questions.0.options"),  # fmt: skip
+        (
+            {"form": [{"questions": [{"kind": "choice", "label": "Un seul", "options": ["a"]}]}]},
+            "form.0.questions.0.options",
+        ),  # fmt: skip
         ({"form": [{"questions": [{"kind": "text", "label": ""}]}]}, "form.0.questions.0.label"),
         ({"form": [{"questions": 5}]}, "form.0.questions"),
-        ({"form": [{"questions": [{"key": "A B", "kind": "text", "label": "x"}]}]},
-         "form.0.questions.0.key"),  # fmt: skip
+        (
+            {"form": [{"questions": [{"key": "A B", "kind": "text", "label": "x"}]}]},
+            "form.0.questions.0.key",
+        ),  # fmt: skip
         ({"reminder_rules": {"before": [0]}}, "reminder_rules.before"),
         ({"reminder_rules": {"every_after": 400}}, "reminder_rules.every_after"),
     ],
@@ -493,7 +502,9 @@ def test_a_bad_campaign_is_refused_with_its_field(organisation, admin, changes, 
 
 
 def test_a_campaign_of_an_added_type_with_its_hr_person_and_rules(organisation, admin, people):
-    CampaignType.objects.create(organisation=organisation, slug="mi-parcours", name_fr="Mi-parcours")
+    CampaignType.objects.create(
+        organisation=organisation, slug="mi-parcours", name_fr="Mi-parcours"
+    )
     response = Api(admin).post(
         "/api/campaigns",
         campaign_body(
@@ -615,6 +626,8 @@ def test_unknown_and_impossible_ids_are_404(admin):
         "/api/interviews/99999999/plan",
         f"/api/interviews/{2**64}",
     ):
-        response = api.get(path) if "plan" not in path else api.post(path, {"scheduled_at": later()})
+        response = (
+            api.get(path) if "plan" not in path else api.post(path, {"scheduled_at": later()})
+        )
         assert response.status_code in (400, 404), path
         assert response.json()["message"]

@@ -687,7 +687,8 @@ class InterviewVersionOut(Schema):
     round: int
     answers: dict[str, Any]
     preparation: dict[str, Any]
-    signatures: list[dict[str, Any]]
+    #: each signature of that round, in order (a step sent back and signed again: twice)
+    signatures: list[InterviewSignatureOut]
     closed_at: dt.datetime
     reopened_at: dt.datetime
     reopened_by: CampaignPersonOut | None
