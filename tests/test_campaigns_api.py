@@ -631,3 +631,36 @@ def test_unknown_and_impossible_ids_are_404(admin):
         )
         assert response.status_code in (400, 404), path
         assert response.json()["message"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_copies_of_a_batch_at_once_create_it_once(organisation, admin, people):
+    """A client's retry racing the original: one creates, the other answers the same."""
+    import threading
+
+    from django.db import connection
+
+    campaign = Api(admin).post("/api/campaigns", campaign_body(organisation)).json()
+    lines = [
+        {"collaborator_email": people["collab"].email, "manager_email": people["manager"].email},
+        {"collaborator_email": people["other"].email, "manager_email": people["n2"].email},
+    ]
+    start = threading.Barrier(2)
+    answers = []
+
+    def post():
+        try:
+            start.wait()
+            response = Api(admin).post(f"/api/campaigns/{campaign['id']}/interviews", lines)
+            answers.append((response.status_code, response.json()))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(status for status, _body in answers) == [200, 201]
+    assert answers[0][1] == answers[1][1]
+    assert Interview.objects.count() == 2

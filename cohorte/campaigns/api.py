@@ -578,6 +578,7 @@ def _lines_refused(errors: list[dict[str, Any]]) -> BatchError:
         400: ErrorOut,
         403: ErrorOut,
         404: ErrorOut,
+        409: ErrorOut,
     },
     openapi_extra={
         "requestBody": {
@@ -622,6 +623,10 @@ def campaign_interviews_add(request, campaign_id: ApiId):
             with _refusals():
                 created = services.interviews_add(campaign=campaign, by=request.auth, lines=lines)
         except services.BadLines as refusal:
+            # perhaps a copy of this batch committed while this one waited for its turn
+            again = _already_there(campaign, lines)
+            if again is not None:
+                return Status(200, [_row_out(interview) for interview in again])
             raise _lines_refused(list(refusal.lines)) from refusal
         except IntegrityError:
             # the same collaborators added at the same moment by another request: read again
