@@ -12,6 +12,8 @@ from cohorte.accounts.api import custom_fields_router, members_router
 from cohorte.accounts.api_auth import BearerToken, MemberSession
 from cohorte.activity.api import router as activity_router
 from cohorte.campaigns.api import campaigns_router, interviews_router
+from cohorte.campaigns.api_exports import router as campaign_exports_router
+from cohorte.campaigns.api_reminders import router as campaign_reminders_router
 from cohorte.campaigns.services import InterviewLocked
 from cohorte.conversations.api import conversations_router
 from cohorte.conversations.api import programs_router as conversation_programs_router
@@ -61,6 +63,8 @@ api.add_router("/programs", survey_programs_router)
 api.add_router("/surveys", surveys_router)
 api.add_router("/campaigns", campaigns_router)
 api.add_router("/interviews", interviews_router)
+api.add_router("/campaigns", campaign_exports_router)
+api.add_router("/campaigns", campaign_reminders_router)
 
 
 @api.exception_handler(BatchError)

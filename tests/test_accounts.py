@@ -1,12 +1,14 @@
+import datetime as dt
 import re
 
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 
 from cohorte.activity.models import ActivityEvent, EventKind
 from cohorte.programs.models import Organisation
 
-from .conftest import PASSWORD, body_of, make_member, signed_in
+from .conftest import PASSWORD, Api, body_of, make_member, signed_in
 
 
 @pytest.fixture(autouse=True)
@@ -51,14 +53,28 @@ def test_deactivated_member_reads_whom_to_write_to(client, admin, manager_a):
     assert "_auth_user_id" not in client.session
 
 
-def test_deactivated_member_reads_it_in_english(client, admin, manager_b):
-    manager_b.is_active = False
+def test_deactivated_member_reads_it_in_the_language_of_the_page(client, admin, manager_b):
+    manager_b.is_active = False  # Bob reads English, the sign-in page is shown in French
     manager_b.save()
     page = sign_in(client, manager_b.email).content.decode()
+    assert "Votre compte a été désactivé." in page and "Your account" not in page
+    english = client.post(
+        "/compte/connexion/",
+        {"username": manager_b.email, "password": PASSWORD},
+        headers={"Accept-Language": "en"},
+    ).content.decode()
     assert (
         "Your account has been deactivated. Please send an e-mail to admin@poitiers.example "
-        "to reactivate your account." in page
+        "to reactivate your account." in english
     )
+
+
+def test_an_archived_member_reads_archived_not_deactivated(client, admin, manager_a):
+    manager_a.archived_at = timezone.now()
+    manager_a.save()
+    page = sign_in(client, manager_a.email).content.decode()
+    assert "Votre compte a été archivé." in page and "désactivé" not in page
+    assert "_auth_user_id" not in client.session
 
 
 def test_deactivated_message_needs_the_right_password(client, admin, manager_a):
@@ -222,3 +238,26 @@ def test_a_deactivated_member_who_never_set_a_password_gets_nothing(client, smtp
     member.save()
     client.post(RESET, {"email": member.email})
     assert smtp == [] and not Email.objects.exists()
+
+
+def test_one_last_access_for_the_members_list_and_the_activity_table(
+    admin, mentee, program_a, manager_a
+):
+    """« Dernière session » (members list) and « Dernier accès » (activity table) read the
+    same rule: a sign-in or a course access, on the platform or reported through the API."""
+    when = timezone.now() - dt.timedelta(hours=3)
+    answer = Api(manager_a).post(
+        f"/api/programs/{program_a.pk}/events",
+        [{"email": mentee.email, "kind": "course_access", "occurred_at": when.isoformat()}],
+    )
+    assert answer.status_code == 200, answer.content
+    row = Api(manager_a).get(f"/api/programs/{program_a.pk}/participants").json()["results"][0]
+    member = next(
+        m
+        for m in Api(admin).get("/api/members", q=mentee.email).json()["results"]
+        if m["email"] == mentee.email
+    )
+    assert row["last_access"] is not None
+    assert dt.datetime.fromisoformat(row["last_access"]) == dt.datetime.fromisoformat(
+        member["last_access"]
+    )

@@ -86,14 +86,19 @@ def test_manager_sorts_by_progress_and_removes_a_participant(
     assert names() == ["Test Blanc", "Test Carpentier", "Test Aubert"]
     assert "order=desc" in page.url
 
-    # Select Carpentier by clicking the photo, then remove after confirmation.
+    # Select Carpentier by clicking the photo, then remove after confirmation: the page
+    # lists who will be removed, and the table comes back as it was sorted
     page.click("tr[data-name='Test Carpentier'] [data-toggle]")
-    remove = page.locator("a[data-remove]")
-    remove.wait_for(state="visible")
+    remove = page.locator("button[data-needs]:has-text('Retirer du programme')")
+    assert remove.is_enabled()
     remove.click()
     page.wait_for_selector("text=historique")
+    assert page.locator("ul.recipients li").all_inner_texts() == [
+        "Test Carpentier <carpentier@x.example>"
+    ]
     page.click("button.danger")
     page.wait_for_selector("table.activity")
+    assert "order=desc" in page.url
     assert "Test Carpentier" not in names()
     enrolment = Enrolment.objects.get(member=people["Carpentier"], program=program_a)
     assert enrolment.ended_at is not None
@@ -115,12 +120,13 @@ def test_selection_survives_leaving_the_search_box(browser, live_server, manager
     page.click("tr[data-name='Test Durand'] [data-toggle]")
     page.wait_for_timeout(700)
     assert page.locator("tr.selected").count() == 1
-    assert page.locator("a[data-remove]").is_visible()
+    assert page.locator("button[data-needs]:has-text('Retirer du programme')").is_enabled()
     assert page.locator("button[data-needs]:has-text('Relancer')").is_enabled()
     # « Écrire » sends the selection by GET, without the CSRF token in the address
     page.click("button[data-needs]:has-text('Écrire')")
     page.wait_for_url("**/messages/**")
     assert "member=" in page.url and "csrfmiddlewaretoken" not in page.url, page.url
+    assert "next=" not in page.url, page.url
     page.close()
 
 

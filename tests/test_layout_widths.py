@@ -97,7 +97,9 @@ def test_the_activity_table_fits_a_laptop_with_the_flag_column_on_screen(
     page.keyboard.press("Enter")
     popover = page.locator("[popover]:popover-open")
     popover.wait_for()
-    assert popover.inner_text().strip() in reasons
+    assert popover.locator("ul").inner_text().strip() in reasons
+    # and it leads to where each reason is dealt with (issue 15 §1)
+    assert popover.locator("a:has-text('Traiter')").get_attribute("href").endswith("/signalements/")
     pop = popover.bounding_box()
     assert 0 <= pop["x"] and pop["x"] + pop["width"] <= 1280
     page.keyboard.press("Escape")

@@ -27,13 +27,25 @@ MAX_PAGE = 100_000
 
 
 def deactivated_message(member: Member) -> str:
-    """What a deactivated member reads at sign-in, in their own language."""
+    """What a deactivated or archived member reads at sign-in, in the language of the page
+    they are reading (the rest of the page is in it): archived is said as such."""
     admin_email = member.organisation.admin_email() if member.organisation else ""
-    with translation.override(member.language):
-        return _(
+    values = {"email": admin_email or settings.DEFAULT_FROM_EMAIL}
+    if member.archived_at is not None:
+        return (
+            _(
+                "Votre compte a été archivé. Veuillez envoyer un courriel à %(email)s "
+                "pour le réactiver."
+            )
+            % values
+        )
+    return (
+        _(
             "Votre compte a été désactivé. Veuillez envoyer un courriel à %(email)s "
             "pour réactiver votre compte."
-        ) % {"email": admin_email or settings.DEFAULT_FROM_EMAIL}
+        )
+        % values
+    )
 
 
 class SignInForm(AuthenticationForm):

@@ -23,6 +23,7 @@ from cohorte.programs.models import Program, Role
 from cohorte.programs.selectors import member_in_program, program_for
 
 from . import counters, ingest, services
+from .models import Report
 from .selectors import (
     SORTS,
     ActivityRow,
@@ -60,6 +61,11 @@ class ParticipantRow(Schema):
     member_id: int
     email: str
     name: str
+    first_name: str
+    last_name: str
+    #: from the profile (Moodle's « Ville », « Pays »)
+    city: str
+    country: str
     role: str
     profiles_visited: int
     professionals_contacted: int
@@ -138,6 +144,10 @@ def participants_list(request, program_id: ApiId, filters: Query[ParticipantQuer
                 "member_id": row.member_id,
                 "email": row.member.email,
                 "name": row.member.full_name,
+                "first_name": row.member.first_name,
+                "last_name": row.member.last_name,
+                "city": row.member.city,
+                "country": row.member.country,
                 "role": row.role,
                 "profiles_visited": row.profiles_visited,
                 "professionals_contacted": row.professionals_contacted,
@@ -390,6 +400,33 @@ class ReportOut(Schema):
     reported_by_email: str
     reason: str
     created_at: dt.datetime
+    #: « Traité »: when, by whom, with what comment (null while it raises the ❗)
+    resolved_at: dt.datetime | None = None
+    resolved_by_email: str | None = None
+    comment: str | None = None
+
+
+class ReportResolveIn(Schema):
+    comment: ApiText = Field("", max_length=2000)
+
+
+class ReportPage(Schema):
+    count: int
+    results: list[ReportOut]
+
+
+def _report_out(report: Report, program: Program) -> dict[str, Any]:
+    tz = program.organisation.tzinfo
+    return {
+        "id": report.pk,
+        "email": report.member.email,
+        "reported_by_email": report.reported_by.email,
+        "reason": report.reason,
+        "created_at": timezone.localtime(report.created_at, tz),
+        "resolved_at": timezone.localtime(report.resolved_at, tz) if report.resolved_at else None,
+        "resolved_by_email": report.resolved_by.email if report.resolved_by else None,
+        "comment": report.resolution_comment if report.resolved_at else None,
+    }
 
 
 @router.post("/{int:program_id}/reports", response={201: ReportOut, 400: ErrorOut, 404: ErrorOut})
@@ -424,6 +461,53 @@ def report_post(request, program_id: ApiId, payload: ReportIn):
             "created_at": timezone.localtime(report.created_at, program.organisation.tzinfo),
         },
     )
+
+
+class ReportQuery(Schema):
+    status: Literal["open", "resolved"] | None = None
+    page: ApiPage = 1
+    page_size: int = Field(100, ge=1, le=1000)
+
+
+@router.get("/{int:program_id}/reports", response={200: ReportPage, 400: ErrorOut, 404: ErrorOut})
+def reports_list(request, program_id: ApiId, filters: Query[ReportQuery]):
+    """The programme's reports, newest first: `open` ones raise the ❗, `resolved` ones are
+    its history."""
+    program = _program(request, program_id)
+    rows = Report.objects.filter(program=program).select_related(
+        "member", "reported_by", "resolved_by"
+    )
+    if filters.status == "open":
+        rows = rows.filter(resolved_at__isnull=True)
+    elif filters.status == "resolved":
+        rows = rows.filter(resolved_at__isnull=False)
+    count = rows.count()
+    start = (filters.page - 1) * filters.page_size
+    window = rows.order_by("-created_at", "-pk")[start : start + filters.page_size]
+    found = list(window) if start < count else []
+    return {"count": count, "results": [_report_out(r, program) for r in found]}
+
+
+@router.post(
+    "/{int:program_id}/reports/{int:report_id}/resolve",
+    response={200: ReportOut, 400: ErrorOut, 404: ErrorOut},
+)
+def report_resolve(request, program_id: ApiId, report_id: ApiId, payload: ReportResolveIn):
+    """« Traité »: the participant loses this report's ❗ (`flags` loses `reported` once all
+    are resolved); a repeat changes nothing; another programme's report: 404."""
+    program = _program(request, program_id)
+    report = Report.objects.filter(program=program, pk=report_id).first()
+    if report is None:
+        raise HttpError(404, _("Signalement introuvable."))
+    try:
+        report = services.report_resolve(report=report, by=request.auth, comment=payload.comment)
+    except ValidationError as error:
+        raise BatchError(
+            _("Commentaire invalide."),
+            [{"field": "comment", "reason": " ".join(error.messages)}],
+        ) from error
+    report = Report.objects.select_related("member", "reported_by", "resolved_by").get(pk=report.pk)
+    return _report_out(report, program)
 
 
 class PresenceOut(Schema):

@@ -83,7 +83,12 @@ class Report(models.Model):
     )
     reason = models.TextField(_("motif"))
     created_at = models.DateTimeField(auto_now_add=True)
+    #: « Traité »: the manager dealt with it; the ❗ no longer counts it, the history stays
     resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolution_comment = models.TextField(_("commentaire"), blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["program", "member", "resolved_at"])]
@@ -107,6 +112,12 @@ class Conversation(models.Model):
     )
     last_message_at = models.DateTimeField(null=True, blank=True)
     last_reply_at = models.DateTimeField(null=True, blank=True)
+    #: « Marquer comme suivie »: followed up outside the platform; a new message from the
+    #: participant after this raises the ❗ again
+    followed_up_at = models.DateTimeField(null=True, blank=True)
+    followed_up_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         constraints = [

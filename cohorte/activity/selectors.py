@@ -24,6 +24,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from cohorte.accounts.models import Member
+from cohorte.core.collation import collated
 from cohorte.meetings.models import EVALUATION_WAIT_DAYS, MeetingAttendee, MeetingStatus
 from cohorte.meetings.selectors import evaluations_unsettled
 from cohorte.programs.models import PARTICIPANT_ROLES, Enrolment, Program
@@ -54,6 +55,9 @@ class ActivityRow(Protocol):
 #: figure name → what to order by. The API's `sort` accepts exactly these keys.
 SORTS: dict[str, tuple[str, ...]] = {
     "name": ("member__last_name", "member__first_name"),
+    # Moodle's « Prénom / Nom » (seed 002)
+    "first_name": ("member__first_name", "member__last_name"),
+    "last_name": ("member__last_name", "member__first_name"),
     "email": ("member__email",),
     "profiles_visited": ("profiles_visited",),
     "professionals_contacted": ("professionals_contacted",),
@@ -63,6 +67,8 @@ SORTS: dict[str, tuple[str, ...]] = {
     "last_access": ("last_access",),
     "flags": ("flag_count",),
 }
+#: the sort keys that are names: sorted in the language's alphabetical order
+COLLATED = {"member__first_name", "member__last_name"}
 #: the only sort key that can be NULL (« Jamais »): first going up, last going down
 NULLABLE_SORT_KEYS = {"last_access"}
 FLAG_REPORTED = "reported"
@@ -81,6 +87,10 @@ ROW_FIELDS = (
     "member__last_name",
     "member__email",
     "member__photo",
+    "member__city",
+    "member__country",
+    "member__is_active",
+    "member__archived_at",
 )
 
 
@@ -90,7 +100,7 @@ def participants_filtered(
     q: str = "",
     never_signed_in: bool = False,
     never_on_platform: bool = False,
-    flagged: bool = False,
+    flagged: bool | str = False,
     cohort: int | None = None,
     now: dt.datetime | None = None,
 ) -> QuerySet[Enrolment]:
@@ -107,7 +117,9 @@ def participants_filtered(
         rows = rows.filter(stats__last_access__isnull=True)
     if never_on_platform:  # never signed in to Cohorte at all
         rows = rows.filter(member__last_access__isnull=True)
-    if flagged:
+    if flagged == "resolved":  # « traités »: a report was dealt with (the history)
+        rows = rows.filter(member_id__in=resolved_reports(program=program).values("member_id"))
+    elif flagged:  # « à traiter »: a ❗ now
         rows = rows.filter(flagged_members(program=program, now=now))
     if cohort:
         rows = rows.filter(member__cohorts=cohort)
@@ -209,7 +221,8 @@ def _ordering(sort: str, order: str) -> list[OrderBy]:
     descending = order == "desc"
     ordering = []
     for name in SORTS.get(sort, SORTS["name"]):
-        expression = F(name)
+        # names in the page's language's alphabetical order (core.collation)
+        expression = collated(name) if name in COLLATED else F(name)
         if name in NULLABLE_SORT_KEYS:
             ordering.append(
                 expression.desc(nulls_last=True) if descending else expression.asc(nulls_first=True)
@@ -227,7 +240,7 @@ def participant_activity_rows(
     q: str = "",
     never_signed_in: bool = False,
     never_on_platform: bool = False,
-    flagged: bool = False,
+    flagged: bool | str = False,
     cohort: int | None = None,
     now: dt.datetime | None = None,
     every_row: bool = True,
@@ -427,7 +440,7 @@ def participant_activity_page(
     q: str = "",
     never_signed_in: bool = False,
     never_on_platform: bool = False,
-    flagged: bool = False,
+    flagged: bool | str = False,
     cohort: int | None = None,
     now: dt.datetime | None = None,
 ) -> ActivityPage:
@@ -450,6 +463,11 @@ def open_reports(*, program: Program) -> QuerySet[Report]:
     return Report.objects.filter(program=program, resolved_at__isnull=True)
 
 
+def resolved_reports(*, program: Program) -> QuerySet[Report]:
+    """Reports marked « Traité »: they no longer raise the ❗; their history stays."""
+    return Report.objects.filter(program=program, resolved_at__isnull=False)
+
+
 def unanswered_conversations(*, program: Program, now: dt.datetime) -> QuerySet[Conversation]:
     """Conversations whose participant's last message has waited more than the programme's
     N days with no message back since: each one raises the ❗."""
@@ -457,7 +475,10 @@ def unanswered_conversations(*, program: Program, now: dt.datetime) -> QuerySet[
         program=program,
         # bounded (forms stop at 365): a value stored by hand must not overflow the date
         last_message_at__lt=now - dt.timedelta(days=min(program.unanswered_after_days, 3650)),
-    ).filter(Q(last_reply_at__isnull=True) | Q(last_reply_at__lt=F("last_message_at")))
+    ).filter(
+        Q(last_reply_at__isnull=True) | Q(last_reply_at__lt=F("last_message_at")),
+        Q(followed_up_at__isnull=True) | Q(followed_up_at__lt=F("last_message_at")),
+    )
 
 
 def flag_reasons(
@@ -496,6 +517,13 @@ def flag_reasons(
     if unsettled:
         _evaluation_reasons(program, unsettled, now or timezone.now(), reasons)
     return reasons
+
+
+def evaluation_reasons(*, program: Program, member_id: int, now: dt.datetime) -> list[str]:
+    """The ❗'s evaluation lines for one participant (their page of reasons)."""
+    reasons: dict[int, list[str]] = defaultdict(list)
+    _evaluation_reasons(program, [member_id], now, reasons)
+    return reasons[member_id]
 
 
 def _evaluation_reasons(

@@ -3,9 +3,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
 
 from cohorte.accounts.models import Member
 from cohorte.core.audit import log_action
@@ -17,7 +19,7 @@ from cohorte.programs.models import PARTICIPANT_ROLES, Enrolment, Program
 
 from . import counters
 from .counters import IngestResult
-from .models import ActivityEvent, EventKind, ParticipantStats, Report
+from .models import ActivityEvent, Conversation, EventKind, ParticipantStats, Report
 
 STATS_FIELDS = ["profiles_visited", "professionals_contacted", "confirmed_meetings", "last_access"]
 
@@ -89,6 +91,50 @@ def report_create(*, program: Program, member: Member, reported_by: Member, reas
     return report
 
 
+#: a resolution's comment: a few paragraphs at most
+MAX_RESOLUTION = 2000
+
+
+@transaction.atomic
+def report_resolve(*, report: Report, by: Member, comment: str) -> Report:
+    """« Traité »: the manager dealt with the report. The ❗ no longer counts it; the report,
+    who resolved it, when and why stay in the participant's history and the audit log. A
+    repeat changes nothing (the first resolution stands)."""
+    comment = (comment or "").strip()
+    if len(comment) > MAX_RESOLUTION:
+        raise ValidationError({"comment": [_("%(n)s caractères au plus.") % {"n": MAX_RESOLUTION}]})
+    current = Report.objects.select_for_update().get(pk=report.pk)
+    if current.resolved_at is not None:
+        return current
+    current.resolved_at = timezone.now()
+    current.resolved_by = by
+    current.resolution_comment = comment
+    current.save(update_fields=["resolved_at", "resolved_by", "resolution_comment"])
+    log_action(
+        "participant.report_resolved",
+        actor=by,
+        target=current.member,
+        data={"report": current.pk, "reason": current.reason, "comment": comment},
+    )
+    return current
+
+
+@transaction.atomic
+def conversation_follow_up(*, conversation: Conversation, by: Member) -> Conversation:
+    """« Marquer comme suivie »: answered outside the platform. The participant's next
+    message raises the ❗ again."""
+    conversation.followed_up_at = timezone.now()
+    conversation.followed_up_by = by
+    conversation.save(update_fields=["followed_up_at", "followed_up_by"])
+    log_action(
+        "participant.conversation_followed_up",
+        actor=by,
+        target=conversation.participant,
+        data={"professional": conversation.professional_id},
+    )
+    return conversation
+
+
 def _reminder_values(program: Program, member: Member, confirmed: int) -> dict[str, object]:
     with translation.override(member.language):
         end = formats.date_format(program.end_date, "DATE_FORMAT")
@@ -101,15 +147,23 @@ def _reminder_values(program: Program, member: Member, confirmed: int) -> dict[s
     }
 
 
+def reminder_key(program: Program) -> str:
+    """The reminder's text follows the programme's status: never « en cours jusqu'au » a
+    date already past."""
+    from cohorte.programs.models import ProgramStatus
+
+    if program.status == ProgramStatus.FINISHED:
+        return "reminder_participant_ended"
+    return "reminder_participant"
+
+
 def default_reminder(*, program: Program, member: Member) -> tuple[str, str]:
     """Subject and body of a reminder as this member will read it (the organisation's
     « Relance d'un participant » template, in their language)."""
     stats = ParticipantStats.objects.filter(
         enrolment__program=program, enrolment__member=member
     ).first()
-    text = messaging.system_text(
-        organisation_id=program.organisation_id, key="reminder_participant"
-    )
+    text = messaging.system_text(organisation_id=program.organisation_id, key=reminder_key(program))
     values = {
         **messaging.member_values(member),
         **_reminder_values(program, member, stats.confirmed_meetings if stats else 0),
@@ -123,9 +177,8 @@ def participants_remind(
 ) -> int:
     """Each selected participant gets one e-mail about their own progress: outbox rows
     written with the activity events, in one transaction, sent by the worker."""
-    text = messaging.system_text(
-        organisation_id=program.organisation_id, key="reminder_participant"
-    )
+    key = reminder_key(program)
+    text = messaging.system_text(organisation_id=program.organisation_id, key=key)
     if not text.active:
         return 0
     confirmed = dict(
@@ -136,7 +189,7 @@ def participants_remind(
     for member in members:
         messaging.system_email(
             organisation_id=program.organisation_id,
-            key="reminder_participant",
+            key=key,
             member=member,
             values=_reminder_values(program, member, confirmed.get(member.pk, 0)),
             note=note,

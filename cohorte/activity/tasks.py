@@ -28,8 +28,8 @@ def program_stats_rebuild(program_id: int) -> int:
 def scheduler_tick() -> dict:
     """The worker's clock: scheduled messages that are due, background jobs whose worker
     died, « Comment s'est passée votre rencontre ? » after each meeting's end, the automatic
-    reminder rules, the e-mail log's retention (once a day); then it
-    books its next run. Every step is
+    reminder rules and the interview circuit's staged ones, the e-mail log's retention (once
+    a day); then it books its next run. Every step is
     idempotent, so two workers ticking at once do no harm."""
     from django.core.cache import cache
     from django.utils import timezone
@@ -47,6 +47,10 @@ def scheduler_tick() -> dict:
     done["feedback"] = evaluations.feedback_send_due(now=now)  # meetings that just ended
     if cache.add("tick:reminder-rules", 1, timeout=3600):  # hourly is plenty
         done["reminders"] = services.reminder_rules_run(now=now)
+    if cache.add("tick:step-reminders", 1, timeout=3600):  # at most one a person a day anyway
+        from cohorte.campaigns.step_reminders import step_reminders_run
+
+        done["step_reminders"] = step_reminders_run(now=now)
     from cohorte.surveys.services import surveys_run
 
     done["surveys"] = sum(surveys_run(now=now).values())  # triggers, reminders: idempotent

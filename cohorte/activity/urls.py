@@ -13,10 +13,16 @@ urlpatterns = [
     ),
     path("programmes/<id:program_id>/participants.csv", views.participants_csv, name="csv"),
     path("programmes/<id:program_id>/relancer/", views.participants_remind, name="remind"),
+    path("programmes/<id:program_id>/retirer/", views.participants_remove, name="remove"),
     path(
         "programmes/<id:program_id>/relances-automatiques/",
         views.reminder_rules,
         name="reminder-rules",
+    ),
+    path(
+        "programmes/<id:program_id>/participants/<id:member_id>/signalements/",
+        views.participant_flags,
+        name="participant-flags",
     ),
     path(
         "programmes/<id:program_id>/participants/<id:member_id>/retirer/",

@@ -3,9 +3,11 @@ from typing import cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.functional import cached_property
@@ -17,7 +19,7 @@ from cohorte.accounts.models import Member
 from cohorte.core.api import MAX_PAGE
 from cohorte.core.audit import log_action
 from cohorte.core.exports import csv_response
-from cohorte.core.parse import ParseError, parse_id, parse_ids, parse_int
+from cohorte.core.parse import ParseError, parse_id, parse_ids, parse_int, safe_next
 from cohorte.messaging.models import ReminderRule, ReminderRuleKind
 from cohorte.programs import services as program_services
 from cohorte.programs.models import PARTICIPANT_ROLES, Program
@@ -28,10 +30,12 @@ from .reports import participants_report
 from .selectors import (
     SORTS,
     ActivityRow,
+    evaluation_reasons,
     flag_reasons,
     participant_activity_page,
     participant_activity_rows,
     participants_filtered,
+    unanswered_conversations,
 )
 
 MAX_SELECTION = 100
@@ -91,11 +95,17 @@ def _table_state(request: MemberRequest) -> dict:
         "q": q,
         "never": params.get("never", "") in _TRUE,
         "never_platform": params.get("never_platform", "") in _TRUE,
-        "flagged": params.get("flagged", "") in _TRUE,
+        # « Signalé » : « à traiter » (a ❗ now; "1" as the old checkbox said) or « traités »
+        "flagged": "open"
+        if params.get("flagged", "") in (*_TRUE, "open")
+        else ("resolved" if params.get("flagged") == "resolved" else ""),
         "cohort": cohort,
         "page": page,
         "size": size,
         "errors": errors,
+        # the hideable columns shown (Moodle's « Ville », « Pays »)
+        "show": (show := [name for name in ("city", "country") if name in params.getlist("show")]),
+        "colspan": 11 + len(show),
     }
 
 
@@ -160,6 +170,7 @@ def program_page(request: MemberRequest, program_id: int) -> HttpResponse:
         # rows on the page answer it: the query only when a search or filter found none
         "has_participants": bool(rows)
         or program.enrolments.filter(ended_at__isnull=True, role__in=PARTICIPANT_ROLES).exists(),
+        "name_sorts": {"first_name": _("Prénom"), "last_name": _("Nom")},
         "columns": [
             ("profiles_visited", _("Profils visités")),
             ("professionals_contacted", _("Professionnels contactés")),
@@ -215,34 +226,120 @@ def participant_remove(request: MemberRequest, program_id: int, member_id: int) 
     )
 
 
-def _selected_members(request: MemberRequest, program: Program) -> list[Member]:
-    """The ticked participants of this programme (at most MAX_SELECTION); ids that are not
-    ids raise ParseError for the view to say so."""
+@login_required
+def participant_flags(request: MemberRequest, program_id: int, member_id: int) -> HttpResponse:
+    """A ❗'s reasons, each with what can be done: resolve a report with a comment
+    (« Traité »), mark a conversation as followed up, write to the participant. The reports
+    already dealt with stay listed below, as on the profile."""
+    from .models import Conversation, Report
+
+    program = program_for(request.user, program_id)
+    request.current_program = program
+    enrolment = member_in_program(program, member_id)
+    member = enrolment.member
+    here = reverse("activity:participant-flags", args=[program.pk, member.pk])
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            target = parse_id(request.POST.get("id", ""))
+        except ParseError as error:
+            messages.error(request, error.message)
+            return redirect(here)
+        if action == "resolve":
+            report = Report.objects.filter(program=program, member=member, pk=target).first()
+            if report is None:
+                raise Http404
+            try:
+                services.report_resolve(
+                    report=report, by=request.user, comment=request.POST.get("comment", "")
+                )
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+            else:
+                messages.success(request, _("Signalement marqué comme traité."))
+        elif action == "follow_up":
+            conversation = Conversation.objects.filter(
+                program=program, participant=member, pk=target
+            ).first()
+            if conversation is None:
+                raise Http404
+            services.conversation_follow_up(conversation=conversation, by=request.user)
+            messages.success(request, _("Conversation marquée comme suivie."))
+        return redirect(here)
+    now = timezone.now()
+    reports = (
+        Report.objects.filter(program=program, member=member)
+        .select_related("reported_by", "resolved_by")
+        .order_by("-created_at")
+    )
+    waiting = (
+        unanswered_conversations(program=program, now=now)
+        .filter(participant=member)
+        .select_related("professional")
+    )
+    return render(
+        request,
+        "activity/participant_flags.html",
+        {
+            "program": program,
+            "member": member,
+            "open_reports": [r for r in reports if r.resolved_at is None],
+            "resolved_reports": [r for r in reports if r.resolved_at is not None],
+            "waiting": waiting,
+            "evaluation_reasons": evaluation_reasons(program=program, member_id=member.pk, now=now),
+        },
+    )
+
+
+def _selected(request: MemberRequest, program: Program) -> list[Member]:
+    """The ticked participants of this programme, active or not (at most MAX_SELECTION);
+    ids that are not ids raise ParseError for the view to say so."""
     ids = parse_ids(request.POST.getlist("member"), limit=10_000)
     return list(
         Member.objects.filter(
             pk__in=ids[:MAX_SELECTION],
-            is_active=True,
             enrolments__program=program,
             enrolments__ended_at__isnull=True,
         ).order_by("last_name", "first_name")
     )
 
 
+def _why_not_reminded(member: Member) -> str:
+    if member.archived_at is not None:
+        return _("archivé·e : ne reçoit plus de courriel")
+    return _("inactif·ve : ne reçoit plus de courriel")
+
+
+def _back(request: MemberRequest, program: Program) -> str:
+    """The table as the manager left it (its filters and page), else its first page."""
+    return safe_next(request, reverse("activity:program", args=[program.pk]))
+
+
 @login_required
 @require_POST
 def participants_remind(request: MemberRequest, program_id: int) -> HttpResponse:
-    """First POST shows who will receive the reminder; « Envoyer » sends it."""
+    """First POST shows who will receive the reminder, and who will not and why (inactive,
+    archived); « Envoyer » sends it. Back to the table with its filters."""
     program = program_for(request.user, program_id)
     request.current_program = program
+    back = _back(request, program)
     try:
-        members = _selected_members(request, program)
+        chosen = _selected(request, program)
     except ParseError as error:
         messages.error(request, _("Sélection invalide : %(reason)s.") % {"reason": error.message})
-        return redirect("activity:program", program_id=program.pk)
+        return redirect(back)
+    members = [m for m in chosen if m.is_active and m.archived_at is None]
+    left_out = [(m, _why_not_reminded(m)) for m in chosen if m not in members]
     if not members:
-        messages.error(request, _("Sélectionnez au moins un participant à relancer."))
-        return redirect("activity:program", program_id=program.pk)
+        if left_out:
+            messages.error(
+                request,
+                _("Aucun des participants choisis ne peut recevoir de relance : %(who)s.")
+                % {"who": " ; ".join(f"{m.full_name} ({why})" for m, why in left_out)},
+            )
+        else:
+            messages.error(request, _("Sélectionnez au moins un participant à relancer."))
+        return redirect(back)
     if request.POST.get("confirm") == "1":
         sent = services.participants_remind(
             program=program, members=members, by=request.user, note=request.POST.get("note", "")
@@ -256,12 +353,54 @@ def participants_remind(request: MemberRequest, program_id: int) -> HttpResponse
             )
             % {"count": sent},
         )
-        return redirect("activity:program", program_id=program.pk)
+        return redirect(back)
     subject, body = services.default_reminder(program=program, member=members[0])
     return render(
         request,
         "activity/participants_remind.html",
-        {"program": program, "members": members, "subject": subject, "body": body},
+        {
+            "program": program,
+            "members": members,
+            "left_out": left_out,
+            "subject": subject,
+            "body": body,
+            "next": back,
+        },
+    )
+
+
+@login_required
+@require_POST
+def participants_remove(request: MemberRequest, program_id: int) -> HttpResponse:
+    """« Retirer du programme » for several: first the list to confirm, then each
+    enrolment ends; nothing is deleted, their history stays."""
+    program = program_for(request.user, program_id)
+    request.current_program = program
+    back = _back(request, program)
+    try:
+        chosen = _selected(request, program)
+    except ParseError as error:
+        messages.error(request, _("Sélection invalide : %(reason)s.") % {"reason": error.message})
+        return redirect(back)
+    if not chosen:
+        messages.error(request, _("Sélectionnez au moins un participant à retirer."))
+        return redirect(back)
+    if request.POST.get("confirm") == "1":
+        removed = program_services.enrolments_end(program=program, members=chosen, by=request.user)
+        messages.success(
+            request,
+            translation.ngettext(
+                "%(count)d participant retiré du programme.",
+                "%(count)d participants retirés du programme.",
+                removed,
+            )
+            % {"count": removed},
+        )
+        return redirect(back)
+    return render(
+        request,
+        "activity/participants_remove.html",
+        {"program": program, "members": chosen, "next": back},
     )
 
 

@@ -276,7 +276,7 @@ def campaign_create(request, payload: CampaignIn):
 
 
 class CampaignQuery(Schema):
-    #: name, kind, creator (their name) or status (preparation, running, ended in that
+    #: name, kind (its slug), creator (their name) or status (preparation, running, ended in that
     #: order); none: the latest start date first
     sort: Literal["", "name", "kind", "creator", "status"] = ""
     order: Literal["asc", "desc"] = "asc"

@@ -12,3 +12,9 @@ class CampaignsConfig(AppConfig):
         from .selectors import interview_todo_items
 
         todo.register(interview_todo_items)
+
+        from django.contrib.auth.signals import user_logged_in
+
+        from .navigation import on_login
+
+        user_logged_in.connect(on_login, dispatch_uid="campaigns-nav-on-login")

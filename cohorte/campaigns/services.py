@@ -694,7 +694,7 @@ def interview_plan(
         "interview.moved" if moved else "interview.planned",
         actor=by,
         target=interview,
-        data={"from": old.isoformat() if old else None, "to": scheduled_at.isoformat()},
+        data={"old": old.isoformat() if old else None, "new": scheduled_at.isoformat()},
     )
     _invitation(interview, moved=moved)
     return interview

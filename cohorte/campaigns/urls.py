@@ -26,6 +26,11 @@ urlpatterns = [
     ),
     # « Autres actions »: export, print, delete
     path("entretiens/campagnes/<id:campaign_id>/export/", views_exports.export, name="export"),
+    path(
+        "entretiens/campagnes/<id:campaign_id>/export/<id:job_id>/fichier/",
+        views_exports.export_file,
+        name="export-file",
+    ),
     path("entretiens/campagnes/<id:campaign_id>/imprimer/", views_exports.print_pdfs, name="print"),
     path(
         "entretiens/campagnes/<id:campaign_id>/supprimer/",
@@ -33,4 +38,20 @@ urlpatterns = [
         name="delete",
     ),
     path("entretiens/<id:interview_id>/pdf/", views_exports.interview_pdf, name="interview-pdf"),
+    # « Détail entretiens »: delete in bulk (the filter's selection) or one by one
+    path(
+        "entretiens/campagnes/<id:campaign_id>/entretiens/supprimer/",
+        views.interviews_delete,
+        name="interviews-delete",
+    ),
+    path(
+        "entretiens/<id:interview_id>/supprimer/", views.interview_delete, name="interview-delete"
+    ),
 ]
+urlpatterns.append(
+    path(
+        "entretiens/campagnes/<id:campaign_id>/relances/",
+        views_reminders.remind_rules,
+        name="remind-rules",
+    )
+)

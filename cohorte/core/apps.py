@@ -12,6 +12,12 @@ class CoreConfig(AppConfig):
 
         register_converter(IdConverter, "id")
 
+        from django.db.backends.signals import connection_created
+
+        from .collation import sqlite_register
+
+        connection_created.connect(sqlite_register, dispatch_uid="cohorte-collations")
+
         from django.db.models.signals import pre_save
         from django.tasks.signals import log_task_started, task_finished, task_started
         from django_tasks_db.models import DBTaskResult

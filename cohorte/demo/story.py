@@ -41,6 +41,7 @@ from cohorte.programs.models import (
 )
 from cohorte.programs.services import organisation_create, program_create
 
+from .campaigns import demo_campaign
 from .conversations import demo_conversations, demo_quiet
 from .meetings import Diary, availabilities, mentoring_pairs
 from .messages import demo_messages
@@ -307,6 +308,17 @@ def demo_build(*, today: dt.date | None = None) -> Organisation | None:
         answering=answerers,
         awake=_awake,
         zone=diary.zone,
+        now=now,
+    )
+    # the running interview campaign: Chloé signs her write-up, the first professional
+    # (Mamadou) has interviews to plan, through the campaigns' services
+    demo_campaign(
+        organisation=organisation,
+        admin=admin,
+        hr_manager=james,
+        managers=[claire, professionals[0]],
+        collaborators=participants[1:14],
+        chloe=participants[0],
         now=now,
     )
     joined = _dates(rng, organisation, programmes, staff=[admin, claire, james], now=now)

@@ -182,6 +182,27 @@ SPECS: dict[str, Spec] = {
         "{confirmed} confirmed meeting(s) out of {objective}. Sign in to carry on: {sign_in_link}"
         "\n\nSee you soon,\n{organization}",
     ),
+    "reminder_participant_ended": Spec(
+        REMINDERS,
+        _("Relance d'un participant (programme terminé)"),
+        (
+            "first_name",
+            "program",
+            "end_date",
+            "confirmed",
+            "objective",
+            "sign_in_link",
+            "organisation",
+        ),
+        "{programme} : merci de votre participation",
+        "{program}: thank you for taking part",
+        "Bonjour {prénom},\n\nVotre programme « {programme} » s'est terminé le {date de fin}. "
+        "Vous y avez eu {rendez-vous confirmés} rendez-vous confirmé(s) sur {objectif}. "
+        "Votre espace reste ouvert : {lien de connexion}\n\nMerci,\n{organisation}",
+        "Hello {first_name},\n\nYour programme “{program}” ended on {end_date}. You had "
+        "{confirmed} confirmed meeting(s) out of {objective}. Your space stays open: "
+        "{sign_in_link}\n\nThank you,\n{organization}",
+    ),
     "reminder_invitation": Spec(
         REMINDERS,
         _("Relance : invitation sans réponse"),

@@ -1,5 +1,5 @@
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, validate_email
@@ -177,6 +177,18 @@ def enrolment_end(*, enrolment: Enrolment, by: Member | None) -> Enrolment:
         enrolment.save(update_fields=["ended_at", "ended_by", "updated_at"])
         log_action("enrolment.ended", actor=by, target=enrolment)
     return enrolment
+
+
+@transaction.atomic
+def enrolments_end(*, program: Program, members: Sequence[Member], by: Member | None) -> int:
+    """Remove several people from a programme at once (each audited as enrolment_end)."""
+    ended = 0
+    for enrolment in Enrolment.objects.filter(
+        program=program, member__in=members, ended_at__isnull=True
+    ).select_for_update():
+        enrolment_end(enrolment=enrolment, by=by)
+        ended += 1
+    return ended
 
 
 @transaction.atomic

@@ -13,13 +13,6 @@
         : count.dataset.none;
     }
     form.querySelectorAll("[data-needs]").forEach((el) => { el.disabled = checked.length === 0; });
-    const remove = form.querySelector("[data-remove]");
-    if (remove) {
-      remove.hidden = checked.length !== 1;
-      if (checked.length === 1) {
-        remove.href = form.dataset.removeUrl.replace("/participants/0/", "/participants/" + checked[0].value + "/");
-      }
-    }
     boxes.forEach((b) => b.closest("tr").classList.toggle("selected", b.checked));
     const all = form.querySelector("[data-select-all]");
     if (all) { all.checked = boxes.length > 0 && checked.length === boxes.length; }
@@ -48,10 +41,11 @@
     const submitter = event.submitter;
     const method = (submitter && submitter.getAttribute("formmethod")) || event.target.method;
     if (String(method).toLowerCase() !== "get") { return; }
-    const token = event.target.querySelector('input[name="csrfmiddlewaretoken"]');
-    if (!token) { return; }
-    token.disabled = true;
-    setTimeout(() => { token.disabled = false; }, 0);
+    // and without where a POST would return to (« next »): only the selection
+    event.target.querySelectorAll('input[name="csrfmiddlewaretoken"], input[name="next"]').forEach((input) => {
+      input.disabled = true;
+      setTimeout(() => { input.disabled = false; }, 0);
+    });
   });
 
   // [data-confirm] on a button or a link: ask first, and do nothing if the answer is no
