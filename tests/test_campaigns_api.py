@@ -664,3 +664,28 @@ def test_two_copies_of_a_batch_at_once_create_it_once(organisation, admin, peopl
     assert sorted(status for status, _body in answers) == [200, 201]
     assert answers[0][1] == answers[1][1]
     assert Interview.objects.count() == 2
+
+
+def test_the_hr_person_named_signs_the_hr_step_and_administrators_do_not(
+    organisation, admin, people
+):
+    hr = people["n2"]
+    body = campaign_body(
+        organisation, circuit=[{"role": "hr", "deadline_days": 2}], hr_email=hr.email
+    )
+    campaign = Api(admin).post("/api/campaigns", body).json()
+    line = {"collaborator_email": people["collab"].email, "manager_email": people["manager"].email}
+    (row,) = Api(admin).post(f"/api/campaigns/{campaign['id']}/interviews", [line]).json()
+    url = f"/api/interviews/{row['id']}"
+    manager = Api(people["manager"])
+    manager.post(f"{url}/plan", {"scheduled_at": later()})
+    manager.post(f"{url}/held", {})
+    waiting = manager.post(f"{url}/submit", {"answers": ANSWERS}).json()
+    assert waiting["step"]["role"] == "hr"
+    assert [s["state"] for s in waiting["circuit"]] == ["waiting"]
+    assert waiting["circuit"][0]["due_at"] == waiting["step"]["due_at"]
+    assert Api(admin).post(f"{url}/sign", {}).status_code == 403
+    assert Api(people["collab"]).post(f"{url}/sign", {}).status_code == 403
+    closed = Api(hr).post(f"{url}/sign", {"comment": "RH ok"}).json()
+    assert closed["status"] == "closed"
+    assert closed["circuit"][0]["signed_by"] == {"email": hr.email, "name": hr.full_name}
