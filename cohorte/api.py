@@ -11,8 +11,10 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from cohorte.accounts.api import custom_fields_router, members_router
 from cohorte.accounts.api_auth import BearerToken, MemberSession
 from cohorte.activity.api import router as activity_router
+from cohorte.campaigns.api import campaigns_router, interviews_router
 from cohorte.campaigns.api_exports import router as campaign_exports_router
 from cohorte.campaigns.api_reminders import router as campaign_reminders_router
+from cohorte.campaigns.services import InterviewLocked
 from cohorte.conversations.api import conversations_router
 from cohorte.conversations.api import programs_router as conversation_programs_router
 from cohorte.core.api import ApiParser, BatchError, BodyRefused, declare_error_responses, error_item
@@ -59,6 +61,8 @@ api.add_router("/conversations", conversations_router)
 api.add_router("/me", me_router)
 api.add_router("/programs", survey_programs_router)
 api.add_router("/surveys", surveys_router)
+api.add_router("/campaigns", campaigns_router)
+api.add_router("/interviews", interviews_router)
 api.add_router("/campaigns", campaign_exports_router)
 api.add_router("/campaigns", campaign_reminders_router)
 
@@ -84,6 +88,12 @@ def on_http_error(request, exc: HttpError):
     elif exc.status_code == 400 and message.startswith("Cannot parse request body"):
         message = _("JSON invalide : le corps de la requête n'est pas du JSON valide.")
     return api.create_response(request, {"message": message, "errors": []}, status=exc.status_code)
+
+
+@api.exception_handler(InterviewLocked)
+def on_interview_locked(request, exc: InterviewLocked):
+    """A closed (or deleted) interview: nothing changes it but an administrator's reopening."""
+    return api.create_response(request, {"message": exc.message, "errors": []}, status=409)
 
 
 @api.exception_handler(Http404)

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from cohorte.accounts.api_auth import token_issue
 from cohorte.accounts.models import CustomField, Member, SavedMemberFilter
+from cohorte.campaigns.models import Campaign, Interview
 from cohorte.core.models import Job
 from cohorte.meetings.models import Meeting, MeetingAttendee, Relationship
 from cohorte.messaging.models import Message, Notification, ReleaseNote
@@ -137,6 +138,18 @@ def _side(name: str, domain: str, words: tuple[str, ...]) -> Side:
         result={"title": "Importer des membres"},
     )
     notification = Notification.objects.create(member=admin, title=f"Avis {a}", url="/")
+    # an interview campaign with one interview (the manager's with the mentee)
+    campaign = Campaign.objects.create(
+        organisation=organisation,
+        name=f"Entretiens {a}",
+        kind="annual",
+        start_date=today - dt.timedelta(days=1),
+        end_date=today + dt.timedelta(days=60),
+        created_by=admin,
+    )
+    interview = Interview.objects.create(
+        campaign=campaign, collaborator=mentee, manager=manager, circuit=campaign.circuit
+    )
     Notification.objects.create(member=mentee, title=f"Avis {e}", url="/")
     return Side(
         organisation=organisation,
@@ -160,6 +173,8 @@ def _side(name: str, domain: str, words: tuple[str, ...]) -> Side:
             "group_id": group.pk,
             "notification_id": notification.pk,
             "organisation_id": organisation.pk,
+            "campaign_id": campaign.pk,
+            "interview_id": interview.pk,
         },
     )
 

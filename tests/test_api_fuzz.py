@@ -92,7 +92,16 @@ def flatmap_path_parameters(context, path_parameters):
 #: body fields that name people or things: sometimes a real one, so the request goes past
 #: « unknown e-mail » into the code that does the work
 REAL_EMAILS: list[str] = []
-_EMAIL_FIELDS = {"email", "reported_by_email"}
+_EMAIL_FIELDS = {
+    "email",
+    "reported_by_email",
+    # the campaigns' people (a batch's lines, the HR person, the interviews' filter)
+    "collaborator_email",
+    "manager_email",
+    "second_approver_email",
+    "hr_email",
+    "manager",
+}
 _EMAIL_LIST_FIELDS = {"emails", "attendees"}
 _ID_FIELDS = {
     "program": "program_id",
