@@ -506,3 +506,24 @@ def test_a_group_brings_its_subgroups_participants_with_their_last_manager(
     assert 'name="manager-1" type="email" value="nina@poitiers.example"' in html  # Zola, 2nd
     assert "1 ligne à corriger" in html  # Bruno: no manager known
     assert Campaign.objects.count() == 1
+
+
+def test_an_administrator_sets_the_hire_date_that_the_legal_proposal_reads(admin, organisation):
+    """The legal population needs hire dates: an administrator enters one on the profile;
+    a date out of range is refused with a message; a member cannot set their own."""
+    member = make_member(organisation, "embauche@x.example", first="Hélène", last="Embauche")
+    client = signed_in(admin)
+    url = f"/membres/{member.pk}/"
+    page = client.get(url).content.decode()
+    assert "Date d&#x27;embauche" in page
+    base = {"first_name": "Hélène", "last_name": "Embauche", "language": "fr", "timezone": ""}
+    refused = client.post(url, {**base, "hired_on": "1900-01-01"})
+    assert refused.status_code == 200 and "date hors limites" in refused.content.decode()
+    member.refresh_from_db()
+    assert member.hired_on is None
+    done = client.post(url, {**base, "hired_on": "2025-02-03"})
+    assert done.status_code == 302, done.content.decode()[:2000]
+    member.refresh_from_db()
+    assert str(member.hired_on) == "2025-02-03"
+    own = signed_in(member).get(reverse("accounts:profile"), follow=True)
+    assert own.status_code == 200 and "embauche" not in own.content.decode()

@@ -1,3 +1,4 @@
+import datetime as dt
 import hashlib
 import zoneinfo
 
@@ -10,7 +11,7 @@ from django.core.cache import cache
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import MaxLengthValidator, MaxValueValidator
 from django.db.models import Q
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -393,6 +394,17 @@ class ProfileForm(forms.ModelForm):
                 .distinct()
                 .order_by("last_name", "first_name"),
             )
+            # the hire date: when the « entretien professionnel » is due (campaigns.legal)
+            self.fields["hired_on"] = forms.DateField(
+                label=gettext_lazy("Date d'embauche"),
+                required=False,
+                initial=self.instance.hired_on,
+                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                help_text=gettext_lazy(
+                    "Pour proposer les entretiens professionnels dus (Entretiens › nouvelle "
+                    "campagne)."
+                ),
+            )
         self.custom_fields = [
             f for f in custom_fields if f.in_profile and (is_admin or not f.admin_only)
         ]
@@ -418,6 +430,19 @@ class ProfileForm(forms.ModelForm):
             self.fields[name].label = field.name
             self.fields[name].required = field.required and field.applies_to(self.instance.role)
             self.fields[name].help_text = field.hint or field.description
+
+    def clean_hired_on(self):
+        value = self.cleaned_data.get("hired_on")
+        if value is not None:
+            try:  # a career can have started last century; a hire is not years ahead
+                check_date(
+                    value,
+                    earliest=dt.date(1950, 1, 1),
+                    latest=timezone.localdate() + dt.timedelta(days=366),
+                )
+            except ParseError as error:
+                raise forms.ValidationError(error.message) from error
+        return value
 
     def clean_photo(self):
         photo = self.cleaned_data.get("photo")

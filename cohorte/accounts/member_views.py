@@ -295,7 +295,7 @@ def member_profile(request: MemberRequest, member_id: int) -> HttpResponse:
         if form.is_valid():
             data = {
                 name: form.cleaned_data[name]
-                for name in [*form.Meta.fields, "administrator"]
+                for name in [*form.Meta.fields, "administrator", "hired_on"]
                 if name in form.cleaned_data
             }
             services.member_profile_update(

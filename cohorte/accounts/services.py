@@ -211,7 +211,7 @@ def member_profile_update(
 ) -> Member:
     """Save a profile and its completion together, and keep who changed what."""
     changed = {}
-    for name in PROFILE_FIELDS + ("photo", "administrator"):
+    for name in PROFILE_FIELDS + ("photo", "administrator", "hired_on"):
         if name in data and getattr(member, name) != data[name]:
             changed[name] = [str(getattr(member, name) or ""), str(data[name] or "")]
             setattr(member, name, data[name])
