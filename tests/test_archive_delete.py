@@ -57,7 +57,7 @@ def test_archive_keeps_every_datum_blocks_sign_in_and_hides_from_the_list(admin,
     refused = Client().post(
         "/compte/connexion/", {"username": busy_mentee.email, "password": PASSWORD}
     )
-    assert "Votre compte a été désactivé" in refused.content.decode()
+    assert "Votre compte a été archivé" in refused.content.decode()  # said as such
     assert AuditEntry.objects.filter(
         action="member.archived", target_id=str(busy_mentee.pk)
     ).exists()

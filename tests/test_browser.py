@@ -201,7 +201,7 @@ def test_admin_filters_members_saves_the_filter_reapplies_it_and_switches_one_of
     assert not rows.first.locator(".active-cell input[type=checkbox]").is_checked()
     assert not Member.objects.get(email="incomplet@x.example").is_active
 
-    other = browser.new_page()
+    other = browser.new_page(locale="fr-FR")  # a French page: the refusal is in French
     other.goto(f"{live_server.url}/compte/connexion/")
     other.fill("input[name=username]", "incomplet@x.example")
     other.fill("input[name=password]", PASSWORD)
