@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from xml.etree import ElementTree
 
+from defusedxml.ElementTree import fromstring
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -24,7 +25,7 @@ def rows() -> list[MonthRow]:
 
 
 def svg_of(html: str) -> ElementTree.Element:
-    return ElementTree.fromstring(re.search(r"<svg.*?</svg>", html, re.S).group(0))
+    return fromstring(re.search(r"<svg.*?</svg>", html, re.S).group(0))
 
 
 def rects(svg: ElementTree.Element) -> dict[tuple[str, str], float]:
@@ -41,7 +42,10 @@ def rects(svg: ElementTree.Element) -> dict[tuple[str, str], float]:
 def table_rows(html: str) -> list[list[str]]:
     table = re.search(r"<tbody>(.*?)</tbody>", html, re.S).group(1)
     return [
-        [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<t[hd][^>]*>.*?</t[hd]>", tr)]
+        [
+            re.sub(r"<[^>]+>", "", cell).strip()
+            for cell in re.findall(r"<t[hd][^>]*>.*?</t[hd]>", tr)
+        ]
         for tr in re.findall(r"<tr>(.*?)</tr>", table, re.S)
     ]
 

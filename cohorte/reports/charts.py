@@ -235,6 +235,7 @@ def monthly_chart(
     for s in series:
         legend.append(LegendItem(label=s.label, colour=s.colour, x=_xy(x), text_x=_xy(x + 16)))
         x += 22 + 7.5 * len(s.label)
+    width = max(width, x + RIGHT)  # the legend fits, however few the months
     sums = [sum(getattr(row, s.key) for row in rows) for s in series]
     if rows:
         first = formats.date_format(rows[0].month, "YEAR_MONTH_FORMAT", use_l10n=True)
