@@ -3,6 +3,7 @@ kind in proportion to the figures, the figures again as a table, zeros for empty
 nothing broken by an empty programme."""
 
 import datetime as dt
+import io
 import re
 from xml.etree import ElementTree
 
@@ -145,3 +146,19 @@ def test_nice_scales():
     assert nice_scale(10) == (10, 5)
     top, step = nice_scale(1235)
     assert top % step == 0 and top >= 1235 and str(step)[0] in "125"
+
+
+def test_the_charts_go_into_a_pdf(db):
+    """WeasyPrint draws the inline SVG: its words come out of the PDF's text."""
+    from pypdf import PdfReader
+    from weasyprint import HTML
+
+    with translation.override("fr"):
+        monthly = render_to_string("reports/_chart_monthly.html", {"chart": monthly_chart(rows())})
+        ratings = render_to_string(
+            "reports/_chart_ratings.html", {"chart": ratings_chart({5: 2, 3: 1})}
+        )
+    pdf = HTML(string=f"<html><body>{monthly}{ratings}</body></html>").write_pdf()
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Connexions" in text and "Séances tenues" in text and "mars" in text
+    assert "5 sur 5" in text

@@ -22,6 +22,7 @@ from cohorte.reports.models import MonthlyActivity
 from cohorte.reports.rollups import monthly_rebuild, monthly_refresh_recent, monthly_rows
 
 from .conftest import make_member, run_tasks, signed_in
+from .test_browser import browser, signed_in_page  # noqa: F401  (the module's Chromium)
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 
@@ -388,3 +389,34 @@ def test_the_members_csv_follows_the_cohort(winter, manager_a, adoption_story, o
         "a@poitiers.example",
         "b@poitiers.example",
     ]
+
+
+def test_the_programme_page_links_to_the_reports(program_a, manager_a):
+    page = signed_in(manager_a).get(f"/programmes/{program_a.pk}/").content.decode()
+    assert f'href="/programmes/{program_a.pk}/rapports/">Rapports</a>' in page
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_tab_has_no_serious_accessibility_violation(
+    browser,  # noqa: F811
+    live_server,
+    winter,
+    manager_a,
+    adoption_story,
+):
+    from .test_accessibility import blocking_violations
+
+    MeetingAttendee.objects.filter(member=adoption_story["a"]).update(rating=4)
+    page = signed_in_page(browser, live_server, manager_a)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/programmes/{winter.pk}/rapports/")
+    for summary in page.locator("details.chart-data > summary").all():
+        summary.click()
+    assert page.locator("svg[role=img]").count() == 2
+    assert page.locator("details.chart-data table").first.is_visible()
+    problems = blocking_violations(page)
+    page.set_viewport_size({"width": 390, "height": 800})
+    problems += [f"at 390px: {v}" for v in blocking_violations(page)]
+    page.close()
+    assert not problems, "\n".join(problems)

@@ -110,7 +110,7 @@ def reports_tab(request: MemberRequest, program_id: int) -> HttpResponse:
     else:
         rows = rollups.monthly_rows(program, first=filters.first, last=filters.last)
         stamps = [row.updated_at for row in rows if row.updated_at is not None]
-        as_of = min(stamps) if stamps else None
+        as_of = max(stamps) if stamps else None
     figures = adoption(program=program, filters=filters)
     loads, more_mentors = mentors_load(program=program, filters=filters)
     context = {
