@@ -302,7 +302,7 @@ def members_rows(*, program: Program, filters: ReportFilters) -> tuple[list[str]
                 e.member.email,
                 str(roles.get(e.role, e.role)),
                 confirmed,
-                min(100, round(100 * confirmed / objective)),
+                min(100, 100 * confirmed // objective),  # as the activity table shows it
                 stamp(e.seen),  # type: ignore[attr-defined]
                 stamp(e.created_at),
             ]
