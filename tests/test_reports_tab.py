@@ -311,6 +311,12 @@ def test_the_tab_reads_a_bounded_number_of_queries(
         meeting(winter, [mentor, mentee], paris(2026, 2, 10 + i % 5, 10), "confirmed")
     with django_assert_max_num_queries(13):
         assert tab(client, winter, **{"from": "2026-01-15"}).status_code == 200
+    # 23 meetings, 37 members: no query a row (the session, the member, the programme,
+    # the audit entry; the meetings, their attendees and those people / the enrolments)
+    for url, most in (("reservations.csv", 7), ("membres.csv", 5)):
+        with django_assert_max_num_queries(most):
+            response = client.get(f"/programmes/{winter.pk}/rapports/{url}")
+            assert len(read_csv(response)) > 20
     cohort = Cohort.objects.create(organisation=winter.organisation, name="Tous")
     cohort.members.add(*Enrolment.objects.filter(program=winter).values_list("member", flat=True))
     with django_assert_max_num_queries(14):

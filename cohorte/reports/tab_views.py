@@ -83,6 +83,13 @@ def _filters(
     return filters, errors, kept
 
 
+def _cohorts_asked(request: MemberRequest, program: Program) -> list[Cohort]:
+    """The organisation's cohorts and tags when the URL names one (a CSV's filters)."""
+    if not (request.GET.get("cohort") or request.GET.get("tag")):
+        return []
+    return list(Cohort.objects.filter(organisation=program.organisation))
+
+
 def _percent(rate: float) -> str:
     return _("%(n)s %%") % {"n": charts.number(round(100 * rate))}
 
@@ -159,8 +166,7 @@ def _csv(
 def bookings_csv(request: MemberRequest, program_id: int) -> StreamingHttpResponse:
     """Every booking (meeting) of the programme, with the tab's filters."""
     program = program_for(request.user, program_id)
-    cohorts = list(Cohort.objects.filter(organisation=program.organisation))
-    filters, _errors, _kept = _filters(request, program, cohorts)
+    filters, _errors, _kept = _filters(request, program, _cohorts_asked(request, program))
     header, rows = bookings_rows(program=program, filters=filters)
     return _csv(request, program, "export.bookings_csv", "reservations", header, rows)
 
@@ -169,7 +175,6 @@ def bookings_csv(request: MemberRequest, program_id: int) -> StreamingHttpRespon
 def members_csv(request: MemberRequest, program_id: int) -> StreamingHttpResponse:
     """The programme's enrolled members with role, progress and last access."""
     program = program_for(request.user, program_id)
-    cohorts = list(Cohort.objects.filter(organisation=program.organisation))
-    filters, _errors, _kept = _filters(request, program, cohorts)
+    filters, _errors, _kept = _filters(request, program, _cohorts_asked(request, program))
     header, rows = members_rows(program=program, filters=filters)
     return _csv(request, program, "export.program_members_csv", "membres", header, rows)
