@@ -169,6 +169,14 @@ def test_the_recent_refresh_recomputes_this_month_and_the_changed_programmes(
     event(mentee, EventKind.MESSAGE, now - dt.timedelta(minutes=1), program_a)
     monthly_refresh_recent(now=now)
     assert {r.month: r for r in monthly_rows(program_a)}[this_month].messages == 1
+    # the dates move (a form saves the programme): rebuilt in full at the next tick, even
+    # though this month's row was refreshed since
+    program_a.start_date -= dt.timedelta(days=400)
+    program_a.save()
+    event(mentee, EventKind.SIGN_IN, now - dt.timedelta(days=380), program_a)
+    monthly_refresh_recent(now=now)
+    assert sum(r.sign_ins for r in monthly_rows(program_a)) == 2
+    assert len(monthly_rows(program_a)) >= 15
 
 
 @pytest.mark.django_db(transaction=True)

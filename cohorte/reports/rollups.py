@@ -27,7 +27,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -202,9 +202,10 @@ def monthly_refresh_recent(*, now: dt.datetime) -> int:
     # a day's margin either side: each programme's months are then read in its own zone
     earliest = month_of(month_of(today) - dt.timedelta(days=1)) - dt.timedelta(days=1)
     written = 0
+    # the oldest row, not the newest: refreshing this month must not hide a change of dates
     stale = list(
-        Program.objects.annotate(last=Max("monthly_activity__updated_at"))
-        .filter(Q(last__isnull=True) | Q(updated_at__gt=F("last")))
+        Program.objects.annotate(oldest=Min("monthly_activity__updated_at"))
+        .filter(Q(oldest__isnull=True) | Q(updated_at__gt=F("oldest")))
         .select_related("organisation")
         .order_by("pk")[:REBUILDS_PER_TICK]
     )
