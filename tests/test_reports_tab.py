@@ -434,3 +434,18 @@ def test_the_tab_has_no_serious_accessibility_violation(
     problems += [f"at 390px: {v}" for v in blocking_violations(page)]
     page.close()
     assert not problems, "\n".join(problems)
+
+
+def test_an_empty_programme_in_english(program_b, manager_b):
+    """Nothing summed yet, nobody enrolled: the tab says so, in the manager's language."""
+    response = tab(signed_in(manager_b), program_b)
+    assert response.status_code == 200
+    assert response["Content-Language"] == "en"
+    page = text_of(response)
+    assert "0 % — 0 sur 0" in page or "0% — 0 of 0" in page
+    assert 'role="img"' in response.content.decode()  # zero bars, still a chart with its axes
+    rows = read_csv(
+        signed_in(manager_b).get(f"/programmes/{program_b.pk}/rapports/membres.csv"),
+        delimiter=",",
+    )
+    assert len(rows) == 1
