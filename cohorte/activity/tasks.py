@@ -54,6 +54,10 @@ def scheduler_tick() -> dict:
     from cohorte.surveys.services import surveys_run
 
     done["surveys"] = sum(surveys_run(now=now).values())  # triggers, reminders: idempotent
+    if cache.add("tick:monthly-activity", 1, timeout=600):  # the Reports tab's rollup
+        from cohorte.reports.rollups import monthly_refresh_recent
+
+        done["monthly_activity"] = monthly_refresh_recent(now=now)
     if cache.add("tick:email-retention", 1, timeout=24 * 3600):
         done["purged"] = messaging.emails_purge(now=now)
     tick_schedule(after_seconds=300)

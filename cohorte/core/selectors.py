@@ -134,6 +134,8 @@ ACTION_LABELS: dict[str, Promise] = {
     "export.audit_csv": gettext_lazy("Export du journal d'audit"),
     "export.members_csv": gettext_lazy("Export des membres"),
     "export.participants_csv": gettext_lazy("Export des participants"),
+    "export.bookings_csv": gettext_lazy("Export des réservations d'un programme"),
+    "export.program_members_csv": gettext_lazy("Export des membres d'un programme"),
     "export.email_log_csv": gettext_lazy("Export du registre des courriels"),
     "export.job_file": gettext_lazy("Téléchargement d'un fichier généré"),
 }

@@ -17,3 +17,19 @@ urlpatterns = [
     ),
     path("programmes/<id:program_id>/resume.pdf", summary_views.program_pdf, name="program-pdf"),
 ]
+
+from . import tab_views  # noqa: E402 (the « Rapports » tab)
+
+urlpatterns += [
+    path("programmes/<id:program_id>/rapports/", tab_views.reports_tab, name="tab"),
+    path(
+        "programmes/<id:program_id>/rapports/reservations.csv",
+        tab_views.bookings_csv,
+        name="bookings-csv",
+    ),
+    path(
+        "programmes/<id:program_id>/rapports/membres.csv",
+        tab_views.members_csv,
+        name="members-csv",
+    ),
+]
