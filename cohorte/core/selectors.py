@@ -134,6 +134,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "export.audit_csv": gettext_lazy("Export du journal d'audit"),
     "export.members_csv": gettext_lazy("Export des membres"),
     "export.participants_csv": gettext_lazy("Export des participants"),
+    "export.home_people_csv": gettext_lazy("Export des personnes derrière un chiffre de l'accueil"),
     "export.email_log_csv": gettext_lazy("Export du registre des courriels"),
     "export.job_file": gettext_lazy("Téléchargement d'un fichier généré"),
 }
