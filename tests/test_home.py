@@ -525,3 +525,11 @@ def test_at_risk_api_in_english(program_b, manager_b, mentor, api_as):
     assert {r["code"]: r["detail"] for r in eve["reasons"]}["reported"] == (
         "Reported by Marc Mentor: Late"
     )
+
+
+def test_people_list_pages_through_htmx(world, program_a, manager_a):
+    url = reverse("reports:home-people", args=[program_a.pk, "enrolled"])
+    partial = signed_in(manager_a).get(url, {"page": "1"}, headers={"HX-Request": "true"})
+    html = partial.content.decode()
+    assert html.lstrip().startswith('<div id="people">') and "<html" not in html
+    assert "Zoé Zéro" in html

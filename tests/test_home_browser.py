@@ -9,6 +9,7 @@ from cohorte.messaging.models import Email
 from cohorte.programs.models import Enrolment, Program, ProgramKind, Role
 
 from .conftest import TODAY, hold_meetings, make_member
+from .test_accessibility import blocking_violations
 from .test_browser import browser, signed_in_page  # noqa: F401 (the fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -40,12 +41,15 @@ def test_from_a_home_figure_to_the_reminder(browser, live_server, organisation, 
     row = page.locator("tr[data-figure=not_adopted]")
     assert row.locator("td.num").first.inner_text().strip() == "2"
     assert "À jour le" in page.locator("[data-as-of]").inner_text()
+    problems = [f"home: {v}" for v in blocking_violations(page)]
 
     # first click: the people behind the figure
     row.locator("th a").click()
     page.wait_for_selector("h1:has-text('Mentorés sans rencontre')")
     names = page.locator("tbody tr").evaluate_all("rows => rows.map(r => r.dataset.name)")
     assert sorted(names) == ["Test Aubry", "Test Colin"]
+    problems += [f"people: {v}" for v in blocking_violations(page)]
+    assert not problems, "\n".join(problems)
     remind = page.locator("button[data-needs]:has-text('Relancer')")
     assert not remind.is_enabled()
     page.check("[data-select-all]")
