@@ -533,3 +533,13 @@ def test_people_list_pages_through_htmx(world, program_a, manager_a):
     html = partial.content.decode()
     assert html.lstrip().startswith('<div id="people">') and "<html" not in html
     assert "Zoé Zéro" in html
+
+
+def test_home_in_english_for_an_english_manager(program_b, manager_b, mentor):
+    enrol(program_b, "b@poitiers.example", Role.MENTEE, first="Bea", last="B")
+    page = signed_in(manager_b).get(reverse("reports:home", args=[program_b.pk]))
+    assert page.status_code == 200
+    assert '<html lang="en"' in page.content.decode()
+    with translation.override("en"):
+        label = str(home.figure_texts(program_b)["not_adopted"].label)
+    assert label in page.content.decode()
