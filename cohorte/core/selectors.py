@@ -136,6 +136,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "export.participants_csv": gettext_lazy("Export des participants"),
     "export.bookings_csv": gettext_lazy("Export des réservations d'un programme"),
     "export.program_members_csv": gettext_lazy("Export des membres d'un programme"),
+    "export.home_people_csv": gettext_lazy("Export des personnes derrière un chiffre de l'accueil"),
     "export.email_log_csv": gettext_lazy("Export du registre des courriels"),
     "export.job_file": gettext_lazy("Téléchargement d'un fichier généré"),
 }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import summary_views, views
+from . import home_views, summary_views, views
 
 app_name = "reports"
 urlpatterns = [
@@ -16,6 +16,12 @@ urlpatterns = [
         name="relationships-end",
     ),
     path("programmes/<id:program_id>/resume.pdf", summary_views.program_pdf, name="program-pdf"),
+    path("programmes/<id:program_id>/accueil/", home_views.program_home, name="home"),
+    path(
+        "programmes/<id:program_id>/accueil/<str:figure>/",
+        home_views.program_home_people,
+        name="home-people",
+    ),
 ]
 
 from . import tab_views  # noqa: E402 (the « Rapports » tab)

@@ -1,0 +1,120 @@
+"""The programme's Home through the API: its figures with their definitions (in the
+caller's language) and its at-risk list with the reasons."""
+
+import datetime as dt
+from typing import Any
+
+from django.utils import timezone
+from ninja import Field, Query, Router, Schema
+
+from cohorte.core.api import ApiPage, ErrorOut
+from cohorte.core.parse import ApiId
+from cohorte.programs.selectors import program_for
+
+from . import home
+
+router = Router(tags=["accueil du programme"])
+
+
+class FigureOut(Schema):
+    key: str
+    value: int | float
+    definition: str
+    label: str
+
+
+class MonthOut(Schema):
+    #: YYYY-MM, in the organisation's time zone
+    month: str
+    sign_ins: int
+    messages: int
+    meetings_confirmed: int
+
+
+class DashboardOut(Schema):
+    program_id: int
+    #: when the figures were counted (they are kept up to a minute)
+    as_of: dt.datetime
+    figures: list[FigureOut]
+    per_month: list[MonthOut]
+
+
+class ReasonOut(Schema):
+    code: str
+    detail: str
+
+
+class AtRiskOut(Schema):
+    member_id: int
+    email: str
+    name: str
+    role: str
+    confirmed_meetings: int
+    progress: int
+    reasons: list[ReasonOut]
+
+
+class AtRiskPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    results: list[AtRiskOut]
+
+
+class AtRiskQuery(Schema):
+    page: ApiPage = 1
+    page_size: int = Field(100, ge=1, le=1000)
+
+
+@router.get("/{int:program_id}/dashboard", response={200: DashboardOut, 404: ErrorOut})
+def dashboard(request: Any, program_id: ApiId) -> dict[str, Any]:
+    """The Home's headline figures: each `{key, value, definition}`; rates from 0 to 1."""
+    program = program_for(request.auth, program_id)
+    figures = home.home_figures(program=program)
+    texts = home.figure_texts(program)
+    values = figures["values"]
+    return {
+        "program_id": program.pk,
+        "as_of": figures["as_of"],
+        "figures": [
+            {
+                "key": key,
+                "value": values[key],
+                "label": str(texts[key].label),
+                "definition": str(texts[key].definition),
+            }
+            for key in home.API_FIGURES
+        ],
+        "per_month": figures["per_month"],
+    }
+
+
+@router.get("/{int:program_id}/at-risk", response={200: AtRiskPage, 400: ErrorOut, 404: ErrorOut})
+def at_risk(request: Any, program_id: ApiId, query: Query[AtRiskQuery]) -> dict[str, Any]:
+    """The people who need attention now, lowest progress first, each with its reasons."""
+    program = program_for(request.auth, program_id)
+    now = timezone.now()
+    rows_query = home.at_risk_rows(program=program, now=now)
+    first = (query.page - 1) * query.page_size
+    rows = list(rows_query[first : first + query.page_size])
+    reasons = home.at_risk_reasons(program=program, rows=rows, now=now)
+    return {
+        "count": rows_query.count(),
+        "page": query.page,
+        "page_size": query.page_size,
+        "results": [
+            {
+                "member_id": row.member_id,
+                "email": row.member.email,
+                "name": row.member.full_name,
+                "role": row.role,
+                "confirmed_meetings": getattr(row, "confirmed_meetings", 0),
+                "progress": getattr(row, "progress", 0),
+                "reasons": [
+                    {"code": reason.code, "detail": reason.detail}
+                    for reason in reasons.get(row.member_id, [])
+                ],
+            }
+            for row in rows
+        ],
+    }

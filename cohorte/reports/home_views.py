@@ -1,0 +1,198 @@
+"""The programme's Home (« Accueil ») and the people behind each of its figures, with the
+actions that exist for them (« Relancer », « Écrire », CSV)."""
+
+from collections.abc import Iterator
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from cohorte.accounts.http import MemberRequest
+from cohorte.core.audit import log_action
+from cohorte.core.exports import csv_response
+from cohorte.core.parse import ParseError, parse_int
+from cohorte.programs.models import Enrolment, Program
+from cohorte.programs.selectors import program_for
+
+from . import home
+
+#: people per page of a figure's list: as many as one reminder takes (activity's selection)
+PEOPLE_PAGE = 100
+#: at-risk people shown on the Home itself (the rest behind « tout voir »)
+AT_RISK_ON_HOME = 20
+
+
+def _figure_rows(program: Program, values: dict, organisation: dict) -> list[dict]:
+    texts = home.figure_texts(program)
+    rows = []
+    for key in (
+        "enrolled",
+        "mentees",
+        "participants",
+        "mentors",
+        "signed_in",
+        "never_signed_in",
+        "signed_in_rate",
+        "adopted",
+        "not_adopted",
+        "adoption_rate",
+        "repeat",
+        "repeat_rate",
+        "confirmed_meetings",
+        "objective_met",
+        "objective_rate",
+        "unanswered_conversations",
+        "open_reports",
+        "bounced_emails",
+        "survey_response_rate",
+        "at_risk",
+    ):
+        text = texts[key]
+        value = values[key]
+        rows.append(
+            {
+                "key": key,
+                "label": text.label,
+                "definition": text.definition,
+                "value": value,
+                "percent": round(value * 100) if text.rate else None,
+                "people": text.people,
+                "organisation": organisation["values"].get(key),
+                "objective": values["meetings_objective"] if key == "confirmed_meetings" else None,
+                "invited": values["survey_invitations"] if key == "survey_response_rate" else None,
+                "answered": values["survey_responses"] if key == "survey_response_rate" else None,
+            }
+        )
+    return rows
+
+
+@login_required
+def program_home(request: MemberRequest, program_id: int) -> HttpResponse:
+    """« Accueil »: how the programme is doing, and who needs the manager now."""
+    program = program_for(request.user, program_id)
+    request.current_program = program
+    figures = home.home_figures(program=program)
+    organisation = home.organisation_rates(organisation=program.organisation)
+    now = timezone.now()
+    at_risk = list(home.at_risk_rows(program=program, now=now)[:AT_RISK_ON_HOME])
+    reasons = home.at_risk_reasons(program=program, rows=at_risk, now=now)
+    return render(
+        request,
+        "reports/home.html",
+        {
+            "program": program,
+            "as_of": figures["as_of"],
+            "values": figures["values"],
+            "figures": _figure_rows(program, figures["values"], organisation),
+            "organisation": organisation,
+            "per_month": figures["per_month"],
+            "mentees": home.progress_table(program=program, side="mentees"),
+            "mentors": home.progress_table(program=program, side="mentors"),
+            "at_risk": [(row, reasons.get(row.member_id, [])) for row in at_risk],
+            "texts": home.figure_texts(program),
+            "weeks": home.NO_MEETING_WEEKS,
+            "behind_share": round(home.BEHIND_SHARE * 100),
+            "time_left_share": round(home.TIME_LEFT_SHARE * 100),
+            "cache_seconds": home.CACHE_SECONDS,
+        },
+    )
+
+
+def _reasons_text(reasons: list[home.Reason]) -> str:
+    return " · ".join(reason.detail for reason in reasons)
+
+
+def _csv(
+    request: MemberRequest, program: Program, figure: str, query: QuerySet[Enrolment]
+) -> StreamingHttpResponse:
+    french = translation.get_language() != "en"
+    header = [
+        _("Nom"),
+        _("Prénom"),
+        _("Courriel"),
+        _("Rôle"),
+        _("Rendez-vous confirmés"),
+        _("Progression (%)"),
+        _("Dernier accès"),
+        _("Raisons"),
+    ]
+    now = timezone.now()
+
+    def lines() -> Iterator[list[object]]:
+        # 500 rows at a time: the reasons' words are read for each chunk (at-risk list)
+        for first in range(0, 1_000_000_000, 500):
+            chunk = list(query[first : first + 500])
+            if not chunk:
+                return
+            reasons = (
+                home.at_risk_reasons(program=program, rows=chunk, now=now)
+                if figure == "at_risk"
+                else {}
+            )
+            for row in chunk:
+                member = row.member
+                yield [
+                    member.last_name,
+                    member.first_name,
+                    member.email,
+                    row.get_role_display(),
+                    getattr(row, "confirmed_meetings", 0),
+                    getattr(row, "progress", 0),
+                    getattr(row, "last_access", None),
+                    _reasons_text(reasons.get(row.member_id, [])),
+                ]
+
+    log_action(
+        "export.home_people_csv", actor=request.user, target=program, data={"figure": figure}
+    )
+    stamp = timezone.localdate().isoformat()
+    return csv_response(
+        f"{figure}-{program.pk}-{stamp}.csv", header, lines(), delimiter=";" if french else ","
+    )
+
+
+@login_required
+def program_home_people(
+    request: MemberRequest, program_id: int, figure: str
+) -> HttpResponse | StreamingHttpResponse:
+    """The people a figure of the Home counts, with « Relancer », « Écrire » and the CSV."""
+    program = program_for(request.user, program_id)
+    request.current_program = program
+    now = timezone.now()
+    query = home.people_behind(program=program, figure=figure, now=now)
+    if query is None:
+        raise Http404("No such figure.")
+    if request.GET.get("format") == "csv":
+        return _csv(request, program, figure, query)
+    number = 1
+    if request.GET.get("page", "").strip():
+        try:
+            number = parse_int(request.GET["page"], minimum=1, maximum=1_000_000)
+        except ParseError:
+            number = 1
+    page = Paginator(query, PEOPLE_PAGE).get_page(number)
+    rows = list(page.object_list)
+    reasons = (
+        home.at_risk_reasons(program=program, rows=rows, now=now) if figure == "at_risk" else {}
+    )
+    text = home.figure_texts(program).get(figure)
+    template = "reports/home_people.html"
+    if request.headers.get("HX-Request") and not request.headers.get("HX-Boosted"):
+        template += "#people"
+    return render(
+        request,
+        template,
+        {
+            "program": program,
+            "figure": figure,
+            "label": text.label if text else home.figure_texts(program)["enrolled"].label,
+            "definition": text.definition if text else "",
+            "page": page,
+            "rows": [(row, reasons.get(row.member_id, [])) for row in rows],
+            "show_reasons": figure == "at_risk",
+        },
+    )
