@@ -113,15 +113,16 @@ def test_numbers_follow_the_viewers_language(db):
 
 
 def test_an_empty_programme_renders_without_error(db):
-    html = render_to_string("reports/_chart_monthly.html", {"chart": monthly_chart([])})
-    assert "<svg" not in html and "Pas encore d'activité" in html
-    zeros = monthly_chart([MonthRow(month=dt.date(2026, 5, 1))])
-    html = render_to_string("reports/_chart_monthly.html", {"chart": zeros})
-    svg = svg_of(html)
-    assert rects(svg) == {}
-    assert table_rows(html) == [["mai 2026", "0", "0", "0", "0"]]
-    html = render_to_string("reports/_chart_ratings.html", {"chart": ratings_chart({})})
-    assert "<svg" not in html and "Aucune évaluation" in html
+    with translation.override("fr"):  # the language it reads, whatever ran before
+        html = render_to_string("reports/_chart_monthly.html", {"chart": monthly_chart([])})
+        assert "<svg" not in html and "Pas encore d'activité" in html
+        zeros = monthly_chart([MonthRow(month=dt.date(2026, 5, 1))])
+        html = render_to_string("reports/_chart_monthly.html", {"chart": zeros})
+        svg = svg_of(html)
+        assert rects(svg) == {}
+        assert table_rows(html) == [["mai 2026", "0", "0", "0", "0"]]
+        html = render_to_string("reports/_chart_ratings.html", {"chart": ratings_chart({})})
+        assert "<svg" not in html and "Aucune évaluation" in html
 
 
 def test_the_ratings_are_horizontal_bars_in_proportion(db):

@@ -19,6 +19,9 @@ from cohorte.programs.models import Enrolment, Program
 from cohorte.programs.selectors import program_for
 
 from . import home
+from .charts import monthly_chart, ratings_chart
+from .rollups import monthly_rows
+from .tab_selectors import rating_counts
 
 #: people per page of a figure's list: as many as one reminder takes (activity's selection)
 PEOPLE_PAGE = 100
@@ -90,6 +93,9 @@ def program_home(request: MemberRequest, program_id: int) -> HttpResponse:
             "figures": _figure_rows(program, figures["values"], organisation),
             "organisation": organisation,
             "per_month": figures["per_month"],
+            # drawn from the maintained monthly rollup (reports.rollups), not the raw events
+            "activity_chart": monthly_chart(monthly_rows(program), chart_id="home-activity"),
+            "ratings_chart": ratings_chart(rating_counts(program=program), chart_id="home-ratings"),
             "mentees": home.progress_table(program=program, side="mentees"),
             "mentors": home.progress_table(program=program, side="mentors"),
             "at_risk": [(row, reasons.get(row.member_id, [])) for row in at_risk],
