@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import summary_views, views
+from . import run_views, summary_views, views
 
 app_name = "reports"
 urlpatterns = [
@@ -16,4 +16,18 @@ urlpatterns = [
         name="relationships-end",
     ),
     path("programmes/<id:program_id>/resume.pdf", summary_views.program_pdf, name="program-pdf"),
+]
+
+urlpatterns += [
+    path(
+        "programmes/<id:program_id>/generer-des-rapports/",
+        run_views.generate,
+        name="generate",
+    ),
+    path(
+        "programmes/<id:program_id>/generer-des-rapports/lancer/",
+        run_views.generate_run,
+        name="generate-run",
+    ),
+    path("rapports/executions/<id:run_id>/fichier/", run_views.run_file, name="run-file"),
 ]
