@@ -361,3 +361,88 @@ def test_the_page_lists_the_six_runs_one_and_shows_its_link(world, program_a, ma
         reverse("reports:generate-run", args=[program_a.pk]), {"name": "surveys", "format": "x"}
     )
     assert bad.status_code == 400
+
+
+# --- Custom reports ---------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_custom_report_is_saved_listed_to_whom_it_is_shared_and_run_again(
+    world, api_as, program_a, manager_a, manager_b, admin
+):
+    api = api_as(manager_a)
+    saved = api.post(
+        "/api/reports/saved",
+        {"name": "Relations courtes", "report": "relationships", "program": program_a.pk,
+         "columns": ["mentee", "status"]},
+    )  # fmt: skip
+    assert saved.status_code == 201, saved.content
+    key = saved.json()["name"]
+    assert key.startswith("saved-") and saved.json()["columns"] == ["mentee", "status"]
+    assert key in [r["name"] for r in api.get("/api/reports").json()]
+    # private: the administrator sees the programme but not this manager's report
+    assert key not in [r["name"] for r in api_as(admin).get("/api/reports").json()]
+    assert api_as(admin).post(f"/api/reports/{key}/runs", {"format": "csv"}).status_code == 404
+    bad = api.post(
+        "/api/reports/saved",
+        {"name": " ", "report": "relationships", "program": program_a.pk, "columns": ["x"]},
+    )
+    assert bad.status_code == 400 and {e["field"] for e in bad.json()["errors"]} == {
+        "name",
+        "columns",
+    }
+    shared = api.post(
+        "/api/reports/saved",
+        {"name": "Partagé", "report": "members", "program": program_a.pk,
+         "columns": ["email"], "shared": True},
+    )  # fmt: skip
+    assert shared.json()["name"] in [r["name"] for r in api_as(admin).get("/api/reports").json()]
+    # shared, but on a programme manager B does not manage: not listed
+    assert shared.json()["name"] not in [
+        r["name"] for r in api_as(manager_b).get("/api/reports").json()
+    ]
+
+    run = api.post(f"/api/reports/{key}/runs", {"format": "csv"})
+    assert run.status_code == 202 and run.json()["name"] == "relationships"
+    run_tasks()
+    url = api.get(f"/api/report-runs/{run.json()['id']}").json()["download_url"]
+    client = signed_in(manager_a)
+    text = b"".join(client.get(urlparse(url).path).streaming_content).decode("utf-8-sig")
+    assert text.splitlines() == ["Mentoré;Statut", "Léa Mentee;Jumelé"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_custom_report_page_orders_the_columns_and_the_page_runs_it(
+    world, program_a, manager_a, manager_b
+):
+    client = signed_in(manager_a)
+    url = reverse("reports:generate-custom", args=[program_a.pk])
+    page = client.get(url, {"report": "member_meetings"}).content.decode()
+    assert "Heures tenues" in page and page.count('type="checkbox" name="columns"') == 11
+    missing = client.post(url, {"report": "member_meetings", "name": "", "columns": ["email"]})
+    assert missing.status_code == 400 and "Donnez un nom" in missing.content.decode()
+    posted = client.post(
+        url,
+        {"report": "member_meetings", "name": "Heures", "columns": ["email", "hours"],
+         "order-email": "2", "order-hours": "1", "order-name": "abc"},
+    )  # fmt: skip
+    assert posted.status_code == 302
+    page = client.get(reverse("reports:generate", args=[program_a.pk])).content.decode()
+    assert "Heures" in page and "2 colonnes" in page
+    from cohorte.reports.models import SavedReport
+
+    saved = SavedReport.objects.get()
+    assert saved.columns == ["hours", "email"]
+    client.post(
+        reverse("reports:generate-run", args=[program_a.pk]), {"name": saved.key, "format": "csv"}
+    )
+    run_tasks()
+    job = Job.objects.get(kind="report")
+    data = b"".join(client.get(reverse("reports:run-file", args=[job.pk])).streaming_content)
+    lines = data.decode("utf-8-sig").splitlines()
+    assert lines[0] == "Heures tenues;Courriel" and "3.0;lea.mentee@poitiers.example" in lines
+    assert signed_in(manager_b).get(url).status_code == 404
+    other = signed_in(manager_b).post(
+        reverse("reports:generate-run", args=[program_a.pk]), {"name": saved.key, "format": "csv"}
+    )
+    assert other.status_code == 404

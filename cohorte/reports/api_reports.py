@@ -1,6 +1,9 @@
 """The prepared reports and their runs.
 
-- `GET /api/reports`: the six prepared reports, each with its stable `name` and label.
+- `GET /api/reports`: the six prepared reports, each with its stable `name` and label, then
+  the saved (custom) reports the caller may run, named `saved-<id>`.
+- `POST /api/reports/saved` {name, report, program?, columns, filters?, shared}: 201, a
+  custom report (columns chosen among the report's, in that order), private or shared.
 - `POST /api/reports/{name}/runs` {format: csv | xlsx | pdf, program?, filters?, columns?}:
   202 with the run. A programme the caller does not manage: 404; without a programme (the
   whole organisation): administrators only, 403 for others. Unknown report: 404; a bad
@@ -11,6 +14,7 @@
 
 from typing import Literal
 
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
@@ -20,10 +24,16 @@ from cohorte.core.models import Job, JobStatus
 from cohorte.messaging.services import absolute_url
 from cohorte.programs.selectors import program_for
 
-from . import exporters, runs
+from . import custom, exporters, runs
 from .prepared import PREPARED, Scope, filters_problems
 
 reports_router = Router(tags=["rapports"])
+
+
+def ORGANISATION_ONLY() -> str:  # noqa: N802 — a message, read in the caller's language
+    return _("Seuls les administrateurs produisent un rapport de l'organisation.")
+
+
 runs_router = Router(tags=["rapports"])
 
 
@@ -36,6 +46,34 @@ class ReportOut(Schema):
     name: str
     label: str
     filters: list[str]
+    #: a saved (custom) report: the prepared report it starts from, its columns
+    saved: bool = False
+    report: str
+    program: int | None = None
+    columns: list[str] = []
+    shared: bool = False
+
+
+class SavedIn(Schema):
+    name: str = Field(..., max_length=custom.NAME_MAX)
+    report: str = Field(..., max_length=40)
+    program: int | None = Field(None, ge=1, le=2**31 - 1)
+    columns: list[str] = Field(..., min_length=1, max_length=200)
+    filters: dict[str, str] | None = None
+    shared: bool = False
+
+
+def saved_out(saved) -> dict:
+    return {
+        "name": saved.key,
+        "label": saved.name,
+        "filters": sorted(saved.filters),
+        "saved": True,
+        "report": saved.report,
+        "program": saved.program_id,
+        "columns": saved.columns,
+        "shared": saved.shared,
+    }
 
 
 class RunIn(Schema):
@@ -72,28 +110,71 @@ def run_out(job: Job) -> dict:
 
 @reports_router.get("", response=list[ReportOut])
 def reports_list(request):
-    return [
-        {"name": p.name, "label": str(p.label), "filters": sorted(p.filters)}
+    """The six prepared reports, then the saved ones the caller may run."""
+    prepared = [
+        {"name": p.name, "label": str(p.label), "filters": sorted(p.filters), "report": p.name}
         for p in PREPARED.values()
     ]
+    saved = custom.saved_reports_visible_to(request.auth)[:500]
+    return prepared + [saved_out(row) for row in saved]
+
+
+@reports_router.post(
+    "/saved", response={201: ReportOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut}
+)
+def report_save(request, body: SavedIn):
+    """Save a custom report: a prepared report's columns, in the order given."""
+    by = request.auth
+    if body.report not in PREPARED:
+        raise Http404
+    program = program_for(by, body.program) if body.program is not None else None
+    if program is None and not runs.may_run(by=by, program=None):
+        return Status(403, {"message": ORGANISATION_ONLY(), "errors": []})
+    try:
+        saved = custom.saved_report_save(
+            by=by,
+            name=body.name,
+            report=body.report,
+            program=program,
+            columns=body.columns,
+            filters=body.filters,
+            shared=body.shared,
+        )
+    except ValidationError as error:
+        items = [
+            {"index": 0, "field": field, "reason": " ".join(messages)}
+            for field, messages in error.message_dict.items()
+        ]
+        raise BatchError(_("Requête invalide."), items) from error
+    return Status(201, saved_out(saved))
 
 
 @reports_router.post(
     "/{name}/runs", response={202: RunOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 )
 def report_run_create(request, name: str, body: RunIn):
+    by = request.auth
+    saved = None
+    if name.startswith(custom.PREFIX):
+        saved = custom.saved_report_of(by, name)
+        if saved is None:
+            raise Http404
+        # a saved report runs its own definition, for its own programme
+        body = RunIn(
+            format=body.format,
+            program=saved.program_id,
+            filters=saved.filters or None,
+            columns=saved.columns,
+        )
+        name = saved.report
     prepared = PREPARED.get(name)
     if prepared is None:
         raise Http404
-    by = request.auth
     program = program_for(by, body.program) if body.program is not None else None
     if program is None and not runs.may_run(by=by, program=None):
         return Status(
             403,
-            {
-                "message": _("Seuls les administrateurs produisent un rapport de l'organisation."),
-                "errors": [],
-            },
+            {"message": ORGANISATION_ONLY(), "errors": []},
         )
     errors = [
         {"index": 0, "field": "filters", "reason": problem}
@@ -120,6 +201,7 @@ def report_run_create(request, name: str, body: RunIn):
         program=program,
         filters=body.filters,
         columns=body.columns,
+        saved=saved,
     )
     return Status(202, run_out(job))
 

@@ -51,8 +51,10 @@ def report_run_request(
     program: Program | None,
     filters: dict[str, str] | None = None,
     columns: list[str] | None = None,
+    saved: Any = None,
 ) -> Job:
-    """A run of a prepared report (the caller checked may_run and the inputs)."""
+    """A run of a prepared report, or of a saved one's definition (the caller checked
+    may_run and the inputs)."""
     if name not in PREPARED or format not in exporters.FORMATS:
         raise ValueError(name)
     payload: dict[str, Any] = {
@@ -62,9 +64,11 @@ def report_run_request(
         "filters": dict(sorted((filters or {}).items())),
         "columns": list(columns or []),
     }
+    if saved is not None:
+        payload["saved_id"] = saved.pk
     where = program.name if program is not None else getattr(by.organisation, "name", "")
     title = _("%(report)s (%(format)s) : %(where)s") % {
-        "report": PREPARED[name].label,
+        "report": saved.name if saved is not None else PREPARED[name].label,
         "format": format.upper(),
         "where": where,
     }

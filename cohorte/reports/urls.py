@@ -29,5 +29,10 @@ urlpatterns += [
         run_views.generate_run,
         name="generate-run",
     ),
+    path(
+        "programmes/<id:program_id>/generer-des-rapports/personnaliser/",
+        run_views.generate_custom,
+        name="generate-custom",
+    ),
     path("rapports/executions/<id:run_id>/fichier/", run_views.run_file, name="run-file"),
 ]
