@@ -446,3 +446,64 @@ def test_the_custom_report_page_orders_the_columns_and_the_page_runs_it(
         reverse("reports:generate-run", args=[program_a.pk]), {"name": saved.key, "format": "csv"}
     )
     assert other.status_code == 404
+
+
+# --- Scheduled reports ------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_scheduled_report_is_mailed_skipped_when_empty_and_stopped_after_five_failures(
+    world, api_as, organisation, program_a, manager_a, admin, smtp
+):
+    from cohorte.reports.custom import FAILURES_MAX, scheduled_reports_run
+    from cohorte.reports.models import SavedReport
+
+    api = api_as(manager_a)
+    key = api.post(
+        "/api/reports/saved",
+        {"name": "Hebdo", "report": "relationships", "program": program_a.pk,
+         "columns": ["mentee"]},
+    ).json()["name"]  # fmt: skip
+    outsider_of_a = make_member(organisation, "zoe@poitiers.example")
+    refused = api.post(
+        f"/api/reports/{key}/schedule",
+        {"schedule": "weekly", "recipients": [outsider_of_a.email]},
+    )
+    assert refused.status_code == 400 and "zoe@poitiers.example" in refused.content.decode()
+    scheduled = api.post(
+        f"/api/reports/{key}/schedule",
+        {"schedule": "weekly", "format": "csv", "recipients": [manager_a.email, admin.email]},
+    )
+    assert scheduled.status_code == 200 and scheduled.json()["schedule"] == "weekly"
+    assert api_as(admin).post(f"/api/reports/{key}/schedule", {"schedule": ""}).status_code in (
+        403,
+        404,
+    )  # not the owner (and a private report: not even seen)
+
+    saved = SavedReport.objects.get()
+    due = saved.next_run_at
+    assert scheduled_reports_run(now=due - dt.timedelta(minutes=1)) == 0  # not yet
+    assert scheduled_reports_run(now=due) == 2  # one run per recipient
+    assert scheduled_reports_run(now=due) == 0  # the next date moved: never twice
+    run_tasks()
+    ready = [m for m in smtp if subject(m) == "Votre rapport est prêt"]
+    assert sorted(m["X-Envelope-To"] for m in ready) == sorted([manager_a.email, admin.email])
+
+    # empty: no e-mail
+    Relationship.objects.all().delete()
+    saved.refresh_from_db()
+    assert scheduled_reports_run(now=saved.next_run_at) == 2
+    run_tasks()
+    assert len([m for m in smtp if subject(m) == "Votre rapport est prêt"]) == 2
+    assert Job.objects.filter(kind="report", status=JobStatus.DONE).count() == 4
+
+    # the owner loses the programme: every run fails, and the schedule stops at five
+    program_a.managers.remove(manager_a)
+    for _ in range(FAILURES_MAX + 2):
+        saved.refresh_from_db()
+        if saved.stopped_at is not None:
+            break
+        scheduled_reports_run(now=saved.next_run_at)
+    saved.refresh_from_db()
+    assert saved.failures == FAILURES_MAX and saved.stopped_at is not None
+    assert scheduled_reports_run(now=saved.next_run_at + dt.timedelta(days=400)) == 0

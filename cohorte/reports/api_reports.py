@@ -4,6 +4,8 @@
   the saved (custom) reports the caller may run, named `saved-<id>`.
 - `POST /api/reports/saved` {name, report, program?, columns, filters?, shared}: 201, a
   custom report (columns chosen among the report's, in that order), private or shared.
+- `POST /api/reports/saved-<id>/schedule` {schedule: weekly | monthly | "", format,
+  recipients: [email]}: its owner has it e-mailed to chosen managers.
 - `POST /api/reports/{name}/runs` {format: csv | xlsx | pdf, program?, filters?, columns?}:
   202 with the run. A programme the caller does not manage: 404; without a programme (the
   whole organisation): administrators only, 403 for others. Unknown report: 404; a bad
@@ -12,6 +14,7 @@
   `download_url` once done (a link that checks permission again at each download).
 """
 
+import datetime as dt
 from typing import Literal
 
 from django.core.exceptions import ValidationError
@@ -19,6 +22,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
+from cohorte.accounts.models import Member
 from cohorte.core.api import BatchError, ErrorOut
 from cohorte.core.models import Job, JobStatus
 from cohorte.messaging.services import absolute_url
@@ -52,6 +56,10 @@ class ReportOut(Schema):
     program: int | None = None
     columns: list[str] = []
     shared: bool = False
+    #: a saved report's schedule: weekly, monthly or « »; stopped after 5 failures in a row
+    schedule: str = ""
+    next_run_at: dt.datetime | None = None
+    stopped: bool = False
 
 
 class SavedIn(Schema):
@@ -73,6 +81,9 @@ def saved_out(saved) -> dict:
         "program": saved.program_id,
         "columns": saved.columns,
         "shared": saved.shared,
+        "schedule": saved.schedule,
+        "next_run_at": saved.next_run_at,
+        "stopped": saved.stopped_at is not None,
     }
 
 
@@ -204,6 +215,50 @@ def report_run_create(request, name: str, body: RunIn):
         saved=saved,
     )
     return Status(202, run_out(job))
+
+
+class ScheduleIn(Schema):
+    schedule: Literal["weekly", "monthly", ""]
+    format: Literal["csv", "xlsx", "pdf"] = "xlsx"
+    recipients: list[str] = Field([], max_length=100)
+
+
+@reports_router.post(
+    "/{name}/schedule", response={200: ReportOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut}
+)
+def report_schedule(request, name: str, body: ScheduleIn):
+    """A saved report e-mailed every week or month to chosen managers (by e-mail address);
+    « » stops it. Its owner only."""
+    by = request.auth
+    saved = custom.saved_report_of(by, name)
+    if saved is None:
+        raise Http404
+    if saved.owner_id != by.pk:
+        return Status(
+            403, {"message": _("Seul l'auteur du rapport en programme l'envoi."), "errors": []}
+        )
+    emails = [email.strip().lower() for email in body.recipients if email.strip()]
+    people = list(Member.objects.filter(organisation_id=by.organisation_id, email__in=emails)[:100])
+    found = {person.email.lower() for person in people}
+    errors = [
+        {"index": index, "field": "recipients", "reason": _("Personne inconnue : %(email)s.")
+         % {"email": email}}
+        for index, email in enumerate(emails)
+        if email not in found
+    ]  # fmt: skip
+    if errors:
+        raise BatchError(_("Requête invalide."), errors)
+    try:
+        custom.saved_report_schedule(
+            saved=saved, by=by, schedule=body.schedule, format=body.format, recipients=people
+        )
+    except ValidationError as error:
+        items = [
+            {"index": 0, "field": field, "reason": " ".join(messages)}
+            for field, messages in error.message_dict.items()
+        ]
+        raise BatchError(_("Requête invalide."), items) from error
+    return saved_out(saved)
 
 
 @runs_router.get("/{int:run_id}", response={200: RunOut, 404: ErrorOut})

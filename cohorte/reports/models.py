@@ -5,6 +5,12 @@ from django.utils.translation import gettext_lazy as _
 from cohorte.core.models import TimeStampedModel
 
 
+class Schedule(models.TextChoices):
+    NONE = "", _("Jamais")
+    WEEKLY = "weekly", _("Chaque semaine")
+    MONTHLY = "monthly", _("Chaque mois")
+
+
 class SavedReport(TimeStampedModel):
     """A custom report: a prepared report's columns chosen and ordered, its filters, under
     a name; private to its owner, or shared with the organisation's managers. Run again
@@ -27,11 +33,24 @@ class SavedReport(TimeStampedModel):
     columns = models.JSONField(default=list)
     filters = models.JSONField(default=dict, blank=True)
     shared = models.BooleanField(_("partagé avec les responsables"), default=False)
+    #: e-mailed every week or month to chosen managers (custom.scheduled_reports_run)
+    schedule = models.CharField(
+        _("envoi programmé"), max_length=8, choices=Schedule.choices, default="", blank=True
+    )
+    schedule_format = models.CharField(max_length=4, default="xlsx", blank=True)
+    recipients = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    next_run_at = models.DateTimeField(null=True, blank=True)
+    #: runs that failed in a row; the schedule stops at custom.FAILURES_MAX
+    failures = models.PositiveSmallIntegerField(default=0)
+    stopped_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("rapport personnalisé")
         ordering = ["name", "pk"]
-        indexes = [models.Index(fields=["organisation", "program"], name="saved_report_scope")]
+        indexes = [
+            models.Index(fields=["organisation", "program"], name="saved_report_scope"),
+            models.Index(fields=["schedule", "next_run_at"], name="saved_report_due"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -52,6 +52,7 @@ def report_run_request(
     filters: dict[str, str] | None = None,
     columns: list[str] | None = None,
     saved: Any = None,
+    scheduled: bool = False,
 ) -> Job:
     """A run of a prepared report, or of a saved one's definition (the caller checked
     may_run and the inputs)."""
@@ -66,6 +67,8 @@ def report_run_request(
     }
     if saved is not None:
         payload["saved_id"] = saved.pk
+    if scheduled:
+        payload["scheduled"] = True
     where = program.name if program is not None else getattr(by.organisation, "name", "")
     title = _("%(report)s (%(format)s) : %(where)s") % {
         "report": saved.name if saved is not None else PREPARED[name].label,
@@ -185,7 +188,8 @@ def report_run_build(job: Job, progress: exporters.Progress) -> dict[str, Any]:
                         result={**job.result, "emailed": True},
                     )
                     hours = settings.COHORTE_EXPORT_RETENTION_HOURS
-                    if not emailed:  # a run started again after a killed worker: once only
+                    empty = count == 0 and job.payload.get("scheduled")
+                    if not emailed and not empty:  # once only; a scheduled empty one: never
                         messaging.system_email(
                             organisation_id=organisation.pk,
                             key="report_ready",
@@ -203,7 +207,27 @@ def report_run_build(job: Job, progress: exporters.Progress) -> dict[str, Any]:
         return {"filename": f"{base}{suffix}", "count": count, "summary": summary}
 
 
+def _report_run_work(job: Job, progress: exporters.Progress) -> dict[str, Any]:
+    """The build, and what it means for a scheduled report: a failure in a row more, or
+    none."""
+    from .custom import saved_report_failed, saved_report_succeeded
+
+    saved_id = job.payload.get("saved_id") if job.payload.get("scheduled") else None
+    try:
+        result = report_run_build(job, progress)
+    except Exception:
+        if saved_id is not None:
+            saved_report_failed(saved_id, now=timezone.now())
+        raise
+    if saved_id is not None:
+        if result.get("failed"):
+            saved_report_failed(saved_id, now=timezone.now())
+        else:
+            saved_report_succeeded(saved_id)
+    return result
+
+
 @task()
 def report_run(job_id: int) -> None:
     """A prepared report's file, in the background (see report_run_build)."""
-    job_run(job_id, report_run_build)
+    job_run(job_id, _report_run_work)
