@@ -337,6 +337,7 @@ def test_the_api_refuses_what_it_cannot_run(world, api_as, program_a, manager_a,
 def test_the_page_lists_the_six_runs_one_and_shows_its_link(world, program_a, manager_a, manager_b):
     client = signed_in(manager_a)
     url = reverse("reports:generate", args=[program_a.pk])
+    assert url in client.get(reverse("activity:program", args=[program_a.pk])).content.decode()
     page = client.get(url).content.decode()
     for prepared in PREPARED.values():
         assert escape(str(prepared.label)) in page
