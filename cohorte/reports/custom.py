@@ -209,7 +209,7 @@ def scheduled_reports_run(*, now: dt.datetime | None = None) -> int:
     for saved_id in list(due[:DUE_BATCH]):
         with transaction.atomic():
             saved = (
-                SavedReport.objects.select_for_update(skip_locked=True)
+                SavedReport.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("owner", "program")
                 .filter(pk=saved_id, next_run_at__lte=now, stopped_at__isnull=True)
                 .first()
