@@ -27,6 +27,7 @@ from cohorte.reports.prepared import PREPARED, Scope
 from cohorte.surveys import services as surveys
 
 from .conftest import body_of, make_member, run_tasks, signed_in
+from .test_browser import browser  # noqa: F401  (the module's Chromium)
 
 FORMULA = '=HYPERLINK("http://evil.example","clic")'
 QUESTIONS = [
@@ -508,3 +509,29 @@ def test_a_scheduled_report_is_mailed_skipped_when_empty_and_stopped_after_five_
     saved.refresh_from_db()
     assert saved.failures == FAILURES_MAX and saved.stopped_at is not None
     assert scheduled_reports_run(now=saved.next_run_at + dt.timedelta(days=400)) == 0
+
+
+# --- In a browser -----------------------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_pages_poll_to_the_link_and_have_no_serious_axe_violation(
+    browser,  # noqa: F811
+    live_server,
+    world,
+    program_a,
+    manager_a,
+):
+    from .test_accessibility import blocking_violations
+    from .test_browser import signed_in_page
+
+    page = signed_in_page(browser, live_server, manager_a)
+    page.goto(live_server.url + reverse("reports:generate", args=[program_a.pk]))
+    page.get_by_role("button", name="Rapport des relations — CSV").click()
+    page.locator("#runs [role=progressbar]").wait_for()  # the run, swapped in by htmx
+    run_tasks()
+    page.locator("#runs a.button.primary").wait_for(timeout=10_000)  # polled to its link
+    assert blocking_violations(page) == []
+    page.goto(live_server.url + reverse("reports:generate-custom", args=[program_a.pk]))
+    assert blocking_violations(page) == []
