@@ -25,6 +25,7 @@ from cohorte.meetings.api import programs_router as meeting_programs_router
 from cohorte.messaging.api import email_log_router, messages_router
 from cohorte.programs.api import router as programs_router
 from cohorte.reports.api_home import router as home_router
+from cohorte.reports.api_reports import reports_router, runs_router
 from cohorte.space.api import me_router
 from cohorte.surveys.api import programs_router as survey_programs_router
 from cohorte.surveys.api import surveys_router
@@ -67,6 +68,8 @@ api.add_router("/interviews", interviews_router)
 api.add_router("/campaigns", campaign_exports_router)
 api.add_router("/campaigns", campaign_reminders_router)
 api.add_router("/programs", home_router)
+api.add_router("/reports", reports_router)
+api.add_router("/report-runs", runs_router)
 
 
 @api.exception_handler(BatchError)

@@ -58,6 +58,9 @@ def scheduler_tick() -> dict:
         from cohorte.reports.rollups import monthly_refresh_recent
 
         done["monthly_activity"] = monthly_refresh_recent(now=now)
+    from cohorte.reports.custom import scheduled_reports_run
+
+    done["scheduled_reports"] = scheduled_reports_run(now=now)  # each due once: idempotent
     if cache.add("tick:email-retention", 1, timeout=24 * 3600):
         done["purged"] = messaging.emails_purge(now=now)
     tick_schedule(after_seconds=300)

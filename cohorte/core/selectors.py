@@ -87,6 +87,8 @@ ACTION_LABELS: dict[str, Promise] = {
     "interview.deleted": gettext_lazy("Entretien supprimé"),
     "participants.reminded": gettext_lazy("Participants relancés"),
     "reminder_rule.saved": gettext_lazy("Règle de relance enregistrée"),
+    "report.saved": gettext_lazy("Rapport personnalisé enregistré"),
+    "report.scheduled": gettext_lazy("Envoi programmé d'un rapport modifié"),
     "survey.created": gettext_lazy("Sondage créé"),
     "survey.sent": gettext_lazy("Sondage envoyé"),
     "survey.updated": gettext_lazy("Sondage modifié"),

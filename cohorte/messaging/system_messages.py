@@ -54,6 +54,7 @@ RELATIONSHIPS = _("Relations")
 MEETINGS = _("Rencontres")
 REMINDERS = _("Relances")
 INTERVIEWS = _("Entretiens")
+REPORTS = _("Rapports")
 
 SPECS: dict[str, Spec] = {
     "welcome": Spec(
@@ -312,6 +313,17 @@ SPECS: dict[str, Spec] = {
         "dans les {jours} jours : {lien}",
         "Hello {first_name},\n\nThe export of the “{campaign}” interviews is ready. Download it "
         "within {days} days: {link}",
+    ),
+    "report_ready": Spec(
+        REPORTS,
+        _("Rapport prêt"),
+        ("first_name", "link", "days"),
+        "Votre rapport est prêt",
+        "Your report is ready",
+        "Bonjour {prénom},\n\nLe rapport que vous avez demandé est prêt. Téléchargez-le dans "
+        "les {jours} jours : {lien}",
+        "Hello {first_name},\n\nThe report you asked for is ready. Download it within {days} "
+        "days: {link}",
     ),
 }
 

@@ -1,5 +1,63 @@
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from cohorte.core.models import TimeStampedModel
+
+
+class Schedule(models.TextChoices):
+    NONE = "", _("Jamais")
+    WEEKLY = "weekly", _("Chaque semaine")
+    MONTHLY = "monthly", _("Chaque mois")
+
+
+class SavedReport(TimeStampedModel):
+    """A custom report: a prepared report's columns chosen and ordered, its filters, under
+    a name; private to its owner, or shared with the organisation's managers. Run again
+    later with the same definition (the owner's, or the runner's, permissions checked at
+    every run)."""
+
+    organisation = models.ForeignKey(
+        "programs.Organisation", on_delete=models.CASCADE, related_name="+"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_reports"
+    )
+    name = models.CharField(_("nom"), max_length=120)
+    #: the prepared report it starts from (prepared.PREPARED's key)
+    report = models.CharField(_("rapport"), max_length=40)
+    #: none: the whole organisation (administrators)
+    program = models.ForeignKey(
+        "programs.Program", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    columns = models.JSONField(default=list)
+    filters = models.JSONField(default=dict, blank=True)
+    shared = models.BooleanField(_("partagé avec les responsables"), default=False)
+    #: e-mailed every week or month to chosen managers (custom.scheduled_reports_run)
+    schedule = models.CharField(
+        _("envoi programmé"), max_length=8, choices=Schedule.choices, default="", blank=True
+    )
+    schedule_format = models.CharField(max_length=4, default="xlsx", blank=True)
+    recipients = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    next_run_at = models.DateTimeField(null=True, blank=True)
+    #: runs that failed in a row; the schedule stops at custom.FAILURES_MAX
+    failures = models.PositiveSmallIntegerField(default=0)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("rapport personnalisé")
+        ordering = ["name", "pk"]
+        indexes = [
+            models.Index(fields=["organisation", "program"], name="saved_report_scope"),
+            models.Index(fields=["schedule", "next_run_at"], name="saved_report_due"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def key(self) -> str:
+        return f"saved-{self.pk}"
 
 
 class MonthlyActivity(models.Model):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import home_views, summary_views, views
+from . import home_views, run_views, summary_views, views
 
 app_name = "reports"
 urlpatterns = [
@@ -38,4 +38,23 @@ urlpatterns += [
         tab_views.members_csv,
         name="members-csv",
     ),
+]
+
+urlpatterns += [
+    path(
+        "programmes/<id:program_id>/generer-des-rapports/",
+        run_views.generate,
+        name="generate",
+    ),
+    path(
+        "programmes/<id:program_id>/generer-des-rapports/lancer/",
+        run_views.generate_run,
+        name="generate-run",
+    ),
+    path(
+        "programmes/<id:program_id>/generer-des-rapports/personnaliser/",
+        run_views.generate_custom,
+        name="generate-custom",
+    ),
+    path("rapports/executions/<id:run_id>/fichier/", run_views.run_file, name="run-file"),
 ]

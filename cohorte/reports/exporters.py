@@ -1,0 +1,193 @@
+"""The one exporter base: a report is a list of columns and rows yielded one at a time,
+with their total announced first; each format is a writer that streams the rows to a file,
+neutralises every text cell (formula injection, in every format) and reports its progress.
+
+CSV is UTF-8 with a BOM, `;` in French and `,` in English (core.exports); XLSX is written
+by XlsxWriter in constant memory, a row at a time; PDF is for bounded summaries: beyond
+PDF_MAX_ROWS rows the table stops and says so (the CSV or XLSX has them all).
+"""
+
+import dataclasses
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, Any
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+
+from cohorte.core.exports import csv_lines, neutralise
+
+CSV, XLSX, PDF = "csv", "xlsx", "pdf"
+FORMATS = (CSV, XLSX, PDF)
+#: the longest table a PDF holds: past it, the file says how many rows it left out
+PDF_MAX_ROWS = 500
+#: how often the progress is written (rows)
+PROGRESS_EVERY = 500
+#: a spreadsheet cell holds at most this many characters
+XLSX_CELL_MAX = 32767
+
+Progress = Callable[[int, int], None]
+
+
+@dataclasses.dataclass(frozen=True)
+class Column:
+    key: str
+    label: str | Promise
+
+
+@dataclasses.dataclass
+class Report:
+    """What a writer needs: a title, the columns, the total (for progress), the rows in
+    the columns' order, and notes that the file states (what it leaves out, and why)."""
+
+    name: str
+    title: str
+    columns: list[Column]
+    total: int
+    rows: Iterable[list[Any]]
+    notes: list[str] = dataclasses.field(default_factory=list)
+
+    def only(self, keys: list[str] | None) -> "Report":
+        """The same report with the columns asked for, in that order (unknown keys are
+        the caller's to refuse: see unknown_columns)."""
+        if not keys:
+            return self
+        index = {column.key: i for i, column in enumerate(self.columns)}
+        picked = [index[key] for key in keys if key in index]
+        rows = self.rows
+        return dataclasses.replace(
+            self,
+            columns=[self.columns[i] for i in picked],
+            rows=([row[i] for i in picked] for row in rows),
+        )
+
+
+def unknown_columns(columns: list[Column], keys: list[str]) -> list[str]:
+    known = {column.key for column in columns}
+    return [key for key in keys if key not in known]
+
+
+def _counted(report: Report, progress: Progress | None) -> Iterator[list[Any]]:
+    done = 0
+    total = report.total
+    if progress is not None:
+        progress(0, total)
+    for row in report.rows:
+        yield row
+        done += 1
+        if progress is not None and done % PROGRESS_EVERY == 0:
+            progress(done, max(total, done))
+    if progress is not None:
+        progress(done, max(total, done))
+
+
+def csv_write_report(
+    report: Report, stream: IO[bytes], *, delimiter: str, progress: Progress | None = None
+) -> int:
+    header = [str(column.label) for column in report.columns]
+    count = 0
+
+    def rows() -> Iterator[list[Any]]:
+        nonlocal count
+        for row in _counted(report, progress):
+            count += 1
+            yield row
+
+    buffer: list[str] = []
+    size = 0
+    for line in csv_lines(header, rows(), delimiter):
+        buffer.append(line)
+        size += len(line)
+        if size >= 64 * 1024:
+            stream.write("".join(buffer).encode("utf-8"))
+            buffer, size = [], 0
+    stream.write("".join(buffer).encode("utf-8"))
+    return count
+
+
+def _xlsx_cell(value: Any) -> tuple[str, Any]:
+    if value is None or value == "":
+        return "blank", None
+    if isinstance(value, bool):
+        return "string", _("oui") if value else _("non")
+    if isinstance(value, int | float):
+        return "number", value
+    return "string", neutralise(value)[:XLSX_CELL_MAX]
+
+
+def xlsx_write_report(report: Report, path: str, *, progress: Progress | None = None) -> int:
+    """In constant memory: each row is flushed to the file once the next one starts. Every
+    text goes through write_string (never write(), which would read « =… » as a formula)
+    after neutralise, so a cell another spreadsheet re-reads as text stays inert too."""
+    import xlsxwriter
+
+    workbook = xlsxwriter.Workbook(path, {"constant_memory": True, "strings_to_numbers": False})
+    count = 0
+    try:
+        sheet = workbook.add_worksheet(neutralise(report.title)[:31].replace("/", "-") or "report")
+        bold = workbook.add_format({"bold": True})
+        for column, item in enumerate(report.columns):
+            sheet.write_string(0, column, neutralise(str(item.label)), bold)
+        sheet.freeze_panes(1, 0)
+        for count, row in enumerate(_counted(report, progress), start=1):
+            for column, value in enumerate(row):
+                kind, cell = _xlsx_cell(value)
+                if kind == "number":
+                    sheet.write_number(count, column, cell)
+                elif kind == "string":
+                    sheet.write_string(count, column, cell)
+        if report.notes:
+            notes = workbook.add_worksheet(_("Notes"))
+            for line, note in enumerate(report.notes):
+                notes.write_string(line, 0, neutralise(note)[:XLSX_CELL_MAX])
+    finally:
+        workbook.close()
+    return count
+
+
+def pdf_write_report(
+    report: Report, stream: IO[bytes], *, progress: Progress | None = None, limit: int | None = None
+) -> int:
+    """A bounded table: the first `limit` rows, and a note of how many were left out."""
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    limit = PDF_MAX_ROWS if limit is None else limit
+    kept: list[list[str]] = []
+    count = 0
+    for row in _counted(report, progress):
+        count += 1
+        if len(kept) < limit:
+            kept.append([_pdf_cell(value) for value in row])
+    notes = list(report.notes)
+    if count > limit:
+        notes.append(
+            _(
+                "Ce PDF montre les %(kept)d premières lignes sur %(total)d : le PDF est fait pour "
+                "les synthèses, demandez le CSV ou le XLSX pour toutes les lignes."
+            )
+            % {"kept": limit, "total": count}
+        )
+    html = render_to_string(
+        "reports/run_pdf.html",
+        {
+            "title": report.title,
+            "columns": [str(column.label) for column in report.columns],
+            "rows": kept,
+            "notes": notes,
+            "count": count,
+            "made_at": timezone.localtime(),
+        },
+    )
+    # nothing is fetched: the document has no image, no link to follow
+    fetcher = URLFetcher(allowed_protocols={"data"}, allow_redirects=False)
+    stream.write(HTML(string=html, url_fetcher=fetcher).write_pdf())
+    return count
+
+
+def _pdf_cell(value: Any) -> str:
+    if isinstance(value, bool):
+        return _("oui") if value else _("non")
+    text = neutralise(value)
+    return text if len(text) <= 1000 else text[:1000] + "…"

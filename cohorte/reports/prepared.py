@@ -1,0 +1,677 @@
+"""The six prepared reports of « Générer des rapports » (seed 004): each is a list of
+columns and a query whose rows are yielded one at a time (exporters.Report). Everything
+is counted by the database — filtered Count, Subquery — and read with .iterator(), so a
+report costs a fixed number of queries whatever its number of rows (the surveys report:
+a fixed number per survey, through surveys.selectors.survey_results).
+
+For a programme, or for the whole organisation (administrators). Times are in the
+organisation's time zone.
+
+What is left out, and said in the file:
+- the relationships report holds the notes and the messages of a relationship only where
+  its programme lets its managers read them (conversations.ProgramConversationSettings
+  .managers_read, off by default, « les responsables lisent les conversations et les
+  notes »); elsewhere the two cells say that the programme's setting keeps them private;
+- evaluation comments are those the « Rencontres » tab already shows the managers.
+"""
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    StringAgg,
+    Subquery,
+    Sum,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils.functional import Promise
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+
+from cohorte.accounts.models import CustomField, Member, MemberRole
+from cohorte.accounts.reports import MEMBER_REPORT_COLUMNS, STATUS_COLUMNS
+from cohorte.conversations.models import (
+    ConversationMessage,
+    ProgramConversationSettings,
+    RelationshipNote,
+)
+from cohorte.core.moments import localtime_or_utc
+from cohorte.meetings.models import (
+    Meeting,
+    MeetingAttendee,
+    MeetingStatus,
+    MeetingType,
+    Relationship,
+    RelationshipStatus,
+)
+from cohorte.programs.models import Enrolment, Organisation, Program, Role
+from cohorte.surveys.models import QuestionKind, Survey
+from cohorte.surveys.selectors import option_label, question_label, survey_results, surveys_of
+
+from .exporters import Column, Report
+
+
+@dataclasses.dataclass(frozen=True)
+class Scope:
+    """Whose data: one programme, or every programme of the organisation."""
+
+    organisation: Organisation
+    program: Program | None
+    by: Member
+    filters: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def programs(self) -> QuerySet[Program]:
+        if self.program is not None:
+            return Program.objects.filter(pk=self.program.pk)
+        return Program.objects.filter(organisation=self.organisation)
+
+    @property
+    def tz(self) -> dt.tzinfo:
+        return self.organisation.tzinfo
+
+
+@dataclasses.dataclass(frozen=True)
+class Prepared:
+    name: str
+    label: str | Promise
+    build: Callable[[Scope], Report]
+    #: filter → its allowed values
+    filters: dict[str, Callable[[], list[str]]] = dataclasses.field(default_factory=dict)
+
+    def columns(self, scope: Scope) -> list[Column]:
+        return self.build(scope).columns
+
+
+def _when(moment: dt.datetime | None, tz: dt.tzinfo, pattern: str = "%Y-%m-%d %H:%M") -> str:
+    return localtime_or_utc(moment, tz).strftime(pattern) if moment is not None else ""
+
+
+def _day(value: dt.date | None) -> str:
+    return value.isoformat() if value is not None else ""
+
+
+def _name(first: str, last: str, email: str) -> str:
+    return f"{first} {last}".strip() or email
+
+
+def _roles() -> list[str]:
+    return [value for value, _label in Role.choices]
+
+
+def _yes_no(value: bool | None) -> str:
+    if value is None:
+        return ""
+    return _("oui") if value else _("non")
+
+
+# --- Members -----------------------------------------------------------------------------
+
+#: keys of accounts.reports.STATUS_COLUMNS, in its order
+STATUS_KEYS = (
+    "profile_completion",
+    "last_access",
+    "relationships_count",
+    "matches_count",
+    "mentoring_hours",
+    "date_joined",
+    "deactivated_at",
+    "is_active",
+    "cohorts",
+)
+
+
+def members_report(scope: Scope) -> Report:
+    """The members' full report (accounts.reports: same columns, same custom fields), for
+    a programme's enrolled members with their role there, or the organisation's."""
+    fields = list(
+        CustomField.objects.filter(organisation=scope.organisation, in_reports=True).order_by("pk")
+    )
+    if not scope.by.is_org_admin:
+        fields = [field for field in fields if not field.admin_only]
+    members = Member.objects.filter(organisation=scope.organisation, archived_at__isnull=True)
+    columns: list[Column] = []
+    role = scope.filters.get("role")
+    if scope.program is not None:
+        enrolments = Enrolment.objects.filter(
+            program=scope.program, member=OuterRef("pk"), ended_at__isnull=True
+        )
+        if role:
+            enrolments = enrolments.filter(role=role)
+        members = members.filter(Exists(enrolments)).annotate(
+            program_role=Subquery(enrolments.values("role")[:1])
+        )
+        columns.append(Column("program_role", gettext_lazy("Rôle dans le programme")))
+    elif role:
+        members = members.filter(role=role)
+    columns += [Column(key, label) for key, label in MEMBER_REPORT_COLUMNS]
+    columns += [Column(f"field_{field.pk}", field.name) for field in fields]
+    columns += [Column(key, label) for key, label in zip(STATUS_KEYS, STATUS_COLUMNS, strict=True)]
+    members = members.order_by("last_name", "first_name", "pk")
+    total = members.count()
+    member_roles = dict(MemberRole.choices)
+    program_roles = dict(Role.choices)
+    field_ids = [field.pk for field in fields]
+    tz = scope.tz
+
+    def rows() -> Iterator[list[Any]]:
+        queryset = members.prefetch_related("field_values", "cohorts")
+        for member in queryset.iterator(chunk_size=2000):
+            values: dict[int, list[str]] = {}
+            for field_value in member.field_values.all():
+                values.setdefault(field_value.field_id, []).append(field_value.value)
+            line: list[Any] = []
+            if scope.program is not None:
+                program_role = getattr(member, "program_role", "")
+                line.append(program_roles.get(program_role, program_role))
+            for key, _label in MEMBER_REPORT_COLUMNS:
+                cell = getattr(member, key)
+                if key == "role":
+                    cell = member_roles.get(cell, "")
+                line.append("" if cell is None else cell)
+            line += [", ".join(values.get(field_id, [])) for field_id in field_ids]
+            line += [
+                member.profile_completion,
+                _when(member.last_access, tz),
+                member.relationships_count,
+                member.matches_count,
+                member.mentoring_hours,
+                _when(member.date_joined, tz, "%Y-%m-%d"),
+                _when(member.deactivated_at, tz, "%Y-%m-%d"),
+                _yes_no(member.is_active),
+                ", ".join(cohort.name for cohort in member.cohorts.all()),
+            ]
+            yield line
+
+    return Report("members", str(PREPARED_LABELS["members"]), columns, total, rows())
+
+
+# --- Relationships -----------------------------------------------------------------------
+
+
+def _text_agg(field: str) -> StringAgg:
+    """The texts joined, oldest first where the database orders inside an aggregate (an
+    old SQLite does not: then in the order the rows were written)."""
+    ordered = connection.features.supports_aggregate_order_by_clause
+    return StringAgg(field, delimiter=Value("\n— "), order_by="created_at" if ordered else None)
+
+
+def _count_of(queryset: QuerySet, group: str) -> Coalesce:
+    return Coalesce(
+        Subquery(
+            queryset.order_by().values(group).annotate(n=Count("pk")).values("n"),
+            output_field=IntegerField(),
+        ),
+        0,
+    )
+
+
+def relationships_report(scope: Scope) -> Report:
+    """Each relationship: mentor, mentee, status, dates, meetings; its notes and messages
+    only where the programme's setting lets the managers read them."""
+    relationships = Relationship.objects.filter(program__in=scope.programs())
+    status = scope.filters.get("status")
+    if status:
+        relationships = relationships.filter(status=status)
+    readable = Coalesce(
+        Subquery(
+            ProgramConversationSettings.objects.filter(program=OuterRef("program")).values(
+                "managers_read"
+            )[:1],
+            output_field=BooleanField(),
+        ),
+        Value(False),
+    )
+    meetings = Meeting.objects.filter(relationship=OuterRef("pk"))
+    notes = (
+        RelationshipNote.objects.filter(relationship=OuterRef("pk"))
+        .order_by()
+        .values("relationship")
+        .annotate(text=_text_agg("body"))
+        .values("text")
+    )
+    messages = ConversationMessage.objects.filter(
+        conversation__program=OuterRef("program"),
+        conversation__participants__member=OuterRef("mentor"),
+    ).filter(conversation__participants__member=OuterRef("mentee"))
+    messages_text = (
+        messages.order_by()
+        .values("conversation__program")
+        .annotate(text=_text_agg("body"))
+        .values("text")
+    )
+    held = meetings.filter(status=MeetingStatus.CONFIRMED)
+    planned = meetings.exclude(status=MeetingStatus.CANCELLED)
+    notes_count = RelationshipNote.objects.filter(relationship=OuterRef("pk"))
+
+    Integer = IntegerField
+
+    def if_readable(value: Any, output: Any) -> Case:
+        return Case(When(readable=True, then=value), default=None, output_field=output)
+
+    def text_of(query: QuerySet) -> Coalesce:
+        return Coalesce(Subquery(query, output_field=TextField()), Value(""))
+
+    relationships = (
+        relationships.select_related("program", "mentor", "mentee")
+        .annotate(
+            readable=readable,
+            meetings_held=_count_of(held, "relationship"),
+            meetings_all=_count_of(planned, "relationship"),
+            notes_count=if_readable(_count_of(notes_count, "relationship"), IntegerField()),
+            notes_text=if_readable(text_of(notes), TextField()),
+            messages_count=if_readable(_count_of(messages, "conversation__program"), Integer()),
+            messages_text=if_readable(text_of(messages_text), TextField()),
+        )
+        .order_by("program__name", "program_id", "-created_at", "pk")
+    )
+    columns = [
+        Column("program", gettext_lazy("Programme")),
+        Column("mentor", gettext_lazy("Mentor")),
+        Column("mentor_email", gettext_lazy("Courriel du mentor")),
+        Column("mentee", gettext_lazy("Mentoré")),
+        Column("mentee_email", gettext_lazy("Courriel du mentoré")),
+        Column("status", gettext_lazy("Statut")),
+        Column("started_on", gettext_lazy("Commencée le")),
+        Column("ended_at", gettext_lazy("Terminée le")),
+        Column("meetings", gettext_lazy("Rencontres (hors annulées)")),
+        Column("meetings_held", gettext_lazy("Rencontres tenues")),
+        Column("notes_count", gettext_lazy("Notes")),
+        Column("notes", gettext_lazy("Texte des notes")),
+        Column("messages_count", gettext_lazy("Messages")),
+        Column("messages", gettext_lazy("Texte des messages")),
+    ]
+    statuses = dict(RelationshipStatus.choices)
+    private = _("non visible : le réglage du programme garde les notes et messages privés")
+    total = relationships.count()
+    tz = scope.tz
+
+    def rows() -> Iterator[list[Any]]:
+        for r in relationships.iterator(chunk_size=2000):
+            yield [
+                r.program.name,
+                r.mentor.full_name,
+                r.mentor.email,
+                r.mentee.full_name,
+                r.mentee.email,
+                statuses.get(r.status, r.status),
+                _day(r.started_on) or _when(r.created_at, tz, "%Y-%m-%d"),
+                _when(r.ended_at, tz, "%Y-%m-%d"),
+                r.meetings_all,
+                r.meetings_held,
+                r.notes_count if r.readable else private,
+                r.notes_text if r.readable else private,
+                r.messages_count if r.readable else private,
+                r.messages_text if r.readable else private,
+            ]
+
+    note = _(
+        "Les notes et les messages d'une relation n'y figurent que si son programme permet "
+        "à ses responsables de les lire (réglage des conversations, désactivé par défaut) ; "
+        "sinon la cellule le dit."
+    )
+    return Report(
+        "relationships", str(PREPARED_LABELS["relationships"]), columns, total, rows(), [note]
+    )
+
+
+# --- Meetings between relationships ------------------------------------------------------
+
+
+def relationship_meetings_report(scope: Scope) -> Report:
+    """Each meeting of a relationship, with each side's evaluation."""
+    meetings = Meeting.objects.filter(relationship__program__in=scope.programs())
+    status = scope.filters.get("status")
+    if status:
+        meetings = meetings.filter(status=status)
+
+    def side(who: str, field: str) -> Subquery:
+        return Subquery(
+            MeetingAttendee.objects.filter(
+                meeting=OuterRef("pk"), member=OuterRef(f"relationship__{who}")
+            ).values(field)[:1]
+        )
+
+    meetings = (
+        meetings.select_related("program", "relationship__mentor", "relationship__mentee")
+        .annotate(
+            mentor_took_place=side("mentor", "took_place"),
+            mentor_rating=side("mentor", "rating"),
+            mentor_comment=side("mentor", "comment"),
+            mentee_took_place=side("mentee", "took_place"),
+            mentee_rating=side("mentee", "rating"),
+            mentee_comment=side("mentee", "comment"),
+        )
+        .order_by("starts_at", "pk")
+    )
+    columns = [
+        Column("program", gettext_lazy("Programme")),
+        Column("mentor", gettext_lazy("Mentor")),
+        Column("mentee", gettext_lazy("Mentoré")),
+        Column("starts_at", gettext_lazy("Date")),
+        Column("duration", gettext_lazy("Durée (min)")),
+        Column("status", gettext_lazy("Statut")),
+        Column("type", gettext_lazy("Type")),
+        Column("mentor_took_place", gettext_lazy("A eu lieu selon le mentor")),
+        Column("mentor_rating", gettext_lazy("Note du mentor")),
+        Column("mentor_comment", gettext_lazy("Commentaire du mentor")),
+        Column("mentee_took_place", gettext_lazy("A eu lieu selon le mentoré")),
+        Column("mentee_rating", gettext_lazy("Note du mentoré")),
+        Column("mentee_comment", gettext_lazy("Commentaire du mentoré")),
+    ]
+    statuses = dict(MeetingStatus.choices)
+    types = dict(MeetingType.choices)
+    total = meetings.count()
+    tz = scope.tz
+
+    def rows() -> Iterator[list[Any]]:
+        for m in meetings.iterator(chunk_size=2000):
+            pair = m.relationship
+            if pair is None:  # the query keeps a relationship's meetings only
+                continue
+            yield [
+                m.program.name,
+                pair.mentor.full_name,
+                pair.mentee.full_name,
+                _when(m.starts_at, tz),
+                m.duration_minutes,
+                statuses.get(m.status, m.status),
+                types.get(m.meeting_type, m.meeting_type),
+                _yes_no(m.mentor_took_place),
+                m.mentor_rating,
+                m.mentor_comment or "",
+                _yes_no(m.mentee_took_place),
+                m.mentee_rating,
+                m.mentee_comment or "",
+            ]
+
+    return Report(
+        "relationship_meetings",
+        str(PREPARED_LABELS["relationship_meetings"]),
+        columns,
+        total,
+        rows(),
+    )
+
+
+# --- Meetings per member -----------------------------------------------------------------
+
+
+def member_meetings_report(scope: Scope) -> Report:
+    """Per member and programme: meetings planned, held, not held, cancelled, hours held —
+    one grouped query."""
+    enrolments = Enrolment.objects.filter(program__in=scope.programs())
+    role = scope.filters.get("role")
+    if role:
+        enrolments = enrolments.filter(role=role)
+    inside = Q(member__attendances__meeting__program=F("program"))
+
+    def count(status: str) -> Count:
+        return Count(
+            "member__attendances",
+            filter=inside & Q(member__attendances__meeting__status=status),
+        )
+
+    held = inside & Q(member__attendances__meeting__status=MeetingStatus.CONFIRMED)
+    enrolments = (
+        enrolments.select_related("program", "member")
+        .annotate(
+            planned=count(MeetingStatus.SCHEDULED),
+            held=count(MeetingStatus.CONFIRMED),
+            not_held=count(MeetingStatus.NOT_HELD),
+            cancelled=count(MeetingStatus.CANCELLED),
+            minutes=Coalesce(Sum("member__attendances__meeting__duration_minutes", filter=held), 0),
+            last_held=Max("member__attendances__meeting__starts_at", filter=held),
+        )
+        .order_by("program__name", "program_id", "member__last_name", "member__first_name", "pk")
+    )
+    columns = [
+        Column("program", gettext_lazy("Programme")),
+        Column("name", gettext_lazy("Nom")),
+        Column("email", gettext_lazy("Courriel")),
+        Column("role", gettext_lazy("Rôle")),
+        Column("planned", gettext_lazy("Programmées")),
+        Column("held", gettext_lazy("Tenues")),
+        Column("not_held", gettext_lazy("Non tenues")),
+        Column("cancelled", gettext_lazy("Annulées")),
+        Column("hours", gettext_lazy("Heures tenues")),
+        Column("last_held", gettext_lazy("Dernière rencontre tenue")),
+        Column("enrolment_ended", gettext_lazy("Fin de participation")),
+    ]
+    roles = dict(Role.choices)
+    total = enrolments.count()
+    tz = scope.tz
+
+    def rows() -> Iterator[list[Any]]:
+        for e in enrolments.iterator(chunk_size=2000):
+            yield [
+                e.program.name,
+                e.member.full_name,
+                e.member.email,
+                roles.get(e.role, e.role),
+                e.planned,
+                e.held,
+                e.not_held,
+                e.cancelled,
+                round(e.minutes / 60, 2),
+                _when(e.last_held, tz),
+                _when(e.ended_at, tz, "%Y-%m-%d"),
+            ]
+
+    return Report(
+        "member_meetings", str(PREPARED_LABELS["member_meetings"]), columns, total, rows()
+    )
+
+
+# --- Programme evaluation ----------------------------------------------------------------
+
+
+def program_evaluation_report(scope: Scope) -> Report:
+    """Every evaluation given after a meeting, and the distribution of the ratings."""
+    evaluations = MeetingAttendee.objects.filter(
+        meeting__program__in=scope.programs(), evaluated_at__isnull=False
+    )
+    role_of = Enrolment.objects.filter(
+        program=OuterRef("meeting__program"), member=OuterRef("member")
+    ).values("role")[:1]
+    evaluations = evaluations.annotate(program_role=Subquery(role_of))
+    role = scope.filters.get("role")
+    if role:
+        evaluations = evaluations.filter(program_role=role)
+    distribution = {
+        row["rating"]: row["n"]
+        for row in evaluations.order_by().values("rating").annotate(n=Count("pk"))
+    }
+    evaluations = evaluations.select_related("meeting__program", "member").order_by(
+        "meeting__starts_at", "meeting_id", "pk"
+    )
+    columns = [
+        Column("program", gettext_lazy("Programme")),
+        Column("meeting", gettext_lazy("Date de la rencontre")),
+        Column("name", gettext_lazy("Nom")),
+        Column("email", gettext_lazy("Courriel")),
+        Column("role", gettext_lazy("Rôle")),
+        Column("took_place", gettext_lazy("A eu lieu")),
+        Column("rating", gettext_lazy("Note (1 à 5)")),
+        Column("comment", gettext_lazy("Commentaire")),
+        Column("evaluated_at", gettext_lazy("Évaluée le")),
+    ]
+    roles = dict(Role.choices)
+    total = sum(distribution.values())
+    tz = scope.tz
+    spread = " ; ".join(f"{rating} ★ : {distribution.get(rating, 0)}" for rating in range(5, 0, -1))
+    notes = [
+        _("Répartition des notes : %(spread)s ; sans note : %(none)d.")
+        % {"spread": spread, "none": distribution.get(None, 0)}
+    ]
+
+    def rows() -> Iterator[list[Any]]:
+        for a in evaluations.iterator(chunk_size=2000):
+            yield [
+                a.meeting.program.name,
+                _when(a.meeting.starts_at, tz),
+                a.member.full_name,
+                a.member.email,
+                roles.get(a.program_role, a.program_role or ""),
+                _yes_no(a.took_place),
+                a.rating,
+                a.comment,
+                _when(a.evaluated_at, tz),
+            ]
+
+    return Report(
+        "program_evaluation",
+        str(PREPARED_LABELS["program_evaluation"]),
+        columns,
+        total,
+        rows(),
+        notes,
+    )
+
+
+# --- Surveys -----------------------------------------------------------------------------
+
+
+def surveys_report(scope: Scope) -> Report:
+    """Per survey and question: invited, answered, rate, answers, mean, NPS, choices —
+    the figures of the survey's results page (surveys.selectors.survey_results, a fixed
+    number of queries per survey). An anonymous survey with too few answers shows none."""
+    if scope.program is not None:
+        surveys: QuerySet[Survey] = surveys_of(scope.program.pk)
+    else:
+        surveys = Survey.objects.filter(program__organisation=scope.organisation)
+    surveys = surveys.select_related("program").order_by("program__name", "-opens_at", "pk")
+    listed = list(surveys)
+    total = sum(max(1, len(survey.questions or [])) for survey in listed)
+    language = get_language() or "fr"
+    kinds = dict(QuestionKind.choices)
+    columns = [
+        Column("program", gettext_lazy("Programme")),
+        Column("survey", gettext_lazy("Sondage")),
+        Column("anonymous", gettext_lazy("Anonyme")),
+        Column("invited", gettext_lazy("Invités")),
+        Column("answered", gettext_lazy("Réponses")),
+        Column("rate", gettext_lazy("Taux de réponse (%)")),
+        Column("question", gettext_lazy("Question")),
+        Column("kind", gettext_lazy("Type de question")),
+        Column("answers", gettext_lazy("Réponses à la question")),
+        Column("mean", gettext_lazy("Moyenne")),
+        Column("nps", gettext_lazy("NPS")),
+        Column("choices", gettext_lazy("Répartition")),
+    ]
+    hidden = _("trop peu de réponses pour un sondage anonyme")
+
+    def rows() -> Iterator[list[Any]]:
+        for survey in listed:
+            results = survey_results(survey=survey)
+            head = [
+                survey.program.name,
+                survey.title_in(language),
+                _yes_no(survey.anonymous),
+                results["invited"],
+                results["responded"],
+                round(results["rate"] * 100, 1),
+            ]
+            by_key = {question["key"]: question for question in survey.questions or []}
+            if not results["questions"]:
+                yield [*head, "", "", "", "", "", ""]
+            for row in results["questions"]:
+                question = by_key.get(row["key"], {})
+                if results["too_few"]:
+                    choices = hidden
+                else:
+                    choices = " ; ".join(
+                        f"{option_label(question, value, language)} : {n}"
+                        for value, n in row["distribution"].items()
+                    )
+                yield [
+                    *head,
+                    question_label(question, language),
+                    kinds.get(row["kind"], row["kind"]),
+                    row["count"],
+                    row.get("mean"),
+                    row.get("nps"),
+                    choices,
+                ]
+
+    return Report("surveys", str(PREPARED_LABELS["surveys"]), columns, total, rows())
+
+
+# --- The catalogue -----------------------------------------------------------------------
+
+PREPARED_LABELS: dict[str, str | Promise] = {
+    "members": gettext_lazy("Rapport des membres"),
+    "relationships": gettext_lazy("Rapport des relations"),
+    "relationship_meetings": gettext_lazy("Rapport des rencontres entre les relations"),
+    "member_meetings": gettext_lazy("Rapport des rencontres par membre"),
+    "program_evaluation": gettext_lazy("Rapport d'évaluation du programme"),
+    "surveys": gettext_lazy("Rapport des sondages"),
+}
+
+
+def _relationship_statuses() -> list[str]:
+    return [value for value, _label in RelationshipStatus.choices]
+
+
+def _meeting_statuses() -> list[str]:
+    return [value for value, _label in MeetingStatus.choices]
+
+
+PREPARED: dict[str, Prepared] = {
+    "members": Prepared("members", PREPARED_LABELS["members"], members_report, {"role": _roles}),
+    "relationships": Prepared(
+        "relationships",
+        PREPARED_LABELS["relationships"],
+        relationships_report,
+        {"status": _relationship_statuses},
+    ),
+    "relationship_meetings": Prepared(
+        "relationship_meetings",
+        PREPARED_LABELS["relationship_meetings"],
+        relationship_meetings_report,
+        {"status": _meeting_statuses},
+    ),
+    "member_meetings": Prepared(
+        "member_meetings",
+        PREPARED_LABELS["member_meetings"],
+        member_meetings_report,
+        {"role": _roles},
+    ),
+    "program_evaluation": Prepared(
+        "program_evaluation",
+        PREPARED_LABELS["program_evaluation"],
+        program_evaluation_report,
+        {"role": _roles},
+    ),
+    "surveys": Prepared("surveys", PREPARED_LABELS["surveys"], surveys_report),
+}
+
+
+def filters_problems(prepared: Prepared, filters: dict[str, Any]) -> list[str]:
+    """What is wrong with the filters asked for this report (unknown filter or value)."""
+    problems = []
+    for key, value in filters.items():
+        allowed = prepared.filters.get(key)
+        if allowed is None:
+            problems.append(_("Filtre inconnu pour ce rapport : %(key)s.") % {"key": key})
+        elif not isinstance(value, str) or value not in allowed():
+            problems.append(
+                _("Valeur refusée pour le filtre %(key)s : valeurs possibles %(values)s.")
+                % {"key": key, "values": ", ".join(allowed())}
+            )
+    return problems
