@@ -315,7 +315,7 @@ def figure_texts(program: Program) -> dict[str, FigureText]:
         ),
         "objective_rate": FigureText(
             _("Part à l'objectif"),
-            _("Inscrits suivis à 100 % de progression ÷ inscrits suivis."),
+            _("Inscrits suivis dont la progression atteint 100 % ÷ inscrits suivis."),
             "objective_met",
             rate=True,
         ),
