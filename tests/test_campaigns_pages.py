@@ -509,6 +509,18 @@ def test_the_admin_changes_the_circuit_of_one_interview(campaign, interview, adm
     assert "1. Manager" in page and "2. RH" in page
 
 
+def test_the_admin_changes_the_circuit_of_the_whole_campaign(campaign, interview, admin):
+    url = reverse("campaigns:interview", args=[interview.pk])
+    data = {"action": "circuit", "step_role": ["hr", "", ""], "step_days": ["4", "", ""]}
+    response = signed_in(admin).post(url, {**data, "scope": "all"}, follow=True)
+    assert "Circuit de validation modifié pour" in text_of(response)
+    campaign.refresh_from_db()
+    interview.refresh_from_db()
+    assert campaign.circuit == interview.circuit == [{"role": "hr", "deadline_days": 4}]
+    entry = AuditEntry.objects.filter(action="campaign.circuit_changed").latest("pk")
+    assert entry.data["new"] == [{"role": "hr", "deadline_days": 4}]
+
+
 def test_todo_items_land_on_the_right_action(campaign, interview, admin, people):
     manager, collab = people["manager"], people["collab"]
     [item] = interview_todo_items(manager)

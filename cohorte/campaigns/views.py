@@ -651,6 +651,17 @@ def _act(request: MemberRequest, interview: Interview, action: str) -> tuple[str
         steps, refusals = _circuit_from(post)
         if refusals:
             raise ValidationError({"circuit": refusals})
+        if post.get("scope") == "all":  # every interview not yet closed, and those to come
+            changed = services.circuit_change(campaign=interview.campaign, by=member, circuit=steps)
+            return (
+                ngettext(
+                    "Circuit de validation modifié pour %(n)d entretien de la campagne.",
+                    "Circuit de validation modifié pour %(n)d entretiens de la campagne.",
+                    changed,
+                )
+                % {"n": changed},
+                {},
+            )
         services.circuit_change(
             campaign=interview.campaign, by=member, circuit=steps, interview=interview
         )
