@@ -148,13 +148,16 @@ def test_phone_sidebar_folds_into_a_menu_button(browser, live_server):  # noqa: 
     page.goto(live_server.url + pages["members"])
     toggle = page.locator("[data-nav-toggle]")
     assert toggle.is_visible()
-    assert not page.locator(".sidebar-links").is_visible()
+    links = page.locator(".sidebar-links").all()  # the members' and the interviews' links
+    assert len(links) == 2 and not any(group.is_visible() for group in links)
     toggle.click()
     assert page.locator(".sidebar-links a:has-text('Membres')").is_visible()
+    assert page.locator(".sidebar-links a:has-text('Entretiens')").is_visible()
     assert toggle.get_attribute("aria-expanded") == "true"
     # the top bar spans the window
     bar = page.locator(".topbar").bounding_box()
     assert bar["x"] == 0 and abs(bar["width"] - 390) <= 1
     page.set_viewport_size({"width": 1280, "height": 800})
-    assert not toggle.is_visible() and page.locator(".sidebar-links").is_visible()
+    assert not toggle.is_visible()
+    assert all(group.is_visible() for group in page.locator(".sidebar-links").all())
     page.close()
