@@ -184,11 +184,12 @@ def _filters(request: MemberRequest, data) -> tuple[dict[str, str], list[str]]:
     if status and status not in InterviewStatus.values:
         errors.append(_("Statut inconnu : choisissez dans la liste."))
         status = ""
-    manager = (data.get("manager") or "").strip()
+    # a NUL character is no text PostgreSQL can compare: dropped here, at the boundary
+    manager = (data.get("manager") or "").replace("\x00", "").strip()
     if len(manager) > 254:
         errors.append(_("Courriel du responsable trop long."))
         manager = ""
-    q = (data.get("q") or "").strip()[:200]
+    q = (data.get("q") or "").replace("\x00", "").strip()[:200]
     return {"status": status, "manager": manager, "q": q}, errors
 
 

@@ -74,8 +74,9 @@ def _print_filters(request: MemberRequest) -> dict:
     status = data.get("status", "")
     if status and status not in InterviewStatus.values:
         raise ParseError(_("Statut inconnu."))
-    q = data.get("q", "")[:200]
-    manager_email = data.get("manager", "")[:254]
+    # a NUL character is no text PostgreSQL can compare: dropped here, at the boundary
+    q = data.get("q", "").replace("\x00", "")[:200]
+    manager_email = data.get("manager", "").replace("\x00", "")[:254]
     ids = parse_ids(data.getlist("ids"), limit=20_000) if data.getlist("ids") else []
     return {"status": status, "manager_email": manager_email, "q": q, "ids": ids}
 
