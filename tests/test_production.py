@@ -209,6 +209,11 @@ def test_make_serve_serves_pages_static_files_and_probes_with_debug_off(tmp_path
         assert ready["status"] == "ok"
         assert ready["checks"] == {"database": "ok", "cache": "ok", "tasks": "ok"}
         assert isinstance(ready["oldest_pending_task_seconds"], int)
+        # the worker starts beside gunicorn, not before it: on a busy machine its first line
+        # may come after the pages answered; wait for it (bounded) before stopping
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and "Starting worker" not in server.text():
+            time.sleep(0.2)
     finally:
         code = server.stop()
     assert port_closed(port) and not server.leftover, "stopping make serve stops everything"

@@ -166,16 +166,30 @@ def test_revoke_token_command(manager_a, program_a):
     with pytest.raises(CommandError, match="2 live tokens"):
         call_command("revoke_token", manager_a.email)
     out = StringIO()
-    call_command("revoke_token", manager_a.email, "--token-prefix", first[:8], stdout=out)
+    call_command("revoke_token", manager_a.email, f"--token-prefix={first[:8]}", stdout=out)
     assert "1 token(s) revoked" in out.getvalue()
     assert not works(first) and works(second)
     with pytest.raises(CommandError):
-        call_command("revoke_token", manager_a.email, "--token-prefix", first[:8])
+        call_command("revoke_token", manager_a.email, f"--token-prefix={first[:8]}")
     call_command("revoke_token", manager_a.email.upper(), "--all", stdout=StringIO())
     assert not works(second)
     assert revocations(manager_a) == ["command", "command"]
     with pytest.raises(CommandError):
         call_command("revoke_token", "nobody@x.example", "--all")
+
+
+def test_token_keys_never_begin_like_an_option_and_old_ones_can_still_be_revoked(manager_a):
+    """A key beginning with « - » reads as an option after --token-prefix: none is issued so,
+    and one issued before (or by another tool) is revoked with --token-prefix=-…."""
+    keys = [token_issue(member=manager_a) for _ in range(200)]
+    assert not [key for key in keys if key.startswith("-")]
+    ApiToken.objects.filter(member=manager_a).update(revoked_at=timezone.now())
+    old = ApiToken.objects.create(member=manager_a, key_hash="x" * 64, key_prefix="-Agf36q0")
+    out = StringIO()
+    call_command("revoke_token", manager_a.email, "--token-prefix=-Agf36q0", stdout=out)
+    assert "1 token(s) revoked" in out.getvalue()
+    old.refresh_from_db()
+    assert old.revoked_at is not None
 
 
 def test_the_tokens_page_lists_and_revokes_with_a_confirmation(admin, manager_a, program_a):

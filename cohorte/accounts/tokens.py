@@ -50,6 +50,8 @@ def token_issue(*, member: Member, days: int | None = None, by: Member | None = 
     if days is not None and not 1 <= days <= MAX_DAYS:
         raise ValueError(f"days must be between 1 and {MAX_DAYS}")
     key = secrets.token_urlsafe(32)
+    while key.startswith("-"):  # its prefix is typed after --token-prefix: never an option
+        key = secrets.token_urlsafe(32)
     expires_at = timezone.now() + dt.timedelta(days=days) if days else None
     token = ApiToken.objects.create(
         member=member,

@@ -6,8 +6,9 @@ from cohorte.accounts.tokens import tokens_revoke
 
 class Command(BaseCommand):
     help = (
-        "Revoke a member's API tokens: --all, or --token-prefix P (the first characters of "
-        "the key, as the tokens page shows them). Without either, the member's only live token."
+        "Revoke a member's API tokens: --all, or --token-prefix=P (the first characters of "
+        "the key, as the tokens page shows them; write it with « = » when it begins with « - »). "
+        "Without either, the member's only live token."
     )
 
     def add_arguments(self, parser):
@@ -39,7 +40,7 @@ class Command(BaseCommand):
                 prefixes = ", ".join(token.key_prefix or "?" for token in chosen)
                 raise CommandError(
                     f"{email} has {len(chosen)} live tokens ({prefixes}): "
-                    "choose one with --token-prefix, or --all."
+                    "choose one with --token-prefix=…, or --all."
                 )
         count = tokens_revoke(tokens=chosen, by=None, reason="command")
         self.stdout.write(f"{count} token(s) revoked for {member.email}.")
