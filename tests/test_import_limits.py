@@ -131,9 +131,22 @@ def test_an_excel_sheet_of_300_000_rows_stops_at_the_first_row_too_many():
     finally:
         tracemalloc.stop()
     assert "dépasse 10" in message and "découpez-le" in message
-    # reading the whole sheet takes about ten seconds (more under tracemalloc)
-    assert elapsed < 5, elapsed
+    # read as it streams: the memory stays that of a few rows, not of the sheet
     assert peak < 40 * 1024 * 1024, peak
+    # reading the whole sheet takes about ten seconds; the first row too many, well under one
+    # (a figure for bench/, not a bound here: a busy machine is several times slower)
+    print(f"refused in {elapsed:.2f} s")
+
+
+def test_an_excel_sheet_is_not_read_past_its_first_row_too_many():
+    """Broken XML 50,000 rows after the limit: a reader that went on would report it instead."""
+    rows = raw_sheet(LIMIT + 50_000).removesuffix(SHEET_CLOSE)
+    broken = b'<row r="99999"><c r="A99999" t="inlineStr"><is><t>x</is></row></c><<<'
+    data = with_part(xlsx([["Courriel"]]), SHEET, rows + broken + raw_sheet(200_000))
+    short = raw_sheet(10).removesuffix(SHEET_CLOSE) + broken + SHEET_CLOSE
+    assert "dépasse" not in refused(with_part(xlsx([["Courriel"]]), SHEET, short), "m.xlsx")
+    message = refused(data, "membres.xlsx")
+    assert "dépasse 10" in message and "découpez-le" in message
 
 
 def test_a_sheet_of_blank_rows_is_not_read_to_its_end():
@@ -149,9 +162,7 @@ def test_a_sheet_that_jumps_to_its_last_row_is_not_read_to_its_end():
         SHEET,
         raw_sheet(2).replace(b"</sheetData>", far + b"</sheetData>"),
     )
-    started = time.monotonic()
     assert "vides comprises" in refused(data, "membres.xlsx")
-    assert time.monotonic() - started < 5
 
 
 @pytest.mark.django_db(transaction=True)
