@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.files import File
 from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.urls import reverse
@@ -29,7 +28,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from cohorte.core.exports import neutralise
-from cohorte.core.jobs import job_create, job_enqueue
+from cohorte.core.jobs import job_create, job_enqueue, job_file_deliver
 from cohorte.core.models import Job, JobStatus
 
 from . import documents
@@ -481,33 +480,24 @@ def export_build(job: Job, progress: Progress) -> dict[str, Any]:
                 count = zip_write(
                     interviews=interviews, path=handle.name, language=language, progress=progress
                 )
-            handle.seek(0)
-            before = job.file.name
-            with transaction.atomic():
-                job.file.save(f"{base}{suffix}", File(handle), save=False)
-                emailed = job.result.get("emailed", False)
-                Job.objects.filter(pk=job.pk).update(
-                    file=job.file.name,
-                    done=count,
-                    total=count,
-                    result={**job.result, "emailed": True},
-                )
-                hours = settings.COHORTE_EXPORT_RETENTION_HOURS
-                if not emailed:  # a run started again after a killed worker: once only
-                    messaging.system_email(
-                        organisation_id=campaign.organisation_id,
-                        key="campaign_export_ready",
-                        member=by,
-                        values={
-                            "campaign": campaign.name,
-                            "link": messaging.absolute_url(
-                                reverse("campaigns:export-file", args=[campaign.pk, job.pk])
-                            ),
-                            "days": max(1, hours // 24),
-                        },
-                    )
-        if before and before != job.file.name:  # the file of a run killed half-way
-            job.file.storage.delete(before)
+            hours = settings.COHORTE_EXPORT_RETENTION_HOURS
+            link = reverse("campaigns:export-file", args=[campaign.pk, job.pk])
+            job_file_deliver(
+                job,
+                handle,
+                f"{base}{suffix}",
+                count,
+                lambda: messaging.system_email(
+                    organisation_id=campaign.organisation_id,
+                    key="campaign_export_ready",
+                    member=by,
+                    values={
+                        "campaign": campaign.name,
+                        "link": messaging.absolute_url(link),
+                        "days": max(1, hours // 24),
+                    },
+                ),
+            )
         summary = _(
             "%(n)s entretien(s) exporté(s). Le lien de téléchargement vous a été envoyé par e-mail."
         ) % {"n": count}

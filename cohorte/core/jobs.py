@@ -11,9 +11,10 @@ resumable from the progress it stored.
 import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
+from django.core.files import File
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
@@ -98,6 +99,28 @@ def job_run(job_id: int, work: Callable[[Job, Callable[[int, int], None]], dict]
     result = result or {}
     _finish(job, JobStatus.FAILED if result.get("failed") else JobStatus.DONE, result)
     return job
+
+
+def job_file_deliver(
+    job: Job, handle: IO[bytes], filename: str, count: int, notify: Callable[[], object] | None
+) -> None:
+    """Keep a job's finished file and tell the requester once: the file saved, the job's
+    counts and « emailed » mark written and notify() called in one transaction, so a run
+    started again after a killed worker neither mails twice nor leaves the half-written
+    file of the first run behind. notify None: nothing to tell (a scheduled report that
+    came out empty)."""
+    handle.seek(0)
+    before = job.file.name
+    with transaction.atomic():
+        job.file.save(filename, File(handle), save=False)
+        emailed = job.result.get("emailed", False)
+        Job.objects.filter(pk=job.pk).update(
+            file=job.file.name, done=count, total=count, result={**job.result, "emailed": True}
+        )
+        if not emailed and notify is not None:
+            notify()
+    if before and before != job.file.name:
+        job.file.storage.delete(before)
 
 
 def job_run_atomic(job_id: int, work: Callable[[Job], dict]) -> Job | None:

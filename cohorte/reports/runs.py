@@ -11,7 +11,6 @@ import tempfile
 from typing import Any
 
 from django.conf import settings
-from django.core.files import File
 from django.db import transaction
 from django.db.models import QuerySet
 from django.tasks import task
@@ -21,7 +20,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from cohorte.accounts.models import Member
-from cohorte.core.jobs import job_create, job_enqueue, job_run
+from cohorte.core.jobs import job_create, job_enqueue, job_file_deliver, job_run
 from cohorte.core.models import Job, JobStatus
 from cohorte.programs.models import Organisation, Program
 from cohorte.programs.selectors import programs_visible_to
@@ -176,31 +175,23 @@ def report_run_build(job: Job, progress: exporters.Progress) -> dict[str, Any]:
                 else:
                     count = exporters.pdf_write_report(report, handle, progress=progress)
                 handle.flush()
-                handle.seek(0)
-                before = job.file.name
-                with transaction.atomic():
-                    job.file.save(f"{base}{suffix}", File(handle), save=False)
-                    emailed = job.result.get("emailed", False)
-                    Job.objects.filter(pk=job.pk).update(
-                        file=job.file.name,
-                        done=count,
-                        total=count,
-                        result={**job.result, "emailed": True},
-                    )
-                    hours = settings.COHORTE_EXPORT_RETENTION_HOURS
-                    empty = count == 0 and job.payload.get("scheduled")
-                    if not emailed and not empty:  # once only; a scheduled empty one: never
-                        messaging.system_email(
-                            organisation_id=organisation.pk,
-                            key="report_ready",
-                            member=by,
-                            values={
-                                "link": messaging.absolute_url(download_url(job)),
-                                "days": max(1, hours // 24),
-                            },
-                        )
-        if before and before != job.file.name:  # the file of a run killed half-way
-            job.file.storage.delete(before)
+                hours = settings.COHORTE_EXPORT_RETENTION_HOURS
+                link = messaging.absolute_url(download_url(job))
+                empty = count == 0 and job.payload.get("scheduled")
+                job_file_deliver(
+                    job,
+                    handle,
+                    f"{base}{suffix}",
+                    count,
+                    None  # a scheduled report that came out empty: never mailed
+                    if empty
+                    else lambda: messaging.system_email(
+                        organisation_id=organisation.pk,
+                        key="report_ready",
+                        member=by,
+                        values={"link": link, "days": max(1, hours // 24)},
+                    ),
+                )
         summary = _(
             "%(n)s ligne(s). Le lien de téléchargement vous a aussi été envoyé par e-mail."
         ) % {"n": count}
