@@ -9,6 +9,7 @@ the organisation's time zone, always inside the programme's dates."""
 import dataclasses
 import datetime as dt
 from collections.abc import Iterator
+from typing import Any
 
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -308,3 +309,157 @@ def members_rows(*, program: Program, filters: ReportFilters) -> tuple[list[str]
             ]
 
     return header, rows()
+
+
+# --- The « Activité » sub-tab ------------------------------------------------------------
+
+#: how long ago a last access may be, in days, for each bucket of « Dernier accès »
+RECENCY_DAYS = (7, 30, 90)
+#: the most engaged participants listed
+MOST_ENGAGED = 10
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    key: str
+    label: str
+    count: int
+    of: int
+    #: the Home's list of the people behind it, when there is one
+    figure: str | None = None
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.count / self.of) if self.of else 0
+
+
+@dataclasses.dataclass(frozen=True)
+class Engagement:
+    participants: list[Step]
+    mentors: list[Step]
+    #: from the most recent access to never
+    recency: list["Recency"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Recency:
+    """How many last came that long ago, participants and mentors."""
+
+    label: str
+    participants: int
+    participants_percent: int
+    mentors: int
+    mentors_percent: int
+
+
+def _current_enrolments(program: Program, filters: ReportFilters) -> QuerySet[Enrolment]:
+    rows = Enrolment.objects.filter(program=program, ended_at__isnull=True)
+    members = filters.members()
+    if members is not None:
+        rows = rows.filter(member_id__in=members)
+    return rows
+
+
+def engagement(*, program: Program, filters: ReportFilters, now: dt.datetime) -> Engagement:
+    """How far the people enrolled now went, step by step, participants and mentors apart
+    (from their counters: over the programme's dates, whatever dates are asked), and how
+    long ago each last came. One query."""
+    followed = Q(role__in=PARTICIPANT_ROLES)
+    mentoring = Q(role__in=MENTOR_ROLES)
+    objective = max(program.objective, 1)
+    seen = Q(stats__last_access__isnull=False)
+    steps: dict[str, Q] = {
+        "enrolled": Q(),
+        "signed_in": seen,
+        "visited": Q(stats__profiles_visited__gte=1),
+        "contacted": Q(stats__professionals_contacted__gte=1),
+        "adopted": Q(stats__confirmed_meetings__gte=1),
+        "repeat": Q(stats__confirmed_meetings__gte=2),
+        "objective_met": Q(stats__confirmed_meetings__gte=objective),
+    }
+    buckets: list[tuple[str, Q]] = []
+    since = None
+    for days in RECENCY_DAYS:
+        start = now - dt.timedelta(days=days)
+        window = Q(stats__last_access__gte=start)
+        if since is not None:
+            window &= Q(stats__last_access__lt=since)
+        buckets.append((f"within_{days}", window))
+        since = start
+    buckets.append(("older", Q(stats__last_access__lt=since)))
+    buckets.append(("never", Q(stats__last_access__isnull=True)))
+    counts: dict[str, Any] = {}
+    for side, who in (("p", followed), ("m", mentoring)):
+        for key, where in (*steps.items(), *buckets):
+            counts[f"{side}_{key}"] = Count("pk", filter=who & where)
+    found = _current_enrolments(program, filters).aggregate(**counts)
+    labels = {
+        "enrolled": _("Inscrits"),
+        "signed_in": _("Connectés au moins une fois"),
+        "visited": _("Ont consulté un profil"),
+        "contacted": _("Ont contacté un professionnel"),
+        "adopted": _("Au moins une rencontre tenue"),
+        "repeat": _("Deux rencontres tenues ou plus"),
+        "objective_met": _("Objectif atteint"),
+    }
+    figures = {
+        "enrolled": "enrolled",
+        "signed_in": "signed_in",
+        "adopted": "adopted",
+        "repeat": "repeat",
+        "objective_met": "objective_met",
+    }
+
+    def side_steps(side: str, keys: tuple[str, ...]) -> list[Step]:
+        whole = found[f"{side}_enrolled"]
+        return [
+            Step(
+                key=key,
+                label=str(labels[key]),
+                count=found[f"{side}_{key}"],
+                of=whole,
+                # the Home's lists are of participants; mentors have theirs only enrolled
+                figure=figures.get(key)
+                if side == "p"
+                else ("mentors" if key == "enrolled" else None),
+            )
+            for key in keys
+        ]
+
+    bucket_labels = {
+        "within_7": _("Cette semaine (7 derniers jours)"),
+        "within_30": _("Entre 8 et 30 jours"),
+        "within_90": _("Entre 31 et 90 jours"),
+        "older": _("Il y a plus de 90 jours"),
+        "never": _("Jamais connectés"),
+    }
+
+    def share(side: str, key: str) -> tuple[int, int]:
+        count, whole = found[f"{side}_{key}"], found[f"{side}_enrolled"]
+        return count, round(100 * count / whole) if whole else 0
+
+    recency = [
+        Recency(str(bucket_labels[key]), *share("p", key), *share("m", key))
+        for key, _where in buckets
+    ]
+    return Engagement(
+        participants=side_steps("p", tuple(steps)),
+        mentors=side_steps("m", ("enrolled", "signed_in", "adopted", "repeat")),
+        recency=recency,
+    )
+
+
+def most_engaged(*, program: Program, filters: ReportFilters) -> list[Enrolment]:
+    """The participants furthest along: most meetings held, then most professionals
+    contacted, then the most recent access. One query."""
+    return list(
+        _current_enrolments(program, filters)
+        .filter(role__in=PARTICIPANT_ROLES, stats__confirmed_meetings__gte=1)
+        .select_related("member", "stats")
+        .order_by(
+            F("stats__confirmed_meetings").desc(),
+            F("stats__professionals_contacted").desc(),
+            F("stats__last_access").desc(nulls_last=True),
+            "pk",
+        )[:MOST_ENGAGED]
+    )

@@ -3,6 +3,7 @@ and repeat-session rates, mentors' load, activity per month and the ratings, fil
 cohort, tag and dates; and the CSVs of bookings and members, downloadable at any time
 with the same filters."""
 
+import dataclasses
 import datetime as dt
 
 from django.contrib.auth.decorators import login_required
@@ -23,8 +24,10 @@ from .tab_selectors import (
     ReportFilters,
     adoption,
     bookings_rows,
+    engagement,
     members_rows,
     mentors_load,
+    most_engaged,
     rating_counts,
 )
 
@@ -147,6 +150,32 @@ def reports_tab(request: MemberRequest, program_id: int) -> HttpResponse:
         ),
     }
     return render(request, "reports/tab.html", context)
+
+
+@login_required
+def activity_tab(request: MemberRequest, program_id: int) -> HttpResponse:
+    """« Rapports › Activité » (seed 001: « un aperçu encore plus approfondi de
+    l'engagement »): how far participants and mentors went step by step, how long ago each
+    last came, and the participants furthest along — with the tab's cohort and tag."""
+    program = program_for(request.user, program_id)
+    request.current_program = program  # type: ignore[attr-defined]
+    cohorts = list(Cohort.objects.filter(organisation=program.organisation))
+    filters, errors, kept = _filters(request, program, cohorts)
+    # the steps are read from the counters, over the programme's dates: dates do not apply
+    kept.pop("from", None)
+    kept.pop("to", None)
+    filters = dataclasses.replace(filters, first=None, last=None)
+    context = {
+        "program": program,
+        "cohorts": [c for c in cohorts if c.kind == CohortKind.COHORT],
+        "tags": [c for c in cohorts if c.kind == CohortKind.TAG],
+        "filters": filters,
+        "errors": errors,
+        "query": kept.urlencode(),
+        "engagement": engagement(program=program, filters=filters, now=timezone.now()),
+        "engaged": most_engaged(program=program, filters=filters),
+    }
+    return render(request, "reports/tab_activity.html", context)
 
 
 def _csv(

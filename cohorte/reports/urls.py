@@ -29,6 +29,11 @@ from . import tab_views  # noqa: E402 (the « Rapports » tab)
 urlpatterns += [
     path("programmes/<id:program_id>/rapports/", tab_views.reports_tab, name="tab"),
     path(
+        "programmes/<id:program_id>/rapports/activite/",
+        tab_views.activity_tab,
+        name="tab-activity",
+    ),
+    path(
         "programmes/<id:program_id>/rapports/reservations.csv",
         tab_views.bookings_csv,
         name="bookings-csv",
