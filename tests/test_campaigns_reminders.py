@@ -287,7 +287,8 @@ def test_api_reminds_each_manager_of_only_their_interviews(campaign, admin, peop
         "reminded": [
             {"manager_email": people["alice"].email, "interviews": ids["alice"]},
             {"manager_email": people["bruno"].email, "interviews": ids["bruno"]},
-        ]
+        ],
+        "skipped": [],
     }
     assert ReminderSending.objects.get().excluded == [people["chloe"].email]
     again = api.post(
@@ -297,7 +298,84 @@ def test_api_reminds_each_manager_of_only_their_interviews(campaign, admin, peop
     run_tasks()
     assert sorted(to(m) for m in smtp) == [people["alice"].email, people["bruno"].email]
     # a status nobody has: nobody reminded
-    assert api.post(api_url(campaign), {"status": "held"}).json() == {"reminded": []}
+    assert api.post(api_url(campaign), {"status": "held"}).json() == {
+        "reminded": [],
+        "skipped": [],
+    }
+
+
+def keyed(api, campaign, key, status="not_planned"):
+    return api.client.post(
+        api_url(campaign),
+        {"status": status},
+        content_type="application/json",
+        headers={**api.headers, "Idempotency-Key": key},
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_api_idempotency_key_answers_a_late_retry_with_what_it_sent(
+    campaign, admin, people, api_as, smtp
+):
+    api = api_as(admin)
+    first = keyed(api, campaign, "relance-2026-03-02, lot 1.a")
+    assert first.status_code == 200, first.content
+    assert [r["manager_email"] for r in first.json()["reminded"]] == [
+        people["alice"].email,
+        people["bruno"].email,
+        people["chloe"].email,
+    ]
+    # an hour later, past the 60-second window, the same key: nothing sent again
+    ManagerReminder.objects.update(at=timezone.now() - dt.timedelta(hours=1))
+    ReminderSending.objects.update(at=timezone.now() - dt.timedelta(hours=1))
+    late = keyed(api, campaign, "relance-2026-03-02, lot 1.a")
+    assert late.status_code == 200 and late.json() == first.json()
+    # the same key for another status: refused, nothing sent
+    other = keyed(api, campaign, "relance-2026-03-02, lot 1.a", status="planned")
+    assert other.status_code == 409 and "Idempotency-Key" in other.json()["message"]
+    # another key is another request: past the window, it reminds again
+    assert len(keyed(api, campaign, "relance-2").json()["reminded"]) == 3
+    run_tasks()
+    assert len(smtp) == 6
+    # another administrator's same key is theirs, not ours
+    second = make_member(campaign.organisation, "rh2@poitiers.example", is_org_admin=True)
+    ManagerReminder.objects.update(at=timezone.now() - dt.timedelta(hours=1))
+    assert len(keyed(api_as(second), campaign, "relance-2").json()["reminded"]) == 3
+    for bad in ("x" * 256, "clé\x00", "ünïcode"):
+        response = keyed(api, campaign, bad)
+        assert response.status_code == 400 and "Idempotency-Key" in response.json()["message"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_archived_or_deactivated_managers_are_skipped_and_said(
+    campaign, admin, people, api_as, smtp
+):
+    from cohorte.accounts.models import Member
+
+    Member.objects.filter(pk=people["bruno"].pk).update(archived_at=timezone.now())
+    Member.objects.filter(pk=people["chloe"].pk).update(is_active=False)
+    client = signed_in(admin)
+    html = client.get(remind_url(campaign)).content.decode()
+    assert "archivé : ne recevra pas la relance" in html
+    assert "désactivé : ne recevra pas la relance" in html
+    assert f'name="manager" value="{people["alice"].pk}"' in html
+    assert f'name="manager" value="{people["bruno"].pk}"' not in html
+    response = api_as(admin).post(api_url(campaign), {"status": "not_planned"})
+    assert response.json()["skipped"] == [
+        {"manager_email": people["bruno"].email, "reason": "archived"},
+        {"manager_email": people["chloe"].email, "reason": "inactive"},
+    ]
+    assert [r["manager_email"] for r in response.json()["reminded"]] == [people["alice"].email]
+    # « Relancer le responsable » on an archived one says why nothing goes
+    response = client.post(
+        reverse("campaigns:remind-manager", args=[campaign.pk]),
+        {"manager": people["bruno"].pk},
+        follow=True,
+    )
+    said = [str(m) for m in get_messages(response.wsgi_request)]
+    assert any("est archivé(e) : aucune relance" in m for m in said), said
+    run_tasks()
+    assert [to(m) for m in smtp] == [people["alice"].email]
 
 
 def test_api_permissions_and_bad_input(campaign, admin, people, api_as, outsider, organisation):

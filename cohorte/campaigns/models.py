@@ -348,9 +348,18 @@ class ReminderSending(models.Model):
     at = models.DateTimeField()
     #: the managers' e-mails de-selected in the window
     excluded = models.JSONField(default=list, blank=True)
+    #: the API caller's Idempotency-Key: the same key again is answered with this sending
+    idempotency_key = models.CharField(max_length=255, blank=True, default="")
 
     class Meta:
         ordering = ["-at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "by", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="campaign_reminders_key_once",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.campaign_id} {self.status} {self.at:%Y-%m-%d}"

@@ -57,9 +57,36 @@ class Reminded:
 
 
 @dataclass
+class Skipped:
+    """A manager with interviews in the status who cannot be reminded, and why."""
+
+    manager: Member
+    #: "inactive" (deactivated) or "archived"
+    reason: str
+
+
+class KeyReused(Exception):
+    """An Idempotency-Key already used by this caller for another status of the campaign."""
+
+
+#: the longest Idempotency-Key kept (printable ASCII)
+KEY_MAX = 255
+
+
+def unreachable_reason(member: Member) -> str | None:
+    """Why a manager will not receive a reminder: archived, deactivated, or None."""
+    if member.archived_at is not None:
+        return "archived"
+    if not member.is_active:
+        return "inactive"
+    return None
+
+
+@dataclass
 class Sending:
     reminded: list[Reminded] = field(default_factory=list)
     sending: ReminderSending | None = None
+    skipped: list[Skipped] = field(default_factory=list)
 
     @property
     def sent(self) -> int:
@@ -162,6 +189,7 @@ def _remind(
     exclude: Iterable[str] = (),
     only: Collection[int] | None = None,
     audit: str,
+    key: str = "",
 ) -> Sending:
     from cohorte.messaging import services as messaging
 
@@ -169,6 +197,23 @@ def _remind(
         raise PermissionDenied(_("Seul un administrateur de l'organisation relance les managers."))
     # two clicks, two workers, two API retries: one at a time for this campaign
     Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+    if key:
+        earlier = (
+            ReminderSending.objects.filter(campaign=campaign, by=by, idempotency_key=key)
+            .prefetch_related("recipients__manager")
+            .first()
+        )
+        if earlier is not None:  # the same request again, however late: what it sent
+            if earlier.status != status:
+                raise KeyReused
+            return Sending(
+                reminded=[
+                    Reminded(r.manager, r.interview_ids, True)
+                    for r in earlier.recipients.all()
+                    if r.manager is not None
+                ],
+                sending=earlier,
+            )
     now = timezone.now()
     rows = (
         Interview.objects.filter(_status_filter(status), campaign=campaign)
@@ -178,6 +223,7 @@ def _remind(
             "collaborator__first_name", "collaborator__last_name", "collaborator__email",
             "manager__email", "manager__first_name", "manager__last_name",
             "manager__language", "manager__timezone", "manager__is_active",
+            "manager__archived_at",
         )
         .order_by(
             "manager__last_name", "manager__first_name", "manager_id",
@@ -194,7 +240,9 @@ def _remind(
     excluded_emails = {e.strip().lower() for e in exclude if isinstance(e, str)}
     excluded = [m for m in managers.values() if m.email.lower() in excluded_emails]
     excluded_ids = {m.pk for m in excluded}
-    targets = [m for m in managers.values() if m.pk not in excluded_ids and m.is_active]
+    kept = [m for m in managers.values() if m.pk not in excluded_ids]
+    targets = [m for m in kept if unreachable_reason(m) is None]
+    skipped = [Skipped(m, reason) for m in kept if (reason := unreachable_reason(m))]
     recent = {
         r.manager_id: r
         for r in ManagerReminder.objects.filter(
@@ -204,12 +252,12 @@ def _remind(
             manager_id__in=[m.pk for m in targets],
         ).order_by("at", "pk")
     }
-    result = Sending()
+    result = Sending(skipped=skipped)
     new = [m for m in targets if m.pk not in recent]
     for manager in targets:
         if manager.pk in recent:
             result.reminded.append(Reminded(manager, recent[manager.pk].interview_ids, True))
-    if not new:
+    if not new and not key:
         return result  # a retry: everyone was just reminded, nobody twice
     sending = ReminderSending.objects.create(
         campaign=campaign,
@@ -217,7 +265,11 @@ def _remind(
         by=by,
         at=now,
         excluded=sorted(m.email for m in excluded),
+        idempotency_key=key,
     )
+    result.sending = sending
+    if not new:
+        return result  # the key is kept: asked again, it sends nothing either
     text = messaging.system_text(
         organisation_id=campaign.organisation_id, key="interview_manager_reminder"
     )
@@ -271,9 +323,13 @@ def managers_remind(
     by: Member,
     exclude: Iterable[str] = (),
     only: Collection[int] | None = None,
+    key: str = "",
 ) -> Sending:
     """« Relancer » on a status: each manager concerned (but those excluded, or, with
-    `only`, those not selected) receives one e-mail listing only their interviews in it."""
+    `only`, those not selected) receives one e-mail listing only their interviews in it.
+    Archived or deactivated managers receive nothing and are listed as skipped. With `key`
+    (the API's Idempotency-Key), the same key again answers with what it sent, at any
+    time; used for another status, KeyReused."""
     status = status_clean(status)
     exclude = list(exclude)
     if len(exclude) > MAX_EXCLUDED:
@@ -287,7 +343,12 @@ def managers_remind(
         )
         exclude += list(listed.order_by().values_list("manager__email", flat=True).distinct())
     return _remind(
-        campaign=campaign, status=status, by=by, exclude=exclude, audit="campaign.reminders_sent"
+        campaign=campaign,
+        status=status,
+        by=by,
+        exclude=exclude,
+        audit="campaign.reminders_sent",
+        key=key,
     )
 
 

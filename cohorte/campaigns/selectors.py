@@ -57,8 +57,9 @@ def interviews_of(
 
 
 def reminder_recipients(campaign: Campaign, status: str) -> list[dict]:
-    """« Relancer » for a status: each manager with interviews in it, how many, and when
-    they were last reminded in this campaign — two queries, whatever the campaign's size."""
+    """« Relancer » for a status: each manager with interviews in it, how many, when they
+    were last reminded in this campaign and, for an archived or deactivated one, why they
+    will receive nothing — two queries, whatever the campaign's size."""
     from django.db.models import Max
 
     from cohorte.accounts.models import Member
@@ -69,7 +70,7 @@ def reminder_recipients(campaign: Campaign, status: str) -> list[dict]:
     managers = list(
         Member.objects.filter(interviews_held__campaign=campaign, interviews_held__status=status)
         .annotate(n=Count("interviews_held"))
-        .only("pk", "email", "first_name", "last_name", "language")
+        .only("pk", "email", "first_name", "last_name", "language", "is_active", "archived_at")
         .order_by("last_name", "first_name", "pk")
     )
     # the managers as a subquery, not a list of 2,000 ids: such a list costs more to send
@@ -81,8 +82,15 @@ def reminder_recipients(campaign: Campaign, status: str) -> list[dict]:
         .values_list("manager_id")
         .annotate(at=Max("at"))
     )
+    from .reminders import unreachable_reason
+
     return [
-        {"manager": m, "count": m.n, "last_reminded_at": last.get(m.pk)}  # type: ignore[attr-defined]
+        {
+            "manager": m,
+            "count": m.n,  # type: ignore[attr-defined]
+            "last_reminded_at": last.get(m.pk),
+            "unreachable": unreachable_reason(m),
+        }
         for m in managers
     ]
 

@@ -32,6 +32,13 @@ def _status_or_none(value: object) -> str | None:
 
 def _done_message(request: MemberRequest, result: reminders.Sending) -> None:
     sent = result.sent
+    for skipped in result.skipped:
+        name = skipped.manager.full_name or skipped.manager.email
+        if skipped.reason == "archived":
+            text = _("%(name)s est archivé(e) : aucune relance ne lui est envoyée.")
+        else:
+            text = _("%(name)s est désactivé(e) : aucune relance ne lui est envoyée.")
+        messages.warning(request, text % {"name": name})
     if sent:
         messages.success(
             request,
@@ -42,7 +49,7 @@ def _done_message(request: MemberRequest, result: reminders.Sending) -> None:
             request,
             _("Ces managers viennent d'être relancés : aucun e-mail n'est renvoyé."),
         )
-    else:
+    elif not result.skipped:
         messages.info(request, _("Aucun manager à relancer."))
 
 
