@@ -527,3 +527,38 @@ def test_an_administrator_sets_the_hire_date_that_the_legal_proposal_reads(admin
     assert str(member.hired_on) == "2025-02-03"
     own = signed_in(member).get(reverse("accounts:profile"), follow=True)
     assert own.status_code == 200 and "embauche" not in own.content.decode()
+
+
+def test_the_form_is_written_in_english_too_and_its_choices_must_match(admin, people):
+    upload = SimpleUploadedFile(
+        "equipe.csv",
+        b"Courriel collaborateur;Courriel manager\nalice@poitiers.example;marc@poitiers.example\n",
+        content_type="text/csv",
+    )
+    english = {
+        "q-0-section_en": "Review",
+        "q-0-label_en": "Achievements",
+        "q-1-label_en": "Atmosphere",
+        "q-1-options_en": "Good; Average",
+    }
+    client = signed_in(admin)
+    page = client.post(reverse("campaigns:create"), setup_post(**{"p-file": upload}, **english))
+    assert page.status_code == 400
+    assert "Autant de choix en anglais qu&#x27;en français (3)" in page.content.decode()
+    assert not Campaign.objects.exists()
+    upload.seek(0)
+    english["q-1-options_en"] = "Good; Average; Poor"
+    page = client.post(reverse("campaigns:create"), setup_post(**{"p-file": upload}, **english))
+    assert page.status_code == 302, page.content.decode()[:2000]
+    form = Campaign.objects.get().form
+    assert form[0]["title"] == {"fr": "Bilan", "en": "Review"}
+    assert form[0]["questions"][0]["label"] == {"fr": "Réussites", "en": "Achievements"}
+    assert [o["en"] for o in form[0]["questions"][1]["options"]] == ["Good", "Average", "Poor"]
+    # left blank, the English stays empty (the French stands in)
+    assert form[1]["questions"][0]["label"] == {"fr": "Objectifs", "en": ""}
+    # the form kept as rows again (a template, an edit) keeps both languages
+    from cohorte.campaigns.forms import question_initial
+
+    rows = question_initial(form)
+    assert rows[1]["label_en"] == "Atmosphere" and rows[1]["options_en"] == "Good; Average; Poor"
+    assert rows[2]["options_en"] == ""

@@ -166,11 +166,40 @@ def step_initial(circuit: list[dict[str, Any]] | None = None) -> list[dict[str, 
 
 
 class QuestionForm(forms.Form):
+    """One question; each text in French and, optionally, English (shown to those who read
+    Cohorte in English; the French stands in where it is left blank)."""
+
     section = forms.CharField(label=_("Section"), max_length=200, required=False)
+    section_en = forms.CharField(label=_("Section (anglais)"), max_length=200, required=False)
     label = forms.CharField(label=_("Question"), max_length=500, required=False)
+    label_en = forms.CharField(label=_("Question (anglais)"), max_length=500, required=False)
     kind = forms.ChoiceField(label=_("Type"), choices=QuestionKind.choices, required=False)
     options = forms.CharField(label=_("Choix (séparés par « ; »)"), max_length=3000, required=False)
+    options_en = forms.CharField(
+        label=_("Choix en anglais (dans le même ordre)"), max_length=3000, required=False
+    )
     required = forms.BooleanField(label=_("Obligatoire"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("section_en", "label_en", "options_en"):
+            self.fields[name].widget.attrs.update({"lang": "en", "placeholder": "English"})
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        french = _parts(data.get("options") or "")
+        english = _parts(data.get("options_en") or "")
+        if english and len(english) != len(french):
+            self.add_error(
+                "options_en",
+                _("Autant de choix en anglais qu'en français (%(n)s), dans le même ordre.")
+                % {"n": len(french)},
+            )
+        return data
+
+
+def _parts(text: str) -> list[str]:
+    return [part.strip() for part in text.split(";") if part.strip()]
 
 
 QuestionFormSet = forms.formset_factory(
@@ -192,18 +221,24 @@ def sections_of(formset: Any) -> list[dict[str, Any]]:
         if not data or data.get("DELETE") or not (data.get("label") or "").strip():
             continue
         title = (data.get("section") or "").strip()
+        title_en = (data.get("section_en") or "").strip()
         if not sections or (title and title != sections[-1]["title"]["fr"]):
-            sections.append({"title": {"fr": title, "en": ""}, "questions": []})
+            sections.append({"title": {"fr": title, "en": title_en}, "questions": []})
+        elif title_en and not sections[-1]["title"]["en"]:
+            sections[-1]["title"]["en"] = title_en
         kind = data.get("kind") or QuestionKind.TEXT
+        english = _parts(data.get("options_en") or "")
         options = [
-            {"fr": part.strip(), "en": ""}
-            for part in (data.get("options") or "").split(";")
-            if part.strip()
+            {"fr": part, "en": english[n] if n < len(english) else ""}
+            for n, part in enumerate(_parts(data.get("options") or ""))
         ]
         sections[-1]["questions"].append(
             {
                 "kind": kind,
-                "label": {"fr": data["label"].strip(), "en": ""},
+                "label": {
+                    "fr": data["label"].strip(),
+                    "en": (data.get("label_en") or "").strip(),
+                },
                 "options": options if kind == QuestionKind.CHOICE else [],
                 "required": bool(data.get("required")),
             }
@@ -214,14 +249,21 @@ def sections_of(formset: Any) -> list[dict[str, Any]]:
 def question_initial(sections: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for section in sections or []:
-        title = (section.get("title") or {}).get("fr", "")
+        title = section.get("title") or {}
         for question in section.get("questions", []):
+            label = question.get("label") or {}
+            options = question.get("options", [])
             rows.append(
                 {
-                    "section": title,
-                    "label": (question.get("label") or {}).get("fr", ""),
+                    "section": title.get("fr", ""),
+                    "section_en": title.get("en", ""),
+                    "label": label.get("fr", ""),
+                    "label_en": label.get("en", ""),
                     "kind": question.get("kind"),
-                    "options": "; ".join(o.get("fr", "") for o in question.get("options", [])),
+                    "options": "; ".join(o.get("fr", "") for o in options),
+                    "options_en": "; ".join(o.get("en", "") for o in options)
+                    if any(o.get("en") for o in options)
+                    else "",
                     "required": bool(question.get("required")),
                 }
             )
@@ -235,18 +277,33 @@ STARTER_FORM: list[dict[str, Any]] = [
         "questions": [
             {
                 "kind": "text",
-                "label": {"fr": "Les réussites de la période", "en": ""},
+                "label": {"fr": "Les réussites de la période", "en": "Achievements of the period"},
                 "required": True,
             },
-            {"kind": "scale", "label": {"fr": "Satisfaction dans le poste", "en": ""}},
-            {"kind": "objectives", "label": {"fr": "Objectifs de la période écoulée", "en": ""}},
+            {
+                "kind": "scale",
+                "label": {"fr": "Satisfaction dans le poste", "en": "Satisfaction in the role"},
+            },
+            {
+                "kind": "objectives",
+                "label": {
+                    "fr": "Objectifs de la période écoulée",
+                    "en": "Objectives of the past period",
+                },
+            },
         ],
     },
     {
         "title": {"fr": "Perspectives", "en": "Outlook"},
         "questions": [
-            {"kind": "objectives", "label": {"fr": "Objectifs de la période à venir", "en": ""}},
-            {"kind": "text", "label": {"fr": "Besoins de formation", "en": ""}},
+            {
+                "kind": "objectives",
+                "label": {
+                    "fr": "Objectifs de la période à venir",
+                    "en": "Objectives for the coming period",
+                },
+            },
+            {"kind": "text", "label": {"fr": "Besoins de formation", "en": "Training needs"}},
         ],
     },
 ]
