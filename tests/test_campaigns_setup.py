@@ -151,6 +151,34 @@ def test_sidebar_shows_entretiens_to_admins_and_managers_only(admin, people, thr
     assert "Entretiens</a>" not in signed_in(people["carla"]).get(home).content.decode()
 
 
+def test_a_manager_given_interviews_after_signing_in_finds_the_link_within_minutes(
+    admin, people, three
+):
+    from cohorte.campaigns import navigation
+
+    home = reverse("space:home")
+    client = signed_in(people["carla"])
+    assert "Entretiens</a>" not in client.get(home).content.decode()
+    running = Campaign.objects.get(name="Annuels 2026")
+    make_member(running.organisation, "new.hire@poitiers.example")
+    services.interviews_add(
+        campaign=running,
+        by=admin,
+        lines=[
+            {
+                "collaborator_email": "new.hire@poitiers.example",
+                "manager_email": people["carla"].email,
+            }
+        ],
+    )
+    assert "Entretiens</a>" not in client.get(home).content.decode()  # the session's answer
+    session = client.session
+    kept = session[navigation.SESSION_KEY]
+    session[navigation.SESSION_KEY] = {**kept, "at": kept["at"] - navigation.RECHECK_SECONDS}
+    session.save()
+    assert "Entretiens</a>" in client.get(home).content.decode()  # worked out again
+
+
 # --- Creating a campaign -----------------------------------------------------------------------
 
 

@@ -1,15 +1,19 @@
 """Whether the sidebar shows « Entretiens » to a member who is not an administrator: they
-manage interviews. Worked out once when they sign in and kept in their session (read with
-the session the request loads anyway: no query on any page), and again whenever they open
-the campaigns' list."""
+manage interviews. Worked out when they sign in and kept in their session (read with the
+session the request loads anyway), again whenever they open the campaigns' list, and at
+most every RECHECK_SECONDS otherwise — so a manager given interviews meanwhile finds the
+link within minutes, at one small query per ten minutes, not per page."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from .models import Interview
 
 SESSION_KEY = "campaigns.manages"
+#: how old the session's answer may be before it is worked out again
+RECHECK_SECONDS = 600
 
 
 def manages_interviews_remember(request: Any, member: Any) -> bool:
@@ -17,7 +21,7 @@ def manages_interviews_remember(request: Any, member: Any) -> bool:
         getattr(member, "pk", None) and Interview.objects.filter(manager_id=member.pk).exists()
     )
     if hasattr(request, "session"):
-        request.session[SESSION_KEY] = found
+        request.session[SESSION_KEY] = {"manages": found, "at": int(time.time())}
     return found
 
 
@@ -28,7 +32,12 @@ def shows_interviews(request: Any) -> bool:
     if member.is_org_admin:
         return True
     session = getattr(request, "session", None)
-    return bool(session.get(SESSION_KEY)) if session is not None else False
+    if session is None:
+        return False
+    kept = session.get(SESSION_KEY)
+    if not isinstance(kept, dict) or not 0 <= time.time() - kept.get("at", 0) < RECHECK_SECONDS:
+        return manages_interviews_remember(request, member)
+    return bool(kept.get("manages"))
 
 
 def on_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
