@@ -15,6 +15,7 @@ from cohorte.meetings.services import meeting_create
 from cohorte.messaging.models import Email, EmailStatus
 from cohorte.programs.models import Enrolment, Program, ProgramKind, Role
 from cohorte.reports import home
+from cohorte.reports.at_risk import at_risk_reasons, at_risk_rows
 from cohorte.surveys.models import Invitation, Response, Survey
 
 from .conftest import TODAY, make_member, signed_in
@@ -289,8 +290,8 @@ def test_people_csv_is_neutralised(world, program_a, manager_a):
 
 
 def _codes(program, now=None):
-    rows = list(home.at_risk_rows(program=program, now=now))
-    reasons = home.at_risk_reasons(program=program, rows=rows, now=now)
+    rows = list(at_risk_rows(program=program, now=now))
+    reasons = at_risk_reasons(program=program, rows=rows, now=now)
     return {row.member.first_name: [r.code for r in reasons[row.member_id]] for row in rows}
 
 
@@ -306,9 +307,7 @@ def test_at_risk_reasons_of_hand_built_people(world, program_a):
     assert "Inès" not in codes  # signed in, objective met
     # the professional has stats with no access: never signed in too
     assert codes["Marc"] == ["never_signed_in"]
-    reasons = home.at_risk_reasons(
-        program=program_a, rows=list(home.at_risk_rows(program=program_a))
-    )
+    reasons = at_risk_reasons(program=program_a, rows=list(at_risk_rows(program=program_a)))
     zoe = {r.code: r.detail for r in reasons[world["zoe"].pk]}
     assert zoe["reported"] == "Signalé par Marc Mentor : Absent"
     assert zoe["unanswered_conversation"].startswith("Conversation sans réponse de Marc Mentor")
@@ -360,8 +359,8 @@ def test_behind_objective_and_no_meeting_recently(organisation, manager_a, mento
     assert "Half" not in codes  # 2 of 4: not under half, and a meeting 3 days ago
     assert codes["New"] == ["behind_objective"]
     assert "Marc" not in codes
-    rows = list(home.at_risk_rows(program=program))
-    details = {r.code: r.detail for r in home.at_risk_reasons(program=program, rows=rows)[slow.pk]}
+    rows = list(at_risk_rows(program=program))
+    details = {r.code: r.detail for r in at_risk_reasons(program=program, rows=rows)[slow.pk]}
     assert details["behind_objective"].startswith(
         "Objectif : 1 sur 4 rencontres confirmées, 9 jours"
     )
@@ -375,8 +374,8 @@ def test_at_risk_in_a_bounded_number_of_queries(program_a, mentor, django_assert
     for size in (3, 30):
         _grow(program_a, mentor, size)
         with django_assert_max_num_queries(6):
-            rows = list(home.at_risk_rows(program=program_a))
-            home.at_risk_reasons(program=program_a, rows=rows)
+            rows = list(at_risk_rows(program=program_a))
+            at_risk_reasons(program=program_a, rows=rows)
 
 
 # --- Activity per month ----------------------------------------------------------------------

@@ -12,6 +12,7 @@ from cohorte.core.parse import ApiId
 from cohorte.programs.selectors import program_for
 
 from . import home
+from .at_risk import at_risk_reasons, at_risk_rows
 
 router = Router(tags=["accueil du programme"])
 
@@ -94,10 +95,10 @@ def at_risk(request: Any, program_id: ApiId, query: Query[AtRiskQuery]) -> dict[
     """The people who need attention now, lowest progress first, each with its reasons."""
     program = program_for(request.auth, program_id)
     now = timezone.now()
-    rows_query = home.at_risk_rows(program=program, now=now)
+    rows_query = at_risk_rows(program=program, now=now)
     first = (query.page - 1) * query.page_size
     rows = list(rows_query[first : first + query.page_size])
-    reasons = home.at_risk_reasons(program=program, rows=rows, now=now)
+    reasons = at_risk_reasons(program=program, rows=rows, now=now)
     return {
         "count": rows_query.count(),
         "page": query.page,

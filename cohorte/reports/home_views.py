@@ -19,6 +19,14 @@ from cohorte.programs.models import Enrolment, Program
 from cohorte.programs.selectors import program_for
 
 from . import home
+from .at_risk import (
+    BEHIND_SHARE,
+    NO_MEETING_WEEKS,
+    TIME_LEFT_SHARE,
+    Reason,
+    at_risk_reasons,
+    at_risk_rows,
+)
 from .charts import monthly_chart, ratings_chart
 from .rollups import monthly_rows
 from .tab_selectors import rating_counts
@@ -81,8 +89,8 @@ def program_home(request: MemberRequest, program_id: int) -> HttpResponse:
     figures = home.home_figures(program=program)
     organisation = home.organisation_rates(organisation=program.organisation)
     now = timezone.now()
-    at_risk = list(home.at_risk_rows(program=program, now=now)[:AT_RISK_ON_HOME])
-    reasons = home.at_risk_reasons(program=program, rows=at_risk, now=now)
+    at_risk = list(at_risk_rows(program=program, now=now)[:AT_RISK_ON_HOME])
+    reasons = at_risk_reasons(program=program, rows=at_risk, now=now)
     return render(
         request,
         "reports/home.html",
@@ -100,15 +108,15 @@ def program_home(request: MemberRequest, program_id: int) -> HttpResponse:
             "mentors": home.progress_table(program=program, side="mentors"),
             "at_risk": [(row, reasons.get(row.member_id, [])) for row in at_risk],
             "texts": home.figure_texts(program),
-            "weeks": home.NO_MEETING_WEEKS,
-            "behind_share": round(home.BEHIND_SHARE * 100),
-            "time_left_share": round(home.TIME_LEFT_SHARE * 100),
+            "weeks": NO_MEETING_WEEKS,
+            "behind_share": round(BEHIND_SHARE * 100),
+            "time_left_share": round(TIME_LEFT_SHARE * 100),
             "cache_seconds": home.CACHE_SECONDS,
         },
     )
 
 
-def _reasons_text(reasons: list[home.Reason]) -> str:
+def _reasons_text(reasons: list[Reason]) -> str:
     return " · ".join(reason.detail for reason in reasons)
 
 
@@ -135,9 +143,7 @@ def _csv(
             if not chunk:
                 return
             reasons = (
-                home.at_risk_reasons(program=program, rows=chunk, now=now)
-                if figure == "at_risk"
-                else {}
+                at_risk_reasons(program=program, rows=chunk, now=now) if figure == "at_risk" else {}
             )
             for row in chunk:
                 member = row.member
@@ -182,9 +188,7 @@ def program_home_people(
             number = 1
     page = Paginator(query, PEOPLE_PAGE).get_page(number)
     rows = list(page.object_list)
-    reasons = (
-        home.at_risk_reasons(program=program, rows=rows, now=now) if figure == "at_risk" else {}
-    )
+    reasons = at_risk_reasons(program=program, rows=rows, now=now) if figure == "at_risk" else {}
     text = home.figure_texts(program).get(figure)
     template = "reports/home_people.html"
     if request.headers.get("HX-Request") and not request.headers.get("HX-Boosted"):
