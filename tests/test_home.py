@@ -6,6 +6,7 @@ import datetime as dt
 import zoneinfo
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -16,9 +17,11 @@ from cohorte.messaging.models import Email, EmailStatus
 from cohorte.programs.models import Enrolment, Program, ProgramKind, Role
 from cohorte.reports import home
 from cohorte.reports.at_risk import at_risk_reasons, at_risk_rows
+from cohorte.reports.models import MonthlyActivity
+from cohorte.reports.rollups import monthly_rebuild
 from cohorte.surveys.models import Invitation, Response, Survey
 
-from .conftest import TODAY, make_member, signed_in
+from .conftest import TODAY, make_member, running_program, signed_in
 
 NOW = timezone.now
 
@@ -418,11 +421,57 @@ def test_per_month_counts_each_month_of_the_programme(organisation, manager_a, m
         status="cancelled",
         by=None,
     )
+    monthly_rebuild(program=program)  # the worker's pass
     assert home.per_month(program) == [
         {"month": "2026-01", "sign_ins": 1, "messages": 0, "meetings_confirmed": 0},
         {"month": "2026-02", "sign_ins": 1, "messages": 0, "meetings_confirmed": 1},
         {"month": "2026-03", "sign_ins": 0, "messages": 1, "meetings_confirmed": 0},
     ]
+
+
+def test_per_month_reads_the_rollup_not_the_events(
+    organisation, manager_a, mentor, api_as, django_assert_num_queries
+):
+    """per_month shows what the worker last summed, and says when: an event added since
+    shows only after the next refresh, and reading it is one query however many events."""
+    program = running_program(organisation, "Cumul", ProgramKind.MENTORING, 2, manager_a)
+    one = enrol(program, "cumul@poitiers.example", Role.MENTEE)
+    yesterday = timezone.now() - dt.timedelta(days=1)
+    ActivityEvent.objects.create(
+        program=program, actor=one, kind=EventKind.MESSAGE, occurred_at=yesterday
+    )
+    month = timezone.localtime(yesterday, program.organisation.tzinfo).strftime("%Y-%m")
+
+    def messages(months):
+        return {m["month"]: m["messages"] for m in months}[month]
+
+    months, as_of = home.per_month_rows(program)
+    assert messages(months) == 0 and as_of is None  # never summed yet: zeros, no time
+
+    monthly_rebuild(program=program)
+    summed = MonthlyActivity.objects.filter(program=program).latest("updated_at").updated_at
+    ActivityEvent.objects.create(
+        program=program, actor=one, kind=EventKind.MESSAGE, occurred_at=yesterday
+    )
+    with django_assert_num_queries(1):
+        months, as_of = home.per_month_rows(program)
+    assert messages(months) == 1 and as_of == summed  # the second event waits for the worker
+
+    body = api_as(manager_a).get(f"/api/programs/{program.pk}/dashboard").json()
+    assert messages(body["per_month"]) == 1
+    assert dt.datetime.fromisoformat(body["per_month_as_of"]) == to_milliseconds(summed)
+
+    monthly_rebuild(program=program)
+    again = MonthlyActivity.objects.filter(program=program).latest("updated_at").updated_at
+    cache.clear()  # the figure set is kept a minute
+    body = api_as(manager_a).get(f"/api/programs/{program.pk}/dashboard").json()
+    assert messages(body["per_month"]) == 2
+    assert dt.datetime.fromisoformat(body["per_month_as_of"]) == to_milliseconds(again)
+
+
+def to_milliseconds(when):
+    """As the API writes a time."""
+    return when.replace(microsecond=when.microsecond // 1000 * 1000)
 
 
 # --- Permissions -----------------------------------------------------------------------------
@@ -456,6 +505,7 @@ def test_the_administrator_sees_every_programme_home(world, program_a, admin):
 
 
 def test_dashboard_api_shape_and_values(world, program_a, manager_a, api_as):
+    monthly_rebuild(program=program_a)  # per_month reads the rollup the worker keeps
     response = api_as(manager_a).get(f"/api/programs/{program_a.pk}/dashboard")
     assert response.status_code == 200
     body = response.json()

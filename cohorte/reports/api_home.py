@@ -38,6 +38,8 @@ class DashboardOut(Schema):
     as_of: dt.datetime
     figures: list[FigureOut]
     per_month: list[MonthOut]
+    #: when the monthly rollup behind per_month was last summed (null: not yet, zeros)
+    per_month_as_of: dt.datetime | None
 
 
 class ReasonOut(Schema):
@@ -87,6 +89,7 @@ def dashboard(request: Any, program_id: ApiId) -> dict[str, Any]:
             for key in home.API_FIGURES
         ],
         "per_month": figures["per_month"],
+        "per_month_as_of": figures["per_month_as_of"],
     }
 
 
