@@ -16,7 +16,7 @@ from cohorte.accounts.http import MemberRequest
 from cohorte.core.audit import log_action
 from cohorte.core.exports import csv_response
 from cohorte.core.parse import ParseError, parse_int
-from cohorte.programs.models import Enrolment, Program
+from cohorte.programs.models import Cohort, CohortKind, Enrolment, Program
 from cohorte.programs.selectors import program_for, programs_visible_to
 
 from . import compare, home
@@ -225,6 +225,17 @@ def program_home_people(
             "page": page,
             "rows": [(row, reasons.get(row.member_id, [])) for row in rows],
             "show_reasons": figure == "at_risk",
+            # « Étiqueter »: the organisation's tags, through programs' cohort_assign (the
+            # tagging service and its audit); tagging is the administrators' (as the members
+            # list and « Cohortes et tags »)
+            "can_tag": request.user.is_org_admin,
+            "tags": list(
+                Cohort.objects.filter(
+                    organisation_id=program.organisation_id, kind=CohortKind.TAG
+                ).order_by("name", "pk")
+            )
+            if request.user.is_org_admin
+            else [],
         },
     )
 
