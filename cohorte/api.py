@@ -24,6 +24,7 @@ from cohorte.meetings.api import meetings_router, relationships_router
 from cohorte.meetings.api import programs_router as meeting_programs_router
 from cohorte.messaging.api import email_log_router, messages_router
 from cohorte.programs.api import router as programs_router
+from cohorte.reports.api_home import organisation_router as dashboard_router
 from cohorte.reports.api_home import router as home_router
 from cohorte.reports.api_reports import reports_router, runs_router
 from cohorte.space.api import me_router
@@ -68,6 +69,7 @@ api.add_router("/interviews", interviews_router)
 api.add_router("/campaigns", campaign_exports_router)
 api.add_router("/campaigns", campaign_reminders_router)
 api.add_router("/programs", home_router)
+api.add_router("/dashboard", dashboard_router)
 api.add_router("/reports", reports_router)
 api.add_router("/report-runs", runs_router)
 

@@ -6,6 +6,7 @@ import datetime as dt
 import zoneinfo
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -15,9 +16,12 @@ from cohorte.meetings.services import meeting_create
 from cohorte.messaging.models import Email, EmailStatus
 from cohorte.programs.models import Enrolment, Program, ProgramKind, Role
 from cohorte.reports import home
+from cohorte.reports.at_risk import at_risk_reasons, at_risk_rows
+from cohorte.reports.models import MonthlyActivity
+from cohorte.reports.rollups import monthly_rebuild
 from cohorte.surveys.models import Invitation, Response, Survey
 
-from .conftest import TODAY, make_member, signed_in
+from .conftest import TODAY, make_member, running_program, signed_in
 
 NOW = timezone.now
 
@@ -289,8 +293,8 @@ def test_people_csv_is_neutralised(world, program_a, manager_a):
 
 
 def _codes(program, now=None):
-    rows = list(home.at_risk_rows(program=program, now=now))
-    reasons = home.at_risk_reasons(program=program, rows=rows, now=now)
+    rows = list(at_risk_rows(program=program, now=now))
+    reasons = at_risk_reasons(program=program, rows=rows, now=now)
     return {row.member.first_name: [r.code for r in reasons[row.member_id]] for row in rows}
 
 
@@ -306,9 +310,7 @@ def test_at_risk_reasons_of_hand_built_people(world, program_a):
     assert "Inès" not in codes  # signed in, objective met
     # the professional has stats with no access: never signed in too
     assert codes["Marc"] == ["never_signed_in"]
-    reasons = home.at_risk_reasons(
-        program=program_a, rows=list(home.at_risk_rows(program=program_a))
-    )
+    reasons = at_risk_reasons(program=program_a, rows=list(at_risk_rows(program=program_a)))
     zoe = {r.code: r.detail for r in reasons[world["zoe"].pk]}
     assert zoe["reported"] == "Signalé par Marc Mentor : Absent"
     assert zoe["unanswered_conversation"].startswith("Conversation sans réponse de Marc Mentor")
@@ -360,8 +362,8 @@ def test_behind_objective_and_no_meeting_recently(organisation, manager_a, mento
     assert "Half" not in codes  # 2 of 4: not under half, and a meeting 3 days ago
     assert codes["New"] == ["behind_objective"]
     assert "Marc" not in codes
-    rows = list(home.at_risk_rows(program=program))
-    details = {r.code: r.detail for r in home.at_risk_reasons(program=program, rows=rows)[slow.pk]}
+    rows = list(at_risk_rows(program=program))
+    details = {r.code: r.detail for r in at_risk_reasons(program=program, rows=rows)[slow.pk]}
     assert details["behind_objective"].startswith(
         "Objectif : 1 sur 4 rencontres confirmées, 9 jours"
     )
@@ -375,8 +377,8 @@ def test_at_risk_in_a_bounded_number_of_queries(program_a, mentor, django_assert
     for size in (3, 30):
         _grow(program_a, mentor, size)
         with django_assert_max_num_queries(6):
-            rows = list(home.at_risk_rows(program=program_a))
-            home.at_risk_reasons(program=program_a, rows=rows)
+            rows = list(at_risk_rows(program=program_a))
+            at_risk_reasons(program=program_a, rows=rows)
 
 
 # --- Activity per month ----------------------------------------------------------------------
@@ -419,11 +421,57 @@ def test_per_month_counts_each_month_of_the_programme(organisation, manager_a, m
         status="cancelled",
         by=None,
     )
+    monthly_rebuild(program=program)  # the worker's pass
     assert home.per_month(program) == [
         {"month": "2026-01", "sign_ins": 1, "messages": 0, "meetings_confirmed": 0},
         {"month": "2026-02", "sign_ins": 1, "messages": 0, "meetings_confirmed": 1},
         {"month": "2026-03", "sign_ins": 0, "messages": 1, "meetings_confirmed": 0},
     ]
+
+
+def test_per_month_reads_the_rollup_not_the_events(
+    organisation, manager_a, mentor, api_as, django_assert_num_queries
+):
+    """per_month shows what the worker last summed, and says when: an event added since
+    shows only after the next refresh, and reading it is one query however many events."""
+    program = running_program(organisation, "Cumul", ProgramKind.MENTORING, 2, manager_a)
+    one = enrol(program, "cumul@poitiers.example", Role.MENTEE)
+    yesterday = timezone.now() - dt.timedelta(days=1)
+    ActivityEvent.objects.create(
+        program=program, actor=one, kind=EventKind.MESSAGE, occurred_at=yesterday
+    )
+    month = timezone.localtime(yesterday, program.organisation.tzinfo).strftime("%Y-%m")
+
+    def messages(months):
+        return {m["month"]: m["messages"] for m in months}[month]
+
+    months, as_of = home.per_month_rows(program)
+    assert messages(months) == 0 and as_of is None  # never summed yet: zeros, no time
+
+    monthly_rebuild(program=program)
+    summed = MonthlyActivity.objects.filter(program=program).latest("updated_at").updated_at
+    ActivityEvent.objects.create(
+        program=program, actor=one, kind=EventKind.MESSAGE, occurred_at=yesterday
+    )
+    with django_assert_num_queries(1):
+        months, as_of = home.per_month_rows(program)
+    assert messages(months) == 1 and as_of == summed  # the second event waits for the worker
+
+    body = api_as(manager_a).get(f"/api/programs/{program.pk}/dashboard").json()
+    assert messages(body["per_month"]) == 1
+    assert dt.datetime.fromisoformat(body["per_month_as_of"]) == to_milliseconds(summed)
+
+    monthly_rebuild(program=program)
+    again = MonthlyActivity.objects.filter(program=program).latest("updated_at").updated_at
+    cache.clear()  # the figure set is kept a minute
+    body = api_as(manager_a).get(f"/api/programs/{program.pk}/dashboard").json()
+    assert messages(body["per_month"]) == 2
+    assert dt.datetime.fromisoformat(body["per_month_as_of"]) == to_milliseconds(again)
+
+
+def to_milliseconds(when):
+    """As the API writes a time."""
+    return when.replace(microsecond=when.microsecond // 1000 * 1000)
 
 
 # --- Permissions -----------------------------------------------------------------------------
@@ -457,6 +505,7 @@ def test_the_administrator_sees_every_programme_home(world, program_a, admin):
 
 
 def test_dashboard_api_shape_and_values(world, program_a, manager_a, api_as):
+    monthly_rebuild(program=program_a)  # per_month reads the rollup the worker keeps
     response = api_as(manager_a).get(f"/api/programs/{program_a.pk}/dashboard")
     assert response.status_code == 200
     body = response.json()

@@ -73,3 +73,64 @@ def test_from_a_home_figure_to_the_reminder(browser, live_server, organisation, 
         "colin@v.example",
     }
     page.close()
+
+
+def test_from_the_organisation_home_to_a_programme(browser, live_server, organisation, manager_a):  # noqa: F811
+    """The sidebar's « Tableau de bord »: the manager's running programmes side by side (not
+    another manager's), sorted by a column's heading, each opening its own Home."""
+    mine = []
+    for name, held in (("Mentorat Vienne", 1), ("Orientation Niort", 0)):
+        program = Program.objects.create(
+            organisation=organisation,
+            name=name,
+            kind=ProgramKind.MENTORING,
+            start_date=TODAY - dt.timedelta(days=20),
+            end_date=TODAY + dt.timedelta(days=60),
+            objective=2,
+        )
+        program.managers.add(manager_a)
+        mentor = make_member(organisation, f"m{len(mine)}@v.example", first="Marie", last="M")
+        Enrolment.objects.create(program=program, member=mentor, role=Role.MENTOR)
+        for last in ("Aubry", "Bernard"):
+            member = make_member(
+                organisation, f"{last.lower()}{len(mine)}@v.example", first="T", last=last
+            )
+            Enrolment.objects.create(program=program, member=member, role=Role.MENTEE)
+            if held and last == "Bernard":
+                hold_meetings(program, member, mentor, held)
+        mine.append(program)
+    Program.objects.create(
+        organisation=organisation,
+        name="Programme d'un autre",
+        kind=ProgramKind.MENTORING,
+        start_date=TODAY - dt.timedelta(days=20),
+        end_date=TODAY + dt.timedelta(days=60),
+    )
+
+    page = signed_in_page(browser, live_server, manager_a)
+    page.goto(f"{live_server.url}/")
+    page.click(".sidebar-links a:has-text('Tableau de bord')")
+    page.wait_for_selector("table.compare")
+    assert "À jour le" in page.locator("[data-as-of]").inner_text()
+    names = page.locator("table.compare tbody th a").all_inner_texts()
+    assert names == ["Mentorat Vienne", "Orientation Niort"]
+    assert "Programme d'un autre" not in page.content()
+    total = page.locator("tr[data-figure=adoption_rate] td.num").inner_text().strip()
+    assert total == "25 %"  # one of four mentees
+    problems = [f"organisation home: {v}" for v in blocking_violations(page)]
+    assert not problems, "\n".join(problems)
+
+    # sorted by adoption, lowest first on a second click
+    page.click('table.compare thead a:has-text("Taux d\'adoption")')
+    page.wait_for_selector("th[aria-sort=descending]")
+    assert page.locator("table.compare tbody th a").all_inner_texts()[0] == "Mentorat Vienne"
+    page.click('table.compare thead a:has-text("Taux d\'adoption")')
+    page.wait_for_selector("th[aria-sort=ascending]")
+    assert page.locator("table.compare tbody th a").all_inner_texts()[0] == "Orientation Niort"
+
+    page.click("table.compare tbody a:has-text('Mentorat Vienne')")
+    page.wait_for_selector("table.home-figures")
+    assert page.url.endswith(f"/programmes/{mine[0].pk}/accueil/")
+    row = page.locator("tr[data-figure=adoption_rate]")
+    assert row.locator("td.num").first.inner_text().strip() == "50 %"
+    page.close()

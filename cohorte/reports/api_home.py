@@ -1,5 +1,6 @@
 """The programme's Home through the API: its figures with their definitions (in the
-caller's language) and its at-risk list with the reasons."""
+caller's language) and its at-risk list with the reasons; and the organisation's
+(GET /api/dashboard): the running programmes the caller may see, summed and one by one."""
 
 import datetime as dt
 from typing import Any
@@ -11,9 +12,11 @@ from cohorte.core.api import ApiPage, ErrorOut
 from cohorte.core.parse import ApiId
 from cohorte.programs.selectors import program_for
 
-from . import home
+from . import compare, home
+from .at_risk import at_risk_reasons, at_risk_rows
 
 router = Router(tags=["accueil du programme"])
+organisation_router = Router(tags=["tableau de bord"])
 
 
 class FigureOut(Schema):
@@ -37,6 +40,8 @@ class DashboardOut(Schema):
     as_of: dt.datetime
     figures: list[FigureOut]
     per_month: list[MonthOut]
+    #: when the monthly rollup behind per_month was last summed (null: not yet, zeros)
+    per_month_as_of: dt.datetime | None
 
 
 class ReasonOut(Schema):
@@ -86,6 +91,7 @@ def dashboard(request: Any, program_id: ApiId) -> dict[str, Any]:
             for key in home.API_FIGURES
         ],
         "per_month": figures["per_month"],
+        "per_month_as_of": figures["per_month_as_of"],
     }
 
 
@@ -94,10 +100,10 @@ def at_risk(request: Any, program_id: ApiId, query: Query[AtRiskQuery]) -> dict[
     """The people who need attention now, lowest progress first, each with its reasons."""
     program = program_for(request.auth, program_id)
     now = timezone.now()
-    rows_query = home.at_risk_rows(program=program, now=now)
+    rows_query = at_risk_rows(program=program, now=now)
     first = (query.page - 1) * query.page_size
     rows = list(rows_query[first : first + query.page_size])
-    reasons = home.at_risk_reasons(program=program, rows=rows, now=now)
+    reasons = at_risk_reasons(program=program, rows=rows, now=now)
     return {
         "count": rows_query.count(),
         "page": query.page,
@@ -116,5 +122,80 @@ def at_risk(request: Any, program_id: ApiId, query: Query[AtRiskQuery]) -> dict[
                 ],
             }
             for row in rows
+        ],
+    }
+
+
+class ProgramFiguresOut(Schema):
+    program_id: int
+    name: str
+    figures: list[FigureOut]
+
+
+class OrganisationDashboardOut(Schema):
+    #: when the figures were counted (they are kept up to a minute)
+    as_of: dt.datetime
+    #: the running programmes the caller may see, summed (a person in two counts twice)
+    figures: list[FigureOut]
+    #: each of them, by name
+    programs: list[ProgramFiguresOut]
+    #: the mean of each compared rate over the organisation's running programmes
+    organisation_average: list[FigureOut]
+
+
+@organisation_router.get("", response={200: OrganisationDashboardOut})
+def organisation_dashboard(request: Any) -> dict[str, Any]:
+    """The organisation's Home: the running programmes the caller may see (all the
+    organisation's for an administrator, their own for a manager), their figures summed,
+    then one by one; each figure `{key, value, definition}`, rates from 0 to 1."""
+    member = request.auth
+    data = compare.organisation_figures(member=member)
+    labels = compare.column_labels()
+    texts_total = compare.ORGANISATION_DEFINITIONS
+    programs = []
+    for program in data["programs"]:
+        texts = home.figure_texts(program)
+        values = data["rows"][program.pk]
+        programs.append(
+            {
+                "program_id": program.pk,
+                "name": program.name,
+                "figures": [
+                    {
+                        "key": key,
+                        "value": values[key],
+                        "label": str(texts[key].label),
+                        "definition": str(texts[key].definition),
+                    }
+                    for key in compare.API_FIGURES
+                ],
+            }
+        )
+    average = (
+        home.organisation_rates(organisation=member.organisation)
+        if member.organisation_id
+        else {"values": {}}
+    )
+    return {
+        "as_of": data["as_of"],
+        "figures": [
+            {
+                "key": key,
+                "value": data["total"][key],
+                "label": labels[key],
+                "definition": str(texts_total[key]),
+            }
+            for key in compare.API_FIGURES
+        ],
+        "programs": programs,
+        "organisation_average": [
+            {
+                "key": key,
+                "value": value,
+                "label": labels[key],
+                "definition": str(texts_total[key]),
+            }
+            for key, value in average["values"].items()
+            if value is not None
         ],
     }

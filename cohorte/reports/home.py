@@ -1,6 +1,6 @@
 """The programme's Home (« Accueil »): its headline figures, each with its definition and
-the people behind it, mentors and mentees with their progress, and who needs attention now
-and why.
+the people behind it, mentors and mentees with their progress (who needs attention now and
+why: at_risk.py; the rules both share: home_rules.py).
 
 Every figure is counted by the database, in a fixed number of queries whatever the size
 of the programme: the participants' figures from the maintained counters (ParticipantStats,
@@ -12,36 +12,17 @@ CACHE_SECONDS per programme and says when it was computed (« à jour le … »)
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import (
-    BigIntegerField,
-    BooleanField,
-    Count,
-    Exists,
-    ExpressionWrapper,
-    F,
-    IntegerField,
-    Max,
-    OuterRef,
-    Q,
-    QuerySet,
-    Sum,
-    Value,
-)
-from django.db.models.functions import Cast, Coalesce, Least, TruncMonth
-from django.utils import formats, timezone
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
 
-from cohorte.activity.models import ActivityEvent, EventKind
 from cohorte.activity.selectors import open_reports, unanswered_conversations
-from cohorte.meetings.models import Meeting, MeetingAttendee, MeetingStatus
-from cohorte.messaging.models import Email, EmailStatus
 from cohorte.programs.models import (
     PARTICIPANT_ROLES,
     Enrolment,
@@ -52,83 +33,14 @@ from cohorte.programs.models import (
 )
 from cohorte.surveys.models import Invitation
 
+from . import at_risk
+from .home_rules import MENTOR_ROLES, bounced_emails, current_enrolments, progress_percent, rate
+from .rollups import monthly_rows
+
 #: how long a computed figure set is served before it is counted again
 CACHE_SECONDS = 60
-#: « no meeting recently »: no confirmed meeting in this many weeks
-NO_MEETING_WEEKS = 4
-#: « behind the objective »: under this share of the objective …
-BEHIND_SHARE = 0.5
-#: … with under this share of the programme's days left
-TIME_LEFT_SHARE = 0.25
-#: the counterparts of the followed people (mentoring: mentors; accompaniment: professionals)
-MENTOR_ROLES = (Role.MENTOR, Role.PROFESSIONAL)
 #: the rows of each compact table on the Home
 TOP = 10
-
-REASON_CODES = (
-    "never_signed_in",
-    "behind_objective",
-    "unanswered_conversation",
-    "reported",
-    "bounced_email",
-    "no_meeting_recently",
-)
-
-
-def _rate(part: int, whole: int) -> float:
-    return round(part / whole, 4) if whole else 0.0
-
-
-def _current(program: Program) -> QuerySet[Enrolment]:
-    return Enrolment.objects.filter(program=program, ended_at__isnull=True).order_by()
-
-
-def _progress(objective: Any) -> Least:
-    """Confirmed meetings against the objective, in percent, at most 100 (as the activity
-    table counts it)."""
-    return Least(
-        Value(100),
-        ExpressionWrapper(
-            Cast(Coalesce(F("stats__confirmed_meetings"), 0), BigIntegerField()) * 100 / objective,
-            output_field=IntegerField(),
-        ),
-    )
-
-
-def bounced_emails(*, program: Program) -> QuerySet[Email]:
-    """E-mails to the programme's current members that bounced (« Retourné »), sent
-    between the programme's dates."""
-    start, end = program.window()
-    return Email.objects.filter(
-        organisation_id=program.organisation_id,
-        status=EmailStatus.BOUNCED,
-        created_at__gte=start,
-        created_at__lt=end,
-        member_id__in=_current(program).values("member_id"),
-    ).order_by()
-
-
-def still_bouncing(*, program: Program) -> QuerySet[Email]:
-    """The bounced e-mails (bounced_emails) after which nothing reached the member: no
-    e-mail of theirs was delivered or opened since. Their address needs attention."""
-    reached_later = Email.objects.filter(
-        organisation_id=program.organisation_id,
-        member_id=OuterRef("member_id"),
-        status__in=[EmailStatus.DELIVERED, EmailStatus.OPENED],
-        created_at__gt=OuterRef("created_at"),
-    )
-    return bounced_emails(program=program).filter(~Exists(reached_later))
-
-
-def _recent_meetings(program: Program, now: dt.datetime, weeks: int) -> QuerySet[MeetingAttendee]:
-    since = now - dt.timedelta(weeks=weeks)
-    start, end = program.window()
-    return MeetingAttendee.objects.filter(
-        meeting__program=program,
-        meeting__status=MeetingStatus.CONFIRMED,
-        meeting__starts_at__gte=max(since, start),
-        meeting__starts_at__lt=min(now, end),
-    ).order_by()
 
 
 # --- The figures ----------------------------------------------------------------------
@@ -138,7 +50,7 @@ def _count_figures(program: Program, now: dt.datetime) -> dict[str, int | float]
     """Every headline figure of the programme, counted by the database: six queries."""
     objective = max(program.objective, 1)
     stats = Q(role__in=PARTICIPANT_ROLES)
-    people = _current(program).aggregate(
+    people = current_enrolments(program).aggregate(
         enrolled=Count("pk", filter=stats),
         participants=Count("pk", filter=Q(role__in=[Role.PARTICIPANT, Role.COLLABORATOR])),
         mentees=Count("pk", filter=Q(role=Role.MENTEE)),
@@ -159,38 +71,41 @@ def _count_figures(program: Program, now: dt.datetime) -> dict[str, int | float]
     surveys = Invitation.objects.filter(survey__program=program).aggregate(
         invited=Count("pk"), answered=Count("response")
     )
-    at_risk_count = at_risk_rows(program=program, now=now).count()
+    at_risk_count = at_risk.at_risk_rows(program=program, now=now).count()
     return {
         **people,
         "never_signed_in": enrolled - people["signed_in"],
-        "signed_in_rate": _rate(people["signed_in"], enrolled),
+        "signed_in_rate": rate(people["signed_in"], enrolled),
         "not_adopted": enrolled - people["adopted"],
-        "adoption_rate": _rate(people["adopted"], enrolled),
-        "repeat_rate": _rate(people["repeat"], people["adopted"]),
+        "adoption_rate": rate(people["adopted"], enrolled),
+        "repeat_rate": rate(people["repeat"], people["adopted"]),
         "meetings_objective": objective * enrolled,
-        "objective_rate": _rate(people["objective_met"], enrolled),
+        "objective_rate": rate(people["objective_met"], enrolled),
         "unanswered_conversations": unanswered,
         "open_reports": reports,
         "bounced_emails": bounced,
         "survey_invitations": surveys["invited"],
         "survey_responses": surveys["answered"],
-        "survey_response_rate": _rate(surveys["answered"], surveys["invited"]),
+        "survey_response_rate": rate(surveys["answered"], surveys["invited"]),
         "at_risk": at_risk_count,
     }
 
 
 def home_figures(*, program: Program, fresh: bool = False) -> dict[str, Any]:
-    """{"as_of": when counted, "values": {key: number}, "per_month": per_month(program)},
+    """{"as_of": when counted, "values": {key: number}, "per_month": per_month(program),
+    "per_month_as_of": when the rollup summed those months},
     cached CACHE_SECONDS per programme (numbers only: the words are put beside them in the
-    reader's language). Eight queries when counted, none when cached."""
+    reader's language). Seven queries when counted, none when cached."""
     key = f"reports:home:{program.pk}"
     found = None if fresh else cache.get(key)
     if found is None:
         now = timezone.now()
+        months, months_as_of = per_month_rows(program)
         found = {
             "as_of": now,
             "values": _count_figures(program, now),
-            "per_month": per_month(program),
+            "per_month": months,
+            "per_month_as_of": months_as_of,
         }
         cache.set(key, found, CACHE_SECONDS)
     return found
@@ -433,11 +348,11 @@ def organisation_rates(*, organisation: Organisation, fresh: bool = False) -> di
     )
     rates: dict[str, list[float]] = defaultdict(list)
     for row in rows:  # one row per running programme
-        rates["signed_in_rate"].append(_rate(row["signed_in"], row["enrolled"]))
-        rates["adoption_rate"].append(_rate(row["adopted"], row["enrolled"]))
-        rates["objective_rate"].append(_rate(row["objective_met"], row["enrolled"]))
+        rates["signed_in_rate"].append(rate(row["signed_in"], row["enrolled"]))
+        rates["adoption_rate"].append(rate(row["adopted"], row["enrolled"]))
+        rates["objective_rate"].append(rate(row["objective_met"], row["enrolled"]))
         if row["adopted"]:
-            rates["repeat_rate"].append(_rate(row["repeat"], row["adopted"]))
+            rates["repeat_rate"].append(rate(row["repeat"], row["adopted"]))
     found = {
         "as_of": timezone.now(),
         "programs": len(rows),
@@ -453,69 +368,31 @@ def organisation_rates(*, organisation: Organisation, fresh: bool = False) -> di
 # --- Activity per month -------------------------------------------------------------------
 
 
-def _months(start: dt.date, end: dt.date) -> list[dt.date]:
-    months, day = [], start.replace(day=1)
-    while day <= end:
-        months.append(day)
-        day = (day + dt.timedelta(days=32)).replace(day=1)
-    return months
+def per_month_rows(program: Program) -> tuple[list[dict[str, Any]], dt.datetime | None]:
+    """Sign-ins, messages and confirmed meetings per month of the programme (months cut in
+    the organisation's time zone), every month of its dates, empty ones included, and when
+    they were last summed (« à jour le », as the Reports tab says it; None while never
+    summed, zeros until the worker's next pass). Read from the maintained rollup
+    (rollups.MonthlyActivity, kept by the worker every ten minutes: one query), never from
+    the events, so 10,000,000 of them cost nothing here; the definitions are the rollup's,
+    the same as the Home's chart and the Reports tab."""
+    rows = monthly_rows(program)
+    stamps = [row.updated_at for row in rows if row.updated_at is not None]
+    months = [
+        {
+            "month": row.month.strftime("%Y-%m"),
+            "sign_ins": row.sign_ins,
+            "messages": row.messages,
+            "meetings_confirmed": row.meetings_confirmed,
+        }
+        for row in rows
+    ]
+    return months, max(stamps, default=None)
 
 
 def per_month(program: Program) -> list[dict[str, Any]]:
-    """Sign-ins, messages and meetings held and confirmed, per month of the programme (in
-    the organisation's time zone), every month of its dates, empty ones included. Counted
-    from the events and meetings (two grouped queries): a maintained monthly rollup can
-    take its place behind this same function."""
-    start, end = program.window()
-    tz = program.organisation.tzinfo
-    access = Q(program=program, kind__in=[EventKind.SIGN_IN, EventKind.COURSE_ACCESS]) | Q(
-        program__isnull=True,
-        kind=EventKind.SIGN_IN,
-        actor_id__in=_current(program).values("member_id"),
-    )
-    messages = Q(program=program, kind=EventKind.MESSAGE)
-    events = {
-        row["month"]: row
-        for row in ActivityEvent.objects.filter(
-            access | messages, occurred_at__gte=start, occurred_at__lt=end
-        )
-        .annotate(month=TruncMonth("occurred_at", tzinfo=tz))
-        .order_by()
-        .values("month")
-        .annotate(sign_ins=Count("pk", filter=access), messages=Count("pk", filter=messages))
-    }
-    meetings = dict(
-        Meeting.objects.filter(
-            program=program,
-            status=MeetingStatus.CONFIRMED,
-            starts_at__gte=start,
-            starts_at__lt=end,
-        )
-        .annotate(month=TruncMonth("starts_at", tzinfo=tz))
-        .order_by()
-        .values("month")
-        .annotate(n=Count("pk"))
-        .values_list("month", "n")
-    )
-
-    def day(value: Any) -> dt.date:
-        if isinstance(value, dt.datetime):
-            return value.astimezone(tz).date() if value.tzinfo else value.date()
-        return value
-
-    events_by_day: dict[dt.date, dict[str, Any]] = {
-        day(month): dict(row) for month, row in events.items()
-    }
-    meetings_by_day = {day(month): n for month, n in meetings.items()}
-    return [
-        {
-            "month": month.strftime("%Y-%m"),
-            "sign_ins": events_by_day.get(month, {}).get("sign_ins", 0),
-            "messages": events_by_day.get(month, {}).get("messages", 0),
-            "meetings_confirmed": meetings_by_day.get(month, 0),
-        }
-        for month in _months(start.date(), (end - dt.timedelta(days=1)).date())
-    ]
+    """per_month_rows' months alone (the dashboard API's `per_month`)."""
+    return per_month_rows(program)[0]
 
 
 # --- The people behind a figure -------------------------------------------------------------
@@ -526,7 +403,7 @@ def _with_progress(rows: QuerySet[Enrolment], program: Program) -> QuerySet[Enro
         rows.select_related("member")
         .annotate(
             confirmed_meetings=Coalesce(F("stats__confirmed_meetings"), 0),
-            progress=_progress(max(program.objective, 1)),
+            progress=progress_percent(max(program.objective, 1)),
             last_access=F("stats__last_access"),
         )
         .order_by("progress", "member__last_name", "member__first_name", "member_id")
@@ -537,7 +414,7 @@ def progress_table(*, program: Program, side: str, limit: int = TOP) -> list[Enr
     """The `limit` lowest in progress of one side (« mentees »: the followed roles,
     « mentors »: mentors and professionals), with their progress: one query."""
     roles = MENTOR_ROLES if side == "mentors" else PARTICIPANT_ROLES
-    return list(_with_progress(_current(program).filter(role__in=roles), program)[:limit])
+    return list(_with_progress(current_enrolments(program).filter(role__in=roles), program)[:limit])
 
 
 PEOPLE = (
@@ -568,8 +445,8 @@ def people_behind(
     if figure not in PEOPLE:
         return None
     if figure == "at_risk":
-        return at_risk_rows(program=program, now=now)
-    rows = _current(program)
+        return at_risk.at_risk_rows(program=program, now=now)
+    rows = current_enrolments(program)
     followed = Q(role__in=PARTICIPANT_ROLES)
     objective = max(program.objective, 1)
     where = {
@@ -598,233 +475,3 @@ def people_behind(
         ),
     }[figure]
     return _with_progress(rows.filter(where), program)
-
-
-# --- Who needs attention now ----------------------------------------------------------------
-
-
-def behind_objective_applies(program: Program, now: dt.datetime) -> bool:
-    """The rule's time half: the programme is running and under TIME_LEFT_SHARE of its
-    days are left."""
-    start, end = program.window()
-    if not start <= now < end:
-        return False
-    return (end - now) < (end - start) * TIME_LEFT_SHARE
-
-
-def at_risk_rows(
-    *, program: Program, now: dt.datetime | None = None, weeks: int = NO_MEETING_WEEKS
-) -> QuerySet[Enrolment]:
-    """The people who need attention now, each with a flag per reason, most reasons first
-    (one query; the words of each reason: at_risk_reasons). The rules:
-
-    - never_signed_in: no access to the programme (nor platform sign-in) between its dates;
-    - behind_objective: a followed person under BEHIND_SHARE of the objective while under
-      TIME_LEFT_SHARE of the programme's days are left;
-    - unanswered_conversation, reported: the activity table's ❗ (activity.selectors);
-    - bounced_email: an e-mail to them bounced between the programme's dates and none
-      reached them since (still_bouncing);
-    - no_meeting_recently: a followed person enrolled for more than `weeks` weeks, in a
-      programme running for as long, with no confirmed meeting in the last `weeks` weeks.
-
-    Followed people (participants, mentees, collaborators) for every reason; mentors and
-    professionals for never_signed_in and bounced_email."""
-    now = now or timezone.now()
-    start, end = program.window()
-    followed = Q(role__in=PARTICIPANT_ROLES)
-    objective = max(program.objective, 1)
-    false = Value(False)
-    reasons: dict[str, Any] = {
-        "never_signed_in": Q(stats__last_access__isnull=True) | Q(stats__isnull=True),
-        "reported": followed & Q(member_id__in=open_reports(program=program).values("member_id")),
-        "unanswered_conversation": followed
-        & Q(
-            member_id__in=unanswered_conversations(program=program, now=now).values(
-                "participant_id"
-            )
-        ),
-        "bounced_email": Q(member_id__in=still_bouncing(program=program).values("member_id")),
-    }
-    if behind_objective_applies(program, now):
-        reasons["behind_objective"] = followed & (
-            Q(stats__confirmed_meetings__lt=objective * BEHIND_SHARE) | Q(stats__isnull=True)
-        )
-    weeks_ago = now - dt.timedelta(weeks=weeks)
-    if start <= weeks_ago and now < end:
-        reasons["no_meeting_recently"] = (
-            followed
-            & Q(created_at__lte=weeks_ago)
-            & ~Q(member_id__in=_recent_meetings(program, now, weeks).values("member_id"))
-        )
-    flags = {
-        f"why_{code}": ExpressionWrapper(reasons[code], output_field=BooleanField())
-        if code in reasons
-        else ExpressionWrapper(false, output_field=BooleanField())
-        for code in REASON_CODES
-    }
-    any_reason = Q()
-    for condition in reasons.values():
-        any_reason |= condition
-    roles = Q(role__in=[*PARTICIPANT_ROLES, *MENTOR_ROLES])
-    mentor_reasons = reasons["never_signed_in"] | reasons["bounced_email"]
-    return (
-        _current(program)
-        .filter(roles)
-        .filter(Q(followed & any_reason) | Q(Q(role__in=MENTOR_ROLES) & mentor_reasons))
-        .select_related("member")
-        .annotate(
-            **flags,
-            confirmed_meetings=Coalesce(F("stats__confirmed_meetings"), 0),
-            progress=_progress(objective),
-            last_access=F("stats__last_access"),
-        )
-        .order_by("progress", "member__last_name", "member__first_name", "member_id")
-    )
-
-
-@dataclass
-class Reason:
-    code: str
-    detail: str
-
-
-def at_risk_reasons(
-    *,
-    program: Program,
-    rows: Sequence[Enrolment],
-    now: dt.datetime | None = None,
-    weeks: int = NO_MEETING_WEEKS,
-) -> dict[int, list[Reason]]:
-    """The words of each reason of these rows (a page of at_risk_rows), by member id: at
-    most four queries for the page, whatever its size."""
-    now = now or timezone.now()
-    tz = program.organisation.tzinfo
-    objective = max(program.objective, 1)
-    start, end = program.window()
-    days_left = max(0, (end - now).days)
-
-    def day(value: dt.datetime) -> str:
-        return formats.date_format(value.astimezone(tz), "SHORT_DATE_FORMAT")
-
-    def ids(code: str) -> list[int]:
-        return [row.member_id for row in rows if getattr(row, f"why_{code}", False)]
-
-    details: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    if reported := ids("reported"):
-        for report in (
-            open_reports(program=program)
-            .filter(member_id__in=reported)
-            .select_related("reported_by")
-            .order_by("created_at")
-        ):
-            details[report.member_id]["reported"].append(
-                _("Signalé par %(name)s : %(reason)s")
-                % {"name": report.reported_by.full_name, "reason": report.reason}
-            )
-    if waiting := ids("unanswered_conversation"):
-        for conversation in (
-            unanswered_conversations(program=program, now=now)
-            .filter(participant_id__in=waiting)
-            .select_related("professional")
-            .order_by("last_message_at")
-        ):
-            details[conversation.participant_id]["unanswered_conversation"].append(
-                _("Conversation sans réponse de %(name)s depuis plus de %(days)s jours")
-                % {
-                    "name": conversation.professional.full_name,
-                    "days": program.unanswered_after_days,
-                }
-            )
-    if bouncing := ids("bounced_email"):
-        for member_id, last in (
-            still_bouncing(program=program)
-            .filter(member_id__in=bouncing)
-            .values("member_id")
-            .annotate(last=Max("created_at"))
-            .values_list("member_id", "last")
-        ):
-            details[member_id]["bounced_email"].append(
-                _("Courriel retourné le %(date)s : vérifiez son adresse") % {"date": day(last)}
-            )
-    last_meeting: dict[int, dt.datetime] = {}
-    if quiet := ids("no_meeting_recently"):
-        last_meeting = dict(
-            MeetingAttendee.objects.filter(
-                member_id__in=quiet,
-                meeting__program=program,
-                meeting__status=MeetingStatus.CONFIRMED,
-                meeting__starts_at__gte=start,
-                meeting__starts_at__lt=min(now, end),
-            )
-            .order_by()
-            .values("member_id")
-            .annotate(last=Max("meeting__starts_at"))
-            .values_list("member_id", "last")
-        )
-    found: dict[int, list[Reason]] = {}
-    for row in rows:
-        member = row.member
-        reasons: list[Reason] = []
-        mine = details[row.member_id]
-        for code in REASON_CODES:
-            if not getattr(row, f"why_{code}", False):
-                continue
-            if code == "never_signed_in":
-                text = (
-                    _("N'a jamais ouvert le programme ; connecté à la plateforme le %(date)s")
-                    % {"date": day(member.last_access)}
-                    if member.last_access
-                    else _("Ne s'est jamais connecté à la plateforme")
-                )
-                reasons.append(Reason(code, text))
-            elif code == "behind_objective":
-                done = getattr(row, "confirmed_meetings", 0)
-                reasons.append(
-                    Reason(
-                        code,
-                        ngettext(
-                            "Objectif : %(done)d sur %(objective)d rencontres confirmées, "
-                            "%(days)d jour restant",
-                            "Objectif : %(done)d sur %(objective)d rencontres confirmées, "
-                            "%(days)d jours restants",
-                            days_left,
-                        )
-                        % {"done": done, "objective": objective, "days": days_left},
-                    )
-                )
-            elif code == "no_meeting_recently":
-                last = last_meeting.get(row.member_id)
-                text = (
-                    ngettext(
-                        "Aucune rencontre confirmée depuis %(weeks)d semaine (la dernière : "
-                        "%(date)s)",
-                        "Aucune rencontre confirmée depuis %(weeks)d semaines (la dernière : "
-                        "%(date)s)",
-                        weeks,
-                    )
-                    % {"weeks": weeks, "date": day(last)}
-                    if last
-                    else ngettext(
-                        "Aucune rencontre confirmée depuis %(weeks)d semaine",
-                        "Aucune rencontre confirmée depuis %(weeks)d semaines",
-                        weeks,
-                    )
-                    % {"weeks": weeks}
-                )
-                reasons.append(Reason(code, text))
-            else:
-                reasons += [Reason(code, text) for text in mine.get(code, [])] or [
-                    Reason(code, str(REASON_LABELS[code]))
-                ]
-        found[row.member_id] = reasons
-    return found
-
-
-REASON_LABELS: dict[str, Promise] = {
-    "never_signed_in": gettext_lazy("Jamais connecté"),
-    "behind_objective": gettext_lazy("En retard sur l'objectif"),
-    "unanswered_conversation": gettext_lazy("Conversation sans réponse"),
-    "reported": gettext_lazy("Signalé"),
-    "bounced_email": gettext_lazy("Courriel retourné"),
-    "no_meeting_recently": gettext_lazy("Pas de rencontre récente"),
-}

@@ -1,5 +1,6 @@
 """The programme's Home (« Accueil ») and the people behind each of its figures, with the
-actions that exist for them (« Relancer », « Écrire », CSV)."""
+actions that exist for them (« Relancer », « Écrire », « Étiqueter », CSV); the
+organisation's Home (« Tableau de bord »), its running programmes side by side."""
 
 from collections.abc import Iterator
 
@@ -15,10 +16,18 @@ from cohorte.accounts.http import MemberRequest
 from cohorte.core.audit import log_action
 from cohorte.core.exports import csv_response
 from cohorte.core.parse import ParseError, parse_int
-from cohorte.programs.models import Enrolment, Program
-from cohorte.programs.selectors import program_for
+from cohorte.programs.models import Cohort, CohortKind, Enrolment, Program
+from cohorte.programs.selectors import program_for, programs_visible_to
 
-from . import home
+from . import compare, home
+from .at_risk import (
+    BEHIND_SHARE,
+    NO_MEETING_WEEKS,
+    TIME_LEFT_SHARE,
+    Reason,
+    at_risk_reasons,
+    at_risk_rows,
+)
 from .charts import monthly_chart, ratings_chart
 from .rollups import monthly_rows
 from .tab_selectors import rating_counts
@@ -81,8 +90,21 @@ def program_home(request: MemberRequest, program_id: int) -> HttpResponse:
     figures = home.home_figures(program=program)
     organisation = home.organisation_rates(organisation=program.organisation)
     now = timezone.now()
-    at_risk = list(home.at_risk_rows(program=program, now=now)[:AT_RISK_ON_HOME])
-    reasons = home.at_risk_reasons(program=program, rows=at_risk, now=now)
+    at_risk = list(at_risk_rows(program=program, now=now)[:AT_RISK_ON_HOME])
+    rates = set(compare.RATES)
+
+    def cohort_cells(values: dict) -> list[dict]:
+        return [
+            {
+                "key": key,
+                "value": values[key],
+                "percent": _percent(values[key]) if key in rates else None,
+            }
+            for key in compare.COHORT_COLUMNS
+        ]
+
+    labels = compare.column_labels()
+    reasons = at_risk_reasons(program=program, rows=at_risk, now=now)
     return render(
         request,
         "reports/home.html",
@@ -100,15 +122,22 @@ def program_home(request: MemberRequest, program_id: int) -> HttpResponse:
             "mentors": home.progress_table(program=program, side="mentors"),
             "at_risk": [(row, reasons.get(row.member_id, [])) for row in at_risk],
             "texts": home.figure_texts(program),
-            "weeks": home.NO_MEETING_WEEKS,
-            "behind_share": round(home.BEHIND_SHARE * 100),
-            "time_left_share": round(home.TIME_LEFT_SHARE * 100),
+            "weeks": NO_MEETING_WEEKS,
+            "behind_share": round(BEHIND_SHARE * 100),
+            "time_left_share": round(TIME_LEFT_SHARE * 100),
             "cache_seconds": home.CACHE_SECONDS,
+            # the programme's cohorts side by side (none: no table)
+            "cohort_columns": [labels[key] for key in compare.COHORT_COLUMNS],
+            "cohorts": [
+                (cohort, cohort_cells(values))
+                for cohort, values in compare.cohort_rows(program=program)
+            ],
+            "program_cells": cohort_cells(figures["values"]),
         },
     )
 
 
-def _reasons_text(reasons: list[home.Reason]) -> str:
+def _reasons_text(reasons: list[Reason]) -> str:
     return " · ".join(reason.detail for reason in reasons)
 
 
@@ -135,9 +164,7 @@ def _csv(
             if not chunk:
                 return
             reasons = (
-                home.at_risk_reasons(program=program, rows=chunk, now=now)
-                if figure == "at_risk"
-                else {}
+                at_risk_reasons(program=program, rows=chunk, now=now) if figure == "at_risk" else {}
             )
             for row in chunk:
                 member = row.member
@@ -182,9 +209,7 @@ def program_home_people(
             number = 1
     page = Paginator(query, PEOPLE_PAGE).get_page(number)
     rows = list(page.object_list)
-    reasons = (
-        home.at_risk_reasons(program=program, rows=rows, now=now) if figure == "at_risk" else {}
-    )
+    reasons = at_risk_reasons(program=program, rows=rows, now=now) if figure == "at_risk" else {}
     text = home.figure_texts(program).get(figure)
     template = "reports/home_people.html"
     if request.headers.get("HX-Request") and not request.headers.get("HX-Boosted"):
@@ -200,5 +225,102 @@ def program_home_people(
             "page": page,
             "rows": [(row, reasons.get(row.member_id, [])) for row in rows],
             "show_reasons": figure == "at_risk",
+            # « Étiqueter »: the organisation's tags, through programs' cohort_assign (the
+            # tagging service and its audit); tagging is the administrators' (as the members
+            # list and « Cohortes et tags »)
+            "can_tag": request.user.is_org_admin,
+            "tags": list(
+                Cohort.objects.filter(
+                    organisation_id=program.organisation_id, kind=CohortKind.TAG
+                ).order_by("name", "pk")
+            )
+            if request.user.is_org_admin
+            else [],
+        },
+    )
+
+
+# --- The organisation's Home: its running programmes side by side ---------------------------
+
+
+def _percent(value: int | float | None) -> int | None:
+    return None if value is None else round(value * 100)
+
+
+@login_required
+def organisation_home(request: MemberRequest) -> HttpResponse:
+    """« Tableau de bord »: the running programmes the reader may see (all the
+    organisation's for an administrator, their own for a manager), their figures summed,
+    then side by side with the organisation's average, sortable by any column."""
+    member = request.user
+    organisation = member.organisation
+    if organisation is None or (
+        not member.is_org_admin and not programs_visible_to(member).exists()
+    ):
+        raise Http404("No programme to show.")
+    data = compare.organisation_figures(member=member)
+    sort = request.GET.get("sort", "")
+    if sort not in compare.SORTS:
+        sort = "name"
+    desc = request.GET.get("dir") == "desc"
+    programs = compare.sorted_programs(data["programs"], data["rows"], sort, desc)
+    labels = compare.column_labels()
+    rates = set(compare.RATES)
+    total = data["total"]
+    average = home.organisation_rates(organisation=organisation)
+
+    def cells(values: dict) -> list[dict]:
+        return [
+            {
+                "key": key,
+                "value": values.get(key),
+                "percent": _percent(values.get(key)) if key in rates else None,
+            }
+            for key in compare.PROGRAM_COLUMNS
+        ]
+
+    columns = []
+    for key in ("name", *compare.PROGRAM_COLUMNS):
+        ascending_first = key == "name"
+        if key == sort:
+            next_dir = "asc" if desc else "desc"
+            aria = "descending" if desc else "ascending"
+        else:
+            next_dir = "asc" if ascending_first else "desc"
+            aria = ""
+        columns.append(
+            {
+                "key": key,
+                "label": labels[key],
+                "query": f"?sort={key}&dir={next_dir}",
+                "aria_sort": aria,
+                "num": key != "name",
+            }
+        )
+    return render(
+        request,
+        "reports/organisation_home.html",
+        {
+            "as_of": data["as_of"],
+            "cache_seconds": home.CACHE_SECONDS,
+            "whole_organisation": member.is_org_admin,
+            "figures": [
+                {
+                    "key": key,
+                    "label": labels[key],
+                    "definition": compare.ORGANISATION_DEFINITIONS[key],
+                    "value": total[key],
+                    "percent": _percent(total[key]) if key in rates else None,
+                }
+                for key in compare.PROGRAM_COLUMNS
+            ],
+            "programs_count": len(programs),
+            "columns": columns,
+            "rows": [(program, cells(data["rows"][program.pk])) for program in programs],
+            "total": cells(total),
+            "average": cells(average["values"]),
+            "average_programs": average["programs"],
+            "sort": sort,
+            "desc": desc,
         },
     )

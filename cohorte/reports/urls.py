@@ -16,6 +16,7 @@ urlpatterns = [
         name="relationships-end",
     ),
     path("programmes/<id:program_id>/resume.pdf", summary_views.program_pdf, name="program-pdf"),
+    path("tableau-de-bord/", home_views.organisation_home, name="organisation-home"),
     path("programmes/<id:program_id>/accueil/", home_views.program_home, name="home"),
     path(
         "programmes/<id:program_id>/accueil/<str:figure>/",
