@@ -24,6 +24,18 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _french_by_default():
+    """Each test starts in the default language, whatever the request before it activated
+    (the locale middleware leaves the last page's language active in the thread)."""
+    from django.conf import settings as django_settings
+    from django.utils import translation
+
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts with an empty cache: throttles and cached choices do not leak."""
     from django.core.cache import cache
