@@ -523,6 +523,28 @@ def test_a_schedule_stopped_after_failures_says_so(people, program_a, manager_a)
     assert "après des échecs répétés" in page.content.decode()
 
 
+def test_the_page_lists_saved_reports_in_a_fixed_number_of_queries(
+    people, organisation, program_a, manager_a, admin, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = signed_in(manager_a)
+    url = reverse("reports:generate", args=[program_a.pk])
+    _saved(program_a, manager_a, name="Un")
+    client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    for n in range(6):
+        report = _saved(program_a, admin if n % 2 else manager_a, shared=True, name=f"R{n}")
+        SavedReport.objects.filter(pk=report.pk).update(
+            schedule="weekly", next_run_at=timezone.now(), last_run_at=timezone.now()
+        )
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        page = client.get(url).content.decode()
+    assert page.count("data-saved=") == 7 and "Anne Admin" in page
+
+
 def test_every_new_action_has_a_french_label():
     for action in ("report.updated", "report.deleted", "report.schedule_stopped"):
         assert action in ACTION_LABELS

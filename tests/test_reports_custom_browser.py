@@ -77,3 +77,28 @@ def test_a_manager_searches_selects_all_moves_a_column_up_saves_and_runs_it(
     assert header.index("Courriel") == header.index("Prénom") - 1
     assert header[:2] == ["Courriel", "Prénom"] and set(header) == {"Courriel", *labels}
     assert len(lines) == 2 and "lea.mentee@poitiers.example" in lines[1]  # the cohort filter
+
+
+def test_the_new_pages_have_no_serious_axe_violation(
+    browser,  # noqa: F811
+    live_server,
+    program_a,
+    manager_a,
+):
+    from cohorte.reports import custom
+
+    from .test_accessibility import blocking_violations
+
+    saved = custom.saved_report_save(
+        by=manager_a, name="Suivi", report="members", program=program_a, columns=["email"],
+        filters={"status": "active"}, shared=True,
+    )  # fmt: skip
+    page = signed_in_page(browser, live_server, manager_a)
+    for url in (
+        reverse("reports:generate", args=[program_a.pk]),
+        reverse("reports:generate-custom", args=[program_a.pk]) + f"?saved={saved.pk}",
+        reverse("reports:saved-schedule", args=[program_a.pk, saved.pk]),
+        reverse("reports:saved-delete", args=[program_a.pk, saved.pk]),
+    ):
+        page.goto(live_server.url + url)
+        assert blocking_violations(page) == [], url
