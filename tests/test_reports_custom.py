@@ -257,6 +257,8 @@ def test_the_custom_page_saves_the_filters_and_each_run_applies_them_again(
     assert "Filtres avancés" in page and "Promo 2026" in page and "Boursier" in page
     assert "Note interne" not in page  # an administrator's field: not offered to a manager
     assert "Leur promo" not in page  # another organisation's cohort
+    started = client.get(url, {"filter-cohort": people["promo"].pk, "filter-status": "x\x00"})
+    assert f'<option value="{people["promo"].pk}" selected>' in started.content.decode()
     refused = client.post(
         url,
         {"report": "members", "name": "Promo", "columns": ["email"],

@@ -1,7 +1,13 @@
 """« Générer des rapports » for a programme: the six prepared reports with a button per
 format, the runs under way with their progress (the partial polls itself), and the ones
 done with their download link. The link checks again, at each download, that the
-requester may still see the programme (404 otherwise) and that the file has not expired."""
+requester may still see the programme (404 otherwise) and that the file has not expired.
+
+The custom reports live on the same page: each saved one with its owner, private or
+shared, its schedule; « Modifier » re-opens « Rapport personnalisé » with its definition,
+« Supprimer » asks first, « Programmer l'envoi » sets or stops its sending. Only the owner
+(or an administrator) edits or deletes one, only the owner schedules it; a report of a
+programme one does not manage does not exist (404)."""
 
 from typing import Any
 
@@ -157,8 +163,8 @@ def generate_custom(request: MemberRequest, program_id: int) -> HttpResponse:
     """« Rapport personnalisé »: a prepared report's columns ticked and put in the order
     wanted (« Monter » / « Descendre », or the numbers without JavaScript), the members
     list's advanced filters, saved under a name, private or shared with the organisation's
-    managers. With `saved`, the same page edits a saved one (its owner, or an
-    administrator)."""
+    managers; `filter-<key>` in the query string fills a filter in. With `saved`, the
+    same page edits a saved one (its owner, or an administrator)."""
     program = program_for(request.user, program_id)
     data = request.POST if request.method == "POST" else request.GET
     saved = None
@@ -182,6 +188,9 @@ def generate_custom(request: MemberRequest, program_id: int) -> HttpResponse:
     status = 200
     chosen, order = _chosen_order(request, columns, saved)
     values: dict[str, str] = dict(saved.filters) if saved is not None else {}
+    if saved is None and request.method == "GET":
+        # a link may carry filters to start from (« ?filter-cohort=12 »), checked on saving
+        values = {key: request.GET.get(f"filter-{key}", "") for key in prepared.filters}
     title = saved.name if saved is not None else ""
     shared = saved.shared if saved is not None else False
     if request.method == "POST":
