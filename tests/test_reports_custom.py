@@ -291,6 +291,10 @@ def test_the_custom_page_saves_the_filters_and_each_run_applies_them_again(
     }  # fmt: skip
     listing = client.get(reverse("reports:generate", args=[program_a.pk])).content.decode()
     assert "2 colonnes, 3 filtres" in listing and "privé" in listing
+    assert (
+        "Statut du compte : Actif · Cohorte : Promo 2026 · Dernière connexion avant le : 2026-04-01"
+        in listing
+    )
 
     # Marc joins the cohort afterwards: the next run finds him too — filters run again
     people["promo"].members.add(type(manager_a).objects.get(email=MARC))
@@ -533,18 +537,22 @@ def test_the_page_lists_saved_reports_in_a_fixed_number_of_queries(
 
     client = signed_in(manager_a)
     url = reverse("reports:generate", args=[program_a.pk])
-    _saved(program_a, manager_a, name="Un")
+    promo = {"cohort": str(people["promo"].pk), "tag": str(people["boursier"].pk)}
+    _saved(program_a, manager_a, name="Un", filters=promo)
     client.get(url)
     with CaptureQueriesContext(connection) as one:
         client.get(url)
     for n in range(6):
-        report = _saved(program_a, admin if n % 2 else manager_a, shared=True, name=f"R{n}")
+        report = _saved(
+            program_a, admin if n % 2 else manager_a, shared=True, name=f"R{n}", filters=promo
+        )
         SavedReport.objects.filter(pk=report.pk).update(
             schedule="weekly", next_run_at=timezone.now(), last_run_at=timezone.now()
         )
     with django_assert_max_num_queries(len(one.captured_queries)):
         page = client.get(url).content.decode()
     assert page.count("data-saved=") == 7 and "Anne Admin" in page
+    assert page.count("Cohorte : Promo 2026 · Étiquette : Boursier") == 7
 
 
 def test_every_new_action_has_a_french_label():

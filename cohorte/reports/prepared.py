@@ -1015,3 +1015,51 @@ def member_conditions(scope: Scope, *, path: str = "") -> list[Q | Exists]:
     conditions += _between(scope, f"{path}last_access", "last_access_after", "last_access_before")
     conditions += _between(scope, f"{path}date_joined", "created_after", "created_before")
     return conditions
+
+
+def _as_id(value: object) -> int | None:
+    try:
+        return parse_id(value)
+    except ParseError:
+        return None
+
+
+def filters_described(
+    definitions: list[tuple[Prepared, dict[str, str]]], *, organisation: Organisation
+) -> list[list[str]]:
+    """Each definition's filters in words (« Cohorte : Promo 2026 »), for a list of saved
+    reports: the cohorts, tags and fields they name read in two queries for all of them."""
+    ids: dict[str, set[int]] = {"cohort": set(), "field": set()}
+    for prepared, filters in definitions:
+        for key, given in filters.items():
+            spec = prepared.filters.get(key)
+            number = _as_id(given)
+            if spec is not None and spec.kind in (COHORT, TAG, FIELD) and number is not None:
+                ids["field" if spec.kind == FIELD else "cohort"].add(number)
+    cohorts = dict(
+        Cohort.objects.filter(organisation=organisation, pk__in=ids["cohort"]).values_list(
+            "pk", "name"
+        )
+    ) if ids["cohort"] else {}  # fmt: skip
+    fields = {
+        field.pk: field.name
+        for field in CustomField.objects.filter(organisation=organisation, pk__in=ids["field"])
+    } if ids["field"] else {}  # fmt: skip
+    described = []
+    for prepared, filters in definitions:
+        words = []
+        for key, spec in prepared.filters.items():  # in the page's order
+            raw = filters.get(key)
+            if not isinstance(raw, str) or not raw:
+                continue
+            value = raw
+            shown = value
+            if spec.kind == CHOICE and spec.choices is not None:
+                shown = str(dict(spec.choices()).get(value, value))
+            elif spec.kind in (COHORT, TAG):
+                shown = cohorts.get(_as_id(value) or 0, _("introuvable"))
+            elif spec.kind == FIELD:
+                shown = fields.get(_as_id(value) or 0, _("introuvable"))
+            words.append(_("%(label)s : %(value)s") % {"label": spec.label, "value": shown})
+        described.append(words)
+    return described

@@ -31,7 +31,7 @@ from cohorte.programs.selectors import program_for
 
 from . import custom, exporters, runs
 from .models import SavedReport, Schedule
-from .prepared import PREPARED, Scope, filter_choices, filters_problems
+from .prepared import PREPARED, Scope, filter_choices, filters_described, filters_problems
 
 #: the runs the page lists
 RUNS_SHOWN = 10
@@ -50,9 +50,16 @@ def _context(request: MemberRequest, program) -> dict:
             else ""
         )
     saved_reports = list(custom.saved_reports_visible_to(request.user, program=program))
+    described = filters_described(
+        [(PREPARED[s.report], s.filters) for s in saved_reports if s.report in PREPARED],
+        organisation=program.organisation,
+    )
     for saved in saved_reports:
         saved.may_change = custom.may_change(request.user, saved)  # type: ignore[attr-defined]
         saved.is_own = saved.owner_id == request.user.pk  # type: ignore[attr-defined]
+        saved.filters_words = (  # type: ignore[attr-defined]
+            described.pop(0) if saved.report in PREPARED else []
+        )
     return {
         "program": program,
         "reports": list(PREPARED.values()),
@@ -239,6 +246,11 @@ def generate_custom(request: MemberRequest, program_id: int) -> HttpResponse:
         "filters": [
             (spec, options, "".join(ch for ch in str(values.get(spec.key, "")) if ch != "\x00"))
             for spec, options in offered
+            # a list with nothing to choose from (no tag yet) is left out, unless set
+            if options
+            or spec.kind in ("date", "percent")
+            or values.get(spec.key)
+            or (spec.kind == "text" and any(o for s, o in offered if s.key == spec.needs))
         ],
         "errors": errors,
         "name": "".join(ch for ch in title if ch != "\x00"),
@@ -296,7 +308,8 @@ def saved_schedule(request: MemberRequest, program_id: int, saved_id: int) -> Ht
     candidates = schedule_recipients(program)
     errors: dict[str, list[str]] = {}
     status = 200
-    chosen_ids = set(saved.recipients.values_list("pk", flat=True))
+    # a first schedule: its owner ticked, to start with
+    chosen_ids = set(saved.recipients.values_list("pk", flat=True)) or {request.user.pk}
     form: dict[str, Any] = {
         "schedule": saved.schedule or Schedule.WEEKLY,
         "format": saved.schedule_format or exporters.XLSX,
