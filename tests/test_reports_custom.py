@@ -236,6 +236,19 @@ def test_the_api_run_checks_the_filters_the_same_way_and_applies_them(
     assert nul.status_code == 400 and "nul" in nul.json()["message"]
     assert Job.objects.count() == 0
 
+    definition = {"name": "Promo", "report": "members", "program": program_a.pk,
+                  "columns": ["email"]}  # fmt: skip
+    foreign = api.post(
+        "/api/reports/saved", {**definition, "filters": {"tag": str(people["foreign"].pk)}}
+    )
+    assert foreign.status_code == 400
+    assert "aucune étiquette n'a cet identifiant" in foreign.json()["errors"][0]["reason"]
+    saved = api.post(
+        "/api/reports/saved", {**definition, "filters": {"cohort": f"{people['promo'].pk} "}}
+    )
+    assert saved.status_code == 201 and saved.json()["filters"] == ["cohort"]
+    assert SavedReport.objects.get().filters == {"cohort": str(people["promo"].pk)}
+
     run = api.post(path, {**base, "filters": {"cohort": str(people["promo"].pk)}})
     assert run.status_code == 202, run.content
     run_tasks()
@@ -408,10 +421,19 @@ def test_only_the_owner_or_an_administrator_changes_a_shared_report(
         == 404
     )
     shared.refresh_from_db()
-    assert shared.name == "Partagé"
+    assert shared.name == "Partagé"  # nobody above changed it
 
-    # an administrator may delete a shared one left behind
-    assert signed_in(admin).post(delete).status_code == 302
+    # an administrator may rename a shared one, within what its owner may have
+    boss = signed_in(admin)
+    data = {"saved": shared.pk, "name": "Partagé (admin)", "shared": "1", "columns": ["email"]}
+    refused = boss.post(edit, {**data, "filter-custom_field": people["secret"].pk})
+    assert refused.status_code == 400
+    assert escape("aucun champ personnalisé n'a cet identifiant") in refused.content.decode()
+    assert boss.post(edit, data).status_code == 302
+    shared.refresh_from_db()
+    assert shared.name == "Partagé (admin)" and shared.owner == manager_a
+    # and delete a shared one left behind
+    assert boss.post(delete).status_code == 302
     assert not SavedReport.objects.filter(pk=shared.pk).exists()
 
 

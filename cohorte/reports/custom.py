@@ -160,8 +160,10 @@ def saved_report_update(
         raise ValidationError(
             {"report": [_("Seul l'auteur du rapport, ou un administrateur, le modifie.")]}
         )
+    # checked as its owner sees the report: the definition runs as theirs (an
+    # administrator's edit may not give it a column or a filter its owner cannot have)
     name, clean, errors = _definition_errors(
-        by=by,
+        by=saved.owner,
         name=name,
         report=saved.report,
         program=saved.program,
