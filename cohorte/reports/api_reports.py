@@ -9,7 +9,11 @@
 - `POST /api/reports/{name}/runs` {format: csv | xlsx | pdf, program?, filters?, columns?}:
   202 with the run. A programme the caller does not manage: 404; without a programme (the
   whole organisation): administrators only, 403 for others. Unknown report: 404; a bad
-  format, filter or column: 400. The same run asked again while it runs: the running one.
+  format, filter or column: 400 with every problem (`filters`: the members list's
+  advanced filters — role, status, cohort, tag, custom field and option, completion,
+  relationship, signed in, last sign-in and creation dates — each as a string: a date
+  AAAA-MM-JJ, an id of one's own organisation's cohort, tag or field). The
+  same run asked again while it runs: the running one.
 - `GET /api/report-runs/{id}`: `status` (queued, running, done, failed), `progress` 0–100,
   `download_url` once done (a link that checks permission again at each download).
 """
@@ -29,7 +33,7 @@ from cohorte.messaging.services import absolute_url
 from cohorte.programs.selectors import program_for
 
 from . import custom, exporters, runs
-from .prepared import PREPARED, Scope, filters_problems
+from .prepared import PREPARED, Scope, filters_clean
 
 reports_router = Router(tags=["rapports"])
 
@@ -187,12 +191,12 @@ def report_run_create(request, name: str, body: RunIn):
             403,
             {"message": ORGANISATION_ONLY(), "errors": []},
         )
-    errors = [
-        {"index": 0, "field": "filters", "reason": problem}
-        for problem in filters_problems(prepared, body.filters or {})
-    ]
-    if body.columns:
-        organisation = program.organisation if program is not None else by.organisation
+    organisation = program.organisation if program is not None else by.organisation
+    filters, problems = filters_clean(
+        prepared, body.filters or {}, organisation=organisation, by=by
+    )
+    errors = [{"index": 0, "field": "filters", "reason": problem} for problem in problems]
+    if body.columns and organisation is not None:
         scope = Scope(organisation=organisation, program=program, by=by)
         unknown = exporters.unknown_columns(prepared.columns(scope), body.columns)
         errors += [
@@ -210,7 +214,7 @@ def report_run_create(request, name: str, body: RunIn):
         format=body.format,
         by=by,
         program=program,
-        filters=body.filters,
+        filters=filters,
         columns=body.columns,
         saved=saved,
     )
@@ -221,6 +225,8 @@ class ScheduleIn(Schema):
     schedule: Literal["weekly", "monthly", ""]
     format: Literal["csv", "xlsx", "pdf"] = "xlsx"
     recipients: list[str] = Field([], max_length=100)
+    #: weekly: 0 (Monday) to 6; monthly: 1 to 28; none: a week or a month from now
+    day: int | None = Field(None, ge=0, le=28)
 
 
 @reports_router.post(
@@ -250,7 +256,12 @@ def report_schedule(request, name: str, body: ScheduleIn):
         raise BatchError(_("Requête invalide."), errors)
     try:
         custom.saved_report_schedule(
-            saved=saved, by=by, schedule=body.schedule, format=body.format, recipients=people
+            saved=saved,
+            by=by,
+            schedule=body.schedule,
+            format=body.format,
+            recipients=people,
+            day=body.day,
         )
     except ValidationError as error:
         items = [

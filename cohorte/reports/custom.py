@@ -22,7 +22,7 @@ from cohorte.programs.selectors import programs_visible_to
 
 from . import exporters, runs
 from .models import SavedReport, Schedule
-from .prepared import PREPARED, Scope, filters_problems
+from .prepared import PREPARED, Scope, filters_clean
 
 NAME_MAX = 120
 PREFIX = "saved-"
@@ -55,6 +55,59 @@ def saved_report_of(member: Member, key: str) -> SavedReport | None:
     return saved_reports_visible_to(member).filter(pk=int(digits)).first()
 
 
+def may_change(member: Member, saved: SavedReport) -> bool:
+    """Its owner changes or deletes a saved report; so may an administrator of its
+    organisation (a shared one left behind by someone who has gone)."""
+    if not member.is_authenticated or not member.is_active:
+        return False
+    if saved.owner_id == member.pk:
+        return True
+    return bool(member.is_org_admin and member.organisation_id == saved.organisation_id)
+
+
+def _definition_errors(
+    *,
+    by: Member,
+    name: str,
+    report: str,
+    program: Program | None,
+    columns: list[str],
+    filters: Any,
+) -> tuple[str, dict[str, str], dict[str, list[str]]]:
+    """The name as stored, the filters as stored, and what is wrong, by field."""
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, str] = {}
+    organisation = program.organisation if program is not None else by.organisation
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = [_("Donnez un nom au rapport.")]
+    elif len(name) > NAME_MAX:
+        errors["name"] = [_("%(n)d caractères au plus.") % {"n": NAME_MAX}]
+    elif not name.isprintable():
+        errors["name"] = [_("Le nom ne peut contenir que des caractères imprimables.")]
+    prepared = PREPARED.get(report)
+    if prepared is None or organisation is None:
+        errors["report"] = [_("Rapport inconnu.")]
+    else:
+        scope = Scope(organisation=organisation, program=program, by=by)
+        known = prepared.columns(scope)
+        if not columns:
+            errors["columns"] = [_("Choisissez au moins une colonne.")]
+        unknown = exporters.unknown_columns(known, columns)
+        if unknown:
+            errors["columns"] = [
+                _("Colonne inconnue : %(key)s.") % {"key": _printable(key)} for key in unknown
+            ]
+        clean, problems = filters_clean(prepared, filters or {}, organisation=organisation, by=by)
+        if problems:
+            errors["filters"] = problems
+    return name, clean, errors
+
+
+def _printable(text: object) -> str:
+    return "".join(ch for ch in str(text) if ch.isprintable())[:60]
+
+
 def saved_report_save(
     *,
     by: Member,
@@ -67,32 +120,10 @@ def saved_report_save(
 ) -> SavedReport:
     """Check and save a definition (the caller checked that `by` sees the programme, or is
     an administrator for an organisation-wide one)."""
-    errors: dict[str, list[str]] = {}
+    name, clean, errors = _definition_errors(
+        by=by, name=name, report=report, program=program, columns=columns, filters=filters
+    )
     organisation = program.organisation if program is not None else by.organisation
-    name = (name or "").strip()
-    if not name:
-        errors["name"] = [_("Donnez un nom au rapport.")]
-    elif len(name) > NAME_MAX:
-        errors["name"] = [_("%(n)d caractères au plus.") % {"n": NAME_MAX}]
-    prepared = PREPARED.get(report)
-    if prepared is None:
-        errors["report"] = [_("Rapport inconnu.")]
-    else:
-        if organisation is None:
-            errors["report"] = [_("Rapport inconnu.")]
-        else:
-            scope = Scope(organisation=organisation, program=program, by=by)
-            known = prepared.columns(scope)
-            if not columns:
-                errors["columns"] = [_("Choisissez au moins une colonne.")]
-            unknown = exporters.unknown_columns(known, columns)
-            if unknown:
-                errors["columns"] = [
-                    _("Colonne inconnue : %(key)s.") % {"key": key} for key in unknown
-                ]
-            problems = filters_problems(prepared, filters or {})
-            if problems:
-                errors["filters"] = problems
     if errors or organisation is None:
         raise ValidationError(errors or {"report": [_("Rapport inconnu.")]})
     saved = SavedReport.objects.create(
@@ -102,16 +133,76 @@ def saved_report_save(
         report=report,
         program=program,
         columns=list(dict.fromkeys(columns)),
-        filters=dict(filters or {}),
+        filters=clean,
         shared=shared,
     )
     log_action(
         "report.saved",
         actor=by,
         target=saved,
-        data={"report": report, "columns": saved.columns, "shared": shared},
+        data={"report": report, "columns": saved.columns, "filters": clean, "shared": shared},
     )
     return saved
+
+
+def saved_report_update(
+    *,
+    saved: SavedReport,
+    by: Member,
+    name: str,
+    columns: list[str],
+    filters: dict[str, Any] | None,
+    shared: bool,
+) -> SavedReport:
+    """Rename it, or change its columns, filters and sharing: its owner (or an
+    administrator). A schedule keeps running with the new definition."""
+    if not may_change(by, saved):
+        raise ValidationError(
+            {"report": [_("Seul l'auteur du rapport, ou un administrateur, le modifie.")]}
+        )
+    # checked as its owner sees the report: the definition runs as theirs (an
+    # administrator's edit may not give it a column or a filter its owner cannot have)
+    name, clean, errors = _definition_errors(
+        by=saved.owner,
+        name=name,
+        report=saved.report,
+        program=saved.program,
+        columns=columns,
+        filters=filters,
+    )
+    if errors:
+        raise ValidationError(errors)
+    old = {
+        "name": saved.name,
+        "columns": saved.columns,
+        "filters": saved.filters,
+        "shared": saved.shared,
+    }
+    saved.name = name
+    saved.columns = list(dict.fromkeys(columns))
+    saved.filters = clean
+    saved.shared = shared
+    saved.save(update_fields=["name", "columns", "filters", "shared", "updated_at"])
+    new = {"name": name, "columns": saved.columns, "filters": clean, "shared": shared}
+    log_action("report.updated", actor=by, target=saved, data={"old": old, "new": new})
+    return saved
+
+
+def saved_report_delete(*, saved: SavedReport, by: Member) -> None:
+    """Delete it, its schedule with it: its owner (or an administrator). The files of
+    runs already made stay until they expire."""
+    if not may_change(by, saved):
+        raise ValidationError(
+            {"report": [_("Seul l'auteur du rapport, ou un administrateur, le supprime.")]}
+        )
+    with transaction.atomic():
+        log_action(
+            "report.deleted",
+            actor=by,
+            target=saved,
+            data={"name": saved.name, "report": saved.report, "owner": saved.owner_id},
+        )
+        saved.delete()
 
 
 # --- Scheduled reports -------------------------------------------------------------------
@@ -122,13 +213,38 @@ FAILURES_MAX = 5
 DUE_BATCH = 100
 
 
-def _next_run(schedule: str, after: dt.datetime) -> dt.datetime:
+#: the hour a scheduled report leaves, in the organisation's time zone
+SEND_AT = dt.time(7, 0)
+#: a monthly report's day: 1 to 28, so that every month has it
+MONTH_DAY_MAX = 28
+
+
+def _next_run(
+    schedule: str, after: dt.datetime, *, day: int | None = None, tz: dt.tzinfo = dt.UTC
+) -> dt.datetime:
+    """The next sending after `after`: on a weekday (0 Monday … 6 Sunday) or a day of the
+    month at SEND_AT in the organisation's zone; without a day, a week or a month later."""
+    if day is None:
+        if schedule == Schedule.WEEKLY:
+            return after + dt.timedelta(days=7)
+        month = after.month % 12 + 1
+        year = after.year + (after.month == 12)
+        last = calendar.monthrange(year, month)[1]
+        return after.replace(year=year, month=month, day=min(after.day, last))
+    local = after.astimezone(tz).date()
     if schedule == Schedule.WEEKLY:
-        return after + dt.timedelta(days=7)
-    month = after.month % 12 + 1
-    year = after.year + (after.month == 12)
-    day = min(after.day, calendar.monthrange(year, month)[1])
-    return after.replace(year=year, month=month, day=day)
+        for offset in range(8):
+            date = local + dt.timedelta(days=offset)
+            moment = dt.datetime.combine(date, SEND_AT, tzinfo=tz)
+            if date.weekday() == day and moment > after:
+                return moment
+    year, month = local.year, local.month
+    for _step in range(3):
+        moment = dt.datetime.combine(dt.date(year, month, day), SEND_AT, tzinfo=tz)
+        if moment > after:
+            return moment
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    raise ValueError(day)  # cannot happen: a day ≤ 28 comes within two months
 
 
 def saved_report_schedule(
@@ -138,11 +254,19 @@ def saved_report_schedule(
     schedule: str,
     format: str,
     recipients: list[Member],
+    day: int | None = None,
     now: dt.datetime | None = None,
 ) -> SavedReport:
     """Its owner e-mails it weekly or monthly to chosen people, each of whom must be able
-    to run it (a manager of its programme, or an administrator); « » stops it."""
+    to run it (a manager of its programme, or an administrator); « » stops it. `day`: the
+    weekday (0 Monday … 6 Sunday) or the day of the month (1 … 28) it leaves."""
     errors: dict[str, list[str]] = {}
+    if day is not None and schedule == Schedule.WEEKLY and not 0 <= day <= 6:
+        errors["day"] = [_("Jour de la semaine inconnu.")]
+    if day is not None and schedule == Schedule.MONTHLY and not 1 <= day <= MONTH_DAY_MAX:
+        errors["day"] = [
+            _("Jour du mois entre 1 et %(n)d (chaque mois l'a).") % {"n": MONTH_DAY_MAX}
+        ]
     if saved.owner_id != by.pk:
         errors["schedule"] = [_("Seul l'auteur du rapport en programme l'envoi.")]
     if schedule not in Schedule.values:
@@ -159,27 +283,35 @@ def saved_report_schedule(
     if errors:
         raise ValidationError(errors)
     now = now or timezone.now()
+    tz = saved.organisation.tzinfo
     saved.schedule = schedule
     saved.schedule_format = format
-    saved.next_run_at = _next_run(schedule, now) if schedule else None
+    saved.schedule_day = day if schedule else None
+    saved.next_run_at = _next_run(schedule, now, day=day, tz=tz) if schedule else None
     saved.failures = 0
     saved.stopped_at = None
     saved.save(
         update_fields=[
             "schedule",
             "schedule_format",
+            "schedule_day",
             "next_run_at",
             "failures",
             "stopped_at",
             "updated_at",
         ]
     )
-    saved.recipients.set(recipients)
+    saved.recipients.set(recipients if schedule else [])
     log_action(
-        "report.scheduled",
+        "report.scheduled" if schedule else "report.schedule_stopped",
         actor=by,
         target=saved,
-        data={"schedule": schedule, "format": format, "recipients": [m.pk for m in recipients]},
+        data={
+            "schedule": schedule,
+            "format": format,
+            "day": day,
+            "recipients": [m.pk for m in recipients] if schedule else [],
+        },
     )
     return saved
 
@@ -210,14 +342,16 @@ def scheduled_reports_run(*, now: dt.datetime | None = None) -> int:
         with transaction.atomic():
             saved = (
                 SavedReport.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("owner", "program")
+                .select_related("owner", "program", "organisation")
                 .filter(pk=saved_id, next_run_at__lte=now, stopped_at__isnull=True)
                 .first()
             )
             if saved is None or not saved.schedule:
                 continue
-            saved.next_run_at = _next_run(saved.schedule, now)
-            saved.save(update_fields=["next_run_at"])
+            tz = saved.organisation.tzinfo
+            saved.next_run_at = _next_run(saved.schedule, now, day=saved.schedule_day, tz=tz)
+            saved.last_run_at = now
+            saved.save(update_fields=["next_run_at", "last_run_at"])
             if not runs.may_run(by=saved.owner, program=saved.program):
                 saved_report_failed(saved.pk, now=now)
                 continue

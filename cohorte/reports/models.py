@@ -38,11 +38,16 @@ class SavedReport(TimeStampedModel):
         _("envoi programmé"), max_length=8, choices=Schedule.choices, default="", blank=True
     )
     schedule_format = models.CharField(max_length=4, default="xlsx", blank=True)
+    #: the weekday (0 Monday … 6 Sunday) or the day of the month (1 … 28) it leaves on;
+    #: none: a week or a month after it was set
+    schedule_day = models.PositiveSmallIntegerField(null=True, blank=True)
     recipients = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
     next_run_at = models.DateTimeField(null=True, blank=True)
     #: runs that failed in a row; the schedule stops at custom.FAILURES_MAX
     failures = models.PositiveSmallIntegerField(default=0)
     stopped_at = models.DateTimeField(null=True, blank=True)
+    #: when the worker last started its scheduled runs
+    last_run_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("rapport personnalisé")

@@ -44,7 +44,7 @@ from django.utils.functional import Promise
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from cohorte.accounts.models import CustomField, Member, MemberRole
+from cohorte.accounts.models import CustomField, CustomFieldValue, Member, MemberRole
 from cohorte.accounts.reports import MEMBER_REPORT_COLUMNS, STATUS_COLUMNS
 from cohorte.conversations.models import (
     ConversationMessage,
@@ -52,6 +52,7 @@ from cohorte.conversations.models import (
     RelationshipNote,
 )
 from cohorte.core.moments import localtime_or_utc
+from cohorte.core.parse import MAX_ID, ParseError, parse_date, parse_id, parse_int
 from cohorte.meetings.models import (
     Meeting,
     MeetingAttendee,
@@ -60,7 +61,7 @@ from cohorte.meetings.models import (
     Relationship,
     RelationshipStatus,
 )
-from cohorte.programs.models import Enrolment, Organisation, Program, Role
+from cohorte.programs.models import Cohort, CohortKind, Enrolment, Organisation, Program, Role
 from cohorte.surveys.models import QuestionKind, Survey
 from cohorte.surveys.selectors import option_label, question_label, survey_results, surveys_of
 
@@ -86,13 +87,37 @@ class Scope:
         return self.organisation.tzinfo
 
 
+#: how a filter's value is written and checked (filters_clean)
+CHOICE, DATE, COHORT, TAG, FIELD, TEXT, PERCENT = (
+    "choice", "date", "cohort", "tag", "field", "text", "percent"
+)  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True)
+class Filter:
+    """One filter a report accepts. Every value is a string (a form's, a JSON body's, a
+    saved definition's): a choice among `choices`, a date AAAA-MM-JJ, the id of one of the
+    organisation's cohorts, tags or custom fields, a short text or a percentage."""
+
+    key: str
+    label: str | Promise
+    kind: str = CHOICE
+    #: a choice's values and their labels
+    choices: Callable[[], list[tuple[str, str | Promise]]] | None = None
+    #: the filter this one only makes sense with (a custom field's option: its field)
+    needs: str = ""
+
+    def values(self) -> list[str]:
+        return [value for value, _label in (self.choices() if self.choices else [])]
+
+
 @dataclasses.dataclass(frozen=True)
 class Prepared:
     name: str
     label: str | Promise
     build: Callable[[Scope], Report]
-    #: filter → its allowed values
-    filters: dict[str, Callable[[], list[str]]] = dataclasses.field(default_factory=dict)
+    #: its filters by key, in the order the custom report page shows them
+    filters: dict[str, Filter] = dataclasses.field(default_factory=dict)
 
     def columns(self, scope: Scope) -> list[Column]:
         return self.build(scope).columns
@@ -144,7 +169,10 @@ def members_report(scope: Scope) -> Report:
     )
     if not scope.by.is_org_admin:
         fields = [field for field in fields if not field.admin_only]
-    members = Member.objects.filter(organisation=scope.organisation, archived_at__isnull=True)
+    members = Member.objects.filter(organisation=scope.organisation)
+    if scope.filters.get("status") != "archived":
+        members = members.filter(archived_at__isnull=True)
+    members = members.filter(*member_conditions(scope))
     columns: list[Column] = []
     role = scope.filters.get("role")
     if scope.program is not None:
@@ -228,6 +256,17 @@ def relationships_report(scope: Scope) -> Report:
     status = scope.filters.get("status")
     if status:
         relationships = relationships.filter(status=status)
+    started_after, started_before = _day_bounds(scope, "started_after", "started_before")
+    if started_after is not None:
+        relationships = relationships.filter(
+            Q(started_on__gte=started_after.date())
+            | Q(started_on__isnull=True, created_at__gte=started_after)
+        )
+    if started_before is not None:
+        relationships = relationships.filter(
+            Q(started_on__lt=started_before.date())
+            | Q(started_on__isnull=True, created_at__lt=started_before)
+        )
     readable = Coalesce(
         Subquery(
             ProgramConversationSettings.objects.filter(program=OuterRef("program")).values(
@@ -339,6 +378,7 @@ def relationship_meetings_report(scope: Scope) -> Report:
     status = scope.filters.get("status")
     if status:
         meetings = meetings.filter(status=status)
+    meetings = meetings.filter(*_between(scope, "starts_at"))
 
     def side(who: str, field: str) -> Subquery:
         return Subquery(
@@ -419,6 +459,7 @@ def member_meetings_report(scope: Scope) -> Report:
     role = scope.filters.get("role")
     if role:
         enrolments = enrolments.filter(role=role)
+    enrolments = enrolments.filter(*member_conditions(scope, path="member__"))
     inside = Q(member__attendances__meeting__program=F("program"))
 
     def count(status: str) -> Count:
@@ -493,6 +534,9 @@ def program_evaluation_report(scope: Scope) -> Report:
     role = scope.filters.get("role")
     if role:
         evaluations = evaluations.filter(program_role=role)
+    evaluations = evaluations.filter(
+        *_between(scope, "meeting__starts_at"), *member_conditions(scope, path="member__")
+    )
     distribution = {
         row["rating"]: row["n"]
         for row in evaluations.order_by().values("rating").annotate(n=Count("pk"))
@@ -624,54 +668,398 @@ PREPARED_LABELS: dict[str, str | Promise] = {
 }
 
 
-def _relationship_statuses() -> list[str]:
-    return [value for value, _label in RelationshipStatus.choices]
+def _role_choices() -> list[tuple[str, str | Promise]]:
+    return list(Role.choices)
 
 
-def _meeting_statuses() -> list[str]:
-    return [value for value, _label in MeetingStatus.choices]
+def _relationship_statuses() -> list[tuple[str, str | Promise]]:
+    return list(RelationshipStatus.choices)
+
+
+def _meeting_statuses() -> list[tuple[str, str | Promise]]:
+    return list(MeetingStatus.choices)
+
+
+def _member_statuses() -> list[tuple[str, str | Promise]]:
+    return [
+        ("active", gettext_lazy("Actif")),
+        ("inactive", gettext_lazy("Désactivé")),
+        ("archived", gettext_lazy("Archivé")),
+    ]
+
+
+def _signed_in_choices() -> list[tuple[str, str | Promise]]:
+    return [
+        ("yes", gettext_lazy("Au moins une fois")),
+        ("never", gettext_lazy("Jamais")),
+    ]
+
+
+def _relationship_choices() -> list[tuple[str, str | Promise]]:
+    return [("matched", gettext_lazy("Jumelé")), ("unmatched", gettext_lazy("Non jumelé"))]
+
+
+ROLE = Filter("role", gettext_lazy("Rôle dans le programme"), choices=_role_choices)
+COHORT_FILTER = Filter("cohort", gettext_lazy("Cohorte"), COHORT)
+TAG_FILTER = Filter("tag", gettext_lazy("Étiquette"), TAG)
+MEMBER_STATUS = Filter("status", gettext_lazy("Statut du compte"), choices=_member_statuses)
+SIGNED_IN = Filter("signed_in", gettext_lazy("Connecté"), choices=_signed_in_choices)
+#: the members list's advanced filters, as a report applies them
+MEMBER_FILTERS = (
+    ROLE,
+    MEMBER_STATUS,
+    COHORT_FILTER,
+    TAG_FILTER,
+    Filter("custom_field", gettext_lazy("Champ personnalisé"), FIELD),
+    Filter("option", gettext_lazy("Option du champ"), TEXT, needs="custom_field"),
+    Filter("completion_below", gettext_lazy("Complétude du profil inférieure à (%)"), PERCENT),
+    Filter("relationship", gettext_lazy("Relation"), choices=_relationship_choices),
+    SIGNED_IN,
+    Filter("last_access_after", gettext_lazy("Dernière connexion depuis le"), DATE),
+    Filter("last_access_before", gettext_lazy("Dernière connexion avant le"), DATE),
+    Filter("created_after", gettext_lazy("Inscrit depuis le"), DATE),
+    Filter("created_before", gettext_lazy("Inscrit avant le"), DATE),
+)
+MEETING_DATES = (
+    Filter("after", gettext_lazy("Rencontres depuis le"), DATE),
+    Filter("before", gettext_lazy("Rencontres avant le"), DATE),
+)
+#: a date range: the first date must come before the second
+DATE_RANGES = (
+    ("last_access_after", "last_access_before"),
+    ("created_after", "created_before"),
+    ("started_after", "started_before"),
+    ("after", "before"),
+)
+
+
+def _keyed(*filters: Filter) -> dict[str, Filter]:
+    return {item.key: item for item in filters}
 
 
 PREPARED: dict[str, Prepared] = {
-    "members": Prepared("members", PREPARED_LABELS["members"], members_report, {"role": _roles}),
+    "members": Prepared(
+        "members", PREPARED_LABELS["members"], members_report, _keyed(*MEMBER_FILTERS)
+    ),
     "relationships": Prepared(
         "relationships",
         PREPARED_LABELS["relationships"],
         relationships_report,
-        {"status": _relationship_statuses},
+        _keyed(
+            Filter("status", gettext_lazy("Statut de la relation"), choices=_relationship_statuses),
+            Filter("started_after", gettext_lazy("Commencée depuis le"), DATE),
+            Filter("started_before", gettext_lazy("Commencée avant le"), DATE),
+        ),
     ),
     "relationship_meetings": Prepared(
         "relationship_meetings",
         PREPARED_LABELS["relationship_meetings"],
         relationship_meetings_report,
-        {"status": _meeting_statuses},
+        _keyed(
+            Filter("status", gettext_lazy("Statut de la rencontre"), choices=_meeting_statuses),
+            *MEETING_DATES,
+        ),
     ),
     "member_meetings": Prepared(
         "member_meetings",
         PREPARED_LABELS["member_meetings"],
         member_meetings_report,
-        {"role": _roles},
+        _keyed(ROLE, MEMBER_STATUS, COHORT_FILTER, TAG_FILTER, SIGNED_IN),
     ),
     "program_evaluation": Prepared(
         "program_evaluation",
         PREPARED_LABELS["program_evaluation"],
         program_evaluation_report,
-        {"role": _roles},
+        _keyed(ROLE, COHORT_FILTER, TAG_FILTER, *MEETING_DATES),
     ),
     "surveys": Prepared("surveys", PREPARED_LABELS["surveys"], surveys_report),
 }
 
 
-def filters_problems(prepared: Prepared, filters: dict[str, Any]) -> list[str]:
-    """What is wrong with the filters asked for this report (unknown filter or value)."""
-    problems = []
+# --- Filters -----------------------------------------------------------------------------
+
+#: filters one request may carry, and the longest text one may hold
+FILTERS_MAX = 30
+TEXT_MAX = 200
+
+
+def _shown(key: object) -> str:
+    """A key as a message may repeat it: printable, short."""
+    text = "".join(ch for ch in str(key) if ch.isprintable())
+    return text[:40] + ("…" if len(text) > 40 else "")
+
+
+def filters_clean(
+    prepared: Prepared, filters: Any, *, organisation: Organisation | None, by: Member
+) -> tuple[dict[str, str], list[str]]:
+    """The filters asked for this report, checked strictly — a known filter, a value of its
+    kind, an id of this organisation's (never another's), dates in order — and written
+    back the one way they are stored (empty ones dropped); and what is wrong, in words."""
+    problems: list[str] = []
+    clean: dict[str, str] = {}
+    if not isinstance(filters, dict):
+        return {}, [_("Les filtres doivent être un objet (filtre → valeur).")]
+    if len(filters) > FILTERS_MAX:
+        return {}, [_("Trop de filtres : %(n)d au plus.") % {"n": FILTERS_MAX}]
     for key, value in filters.items():
-        allowed = prepared.filters.get(key)
-        if allowed is None:
-            problems.append(_("Filtre inconnu pour ce rapport : %(key)s.") % {"key": key})
-        elif not isinstance(value, str) or value not in allowed():
+        spec = prepared.filters.get(key) if isinstance(key, str) else None
+        if spec is None:
+            problems.append(_("Filtre inconnu pour ce rapport : %(key)s.") % {"key": _shown(key)})
+            continue
+        if value is None or value == "":
+            continue
+        if not isinstance(value, str):
             problems.append(
-                _("Valeur refusée pour le filtre %(key)s : valeurs possibles %(values)s.")
-                % {"key": key, "values": ", ".join(allowed())}
+                _("Filtre « %(label)s » : une valeur écrite en texte est attendue.")
+                % {"label": spec.label}
             )
-    return problems
+            continue
+        try:
+            clean[key] = _filter_value(spec, value, organisation=organisation, by=by)
+        except ParseError as error:
+            problems.append(
+                _("Filtre « %(label)s » : %(reason)s.")
+                % {"label": spec.label, "reason": error.message}
+            )
+    for key in list(clean):
+        needed = prepared.filters[key].needs
+        if needed and needed not in clean:
+            problems.append(
+                _("Filtre « %(label)s » : choisissez d'abord « %(other)s ».")
+                % {"label": prepared.filters[key].label, "other": prepared.filters[needed].label}
+            )
+    for first, last in DATE_RANGES:
+        if first in clean and last in clean and clean[first] >= clean[last]:
+            problems.append(
+                _("« %(first)s » doit précéder « %(last)s ».")
+                % {"first": prepared.filters[first].label, "last": prepared.filters[last].label}
+            )
+    return clean, problems
+
+
+def _filter_value(
+    spec: Filter, value: str, *, organisation: Organisation | None, by: Member
+) -> str:
+    if "\x00" in value:
+        raise ParseError(_("caractère interdit (NUL)"))
+    value = value.strip()
+    if spec.kind == CHOICE:
+        allowed = spec.values()
+        if value not in allowed:
+            raise ParseError(
+                _("valeur refusée, valeurs possibles %(values)s") % {"values": ", ".join(allowed)}
+            )
+        return value
+    if spec.kind == DATE:
+        return parse_date(value).isoformat()
+    if spec.kind == PERCENT:
+        return str(parse_int(value, minimum=1, maximum=101))
+    if spec.kind == TEXT:
+        if len(value) > TEXT_MAX or not value.isprintable():
+            raise ParseError(
+                _("texte d'au plus %(n)d caractères imprimables attendu") % {"n": TEXT_MAX}
+            )
+        return value
+    number = parse_id(value)
+    if organisation is None:
+        raise ParseError(_("identifiant inconnu"))
+    if spec.kind in (COHORT, TAG):
+        kind = CohortKind.COHORT if spec.kind == COHORT else CohortKind.TAG
+        if not Cohort.objects.filter(pk=number, organisation=organisation, kind=kind).exists():
+            raise ParseError(
+                _("aucune cohorte n'a cet identifiant dans votre organisation")
+                if spec.kind == COHORT
+                else _("aucune étiquette n'a cet identifiant dans votre organisation")
+            )
+        return str(number)
+    fields = CustomField.objects.filter(pk=number, organisation=organisation)
+    if not by.is_org_admin:
+        fields = fields.filter(admin_only=False)
+    if not fields.exists():
+        raise ParseError(_("aucun champ personnalisé n'a cet identifiant dans votre organisation"))
+    return str(number)
+
+
+def filters_problems(
+    prepared: Prepared,
+    filters: Any,
+    *,
+    organisation: Organisation | None = None,
+    by: Member | None = None,
+) -> list[str]:
+    """What is wrong with the filters asked for this report (filters_clean)."""
+    if by is None:
+        by = Member(is_org_admin=False)
+    return filters_clean(prepared, filters, organisation=organisation, by=by)[1]
+
+
+def filter_choices(
+    prepared: Prepared, *, organisation: Organisation, by: Member
+) -> list[tuple[Filter, list[tuple[str, str]]]]:
+    """Each filter of a report with what the custom report page offers for it (the
+    organisation's cohorts, tags, custom fields; a choice's values), in at most two
+    queries."""
+    kinds = {item.kind for item in prepared.filters.values()}
+    cohorts: dict[str, list[tuple[str, str]]] = {CohortKind.COHORT: [], CohortKind.TAG: []}
+    if kinds & {COHORT, TAG}:
+        rows = Cohort.objects.filter(organisation=organisation).order_by("name", "pk")
+        for pk, name, kind in rows.values_list("pk", "name", "kind"):
+            cohorts.setdefault(kind, []).append((str(pk), name))
+    fields: list[tuple[str, str]] = []
+    if FIELD in kinds:
+        found = CustomField.objects.filter(organisation=organisation).order_by("pk")
+        if not by.is_org_admin:
+            found = found.filter(admin_only=False)
+        fields = sorted(((str(field.pk), field.name) for field in found), key=lambda row: row[1])
+    offered = []
+    for spec in prepared.filters.values():
+        options: list[tuple[str, str]] = []
+        if spec.kind == CHOICE and spec.choices is not None:
+            options = [(value, str(label)) for value, label in spec.choices()]
+        elif spec.kind == COHORT:
+            options = cohorts[CohortKind.COHORT]
+        elif spec.kind == TAG:
+            options = cohorts[CohortKind.TAG]
+        elif spec.kind == FIELD:
+            options = fields
+        offered.append((spec, options))
+    return offered
+
+
+def _day_start(scope: Scope, key: str) -> dt.datetime | None:
+    """A date filter's day, from its first moment in the organisation's time zone."""
+    value = scope.filters.get(key)
+    if not value:
+        return None
+    try:
+        day = parse_date(value)
+    except ParseError:
+        return None  # written by filters_clean: cannot happen
+    return dt.datetime.combine(day, dt.time.min, tzinfo=scope.tz)
+
+
+def _day_bounds(
+    scope: Scope, first: str, last: str
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    return _day_start(scope, first), _day_start(scope, last)
+
+
+def _between(scope: Scope, field: str, first: str = "after", last: str = "before") -> list[Q]:
+    """« depuis le » a day (included) and « avant le » a day (excluded)."""
+    start, end = _day_bounds(scope, first, last)
+    conditions = []
+    if start is not None:
+        conditions.append(Q(**{f"{field}__gte": start}))
+    if end is not None:
+        conditions.append(Q(**{f"{field}__lt": end}))
+    return conditions
+
+
+def _number(scope: Scope, key: str) -> int | None:
+    try:
+        return parse_int(scope.filters.get(key), minimum=1, maximum=MAX_ID)
+    except ParseError:
+        return None
+
+
+def member_conditions(scope: Scope, *, path: str = "") -> list[Q | Exists]:
+    """The members list's advanced filters as conditions on a member reached by `path`
+    (« » on members, « member__ » on enrolments or evaluations). Ids are matched within
+    the scope's organisation as well: a definition saved with another's id finds nobody."""
+    filters = scope.filters
+    member = OuterRef(f"{path}pk")
+    organisation = scope.organisation
+    conditions: list[Q | Exists] = []
+    status = filters.get("status")
+    if status == "active":
+        conditions.append(Q(**{f"{path}is_active": True, f"{path}archived_at__isnull": True}))
+    elif status == "inactive":
+        conditions.append(Q(**{f"{path}is_active": False, f"{path}archived_at__isnull": True}))
+    elif status == "archived":
+        conditions.append(Q(**{f"{path}archived_at__isnull": False}))
+    through = Member.cohorts.through
+    for key, kind in (("cohort", CohortKind.COHORT), ("tag", CohortKind.TAG)):
+        number = _number(scope, key)
+        if number is not None:
+            conditions.append(
+                Exists(
+                    through.objects.filter(
+                        member_id=member,
+                        cohort_id=number,
+                        cohort__organisation=organisation,
+                        cohort__kind=kind,
+                    )
+                )
+            )
+    field = _number(scope, "custom_field")
+    if field is not None:
+        answered = CustomFieldValue.objects.filter(
+            member_id=member, field_id=field, field__organisation=organisation
+        )
+        if not scope.by.is_org_admin:
+            answered = answered.filter(field__admin_only=False)
+        if filters.get("option"):
+            answered = answered.filter(value__iexact=filters["option"])
+        conditions.append(Exists(answered))
+    below = _number(scope, "completion_below")
+    if below is not None:
+        conditions.append(Q(**{f"{path}profile_completion__lt": below}))
+    if filters.get("relationship") == "matched":
+        conditions.append(Q(**{f"{path}relationships_count__gt": 0}))
+    elif filters.get("relationship") == "unmatched":
+        conditions.append(Q(**{f"{path}relationships_count": 0}))
+    if filters.get("signed_in") == "yes":
+        conditions.append(Q(**{f"{path}last_access__isnull": False}))
+    elif filters.get("signed_in") == "never":
+        conditions.append(Q(**{f"{path}last_access__isnull": True}))
+    conditions += _between(scope, f"{path}last_access", "last_access_after", "last_access_before")
+    conditions += _between(scope, f"{path}date_joined", "created_after", "created_before")
+    return conditions
+
+
+def _as_id(value: object) -> int | None:
+    try:
+        return parse_id(value)
+    except ParseError:
+        return None
+
+
+def filters_described(
+    definitions: list[tuple[Prepared, dict[str, str]]], *, organisation: Organisation
+) -> list[list[str]]:
+    """Each definition's filters in words (« Cohorte : Promo 2026 »), for a list of saved
+    reports: the cohorts, tags and fields they name read in two queries for all of them."""
+    ids: dict[str, set[int]] = {"cohort": set(), "field": set()}
+    for prepared, filters in definitions:
+        for key, given in filters.items():
+            spec = prepared.filters.get(key)
+            number = _as_id(given)
+            if spec is not None and spec.kind in (COHORT, TAG, FIELD) and number is not None:
+                ids["field" if spec.kind == FIELD else "cohort"].add(number)
+    cohorts = dict(
+        Cohort.objects.filter(organisation=organisation, pk__in=ids["cohort"]).values_list(
+            "pk", "name"
+        )
+    ) if ids["cohort"] else {}  # fmt: skip
+    fields = {
+        field.pk: field.name
+        for field in CustomField.objects.filter(organisation=organisation, pk__in=ids["field"])
+    } if ids["field"] else {}  # fmt: skip
+    described = []
+    for prepared, filters in definitions:
+        words = []
+        for key, spec in prepared.filters.items():  # in the page's order
+            raw = filters.get(key)
+            if not isinstance(raw, str) or not raw:
+                continue
+            value = raw
+            shown = value
+            if spec.kind == CHOICE and spec.choices is not None:
+                shown = str(dict(spec.choices()).get(value, value))
+            elif spec.kind in (COHORT, TAG):
+                shown = cohorts.get(_as_id(value) or 0, _("introuvable"))
+            elif spec.kind == FIELD:
+                shown = fields.get(_as_id(value) or 0, _("introuvable"))
+            words.append(_("%(label)s : %(value)s") % {"label": spec.label, "value": shown})
+        described.append(words)
+    return described

@@ -64,3 +64,16 @@ urlpatterns += [
     ),
     path("rapports/executions/<id:run_id>/fichier/", run_views.run_file, name="run-file"),
 ]
+
+urlpatterns += [
+    path(
+        "programmes/<id:program_id>/generer-des-rapports/<id:saved_id>/supprimer/",
+        run_views.saved_delete,
+        name="saved-delete",
+    ),
+    path(
+        "programmes/<id:program_id>/generer-des-rapports/<id:saved_id>/programmer/",
+        run_views.saved_schedule,
+        name="saved-schedule",
+    ),
+]
