@@ -359,10 +359,14 @@ def test_the_page_lists_the_six_runs_one_and_shows_its_link(world, program_a, ma
     assert "parcours" in pdf_text(pdf) and "Visio : 1" in pdf_text(pdf)
 
     assert signed_in(manager_b).get(url).status_code == 404
+    jobs = Job.objects.count()
     bad = client.post(
-        reverse("reports:generate-run", args=[program_a.pk]), {"name": "surveys", "format": "x"}
+        reverse("reports:generate-run", args=[program_a.pk]),
+        {"name": "surveys", "format": "x"},
+        follow=True,
     )
-    assert bad.status_code == 400
+    assert "Choisissez un format : CSV, Excel ou PDF." in bad.content.decode()
+    assert Job.objects.count() == jobs
 
 
 # --- Custom reports ---------------------------------------------------------------------

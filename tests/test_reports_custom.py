@@ -365,6 +365,23 @@ def test_the_owner_edits_and_renames_a_saved_report_on_the_same_page(people, pro
     assert client.get(url, {"saved": "999999"}).status_code == 404
 
 
+def test_a_saved_report_whose_cohort_is_gone_says_so_when_run_from_the_page(
+    people, program_a, manager_a
+):
+    cohort = Cohort.objects.create(organisation=program_a.organisation, name="Promo partie")
+    saved = _saved(program_a, manager_a, name="Promo", filters={"cohort": str(cohort.pk)})
+    cohort.delete()
+    client = signed_in(manager_a)
+    run = reverse("reports:generate-run", args=[program_a.pk])
+    response = client.post(run, {"name": saved.key, "format": "csv"}, headers={"HX-Request": "1"})
+    # htmx shows no error answer: it is told to load the page, which says why
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == reverse("reports:generate", args=[program_a.pk])
+    page = client.get(response["HX-Redirect"]).content.decode()
+    assert "« Promo » ne peut plus être lancé tel quel" in page and "Modifiez-le" in page
+    assert not Job.objects.exists()
+
+
 def test_deleting_asks_for_a_confirmation_first(people, program_a, manager_a):
     saved = _saved(program_a, manager_a)
     client = signed_in(manager_a)

@@ -15,8 +15,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -79,6 +80,16 @@ def generate(request: MemberRequest, program_id: int) -> HttpResponse:
     return render(request, template, _context(request, program))
 
 
+def _refused(request: MemberRequest, program: Any, text: str) -> HttpResponse:
+    """A run that cannot start: the page again with the reason on top (htmx is told to
+    load it whole, since it does not show an error's answer)."""
+    messages.error(request, text)
+    url = reverse("reports:generate", args=[program.pk])
+    if request.headers.get("HX-Request"):
+        return HttpResponse(status=200, headers={"HX-Redirect": url})
+    return redirect(url)
+
+
 @login_required
 @require_POST
 def generate_run(request: MemberRequest, program_id: int) -> HttpResponse:
@@ -94,14 +105,17 @@ def generate_run(request: MemberRequest, program_id: int) -> HttpResponse:
     if name not in PREPARED:
         raise Http404("No such report.")
     if format not in exporters.FORMATS:
-        return HttpResponseBadRequest("Unknown format.")
+        return _refused(request, program, _("Choisissez un format : CSV, Excel ou PDF."))
     if saved is not None:
         # its filters again, as they stand today (a cohort gone, a field made private)
         problems = filters_problems(
             PREPARED[name], saved.filters, organisation=program.organisation, by=request.user
         )
         if problems:
-            return HttpResponseBadRequest(" ".join(problems))
+            text = _("« %(name)s » ne peut plus être lancé tel quel : %(problems)s Modifiez-le.")
+            return _refused(
+                request, program, text % {"name": saved.name, "problems": " ".join(problems)}
+            )
     runs.report_run_request(
         name=name,
         format=format,
