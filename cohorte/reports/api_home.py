@@ -14,6 +14,7 @@ from cohorte.programs.selectors import program_for
 
 from . import compare, home
 from .at_risk import at_risk_reasons, at_risk_rows
+from .models import CycleSnapshot
 
 router = Router(tags=["accueil du programme"])
 organisation_router = Router(tags=["tableau de bord"])
@@ -34,6 +35,19 @@ class MonthOut(Schema):
     meetings_confirmed: int
 
 
+class PreviousFigureOut(Schema):
+    key: str
+    value: int | float
+
+
+class PreviousCycleOut(Schema):
+    #: when that cycle was ended (« Terminer le cycle »): its figures as they stood then
+    ended_at: dt.datetime
+    start_date: dt.date
+    end_date: dt.date
+    figures: list[PreviousFigureOut]
+
+
 class DashboardOut(Schema):
     program_id: int
     #: when the figures were counted (they are kept up to a minute)
@@ -42,6 +56,8 @@ class DashboardOut(Schema):
     per_month: list[MonthOut]
     #: when the monthly rollup behind per_month was last summed (null: not yet, zeros)
     per_month_as_of: dt.datetime | None
+    #: the programme's previous cycle, to compare with (null: no cycle ended yet)
+    previous_cycle: PreviousCycleOut | None = None
 
 
 class ReasonOut(Schema):
@@ -92,6 +108,23 @@ def dashboard(request: Any, program_id: ApiId) -> dict[str, Any]:
         ],
         "per_month": figures["per_month"],
         "per_month_as_of": figures["per_month_as_of"],
+        "previous_cycle": _previous_cycle(program),
+    }
+
+
+def _previous_cycle(program: Any) -> dict[str, Any] | None:
+    previous = CycleSnapshot.objects.filter(program=program).first()
+    if previous is None:
+        return None
+    return {
+        "ended_at": previous.ended_at,
+        "start_date": previous.start_date,
+        "end_date": previous.end_date,
+        "figures": [
+            {"key": key, "value": previous.figures[key]}
+            for key in home.API_FIGURES
+            if isinstance(previous.figures.get(key), int | float)
+        ],
     }
 
 

@@ -3,6 +3,7 @@ actions that exist for them (« Relancer », « Écrire », « Étiqueter », CS
 organisation's Home (« Tableau de bord »), its running programmes side by side."""
 
 from collections.abc import Iterator
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -29,6 +30,7 @@ from .at_risk import (
     at_risk_rows,
 )
 from .charts import monthly_chart, ratings_chart
+from .models import CycleSnapshot
 from .rollups import monthly_rows
 from .tab_selectors import rating_counts
 
@@ -38,7 +40,9 @@ PEOPLE_PAGE = 100
 AT_RISK_ON_HOME = 20
 
 
-def _figure_rows(program: Program, values: dict, organisation: dict) -> list[dict]:
+def _figure_rows(
+    program: Program, values: dict, organisation: dict, previous: dict | None = None
+) -> list[dict]:
     texts = home.figure_texts(program)
     rows = []
     for key in (
@@ -74,12 +78,20 @@ def _figure_rows(program: Program, values: dict, organisation: dict) -> list[dic
                 "percent": round(value * 100) if text.rate else None,
                 "people": text.people,
                 "organisation": organisation["values"].get(key),
+                # the same figure at the end of the programme's previous cycle, if any
+                "previous": _shown(previous.get(key), text.rate) if previous else None,
                 "objective": values["meetings_objective"] if key == "confirmed_meetings" else None,
                 "invited": values["survey_invitations"] if key == "survey_response_rate" else None,
                 "answered": values["survey_responses"] if key == "survey_response_rate" else None,
             }
         )
     return rows
+
+
+def _shown(value: Any, is_rate: bool) -> Any:
+    if value is None:
+        return None
+    return f"{round(value * 100)} %" if is_rate else value
 
 
 @login_required
@@ -89,6 +101,7 @@ def program_home(request: MemberRequest, program_id: int) -> HttpResponse:
     request.current_program = program
     figures = home.home_figures(program=program)
     organisation = home.organisation_rates(organisation=program.organisation)
+    previous = CycleSnapshot.objects.filter(program=program).first()
     now = timezone.now()
     at_risk = list(at_risk_rows(program=program, now=now)[:AT_RISK_ON_HOME])
     rates = set(compare.RATES)
@@ -112,7 +125,10 @@ def program_home(request: MemberRequest, program_id: int) -> HttpResponse:
             "program": program,
             "as_of": figures["as_of"],
             "values": figures["values"],
-            "figures": _figure_rows(program, figures["values"], organisation),
+            "figures": _figure_rows(
+                program, figures["values"], organisation, previous.figures if previous else None
+            ),
+            "previous": previous,
             "organisation": organisation,
             "per_month": figures["per_month"],
             # drawn from the maintained monthly rollup (reports.rollups), not the raw events

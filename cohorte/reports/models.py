@@ -88,3 +88,27 @@ class MonthlyActivity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.program_id} {self.month:%Y-%m}"
+
+
+class CycleSnapshot(models.Model):
+    """A programme's headline figures as they stood when one of its cycles ended (its Home's
+    values, counted just before the cycle end touched anyone): what the Home and the
+    dashboard API compare the running cycle with."""
+
+    program = models.ForeignKey(
+        "programs.Program", on_delete=models.CASCADE, related_name="cycle_snapshots"
+    )
+    ended_at = models.DateTimeField(_("cycle terminé le"))
+    #: the programme's dates during that cycle
+    start_date = models.DateField()
+    end_date = models.DateField()
+    #: {key: number}, the keys of reports.home's figures
+    figures = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("bilan d'un cycle")
+        ordering = ["-ended_at", "-pk"]
+        indexes = [models.Index(fields=["program", "-ended_at"], name="cycle_snapshot_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.program_id} {self.ended_at:%Y-%m-%d}"

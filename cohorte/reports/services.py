@@ -14,6 +14,7 @@ The promises:
 """
 
 import dataclasses
+import datetime as dt
 import hashlib
 import io
 import json
@@ -43,6 +44,8 @@ from cohorte.meetings.models import Meeting, MeetingAttendee, Relationship, Rela
 from cohorte.meetings.services import relationships_end
 from cohorte.messaging.models import Email, ReminderSent
 from cohorte.programs.models import Enrolment, Program
+
+from .models import CycleSnapshot
 
 FULL_REFRESH = "full"
 KEEP_SOME = "keep"
@@ -505,6 +508,20 @@ def _audit(
 
 
 @transaction.atomic
+def cycle_snapshot_take(*, program: Program, now: dt.datetime) -> CycleSnapshot:
+    """Keep the Home's figures of the cycle that ends (counted afresh, not from the cache)."""
+    from .home import home_figures
+
+    values = home_figures(program=program, fresh=True)["values"]
+    return CycleSnapshot.objects.create(
+        program=program,
+        ended_at=now,
+        start_date=program.start_date,
+        end_date=program.end_date,
+        figures={key: value for key, value in values.items() if isinstance(value, int | float)},
+    )
+
+
 def cycle_end(
     *,
     program: Program,
@@ -549,6 +566,8 @@ def cycle_end(
     now = timezone.now()
     member_type = Member._meta.label_lower
 
+    # 0. the cycle's figures as they stand, for the Home to compare the next cycle with
+    cycle_snapshot_take(program=program, now=now)
     # 1. deactivate (those who stay; the deleted ones go at step 4 of the same transaction)
     off = plan.to_deactivate
     for chunk in _chunks([p.pk for p in off]):
