@@ -1,14 +1,22 @@
 """The members report (prepared « members »), read from plain rows in chunks: each member's
 custom answers, cohorts and tags, role in the programme and mentoring hours in their cells,
-and a fixed number of queries however many members (bench/reports.py: 100,000 rows)."""
+and a fixed number of queries however many members (bench/reports.py: 100,000 rows); and
+every format's cells made inert exactly as core.exports.neutralise says."""
 
+import csv
+import dataclasses
+import io
+
+import openpyxl
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from cohorte.accounts.models import CustomField, CustomFieldValue
+from cohorte.core.exports import neutralise
 from cohorte.programs.models import Cohort, CohortKind, Enrolment, Role
-from cohorte.reports import prepared
+from cohorte.reports import exporters, prepared
+from cohorte.reports.exporters import Column, Report
 from cohorte.reports.prepared import PREPARED, Scope
 
 from .conftest import make_member
@@ -93,3 +101,29 @@ def test_members_report_reads_every_member_in_a_fixed_number_of_queries(
     assert queries() == few + 2 * 2  # 14 members: three chunks instead of one
     _header, rows = _by_email(program_a, manager_a)
     assert len(rows) == 14 and rows["p11@poitiers.example"]["Rôle dans le programme"] == "Mentoré"
+
+
+CELLS = ["Paris", "", "=1+1", " =SUM(A1)", "＝1+1", "+33 6 12", "-12", "@x", "\tx", "été", 7, 0,
+         -3, 2.5, True, None]  # fmt: skip
+
+
+def test_every_format_makes_each_cell_inert_as_neutralise_does(tmp_path):
+    report = Report(
+        "cells",
+        "Cellules",
+        [Column(f"c{n}", f"C{n}") for n in range(len(CELLS))],
+        1,
+        iter([list(CELLS)]),
+    )
+    stream = io.BytesIO()
+    exporters.csv_write_report(report, stream, delimiter=";")
+    _header, line = csv.reader(io.StringIO(stream.getvalue().decode("utf-8-sig")), delimiter=";")
+    assert line == [neutralise(cell) for cell in CELLS]
+    assert line[2:9] == ["'=1+1", "' =SUM(A1)", "'＝1+1", "'+33 6 12", "-12", "'@x", "'\tx"]
+
+    path = str(tmp_path / "cells.xlsx")
+    exporters.xlsx_write_report(dataclasses.replace(report, rows=iter([list(CELLS)])), path)
+    cells = [cell.value for cell in openpyxl.load_workbook(path).active[2]]
+    assert cells[:10] == ["Paris", None, "'=1+1", "' =SUM(A1)", "'＝1+1", "'+33 6 12", "-12",
+                          "'@x", "'\tx", "été"]  # fmt: skip
+    assert cells[10:] == [7, 0, -3, 2.5, "oui", None]
