@@ -105,6 +105,7 @@ bench: install
 	$(PY) bench/email_log.py
 	$(PY) bench/meetings.py
 	$(PY) bench/member_import.py
+	$(PY) bench/reports.py
 
 # Under load: PostgreSQL and Redis running (DATABASE_URL, REDIS_URL to point elsewhere); two app
 # servers, two workers, 50 managers and an API client for 3 minutes, one of each killed at half

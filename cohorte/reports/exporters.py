@@ -7,7 +7,9 @@ by XlsxWriter in constant memory, a row at a time; PDF is for bounded summaries:
 PDF_MAX_ROWS rows the table stops and says so (the CSV or XLSX has them all).
 """
 
+import csv
 import dataclasses
+import io
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
@@ -16,7 +18,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
-from cohorte.core.exports import csv_lines, neutralise
+from cohorte.core.exports import neutralise
 
 CSV, XLSX, PDF = "csv", "xlsx", "pdf"
 FORMATS = (CSV, XLSX, PDF)
@@ -82,27 +84,38 @@ def _counted(report: Report, progress: Progress | None) -> Iterator[list[Any]]:
         progress(done, max(total, done))
 
 
+def _csv_cells(row: list[Any]) -> list[Any]:
+    """The row's cells made inert (neutralise), without a call for the cells it would give
+    back as they are — an integer (csv writes str() of it too), an empty text, a text
+    whose first character is an ASCII letter or digit (no formula starts so) — which are
+    most cells: 3,000,000 calls for 100,000 members otherwise."""
+    return [
+        cell
+        if (type(cell) is str and (not cell or (cell[0].isascii() and cell[0].isalnum())))
+        or type(cell) is int
+        else neutralise(cell)
+        for cell in row
+    ]
+
+
 def csv_write_report(
     report: Report, stream: IO[bytes], *, delimiter: str, progress: Progress | None = None
 ) -> int:
-    header = [str(column.label) for column in report.columns]
+    """UTF-8 with a BOM (Excel then reads it), the header and every row made inert, written
+    to `stream` about 64 KB at a time."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    buffer.write("\ufeff")
+    writer.writerow([neutralise(str(column.label)) for column in report.columns])
     count = 0
-
-    def rows() -> Iterator[list[Any]]:
-        nonlocal count
-        for row in _counted(report, progress):
-            count += 1
-            yield row
-
-    buffer: list[str] = []
-    size = 0
-    for line in csv_lines(header, rows(), delimiter):
-        buffer.append(line)
-        size += len(line)
-        if size >= 64 * 1024:
-            stream.write("".join(buffer).encode("utf-8"))
-            buffer, size = [], 0
-    stream.write("".join(buffer).encode("utf-8"))
+    for row in _counted(report, progress):
+        writer.writerow(_csv_cells(row))
+        count += 1
+        if buffer.tell() >= 64 * 1024:
+            stream.write(buffer.getvalue().encode("utf-8"))
+            buffer.seek(0)
+            buffer.truncate()
+    stream.write(buffer.getvalue().encode("utf-8"))
     return count
 
 
@@ -130,13 +143,20 @@ def xlsx_write_report(report: Report, path: str, *, progress: Progress | None = 
         for column, item in enumerate(report.columns):
             sheet.write_string(0, column, neutralise(str(item.label)), bold)
         sheet.freeze_panes(1, 0)
+        write_string, write_number = sheet.write_string, sheet.write_number
         for count, row in enumerate(_counted(report, progress), start=1):
             for column, value in enumerate(row):
-                kind, cell = _xlsx_cell(value)
-                if kind == "number":
-                    sheet.write_number(count, column, cell)
-                elif kind == "string":
-                    sheet.write_string(count, column, cell)
+                kind = type(value)
+                if kind is str and value and value[0].isascii() and value[0].isalnum():
+                    write_string(count, column, value[:XLSX_CELL_MAX])  # inert: as it is
+                elif kind is int:
+                    write_number(count, column, value)
+                else:
+                    cell_kind, cell = _xlsx_cell(value)
+                    if cell_kind == "number":
+                        write_number(count, column, cell)
+                    elif cell_kind == "string":
+                        write_string(count, column, cell)
         if report.notes:
             notes = workbook.add_worksheet(_("Notes"))
             for line, note in enumerate(report.notes):
