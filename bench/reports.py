@@ -59,6 +59,7 @@ from cohorte.core.jobs import job_create
 from cohorte.core.models import Job, JobStatus
 from cohorte.messaging.models import Email
 from cohorte.programs.models import Cohort, Enrolment, Program
+from cohorte.reports import at_risk as risk
 from cohorte.reports import exporters, home, rollups, runs
 from cohorte.reports.charts import monthly_chart, ratings_chart
 from cohorte.reports.prepared import PREPARED, Scope
@@ -277,15 +278,15 @@ def home_figures(program: Program, client: Client, api_headers: dict, args) -> d
     now = timezone.now()
     parts: list[tuple[str, Callable[[], object]]] = [
         ("  of it: home._count_figures", lambda: home._count_figures(program, now)),
-        ("  of it: home.per_month (raw events)", lambda: home.per_month(program)),
+        ("  of it: home.per_month (the rollup)", lambda: home.per_month(program)),
         (
             "  of it: home.organisation_rates",
             lambda: home.organisation_rates(organisation=program.organisation, fresh=True),
         ),
         (
             "  of it: at_risk_rows[:20] + reasons",
-            lambda: home.at_risk_reasons(
-                program=program, rows=list(home.at_risk_rows(program=program, now=now)[:20])
+            lambda: risk.at_risk_reasons(
+                program=program, rows=list(risk.at_risk_rows(program=program, now=now)[:20])
             ),
         ),
         (
