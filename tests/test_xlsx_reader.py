@@ -112,7 +112,7 @@ _VALUES = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False),
     st.booleans(),
     st.dates(datetime.date(1900, 1, 1), datetime.date(9999, 12, 31)),
-    st.datetimes(datetime.datetime(1900, 1, 1), datetime.datetime(9999, 12, 30)),
+    st.datetimes(datetime.datetime(1900, 1, 1), datetime.datetime(9999, 12, 30)),  # noqa: DTZ001
     st.times(),
     st.timedeltas(datetime.timedelta(0), datetime.timedelta(days=1000)),
 )
@@ -136,7 +136,7 @@ def test_dates_numbers_and_booleans_read_as_before():
             [
                 "a@x.example",
                 datetime.date(2024, 3, 1),
-                datetime.datetime(2024, 3, 1, 14, 30),
+                datetime.datetime(2024, 3, 1, 14, 30),  # noqa: DTZ001 — what a sheet holds
                 42,
                 4.5,
                 True,
@@ -180,21 +180,22 @@ def test_every_kind_of_cell_is_read():
         b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
         b"<si><t>Courriel</t></si>"
         b'<si><r><rPr><b/></rPr><t>Ma</t></r><r><t xml:space="preserve"> rie </t></r>'
-        b"<rPh sb=\"0\" eb=\"1\"><t>phonetic</t></rPh></si>"
-        b"<si><t xml:space=\"preserve\">  espac\xc3\xa9  </t></si>"
+        b'<rPh sb="0" eb="1"><t>phonetic</t></rPh></si>'
+        b'<si><t xml:space="preserve">  espac\xc3\xa9  </t></si>'
         b"</sst>"
     )
     sheet = _sheet(
         b"<sheetData>"
-        b'<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="inlineStr"><is><t>Pr\xc3\xa9nom</t></is>'
-        b'</c><c r="D1" t="inlineStr"><is><t>Total</t></is></c>'
+        b'<row r="1"><c r="A1" t="s"><v>0</v></c>'
+        b'<c r="B1" t="inlineStr"><is><t>Pr\xc3\xa9nom</t></is></c>'
+        b'<c r="D1" t="inlineStr"><is><t>Total</t></is></c>'
         b'<c r="E1" t="inlineStr"><is><t>Erreur</t></is></c>'
         b'<c r="F1" t="inlineStr"><is><t>Oui</t></is></c></row>'
         b'<row r="3"><c r="A3" t="inlineStr"><is><t>a@x.example</t></is></c>'
         b'<c r="B3" t="s"><v>1</v></c><c r="C3" t="s"><v>2</v></c>'
         b'<c r="D3" t="str"><f>CONCAT("a","b")</f><v>ab</v></c>'
         b'<c r="E3" t="e"><f>1/0</f><v>#DIV/0!</v></c><c r="F3" t="b"><v>1</v></c></row>'
-        b"<row><c><v>12.0</v></c><c><v>1E3</v></c><c/><c t=\"inlineStr\"><is><r><t>x</t></r>"
+        b'<row><c><v>12.0</v></c><c><v>1E3</v></c><c/><c t="inlineStr"><is><r><t>x</t></r>'
         b"<r><t>y</t></r></is></c></row>"
         b"</sheetData>"
     )
@@ -235,7 +236,10 @@ def test_a_custom_date_format_is_a_date_and_a_plain_number_is_not():
     buffer = io.BytesIO()
     book.save(buffer)
     data = buffer.getvalue()
-    expected = (["Courriel", "Arrivée", "Score"], [(2, ["a@x.example", "2024-03-01T00:00:00", "45352"])])
+    expected = (
+        ["Courriel", "Arrivée", "Score"],
+        [(2, ["a@x.example", "2024-03-01T00:00:00", "45352"])],
+    )
     assert openpyxl_read(data) == expected
     assert read_table(data, "membres.xlsx") == expected
 
@@ -298,3 +302,19 @@ def test_rows_going_back_over_and_over_are_not_read_to_their_end():
     with pytest.raises(TableError) as refused:
         read_table(data, "membres.xlsx", max_rows=50)
     assert "vides comprises" in str(refused.value)
+
+
+def test_a_workbook_on_the_1904_calendar_reads_its_dates_as_before():
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+    book = Workbook()
+    book.epoch = CALENDAR_MAC_1904
+    book.active.append(["Courriel", "Arrivée"])
+    book.active.append(["a@x.example", datetime.date(2024, 3, 1)])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    data = buffer.getvalue()
+    assert b"date1904" in zipfile.ZipFile(io.BytesIO(data)).read("xl/workbook.xml")
+    expected = (["Courriel", "Arrivée"], [(2, ["a@x.example", "2024-03-01T00:00:00"])])
+    assert openpyxl_read(data) == expected
+    assert read_table(data, "membres.xlsx") == expected

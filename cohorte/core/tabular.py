@@ -5,8 +5,8 @@ row by row (never the whole sheet at once), stopping at the row limit, with boun
 length of a line, the number of columns and the uncompressed size of an Excel file (a zip
 bomb declares its sizes, and zipfile never inflates a part beyond what it declares).
 The sheet is our own streaming reader (xlsx_reader), whose parser refuses entities as
-defusedxml does (billion laughs, external entities). Whatever goes wrong, the only exception that leaves this module is TableError,
-whose message tells the person what to do.
+defusedxml does (billion laughs, external entities). Whatever goes wrong, the only
+exception that leaves this module is TableError, whose message tells the person what to do.
 """
 
 import codecs

@@ -11,12 +11,12 @@ raises defusedxml's own exceptions. Errors are left to the caller (tabular), whi
 them into TableError.
 """
 
-import io
 import posixpath
 import re
 import zipfile
 from collections.abc import Iterator
 from itertools import product
+from typing import IO, Any, cast
 from xml.etree.ElementTree import Element, XMLPullParser, fromstring
 from xml.parsers import expat
 
@@ -61,7 +61,7 @@ def _forbid_entity(name: str, *args: object) -> None:
     raise EntitiesForbidden(name, None, None, None, None, None)
 
 
-def _forbid_external(context: str, base: str | None, sysid: str, pubid: str | None) -> None:
+def _forbid_external(context: str, base: str | None, sysid: str | None, pubid: str | None) -> int:
     raise ExternalReferenceForbidden(context, base, sysid, pubid)
 
 
@@ -74,54 +74,55 @@ def _guard() -> expat.XMLParserType:
     return guard
 
 
-def _events(stream: io.BufferedIOBase) -> Iterator[tuple[str, Element]]:
-    """Start and end events of a part read piece by piece, each piece checked first."""
+def _elements(stream: IO[bytes], name: str) -> Iterator[Element]:
+    """The elements of a local name, whole, as the parser meets them, from a part read
+    piece by piece, each piece checked by the guard first. Everything read before is
+    cleared from the tree, so memory stays that of one element."""
     guard = _guard()
-    parser = XMLPullParser(("start", "end"))
-    while chunk := stream.read(_CHUNK):
-        guard.Parse(chunk, False)
-        parser.feed(chunk)
-        yield from parser.read_events()
-    guard.Parse(b"", True)
-    parser.close()
-    yield from parser.read_events()
-
-
-def _elements(stream: io.BufferedIOBase, name: str) -> Iterator[Element]:
-    """The elements of a local name, whole, as the parser meets them; everything read
-    before is cleared from the tree, so memory stays that of one element."""
+    parser: XMLPullParser[Any] = XMLPullParser(("start", "end"))
     stack: list[Element] = []
     inside = 0  # depth within the element being built
     count = 0
-    for event, element in _events(stream):
-        if inside:
-            if event == "start":
-                inside += 1
-                count += 1
-                if count > MAX_ELEMENTS_IN_ONE:
-                    raise ValueError(f"more than {MAX_ELEMENTS_IN_ONE} elements in one {name}")
-                continue
-            inside -= 1
-            if inside:
-                continue
-            yield element
-        elif event == "start":
-            if _local(element.tag) == name:
-                inside, count = 1, 0
-            else:
-                stack.append(element)
-            continue
+    ended = False
+    while not ended:
+        chunk = stream.read(_CHUNK)
+        if chunk:
+            guard.Parse(chunk, False)
+            parser.feed(chunk)
         else:
-            stack.pop()
-        element.clear()
-        if stack:
-            del stack[-1][:]
+            guard.Parse(b"", True)
+            parser.close()
+            ended = True
+        for event_and_element in parser.read_events():
+            event, element = cast(tuple[str, Element], event_and_element)
+            if inside:
+                if event == "start":
+                    inside += 1
+                    count += 1
+                    if count > MAX_ELEMENTS_IN_ONE:
+                        raise ValueError(f"over {MAX_ELEMENTS_IN_ONE} elements in one {name}")
+                    continue
+                inside -= 1
+                if inside:
+                    continue
+                yield element
+            elif event == "start":
+                if _local(element.tag) == name:
+                    inside, count = 1, 0
+                else:
+                    stack.append(element)
+                continue
+            else:
+                stack.pop()
+            element.clear()
+            if stack:
+                del stack[-1][:]
 
 
 def _parse(data: bytes) -> Element:
     guard = _guard()
     guard.Parse(data, True)
-    return fromstring(data)
+    return fromstring(data)  # noqa: S314 — the guard has refused entities
 
 
 def _children(root: Element, name: str) -> Iterator[Element]:
@@ -139,6 +140,10 @@ def _attribute(element: Element, name: str) -> str | None:
 def _text(element: Element) -> str:
     """The text of a string item (<si> or <is>): its <t>, then its runs' <t>, as openpyxl's
     Text.content (phonetic runs left out)."""
+    if len(element) == 1:
+        only = element[0]
+        if only.tag[-2:] == "}t" or only.tag == "t":
+            return only.text or ""  # the usual case: one <t>
     plain = None
     runs = []
     for child in element:
@@ -186,9 +191,12 @@ class Book:
             else:
                 target = posixpath.normpath(posixpath.join(folder, target))
             targets[rel.get("Id")] = (target, rel.get("Type") or "")
-        self.sheet = None
+        self.sheet: str | None = None
         for sheet in _children(book, "sheet"):
-            target, kind = targets.get(_attribute(sheet, "id"), ("", ""))
+            identifier = _attribute(sheet, "id")
+            if identifier is None:
+                continue
+            target, kind = targets.get(identifier, ("", ""))
             if target in names and "chartsheet" not in kind:
                 self.sheet = target
                 break
@@ -255,7 +263,7 @@ class Book:
         the caller can count them). Each row as wide as its last cell, gaps filled with
         None."""
         if self.sheet is None:
-            return
+            raise ValueError("no worksheet in the workbook")  # openpyxl: an IndexError
         with self.archive.open(self.sheet) as source:
             counter = 0
             expected = 1
@@ -282,9 +290,7 @@ class Book:
                     reference = cell.get("r")
                     if reference:
                         match = _COORDINATE.match(reference)
-                        column = (
-                            _COLUMNS[match[1]] if match else coordinate_to_tuple(reference)[1]
-                        )
+                        column = _COLUMNS[match[1]] if match else coordinate_to_tuple(reference)[1]
                     else:
                         column += 1
                     cells.append((column, self.value(cell, namespace)))
