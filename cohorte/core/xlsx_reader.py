@@ -1,7 +1,7 @@
 """Our own reader of the first sheet of an .xlsx, row by row.
 
-openpyxl's read-only mode built a cell object per cell through its descriptors, and two
-thirds of a 10,000-member import went there. This reads the same values (checked against
+openpyxl's read-only mode built a cell object per cell through its descriptors: two
+thirds of the upload of 10,000 members went there. This reads the same values (checked against
 openpyxl by a property test) with the C ElementTree parser, streaming the sheet's XML from
 the zip: one row in memory at a time, the rows already read cleared from the tree.
 
