@@ -4,9 +4,9 @@ The file comes from anyone with an administrator's account, so it is read as hos
 row by row (never the whole sheet at once), stopping at the row limit, with bounds on the
 length of a line, the number of columns and the uncompressed size of an Excel file (a zip
 bomb declares its sizes, and zipfile never inflates a part beyond what it declares).
-openpyxl parses the XML with defusedxml, which refuses entities (billion laughs, external
-entities). Whatever goes wrong, the only exception that leaves this module is TableError,
-whose message tells the person what to do.
+The sheet is our own streaming reader (xlsx_reader), whose parser refuses entities as
+defusedxml does (billion laughs, external entities). Whatever goes wrong, the only
+exception that leaves this module is TableError, whose message tells the person what to do.
 """
 
 import codecs
@@ -14,7 +14,6 @@ import csv
 import io
 import itertools
 import logging
-import re
 import zipfile
 from collections.abc import Iterator
 from typing import IO
@@ -218,43 +217,6 @@ def _check_xlsx_sizes(data: bytes) -> None:
         )
 
 
-_ROOT = re.compile(rb"<(\w+:)?worksheet\b[^>]*>")
-_HEAD = 64 * 1024
-
-
-def _with_dimensions(data: bytes) -> bytes:
-    """openpyxl reads a sheet whose XML declares no <dimension> twice, the first time whole,
-    only to learn its size: a sheet of a million rows would be parsed in full before its
-    first row is read. Give each such sheet one (its value does not matter: the rows are
-    read with reset_dimensions), copying the archive part by part."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        missing: dict[str, tuple[int, bytes]] = {}
-        for item in archive.infolist():
-            if not (item.filename.startswith("xl/worksheets/") and item.filename.endswith(".xml")):
-                continue
-            with archive.open(item) as part:
-                head = part.read(_HEAD)
-            data_at = head.find(b"sheetData")
-            before = head if data_at == -1 else head[:data_at]
-            root = _ROOT.search(head)
-            if b"dimension" not in before and root:
-                tag = (root.group(1) or b"") + b"dimension"
-                missing[item.filename] = (root.end(), b"<" + tag + b' ref="A1"/>')
-        if not missing:
-            return data
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out:
-            for item in archive.infolist():
-                with archive.open(item) as source, out.open(item.filename, "w") as target:
-                    if item.filename in missing:
-                        at, dimension = missing[item.filename]
-                        head = source.read(at)
-                        target.write(head + dimension)
-                    while chunk := source.read(_CHUNK):
-                        target.write(chunk)
-    return buffer.getvalue()
-
-
 def _cell_text(value: object) -> str:
     if value is None:
         return ""
@@ -266,31 +228,33 @@ def _cell_text(value: object) -> str:
 
 
 def iter_xlsx(data: bytes, *, max_rows: int | None = None) -> tuple[list[str], Iterator[Row]]:
-    """The first sheet, row by row as they are asked for (openpyxl's read-only mode streams
-    the sheet's XML)."""
-    from openpyxl import load_workbook
+    """The first sheet, row by row as they are asked for (its XML is streamed from the zip,
+    one row in memory at a time)."""
+    from .xlsx_reader import Book
 
     limit = _limit() if max_rows is None else max_rows
     scanned_limit = limit * SCANNED_ROWS_PER_ROW + 1000
     _check_xlsx_sizes(data)
 
+    def too_many_scanned() -> TableError:
+        return TableError(
+            _(
+                "Le fichier compte plus de %(count)s lignes, vides comprises : "
+                "supprimez les lignes vides ou découpez-le."
+            )
+            % {"count": _number(scanned_limit)}
+        )
+
     def numbered() -> Iterator[Row]:
         try:
-            book = load_workbook(io.BytesIO(_with_dimensions(data)), read_only=True, data_only=True)
-            try:
-                sheet = book.worksheets[0]
-                sheet.reset_dimensions()  # the declared size may be wrong, or hostile
-                # each row as wide as its last cell; the checks below run at C speed (count)
-                for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                    if number > scanned_limit:
-                        raise TableError(
-                            _(
-                                "Le fichier compte plus de %(count)s lignes, vides comprises : "
-                                "supprimez les lignes vides ou découpez-le."
-                            )
-                            % {"count": _number(scanned_limit)}
-                        )
-                    if values.count(None) == len(values):
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                seen = 0
+                for number, values in Book(archive).rows():
+                    seen += 1
+                    # a row number far ahead (1048576), or rows going back over and over
+                    if number > scanned_limit or seen > scanned_limit:
+                        raise too_many_scanned()
+                    if values is None or values.count(None) == len(values):
                         continue
                     if len(values) > MAX_COLUMNS:
                         beyond = values[MAX_COLUMNS:]
@@ -301,8 +265,6 @@ def iter_xlsx(data: bytes, *, max_rows: int | None = None) -> tuple[list[str], I
                     while cells and not cells[-1].strip():
                         cells.pop()
                     yield number, cells
-            finally:
-                book.close()
         except TableError:
             raise
         except Exception as error:  # any failure of the parser on hostile input
