@@ -108,19 +108,8 @@ def _campaign(request: Any, campaign_id: int) -> Campaign:
 
 def _interview(request: Any, interview_id: int) -> Interview:
     """The interview if the caller may see it (rules.may_see_interview), else 404."""
-    interview = (
-        Interview.objects.select_related(
-            "campaign",
-            "campaign__organisation",
-            "campaign__hr",
-            "collaborator",
-            "manager",
-            "second_approver",
-        )
-        .filter(pk=interview_id)
-        .first()
-    )
-    if interview is None or not rules.may_see_interview(request.auth, interview):
+    interview = rules.interview_of(request.auth, interview_id)
+    if interview is None:
         raise Http404("No such interview.")
     return interview
 

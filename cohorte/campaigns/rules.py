@@ -108,3 +108,23 @@ def interviews_visible_to(member: Member) -> QuerySet[Interview]:
         | Q(second_approver=member)
         | Q(campaign__hr=member)
     )
+
+
+def interview_of(member: Member, interview_id: int) -> Interview | None:
+    """The interview, with what its pages and the API read of it, if this member may see
+    it (may_see_interview); None otherwise."""
+    interview = (
+        Interview.objects.select_related(
+            "campaign",
+            "campaign__organisation",
+            "campaign__hr",
+            "collaborator",
+            "manager",
+            "second_approver",
+        )
+        .filter(pk=interview_id)
+        .first()
+    )
+    if interview is None or not may_see_interview(member, interview):
+        return None
+    return interview

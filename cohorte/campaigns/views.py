@@ -74,19 +74,8 @@ def campaign_for(member, campaign_id: int) -> Campaign:
 
 
 def interview_for(member, interview_id: int) -> Interview:
-    interview = (
-        Interview.objects.select_related(
-            "campaign",
-            "campaign__organisation",
-            "campaign__hr",
-            "collaborator",
-            "manager",
-            "second_approver",
-        )
-        .filter(pk=interview_id)
-        .first()
-    )
-    if interview is None or not rules.may_see_interview(member, interview):
+    interview = rules.interview_of(member, interview_id)
+    if interview is None:
         raise Http404
     return interview
 
