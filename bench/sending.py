@@ -426,13 +426,20 @@ def run_kill(args, org_id: int, sink: SinkProcess) -> None:
     expected = set(rows.values_list("message_id_header", flat=True))
     sent = rows.filter(status=EmailStatus.SENT).count()
     twice = sum(n - 1 for n in ids.values() if n > 1)
+    from django.conf import settings
+
+    alongside = connection.vendor == "postgresql" and settings.COHORTE_EMAIL_MARK_ALONGSIDE
+    window = (
+        "at most 1 (marks written alongside the sending)"
+        if alongside
+        else f"at most {args.mark_every}"
+    )
     lost = len(expected - set(ids)) + rows.exclude(status=EmailStatus.SENT).count()
     print(
         f"  kill: one of two workers killed (SIGKILL) after {received_at_kill} of {total} "
         f"e-mails; {'the tick woke the survivor; ' if woken else ''}{sent} rows sent, "
         f"{len(ids)} distinct Message-IDs received: lost {lost}, sent twice {twice} "
-        f"(the window: rows accepted but not yet marked, at most {args.mark_every} "
-        "per killed worker)"
+        f"(the window: rows accepted but not yet marked, {window} per killed worker)"
     )
 
 

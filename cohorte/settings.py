@@ -273,7 +273,8 @@ COHORTE_EMAIL_CLAIM_BATCH = int(os.environ.get("COHORTE_EMAIL_CLAIM_BATCH", "200
 COHORTE_EMAIL_MARK_EVERY = int(os.environ.get("COHORTE_EMAIL_MARK_EVERY", "20"))
 COHORTE_EMAIL_MARK_SECONDS = float(os.environ.get("COHORTE_EMAIL_MARK_SECONDS", "0.5"))
 #: PostgreSQL: a worker's marks are written by a companion thread as each e-mail is accepted,
-#: beside the sending (the two above then apply only to SQLite)
+#: and the next e-mail's content waits for the last mark: a killed worker sends at most one
+#: e-mail twice, for about a third of the sending rate (0: marks a few at a time, as above)
 COHORTE_EMAIL_MARK_ALONGSIDE = os.environ.get("COHORTE_EMAIL_MARK_ALONGSIDE", "1") == "1"
 #: « Envoyer » writes the outbox rows in the request up to this many recipients; beyond, a
 #: worker writes them (20,000 renderings take seconds) while the message page shows it

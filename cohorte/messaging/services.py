@@ -568,11 +568,12 @@ class _Sender:
     building cost several times the rest of the send); anything else (an attachment, a
     provider's API through anymail, the console) goes through the Django backend."""
 
-    def __init__(self, backend: Any):
+    def __init__(self, backend: Any, before_data: Callable[[], None] | None = None):
         from django.core import signing
         from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 
         self.backend = backend
+        self.before_data = before_data  # called just before an e-mail's content leaves
         self.layouts = branding.Layouts()  # a message's programme brand, read once a batch
         self.smtp = isinstance(backend, SMTPBackend)
         if self.smtp:
@@ -605,8 +606,21 @@ class _Sender:
         )
         recipient = rendering.envelope_address(row.to_email)
         self.backend.open()  # a no-op while the batch's connection holds
-        self.backend.connection.sendmail(self.from_envelope, [recipient], data)
+        smtp = self.backend.connection
+        if self.before_data and "data" not in vars(smtp):  # once per connection
+            smtp.data = _after(self.before_data, smtp.data)
+        smtp.sendmail(self.from_envelope, [recipient], data)
         return ""
+
+
+def _after(first: Callable[[], None], step: Callable[..., Any]) -> Callable[..., Any]:
+    """`step`, once `first` has run (sendmail's DATA, after the last e-mail's mark)."""
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        first()
+        return step(*args, **kwargs)
+
+    return run
 
 
 def _mark_sent(marks: list[tuple[int, str]]) -> None:
@@ -653,21 +667,29 @@ class _Marks:
             _mark_sent(self.pending)
         self.pending = []
 
+    def settle(self) -> None:
+        """Nothing to wait for: the marks are this thread's (see _MarksAlongside)."""
+
     def close(self) -> None:
         """Nothing to stop (see _MarksAlongside)."""
 
 
 class _MarksAlongside:
     """PostgreSQL: the same marks, written by a companion thread (its own connection) as
-    soon as the server accepts each e-mail, while this one goes on to the next: the thread
-    commits whatever gathered since its last commit, during the time the SMTP server takes
-    to answer. A worker killed then leaves unmarked only the e-mails accepted in the last
-    commit's time (about a millisecond), not a batch of COHORTE_EMAIL_MARK_EVERY, at no
-    cost to the sending rate. `flush` waits until every mark added is committed, so a batch
-    decides nothing before what left is written."""
+    soon as the server accepts each e-mail, while this one goes on to the next. Before it
+    hands the next e-mail's content over (SMTP's DATA), the sending waits until the last
+    mark is committed, which it nearly always is by then: the commit (about a millisecond)
+    runs during the next e-mail's first exchanges with the server. So at any moment at most
+    one e-mail the server accepted is not yet written « sent »: a worker killed sends again
+    at most that one (as with COHORTE_EMAIL_MARK_EVERY=1), at no cost to the sending rate.
+    `flush` waits until every mark added is committed, so a batch decides nothing before
+    what left is written."""
 
     def __init__(self) -> None:
         self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.written = threading.Condition()
+        self.added = 0
+        self.committed = 0
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="outbox-marks", daemon=True)
         self.thread.start()
@@ -677,44 +699,38 @@ class _MarksAlongside:
             if settings.COHORTE_EMAIL_ASYNC_COMMIT:  # as _commit_without_waiting, for good
                 with connection.cursor() as cursor:
                     cursor.execute("SET synchronous_commit TO off")
-            while True:
-                items = [self.queue.get()]
-                while True:  # everything that gathered while the last commit ran
+            while (item := self.queue.get()) is not None:
+                if self.error is None:
                     try:
-                        items.append(self.queue.get_nowait())
-                    except queue.Empty:
-                        break
-                marks = [item for item in items if isinstance(item, tuple)]
-                if marks and self.error is None:
-                    try:
-                        _with_database(functools.partial(_mark_sent, marks))
+                        _with_database(functools.partial(_mark_sent, [item]))
                     except BaseException as error:  # noqa: BLE001 (handed to the sender)
                         self.error = error
                         logger.warning("outbox: marks not written (%s)", error)
-                for item in items:
-                    if not isinstance(item, tuple) and item is not None:
-                        item.set()  # a flush() waiting for this point
-                if any(item is None for item in items):
-                    return
+                with self.written:
+                    self.committed += 1
+                    self.written.notify_all()
         finally:
             connection.close()  # this thread's own connection
 
-    def _raise(self) -> None:
+    def settle(self) -> None:
+        """Wait until every mark added is committed."""
+        with self.written:
+            while self.committed < self.added:
+                self.written.wait()
         if self.error is not None:
             raise self.error
 
     def add(self, pk: int, provider_id: str) -> None:
-        self._raise()
+        self.settle()  # at most one at a time (an e-mail sent without DATA's wait)
+        with self.written:
+            self.added += 1
         self.queue.put((pk, provider_id))
 
     def due(self) -> bool:
         return False  # written as they come
 
     def flush(self) -> None:
-        done = threading.Event()
-        self.queue.put(done)
-        done.wait()
-        self._raise()
+        self.settle()
 
     def close(self) -> None:
         if self.thread.is_alive():
@@ -807,7 +823,7 @@ def outbox_send(*, batch: int | None = None, limit: int | None = None, spread: b
         todo = list(reversed(rows))  # popped from the end: the claim's order
         try:
             with mail.mailers.default as backend:
-                sender = _Sender(backend)
+                sender = _Sender(backend, before_data=marks.settle)
                 while todo:
                     if time.monotonic() >= renew_at:
                         _with_database(marks.flush)
