@@ -35,8 +35,6 @@ from .rollups import monthly_rows
 
 #: people per page of a figure's list: as many as one reminder takes (activity's selection)
 PEOPLE_PAGE = 100
-#: at-risk people shown on the Home itself (the rest behind « tout voir »)
-AT_RISK_ON_HOME = home.AT_RISK_ON_HOME
 
 
 def _figure_rows(
