@@ -23,6 +23,7 @@ from cohorte.reports.home_snapshot import (
     REFRESH_SECONDS,
     home_snapshot,
     home_snapshot_compute,
+    home_snapshot_drop,
 )
 from cohorte.reports.models import HomeSnapshot
 from cohorte.reports.tab_selectors import rating_counts
@@ -215,10 +216,28 @@ def test_a_cycle_end_drops_the_snapshot_and_the_next_view_counts_the_new_cycle(s
     client.get(url)
     before = HomeSnapshot.objects.get(program=mentoring).figures
 
-    finish(client, mentoring, "full")
+    counted = HomeSnapshot.objects.get(program=mentoring).computed_at
 
-    assert not HomeSnapshot.objects.filter(program=mentoring).exists()
+    job = finish(client, mentoring, "full")  # the worker runs the queued refresh after it
+
+    after = HomeSnapshot.objects.get(program=mentoring)
+    assert after.computed_at > job.finished_at > counted
+    assert after.figures == home.home_figures(program=mentoring, fresh=True)["values"]
+    assert after.figures["enrolled"] < before["enrolled"]
     client.get(url)
-    after = HomeSnapshot.objects.get(program=mentoring).figures
-    assert after == home.home_figures(program=mentoring, fresh=True)["values"]
-    assert after["enrolled"] < before["enrolled"]
+    assert HomeSnapshot.objects.get(program=mentoring).computed_at == after.computed_at
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_view_before_the_refresh_of_a_dropped_snapshot_counts_it(
+    world,  # noqa: F811
+    program_a,
+    manager_a,
+):
+    home_snapshot_compute(program=program_a)
+    home_snapshot_drop(program=program_a)  # as a cycle end does
+    enrol(program_a, "late@poitiers.example")
+    html = signed_in(manager_a).get(reverse("reports:home", args=[program_a.pk])).content
+    row = html.decode().split('data-figure="enrolled"', 1)[1].split("</tr>", 1)[0]
+    assert 'data-value="6"' in row
+    assert DBTaskResult.objects.filter(task_path=REFRESH_TASK).count() == 1

@@ -8,7 +8,7 @@ words of their reasons), so the page costs the same whatever the programme's siz
 Stale-while-revalidate: the first view ever counts it there and then; a view that finds it
 older than REFRESH_SECONDS serves it as it is (the page says when it was counted: « à jour
 le … ») and queues one refresh for the worker (tasks.home_snapshot_refresh), never two at
-once. Ending a cycle drops it: the next view counts the new cycle's figures itself.
+once. Ending a cycle drops it and queues its refresh: no view shows the ended cycle's.
 
 Every number is the one the Home counted before the snapshot existed: the same functions
 (home._count_figures, home.organisation_rates, compare.cohort_rows, rating_counts,
@@ -119,8 +119,12 @@ def home_snapshot_refresh_queue(
 
 
 def home_snapshot_drop(*, program: Program) -> None:
-    """After a change the Home must not hide (a cycle ended): the next view counts afresh."""
+    """After a change the Home must not hide (a cycle ended): the snapshot goes at once and
+    the worker counts the next after the commit; a view before it counts it itself."""
     HomeSnapshot.objects.filter(program=program).delete()
+    from .tasks import home_snapshot_refresh
+
+    transaction.on_commit(lambda: home_snapshot_refresh.enqueue(program.pk))
 
 
 # --- Reading: the people of the lists, afresh by id -----------------------------------------
