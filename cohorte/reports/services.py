@@ -633,7 +633,7 @@ def cycle_end(
         target=program,
         data={key: value for key, value in result.items() if key != "filename"},
     )
-    # the Home's snapshot counted the cycle that ended: the next view counts the new one
+    # the Home's snapshot counted the cycle that ended: dropped, the worker counts the next
     from .home_snapshot import home_snapshot_drop
 
     home_snapshot_drop(program=program)
