@@ -50,7 +50,8 @@ class PreviousCycleOut(Schema):
 
 class DashboardOut(Schema):
     program_id: int
-    #: when the figures were counted (they are kept up to a minute)
+    #: when the figures were counted: the Home's snapshot, counted again by the worker
+    #: behind a read that finds it over a minute old (that read gets it as it was)
     as_of: dt.datetime
     figures: list[FigureOut]
     per_month: list[MonthOut]
@@ -166,7 +167,8 @@ class ProgramFiguresOut(Schema):
 
 
 class OrganisationDashboardOut(Schema):
-    #: when the figures were counted (they are kept up to a minute)
+    #: when the figures were counted: the Home's snapshot, counted again by the worker
+    #: behind a read that finds it over a minute old (that read gets it as it was)
     as_of: dt.datetime
     #: the running programmes the caller may see, summed (a person in two counts twice)
     figures: list[FigureOut]

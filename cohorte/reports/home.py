@@ -41,6 +41,8 @@ from .rollups import monthly_rows
 CACHE_SECONDS = 60
 #: the rows of each compact table on the Home
 TOP = 10
+#: at-risk people shown on the Home itself (the rest behind « tout voir »)
+AT_RISK_ON_HOME = 20
 
 
 # --- The figures ----------------------------------------------------------------------
@@ -93,22 +95,26 @@ def _count_figures(program: Program, now: dt.datetime) -> dict[str, int | float]
 
 def home_figures(*, program: Program, fresh: bool = False) -> dict[str, Any]:
     """{"as_of": when counted, "values": {key: number}, "per_month": per_month(program),
-    "per_month_as_of": when the rollup summed those months},
-    cached CACHE_SECONDS per programme (numbers only: the words are put beside them in the
-    reader's language). Seven queries when counted, none when cached."""
-    key = f"reports:home:{program.pk}"
-    found = None if fresh else cache.get(key)
-    if found is None:
-        now = timezone.now()
-        months, months_as_of = per_month_rows(program)
-        found = {
-            "as_of": now,
-            "values": _count_figures(program, now),
-            "per_month": months,
-            "per_month_as_of": months_as_of,
-        }
-        cache.set(key, found, CACHE_SECONDS)
-    return found
+    "per_month_as_of": when the rollup summed those months}: the values from the
+    programme's Home snapshot (home_snapshot: counted by the worker, served up to
+    CACHE_SECONDS old before it is refreshed behind the page; numbers only, the words are
+    put beside them in the reader's language), the months from the rollup: two queries.
+    `fresh`: the values counted now (seven queries), the snapshot left as it is."""
+    if fresh:
+        as_of = timezone.now()
+        values = _count_figures(program, as_of)
+    else:
+        from .home_snapshot import home_snapshot
+
+        snapshot = home_snapshot(program=program)
+        as_of, values = snapshot.computed_at, snapshot.figures
+    months, months_as_of = per_month_rows(program)
+    return {
+        "as_of": as_of,
+        "values": values,
+        "per_month": months,
+        "per_month_as_of": months_as_of,
+    }
 
 
 @dataclass(frozen=True)

@@ -27,17 +27,14 @@ from .at_risk import (
     TIME_LEFT_SHARE,
     Reason,
     at_risk_reasons,
-    at_risk_rows,
 )
 from .charts import monthly_chart, ratings_chart
+from .home_snapshot import home_cohorts, home_people, home_ratings, home_snapshot
 from .models import CycleSnapshot
 from .rollups import monthly_rows
-from .tab_selectors import rating_counts
 
 #: people per page of a figure's list: as many as one reminder takes (activity's selection)
 PEOPLE_PAGE = 100
-#: at-risk people shown on the Home itself (the rest behind « tout voir »)
-AT_RISK_ON_HOME = 20
 
 
 def _figure_rows(
@@ -96,14 +93,19 @@ def _shown(value: Any, is_rate: bool) -> Any:
 
 @login_required
 def program_home(request: MemberRequest, program_id: int) -> HttpResponse:
-    """« Accueil »: how the programme is doing, and who needs the manager now."""
+    """« Accueil »: how the programme is doing, and who needs the manager now. What is
+    costly to count comes from the programme's snapshot (home_snapshot: one query, counted
+    by the worker), the people of its lists afresh by id: the same few queries whatever the
+    programme's size."""
     program = program_for(request.user, program_id)
     request.current_program = program
-    figures = home.home_figures(program=program)
-    organisation = home.organisation_rates(organisation=program.organisation)
-    previous = CycleSnapshot.objects.filter(program=program).first()
     now = timezone.now()
-    at_risk = list(at_risk_rows(program=program, now=now)[:AT_RISK_ON_HOME])
+    snapshot = home_snapshot(program=program, now=now)
+    values = snapshot.figures
+    organisation = {"as_of": snapshot.computed_at, **snapshot.organisation}
+    previous = CycleSnapshot.objects.filter(program=program).first()
+    people = home_people(program=program, snapshot=snapshot)
+    months = monthly_rows(program)
     rates = set(compare.RATES)
 
     def cohort_cells(values: dict) -> list[dict]:
@@ -117,26 +119,25 @@ def program_home(request: MemberRequest, program_id: int) -> HttpResponse:
         ]
 
     labels = compare.column_labels()
-    reasons = at_risk_reasons(program=program, rows=at_risk, now=now)
+    reasons = at_risk_reasons(program=program, rows=people.at_risk, now=now)
     return render(
         request,
         "reports/home.html",
         {
             "program": program,
-            "as_of": figures["as_of"],
-            "values": figures["values"],
+            "as_of": snapshot.computed_at,
+            "values": values,
             "figures": _figure_rows(
-                program, figures["values"], organisation, previous.figures if previous else None
+                program, values, organisation, previous.figures if previous else None
             ),
             "previous": previous,
             "organisation": organisation,
-            "per_month": figures["per_month"],
             # drawn from the maintained monthly rollup (reports.rollups), not the raw events
-            "activity_chart": monthly_chart(monthly_rows(program), chart_id="home-activity"),
-            "ratings_chart": ratings_chart(rating_counts(program=program), chart_id="home-ratings"),
-            "mentees": home.progress_table(program=program, side="mentees"),
-            "mentors": home.progress_table(program=program, side="mentors"),
-            "at_risk": [(row, reasons.get(row.member_id, [])) for row in at_risk],
+            "activity_chart": monthly_chart(months, chart_id="home-activity"),
+            "ratings_chart": ratings_chart(home_ratings(snapshot), chart_id="home-ratings"),
+            "mentees": people.mentees,
+            "mentors": people.mentors,
+            "at_risk": [(row, reasons.get(row.member_id, [])) for row in people.at_risk],
             "texts": home.figure_texts(program),
             "weeks": NO_MEETING_WEEKS,
             "behind_share": round(BEHIND_SHARE * 100),
@@ -146,9 +147,9 @@ def program_home(request: MemberRequest, program_id: int) -> HttpResponse:
             "cohort_columns": [labels[key] for key in compare.COHORT_COLUMNS],
             "cohorts": [
                 (cohort, cohort_cells(values))
-                for cohort, values in compare.cohort_rows(program=program)
+                for cohort, values in home_cohorts(program=program, snapshot=snapshot)
             ],
-            "program_cells": cohort_cells(figures["values"]),
+            "program_cells": cohort_cells(values),
         },
     )
 

@@ -112,3 +112,37 @@ class CycleSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.program_id} {self.ended_at:%Y-%m-%d}"
+
+
+class HomeSnapshot(models.Model):
+    """What a programme's Home costs to count, as the worker last counted it
+    (reports/home_snapshot.py): the headline figures, the organisation's rates beside them,
+    the cohorts' figures, the ratings, and the ids of the people each of its lists shows.
+    The page reads it in one query and fetches those people afresh by id."""
+
+    program = models.OneToOneField(
+        "programs.Program", on_delete=models.CASCADE, related_name="home_snapshot"
+    )
+    #: when it was counted: the Home's « à jour le »
+    computed_at = models.DateTimeField()
+    #: {key: number}: home._count_figures
+    figures = models.JSONField(default=dict)
+    #: {"programs": n, "values": {rate: mean or null}}: home.organisation_rates
+    organisation = models.JSONField(default=dict)
+    #: [[cohort id, {key: number}], …]: compare.cohort_rows, in its order
+    cohorts = models.JSONField(default=list)
+    #: {"1": n, … "5": n}: tab_selectors.rating_counts
+    ratings = models.JSONField(default=dict)
+    #: enrolment ids, lowest progress first: home.progress_table of each side
+    mentees = models.JSONField(default=list)
+    mentors = models.JSONField(default=list)
+    #: [[enrolment id, [reason code, …]], …]: the first at_risk.at_risk_rows
+    at_risk = models.JSONField(default=list)
+    #: when a stale snapshot's refresh was queued (none: not queued); one refresh at a time
+    refresh_queued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("instantané de l'accueil")
+
+    def __str__(self) -> str:
+        return f"{self.program_id} {self.computed_at:%Y-%m-%d %H:%M}"

@@ -633,6 +633,10 @@ def cycle_end(
         target=program,
         data={key: value for key, value in result.items() if key != "filename"},
     )
+    # the Home's snapshot counted the cycle that ended: dropped, the worker counts the next
+    from .home_snapshot import home_snapshot_drop
+
+    home_snapshot_drop(program=program)
     if job is not None:  # last: nothing after it can fail but the commit
         job.file.save(get_valid_filename(filename), ContentFile(data), save=False)
     return result

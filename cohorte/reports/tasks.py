@@ -67,3 +67,14 @@ def cycle_end(job_id: int) -> None:
             }
 
     job_run_atomic(job_id, work)
+
+
+@task()
+def home_snapshot_refresh(program_id: int) -> str:
+    """Count a programme's Home again, behind a view that served its stale snapshot."""
+    from .home_snapshot import home_snapshot_compute
+
+    program = Program.objects.select_related("organisation").filter(pk=program_id).first()
+    if program is None:
+        return ""
+    return home_snapshot_compute(program=program).computed_at.isoformat()
