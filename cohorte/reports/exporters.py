@@ -10,6 +10,7 @@ PDF_MAX_ROWS rows the table stops and says so (the CSV or XLSX has them all).
 import csv
 import dataclasses
 import io
+import string
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
@@ -84,15 +85,18 @@ def _counted(report: Report, progress: Progress | None) -> Iterator[list[Any]]:
         progress(done, max(total, done))
 
 
+#: a text that starts so (or is empty) is given back as it is: no formula starts so
+_SAFE_START = frozenset(["", *string.ascii_letters, *string.digits])
+
+
 def _csv_cells(row: list[Any]) -> list[Any]:
     """The row's cells made inert (neutralise), without a call for the cells it would give
     back as they are — an integer (csv writes str() of it too), an empty text, a text
-    whose first character is an ASCII letter or digit (no formula starts so) — which are
-    most cells: 3,000,000 calls for 100,000 members otherwise."""
+    whose first character is an ASCII letter or digit (one set lookup) — which are most
+    cells: 3,000,000 calls for 100,000 members otherwise."""
     return [
         cell
-        if (type(cell) is str and (not cell or (cell[0].isascii() and cell[0].isalnum())))
-        or type(cell) is int
+        if (type(cell) is str and cell[:1] in _SAFE_START) or type(cell) is int
         else neutralise(cell)
         for cell in row
     ]

@@ -127,8 +127,22 @@ class Prepared:
         return self.build(scope).columns
 
 
-def _when(moment: dt.datetime | None, tz: dt.tzinfo, pattern: str = "%Y-%m-%d %H:%M") -> str:
-    return localtime_or_utc(moment, tz).strftime(pattern) if moment is not None else ""
+MINUTE = "%Y-%m-%d %H:%M"
+DAY = "%Y-%m-%d"
+
+
+def _when(moment: dt.datetime | None, tz: dt.tzinfo, pattern: str = MINUTE) -> str:
+    """`moment` in `tz` by `pattern`; the two patterns of the reports through isoformat,
+    several times faster than strftime (300,000 calls for the members of a large
+    programme), with the same text."""
+    if moment is None:
+        return ""
+    local = localtime_or_utc(moment, tz)
+    if pattern == MINUTE:
+        return f"{local.date().isoformat()} {local.hour:02d}:{local.minute:02d}"
+    if pattern == DAY:
+        return local.date().isoformat()
+    return local.strftime(pattern)
 
 
 def _day(value: dt.date | None) -> str:
@@ -278,8 +292,8 @@ def members_report(scope: Scope) -> Report:
                     relationships,
                     matches,
                     f"{minutes // 60:02d}:{minutes % 60:02d}",  # as Member.mentoring_hours
-                    _when(joined, tz, "%Y-%m-%d"),
-                    _when(deactivated, tz, "%Y-%m-%d"),
+                    _when(joined, tz, DAY),
+                    _when(deactivated, tz, DAY),
                     yes_no[active],
                     ", ".join(groups.get(member_id, [])),
                 ]
@@ -408,8 +422,8 @@ def relationships_report(scope: Scope) -> Report:
                 r.mentee.full_name,
                 r.mentee.email,
                 statuses.get(r.status, r.status),
-                _day(r.started_on) or _when(r.created_at, tz, "%Y-%m-%d"),
-                _when(r.ended_at, tz, "%Y-%m-%d"),
+                _day(r.started_on) or _when(r.created_at, tz, DAY),
+                _when(r.ended_at, tz, DAY),
                 r.meetings_all,
                 r.meetings_held,
                 r.notes_count if r.readable else private,
@@ -570,7 +584,7 @@ def member_meetings_report(scope: Scope) -> Report:
                 e.cancelled,
                 round(e.minutes / 60, 2),
                 _when(e.last_held, tz),
-                _when(e.ended_at, tz, "%Y-%m-%d"),
+                _when(e.ended_at, tz, DAY),
             ]
 
     return Report(
