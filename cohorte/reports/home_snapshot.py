@@ -30,6 +30,9 @@ from .home_rules import current_enrolments
 from .models import HomeSnapshot
 from .tab_selectors import rating_counts
 
+#: what a snapshot holds, and how: raised when that changes (a figure added, a list's
+#: rule), so a snapshot counted before is counted again instead of read
+VERSION = 1
 #: a snapshot older than this is served once more and refreshed behind it
 REFRESH_SECONDS = home.CACHE_SECONDS
 #: a refresh queued this long ago and not done (its worker died) may be queued again
@@ -46,6 +49,7 @@ def home_snapshot_compute(*, program: Program) -> HomeSnapshot:
     snapshot = HomeSnapshot(
         program=program,
         computed_at=now,
+        version=VERSION,
         figures=figures,
         organisation={"programs": organisation["programs"], "values": organisation["values"]},
         cohorts=[[cohort.pk, values] for cohort, values in compare.cohort_rows(program=program)],
@@ -64,6 +68,7 @@ def home_snapshot_compute(*, program: Program) -> HomeSnapshot:
         unique_fields=["program"],
         update_fields=[
             "computed_at",
+            "version",
             "figures",
             "organisation",
             "cohorts",
@@ -89,7 +94,7 @@ def home_snapshot(
     (one more query, none while a refresh is already waiting)."""
     now = now or timezone.now()
     snapshot = None if fresh else HomeSnapshot.objects.filter(program=program).first()
-    if snapshot is None:
+    if snapshot is None or snapshot.version != VERSION:
         return home_snapshot_compute(program=program)
     if is_stale(snapshot, now):
         home_snapshot_refresh_queue(program=program, snapshot=snapshot, now=now)

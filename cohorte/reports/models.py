@@ -125,6 +125,9 @@ class HomeSnapshot(models.Model):
     )
     #: when it was counted: the Home's « à jour le »
     computed_at = models.DateTimeField()
+    #: home_snapshot.VERSION when it was counted: one counted by an older Cohorte (before a
+    #: figure was added, say) is counted again, never read
+    version = models.PositiveSmallIntegerField(default=0)
     #: {key: number}: home._count_figures
     figures = models.JSONField(default=dict)
     #: {"programs": n, "values": {rate: mean or null}}: home.organisation_rates

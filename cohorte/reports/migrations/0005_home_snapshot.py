@@ -17,6 +17,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('computed_at', models.DateTimeField()),
+                ('version', models.PositiveSmallIntegerField(default=0)),
                 ('figures', models.JSONField(default=dict)),
                 ('organisation', models.JSONField(default=dict)),
                 ('cohorts', models.JSONField(default=list)),
