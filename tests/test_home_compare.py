@@ -305,3 +305,76 @@ def test_programme_home_shows_its_cohorts_side_by_side(cohorts, program_a, manag
 def test_programme_without_cohorts_shows_no_cohort_table(both, program_a, manager_a):
     html = signed_in(manager_a).get(reverse("reports:home", args=[program_a.pk])).content.decode()
     assert "compare cohorts" not in html
+
+
+# --- E-mails bounced and people at risk, as each programme's Home counts them ----------------
+
+
+@pytest.fixture
+def three(both, organisation, manager_a, mentor):
+    """both, and a third programme: Chloé (never signed in, an e-mail bounced today), Cyril
+    (an e-mail bounced, then one delivered: counted bounced, no longer at risk for it)."""
+    from cohorte.messaging.models import Email, EmailStatus
+
+    program_c = running_program(organisation, "Cap C", ProgramKind.MENTORING, 2, manager_a)
+    chloe = enrol(program_c, "chloe@poitiers.example", Role.MENTEE, first="Chloé", last="C")
+    cyril = enrol(program_c, "cyril@poitiers.example", Role.MENTEE, first="Cyril", last="C")
+    for member, status in ((chloe, EmailStatus.BOUNCED), (cyril, EmailStatus.BOUNCED)):
+        Email.objects.create(
+            organisation_id=organisation.pk, member=member, to_email=member.email,
+            subject="Relance", body_text="…", status=status,
+        )  # fmt: skip
+    later = Email.objects.create(
+        organisation_id=organisation.pk, member=cyril, to_email=cyril.email,
+        subject="Relance", body_text="…", status=EmailStatus.DELIVERED,
+    )  # fmt: skip
+    Email.objects.filter(pk=later.pk).update(created_at=later.created_at + dt.timedelta(minutes=1))
+    return {**both, "program_c": program_c}
+
+
+def test_bounced_emails_and_at_risk_are_each_programmes_home(three, program_a, program_b, admin):
+    programs = [program_a, program_b, three["program_c"]]
+    figures = compare.organisation_figures(member=admin, fresh=True)
+    own = {p.pk: home.home_figures(program=p, fresh=True)["values"] for p in programs}
+    for program in programs:
+        row = figures["rows"][program.pk]
+        for key in ("bounced_emails", "at_risk", "open_reports"):
+            assert row[key] == own[program.pk][key], (program.name, key)
+    assert figures["rows"][three["program_c"].pk]["bounced_emails"] == 2
+    assert figures["rows"][program_a.pk]["bounced_emails"] == 1
+    for key in ("bounced_emails", "at_risk"):
+        assert figures["total"][key] == sum(own[p.pk][key] for p in programs) > 0, key
+
+
+def test_bounced_emails_and_at_risk_in_the_same_queries_whatever_the_programmes(
+    three, organisation, manager_a, admin, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as three_programs:
+        compare.organisation_figures(member=admin, fresh=True)
+    for n in range(7):
+        program = running_program(organisation, f"P{n}", ProgramKind.MENTORING, 2, manager_a)
+        enrol(program, f"p{n}@poitiers.example", Role.MENTEE)
+    with django_assert_max_num_queries(len(three_programs.captured_queries)):
+        figures = compare.organisation_figures(member=admin, fresh=True)
+    assert len(figures["rows"]) == 10 and len(three_programs.captured_queries) <= 5
+    assert all(figures["rows"][p.pk]["at_risk"] == 1 for p in figures["programs"][3:])
+
+
+def test_the_dashboard_shows_bounced_emails_and_at_risk_with_their_definitions(
+    three, program_a, admin, api_as
+):
+    body = api_as(admin).get(DASHBOARD).json()
+    totals = {f["key"]: f for f in body["figures"]}
+    assert totals["bounced_emails"]["value"] == 3 and totals["at_risk"]["value"] > 0
+    assert "Retourné" in totals["bounced_emails"]["definition"]
+    assert "À suivre maintenant" in totals["at_risk"]["definition"]
+    rows = {row["program_id"]: row for row in body["programs"]}
+    c = {f["key"]: f for f in rows[three["program_c"].pk]["figures"]}
+    assert c["bounced_emails"]["value"] == 2 and c["at_risk"]["definition"]
+
+    page = signed_in(admin).get(reverse("reports:organisation-home")).content.decode()
+    assert "Courriels retournés" in page and "À suivre maintenant" in page
+    assert 'data-key="bounced_emails"' in page and 'data-key="at_risk"' in page

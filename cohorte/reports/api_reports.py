@@ -2,8 +2,17 @@
 
 - `GET /api/reports`: the six prepared reports, each with its stable `name` and label, then
   the saved (custom) reports the caller may run, named `saved-<id>`.
-- `POST /api/reports/saved` {name, report, program?, columns, filters?, shared}: 201, a
-  custom report (columns chosen among the report's, in that order), private or shared.
+- `POST /api/reports` {name, report, program?, columns, filters?, shared}: 201, a custom
+  report (columns chosen among the report's, in that order), private or shared; named
+  `saved-<id>` from then on, whatever its title (dots, commas, accents, slashes): the
+  title is its `label`, and two reports may bear one title. `POST /api/reports/saved`:
+  the same, its older address.
+- `GET /api/reports/{name}`: one prepared or saved report the caller may run.
+- `PATCH /api/reports/{name}` {name?, columns?, filters?, shared?}: a saved report
+  renamed or redefined; `DELETE /api/reports/{name}`: 204. Its owner, or an administrator
+  of its organisation, as on the pages (403 for a colleague who sees a shared one); one
+  the caller does not see, another organisation's or a prepared one: 404. A bad column or
+  filter: 400, each listed.
 - `POST /api/reports/saved-<id>/schedule` {schedule: weekly | monthly | "", format,
   recipients: [email]}: its owner has it e-mailed to chosen managers.
 - `POST /api/reports/{name}/runs` {format: csv | xlsx | pdf, program?, filters?, columns?}:
@@ -126,20 +135,37 @@ def run_out(job: Job) -> dict:
 @reports_router.get("", response=list[ReportOut])
 def reports_list(request):
     """The six prepared reports, then the saved ones the caller may run."""
-    prepared = [
-        {"name": p.name, "label": str(p.label), "filters": sorted(p.filters), "report": p.name}
-        for p in PREPARED.values()
-    ]
+    prepared = [prepared_out(p) for p in PREPARED.values()]
     saved = custom.saved_reports_visible_to(request.auth)[:500]
     return prepared + [saved_out(row) for row in saved]
+
+
+def definition_refused(error: ValidationError) -> BatchError:
+    """The service's refusal as the API's 400: one item per problem (each unknown column,
+    each bad filter), under the field it is about."""
+    items = [
+        {"index": 0, "field": field, "reason": message}
+        for field, messages in error.message_dict.items()
+        for message in messages
+    ]
+    return BatchError(_("Requête invalide."), items)
+
+
+@reports_router.post("", response={201: ReportOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut})
+def report_create(request, body: SavedIn):
+    """Save a custom report: a prepared report's columns, in the order given."""
+    return _saved_create(request.auth, body)
 
 
 @reports_router.post(
     "/saved", response={201: ReportOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 )
 def report_save(request, body: SavedIn):
-    """Save a custom report: a prepared report's columns, in the order given."""
-    by = request.auth
+    """Save a custom report (the older address of `POST /api/reports`)."""
+    return _saved_create(request.auth, body)
+
+
+def _saved_create(by, body: SavedIn):
     if body.report not in PREPARED:
         raise Http404
     program = program_for(by, body.program) if body.program is not None else None
@@ -156,12 +182,85 @@ def report_save(request, body: SavedIn):
             shared=body.shared,
         )
     except ValidationError as error:
-        items = [
-            {"index": 0, "field": field, "reason": " ".join(messages)}
-            for field, messages in error.message_dict.items()
-        ]
-        raise BatchError(_("Requête invalide."), items) from error
+        raise definition_refused(error) from error
     return Status(201, saved_out(saved))
+
+
+def prepared_out(prepared) -> dict:
+    return {
+        "name": prepared.name,
+        "label": str(prepared.label),
+        "filters": sorted(prepared.filters),
+        "report": prepared.name,
+    }
+
+
+@reports_router.get("/{name}", response={200: ReportOut, 404: ErrorOut})
+def report_get(request, name: str):
+    """A prepared report, or a saved one the caller may run (`saved-<id>`)."""
+    if name in PREPARED:
+        return prepared_out(PREPARED[name])
+    saved = custom.saved_report_of(request.auth, name)
+    if saved is None:
+        raise Http404
+    return saved_out(saved)
+
+
+class SavedPatch(Schema):
+    name: str | None = Field(None, max_length=custom.NAME_MAX)
+    columns: list[str] | None = Field(None, min_length=1, max_length=200)
+    #: the whole set of filters, replacing the saved ones ({} clears them)
+    filters: dict[str, str] | None = None
+    shared: bool | None = None
+
+
+def _changeable(by, name: str, refusal: str):
+    """A saved report `by` sees (else 404) and may change: its owner or an administrator
+    of its organisation (else 403 with `refusal`, as on the pages)."""
+    saved = custom.saved_report_of(by, name)
+    if saved is None:
+        raise Http404
+    if not custom.may_change(by, saved):
+        return saved, Status(403, {"message": refusal, "errors": []})
+    return saved, None
+
+
+@reports_router.patch(
+    "/{name}", response={200: ReportOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut}
+)
+def report_update(request, name: str, body: SavedPatch):
+    """Rename a saved report, or change its columns, filters or sharing; what is left out
+    stays as it is."""
+    by = request.auth
+    refusal = _("Seul l'auteur du rapport, ou un administrateur, le modifie.")
+    saved, refused = _changeable(by, name, refusal)
+    if refused is not None:
+        return refused
+    try:
+        custom.saved_report_update(
+            saved=saved,
+            by=by,
+            name=body.name if body.name is not None else saved.name,
+            columns=body.columns if body.columns is not None else saved.columns,
+            filters=body.filters if body.filters is not None else saved.filters,
+            shared=body.shared if body.shared is not None else saved.shared,
+        )
+    except ValidationError as error:
+        raise definition_refused(error) from error
+    return saved_out(saved)
+
+
+@reports_router.delete("/{name}", response={204: None, 403: ErrorOut, 404: ErrorOut})
+def report_delete(request, name: str):
+    """Delete a saved report and its schedule; the files of runs already made stay until
+    they expire."""
+    by = request.auth
+    refusal = _("Seul l'auteur du rapport, ou un administrateur, le supprime.")
+    saved, refused = _changeable(by, name, refusal)
+    if refused is not None:
+        return refused
+    custom.saved_report_delete(saved=saved, by=by)
+    return Status(204, None)
 
 
 @reports_router.post(
@@ -264,11 +363,7 @@ def report_schedule(request, name: str, body: ScheduleIn):
             day=body.day,
         )
     except ValidationError as error:
-        items = [
-            {"index": 0, "field": field, "reason": " ".join(messages)}
-            for field, messages in error.message_dict.items()
-        ]
-        raise BatchError(_("Requête invalide."), items) from error
+        raise definition_refused(error) from error
     return saved_out(saved)
 
 

@@ -2,9 +2,11 @@
 in one row, their sum, and the organisation's average) and a programme's cohorts compared.
 
 The same rules as a programme's Home (home.py), counted for many at once: one grouped query
-per kind of figure (people and meetings from the maintained counters, open reports,
-unanswered conversations, survey answers), never a query per programme or per cohort. A
-test compares each programme's row with its own Home, figure by figure.
+per kind of figure (people and meetings from the maintained counters, unanswered
+conversations, survey answers), and one query for what the Home counts from its own lists
+(open reports, e-mails bounced, people at risk: the Home's querysets, one row per programme
+in a UNION ALL), never a query per programme or per cohort. A test compares each
+programme's row with its own Home, figure by figure.
 """
 
 import datetime as dt
@@ -12,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, Func, IntegerField, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -20,7 +22,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cohorte.accounts.models import Member
-from cohorte.activity.models import Conversation, Report
+from cohorte.activity.models import Conversation
+from cohorte.activity.selectors import open_reports
 from cohorte.programs.models import (
     PARTICIPANT_ROLES,
     Cohort,
@@ -32,8 +35,9 @@ from cohorte.programs.models import (
 from cohorte.programs.selectors import programs_visible_to
 from cohorte.surveys.models import Invitation
 
+from .at_risk import at_risk_rows
 from .home import CACHE_SECONDS, COMPARED
-from .home_rules import MENTOR_ROLES, rate
+from .home_rules import MENTOR_ROLES, bounced_emails, rate
 
 #: the counts of a row (summed across rows for the total)
 COUNTS = (
@@ -50,6 +54,8 @@ COUNTS = (
     "open_reports",
     "survey_invitations",
     "survey_responses",
+    "bounced_emails",
+    "at_risk",
 )
 #: the rates of a row, computed from its counts (the total's from the summed counts)
 RATES = (*COMPARED, "survey_response_rate")
@@ -64,6 +70,8 @@ PROGRAM_COLUMNS = (
     "objective_rate",
     "unanswered_conversations",
     "open_reports",
+    "bounced_emails",
+    "at_risk",
     "survey_response_rate",
 )
 #: the columns of a programme's cohorts compared (people's figures only)
@@ -96,6 +104,8 @@ API_FIGURES = (
     "survey_invitations",
     "survey_responses",
     "survey_response_rate",
+    "bounced_emails",
+    "at_risk",
 )
 #: sortable columns: the columns and the programme's name
 SORTS = frozenset({"name", *PROGRAM_COLUMNS})
@@ -142,13 +152,12 @@ def _people_counts(rows: QuerySet[Enrolment], by: str) -> dict[Any, dict[str, in
 
 
 def _flag_counts(programs: Sequence[Program], now: dt.datetime) -> dict[int, dict[str, int]]:
-    """Open reports, unanswered conversations and survey answers of these programmes, one
-    grouped query each. The rules are activity.selectors' open_reports and
+    """Unanswered conversations and survey answers of these programmes, one grouped query
+    each (open reports: _home_list_counts). The rule is activity.selectors'
     unanswered_conversations (each programme's own number of days), written for many."""
     ids = [program.pk for program in programs]
     found: dict[int, dict[str, int]] = {
         pk: {
-            "open_reports": 0,
             "unanswered_conversations": 0,
             "survey_invitations": 0,
             "survey_responses": 0,
@@ -157,14 +166,6 @@ def _flag_counts(programs: Sequence[Program], now: dt.datetime) -> dict[int, dic
     }
     if not ids:
         return found
-    for program_id, n in (
-        Report.objects.filter(program_id__in=ids, resolved_at__isnull=True)
-        .order_by()
-        .values("program_id")
-        .annotate(n=Count("pk"))
-        .values_list("program_id", "n")
-    ):
-        found[program_id]["open_reports"] = n
     by_days: dict[int, list[int]] = {}
     for program in programs:
         by_days.setdefault(min(program.unanswered_after_days, 3650), []).append(program.pk)
@@ -194,6 +195,44 @@ def _flag_counts(programs: Sequence[Program], now: dt.datetime) -> dict[int, dic
     return found
 
 
+#: programmes read by one query of _home_list_counts (a UNION ALL of one row each: SQLite
+#: takes at most 500 parts)
+HOME_LISTS_CHUNK = 200
+
+
+def _count_of(rows: QuerySet) -> Subquery:
+    """COUNT(*) of `rows` as a scalar subquery (no GROUP BY: always one row)."""
+    counted = rows.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
+    return Subquery(counted, output_field=IntegerField())
+
+
+def _home_list_counts(programs: Sequence[Program], now: dt.datetime) -> dict[int, dict[str, int]]:
+    """Open reports, e-mails bounced and people at risk of each programme, by the
+    programme Home's own querysets (activity.selectors.open_reports,
+    home_rules.bounced_emails, at_risk.at_risk_rows: each programme's dates, objective and
+    delays), counted as one row per programme in one query per HOME_LISTS_CHUNK
+    programmes."""
+    found = {
+        program.pk: {"open_reports": 0, "bounced_emails": 0, "at_risk": 0} for program in programs
+    }
+    for first in range(0, len(programs), HOME_LISTS_CHUNK):
+        parts = [
+            Program.objects.filter(pk=program.pk)
+            .order_by()
+            .annotate(
+                n_reports=_count_of(open_reports(program=program)),
+                n_bounced=_count_of(bounced_emails(program=program)),
+                n_at_risk=_count_of(at_risk_rows(program=program, now=now)),
+            )
+            .values_list("pk", "n_reports", "n_bounced", "n_at_risk")
+            for program in programs[first : first + HOME_LISTS_CHUNK]
+        ]
+        query = parts[0].union(*parts[1:], all=True).order_by() if len(parts) > 1 else parts[0]
+        for pk, reports, bounced, risky in query:
+            found[pk] = {"open_reports": reports, "bounced_emails": bounced, "at_risk": risky}
+    return found
+
+
 def _zero() -> dict[str, int]:
     return dict.fromkeys(COUNTS, 0)
 
@@ -201,12 +240,17 @@ def _zero() -> dict[str, int]:
 def program_rows(
     *, programs: Sequence[Program], now: dt.datetime | None = None
 ) -> dict[int, dict[str, int | float]]:
-    """Every figure of each programme, by programme id: four grouped queries in all."""
+    """Every figure of each programme, by programme id: three grouped queries, and one
+    per HOME_LISTS_CHUNK programmes for the open reports, bounced e-mails and people at
+    risk."""
     now = now or timezone.now()
     ids = [program.pk for program in programs]
     people = _people_counts(Enrolment.objects.filter(program_id__in=ids), "program_id")
     flags = _flag_counts(programs, now)
-    return {pk: with_rates({**_zero(), **people.get(pk, {}), **flags[pk]}) for pk in ids}
+    lists = _home_list_counts(programs, now)
+    return {
+        pk: with_rates({**_zero(), **people.get(pk, {}), **flags[pk], **lists[pk]}) for pk in ids
+    }
 
 
 def total_row(rows: Iterable[dict[str, int | float]]) -> dict[str, int | float]:
@@ -238,7 +282,7 @@ def organisation_figures(*, member: Member, fresh: bool = False) -> dict[str, An
     CACHE_SECONDS for the same set of programmes."""
     programs = running_programs_of(member)
     ids = ",".join(str(program.pk) for program in programs)
-    key = f"reports:home:compare:{member.organisation_id}:{ids}"
+    key = f"reports:home:compare2:{member.organisation_id}:{ids}"
     found = None if fresh else cache.get(key)
     if found is None:
         now = timezone.now()
@@ -295,6 +339,8 @@ def column_labels() -> dict[str, str]:
         "objective_rate": _("Part à l'objectif"),
         "unanswered_conversations": _("Conversations sans réponse"),
         "open_reports": _("Signalements à traiter"),
+        "bounced_emails": _("Courriels retournés"),
+        "at_risk": _("À suivre maintenant"),
         "survey_response_rate": _("Taux de réponse aux sondages"),
         "participants": _("Participants"),
         "mentees": _("Mentorés"),
@@ -364,5 +410,15 @@ ORGANISATION_DEFINITIONS: dict[str, Promise] = {
     ),
     "survey_response_rate": gettext_lazy(
         "Réponses reçues ÷ invitations envoyées, pour tous les sondages de ces programmes."
+    ),
+    "bounced_emails": gettext_lazy(
+        "Courriels envoyés aux inscrits actuels entre les dates de leur programme et revenus "
+        "avec le statut « Retourné » (registre des courriels), comme sur l'accueil de chaque "
+        "programme."
+    ),
+    "at_risk": gettext_lazy(
+        "Personnes de la liste « À suivre maintenant » de chaque programme (jamais connecté, "
+        "en retard sur l'objectif, conversation sans réponse, signalé, courriel retourné, pas "
+        "de rencontre récente) ; une personne inscrite à deux programmes compte dans chacun."
     ),
 }
