@@ -678,12 +678,14 @@ class _MarksAlongside:
     """PostgreSQL: the same marks, written by a companion thread (its own connection) as
     soon as the server accepts each e-mail, while this one goes on to the next. Before it
     hands the next e-mail's content over (SMTP's DATA), the sending waits until the last
-    mark is committed, which it nearly always is by then: the commit (about a millisecond)
+    mark is committed, which it often is by then: the commit (about a millisecond)
     runs during the next e-mail's first exchanges with the server. So at any moment at most
     one e-mail the server accepted is not yet written « sent »: a worker killed sends again
-    at most that one (as with COHORTE_EMAIL_MARK_EVERY=1), at no cost to the sending rate.
-    `flush` waits until every mark added is committed, so a batch decides nothing before
-    what left is written."""
+    at most that one (as with COHORTE_EMAIL_MARK_EVERY=1). It is not free: on a 2-core
+    machine a worker sent a third to a half fewer e-mails a second than with marks in
+    batches (bench/sending.py, COHORTE_EMAIL_MARK_ALONGSIDE=0 to compare). `flush` waits
+    until every mark added is committed, so a batch decides nothing before what left is
+    written."""
 
     def __init__(self) -> None:
         self.queue: queue.SimpleQueue = queue.SimpleQueue()

@@ -167,8 +167,7 @@ class ProgramFiguresOut(Schema):
 
 
 class OrganisationDashboardOut(Schema):
-    #: when the figures were counted: the Home's snapshot, counted again by the worker
-    #: behind a read that finds it over a minute old (that read gets it as it was)
+    #: when the figures were counted (counted afresh, then kept up to a minute)
     as_of: dt.datetime
     #: the running programmes the caller may see, summed (a person in two counts twice)
     figures: list[FigureOut]

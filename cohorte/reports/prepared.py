@@ -134,7 +134,8 @@ DAY = "%Y-%m-%d"
 def _when(moment: dt.datetime | None, tz: dt.tzinfo, pattern: str = MINUTE) -> str:
     """`moment` in `tz` by `pattern`; the two patterns of the reports through isoformat,
     several times faster than strftime (300,000 calls for the members of a large
-    programme), with the same text."""
+    programme), with the same text (but for a year before 1000, which isoformat writes
+    with its leading zeros)."""
     if moment is None:
         return ""
     local = localtime_or_utc(moment, tz)
