@@ -175,3 +175,27 @@ def test_the_schema_says_the_limits(client):
     assert body["maxItems"] == 50_000
     assert "413" in operation["post"]["responses"]
     assert "50000" in operation["post"]["responses"]["413"]["description"]
+
+
+def test_a_moment_is_stored_to_the_microsecond_whatever_its_offset(api_as, admin, program_a, crowd):
+    """Each moment is stored as the ORM writes it: read back equal, found by an exact
+    lookup (SQLite compares the stored text), its offset turned into UTC."""
+    (lea, *_), _ = crowd
+    paris = dt.timezone(dt.timedelta(hours=2))
+    now = timezone.now().astimezone(paris)
+    moments = [
+        now.replace(microsecond=250_000) - dt.timedelta(days=1),
+        now.replace(microsecond=0) - dt.timedelta(days=2),
+        now.replace(microsecond=1) - dt.timedelta(days=3),
+    ]
+    batch = [
+        {"email": lea.email, "kind": "sign_in", "occurred_at": m.isoformat(), "client_id": str(i)}
+        for i, m in enumerate(moments)
+    ]
+    assert api_as(admin).post(url(program_a), batch).json() == {"created": 3, "ignored": 0}
+    stored = ActivityEvent.objects.filter(actor=lea).order_by("client_id")
+    assert [e.occurred_at for e in stored] == [m.astimezone(dt.UTC) for m in moments]
+    for moment in moments:
+        assert ActivityEvent.objects.filter(actor=lea, occurred_at=moment).count() == 1
+    lea.refresh_from_db()
+    assert lea.last_access == moments[0]

@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import pydantic_core
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -97,13 +98,17 @@ def _stored(value: Any) -> str:
 
 
 def _rows_json(rows: Sequence[EventRow]) -> str:
-    """The rows as the INSERT reads them: JSON, each moment with its offset (PostgreSQL)
-    or in SQLite's stored form (UTC)."""
+    """The rows as the INSERT reads them: JSON written by pydantic-core (twice as fast as
+    the json module with isoformat per row), each moment in ISO 8601 with its offset. SQLite
+    gets them in UTC (`Z`), which its INSERT turns into its stored form."""
     if _postgres():
-        return json.dumps(
-            [{"a": r[0], "k": r[1], "t": r[2], "o": r[3].isoformat(), "c": r[4]} for r in rows]
-        )
-    return json.dumps([(r[0], r[1], r[2], _stored(r[3]), r[4]) for r in rows])
+        return pydantic_core.to_json(
+            [{"a": a, "k": k, "t": t, "o": o, "c": c} for a, k, t, o, c in rows]
+        ).decode()
+    utc = dt.UTC
+    return pydantic_core.to_json(
+        [(a, k, t, o if o.tzinfo is utc else o.astimezone(utc), c) for a, k, t, o, c in rows]
+    ).decode()
 
 
 def _later(current: str, new: str) -> str:
@@ -368,8 +373,13 @@ def _insert_sql() -> str:
             "%(rows)s::json) AS u(a bigint, k varchar, t bigint, o timestamptz, c varchar)"
         )
     else:
-        parts = ", ".join(f"json_extract(j.value, '$[{i}]')" for i in range(5))
-        source = f"SELECT %(program)s, {parts}, %(now)s FROM json_each(%(rows)s) AS j WHERE true"
+        parts = [f"json_extract(j.value, '$[{i}]')" for i in range(5)]
+        # « 2026-12-01T09:30:00.250000Z » as SQLite stores it: « 2026-12-01 09:30:00.250000 »
+        parts[3] = f"replace(replace({parts[3]}, 'T', ' '), 'Z', '')"
+        source = (
+            f"SELECT %(program)s, {', '.join(parts)}, %(now)s FROM json_each(%(rows)s) AS j "
+            "WHERE true"
+        )
     # a client_id stored before (or earlier in the batch) is skipped: the unique index on
     # (program, client_id) decides, also against a concurrent retry of the same batch
     return f"INSERT INTO {EVENTS} ({columns}) {source} ON CONFLICT DO NOTHING"

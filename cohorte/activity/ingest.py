@@ -169,12 +169,14 @@ def events_resolve(
     body without the escape of a NUL (`body`) has none, and its items are not searched."""
     earliest, latest = past_event_bounds()
     nul = b"\\u0000" in body
+    utc = dt.UTC
     checked: list[tuple[int, EventItem, str, str | None, dt.datetime]] = []
+    emails: set[str] = set()
     for index, item in parsed:
         # in UTC from here: comparing and storing it is then several times cheaper (a time
         # at the edge of the calendar with its offset has no UTC: it is out of bounds anyway)
         try:
-            moment: dt.datetime | None = item["occurred_at"].astimezone(dt.UTC)
+            moment: dt.datetime | None = item["occurred_at"].astimezone(utc)
         except OverflowError:
             moment = None
         if moment is None or not earliest <= moment <= latest:
@@ -190,14 +192,17 @@ def events_resolve(
         if field is not None:
             errors.append({"index": index, "field": field, "reason": _(NUL_REFUSED)})
             continue
-        checked.append((index, item, item["email"], item.get("target_email") or None, moment))
-    emails = {c[2] for c in checked} | {c[3] for c in checked if c[3]}
-    ids = member_ids_by_email(program.organisation_id, emails)
+        email, wanted = item["email"], item.get("target_email") or None
+        emails.add(email)
+        if wanted:
+            emails.add(wanted)
+        checked.append((index, item, email, wanted, moment))
+    ids = member_ids_by_email(program.organisation_id, emails).get
     rows: list[EventRow] = []
     unknown = _("membre inconnu dans cette organisation : %(email)s")
     for index, item, email, wanted, moment in checked:
-        actor = ids.get(email)
-        target = ids.get(wanted) if wanted else None
+        actor = ids(email)
+        target = ids(wanted) if wanted else None
         if actor is None:
             errors.append(
                 {"index": index, "field": "email", "reason": unknown % {"email": item["email"]}}
@@ -211,6 +216,5 @@ def events_resolve(
                 }
             )
         if actor is not None and (target is not None or not wanted):
-            kind: str = item["kind"]
-            rows.append((actor, kind, target, moment, item.get("client_id")))
+            rows.append((actor, item["kind"], target, moment, item.get("client_id")))
     return rows
