@@ -33,6 +33,8 @@ def test_reports_bench_prints_each_figure_with_its_floor_and_the_exports_memory(
         "Home, figures counted afresh",
         "API dashboard, figures counted afresh",
         "API at-risk, first 100",
+        "organisation's Home, from the snapshots",
+        "API organisation dashboard, from the snapshots",
         "CSV as the worker runs it, 65 rows",
         "XLSX as the worker runs it, 65 rows",
     ):

@@ -261,3 +261,40 @@ def test_a_view_before_the_refresh_of_a_dropped_snapshot_counts_it(
     row = html.decode().split('data-figure="enrolled"', 1)[1].split("</tr>", 1)[0]
     assert 'data-value="6"' in row
     assert DBTaskResult.objects.filter(task_path=REFRESH_TASK).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_organisations_home_reads_the_snapshots_and_counts_only_the_others(
+    world,  # noqa: F811
+    program_a,
+    program_b,
+    admin,
+    django_capture_on_commit_callbacks,
+):
+    """Programme A has a stale snapshot: its row is what the snapshot counted, served with
+    its time, and one refresh is queued. Programme B has none: it is counted there and then
+    (equal to its Home counted afresh), and its snapshot is queued once, not per view."""
+    enrol(program_b, "b1@poitiers.example", first="Bea", last="Un")
+    home_snapshot_compute(program=program_a)
+    enrol(program_a, "late@poitiers.example", first="Tardif", last="Arrivé")
+    _age(program_a, 3 * 3600)
+    counted = HomeSnapshot.objects.get(program=program_a).computed_at
+    for _view in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            figures = compare.organisation_figures(member=admin)
+        assert figures["rows"][program_a.pk]["enrolled"] == 5  # as the snapshot counted it
+        assert figures["as_of"] == counted  # the oldest row's time
+        own_b = home.home_figures(program=program_b, fresh=True)["values"]
+        assert figures["rows"][program_b.pk]["enrolled"] == own_b["enrolled"] == 1
+        assert figures["total"]["enrolled"] == 6
+    assert DBTaskResult.objects.filter(task_path=REFRESH_TASK).count() == 2  # one each
+
+    run_tasks()  # the worker, for real
+
+    assert set(HomeSnapshot.objects.values_list("program_id", flat=True)) >= {
+        program_a.pk,
+        program_b.pk,
+    }
+    figures = compare.organisation_figures(member=admin)
+    fresh = compare.organisation_figures(member=admin, fresh=True)
+    assert figures["rows"] == fresh["rows"] and figures["total"]["enrolled"] == 7

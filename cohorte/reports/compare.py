@@ -6,7 +6,9 @@ per kind of figure (people and meetings from the maintained counters, unanswered
 conversations, survey answers), and one query for what the Home counts from its own lists
 (open reports, e-mails bounced, people at risk: the Home's querysets, one row per programme
 in a UNION ALL), never a query per programme or per cohort. A test compares each
-programme's row with its own Home, figure by figure.
+programme's row with its own Home, figure by figure. The organisation's Home reads those
+rows from the programmes' Home snapshots (one query) and counts only the programmes that
+have none yet.
 """
 
 import datetime as dt
@@ -14,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Count, F, Func, IntegerField, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
@@ -36,7 +39,7 @@ from cohorte.programs.selectors import programs_visible_to
 from cohorte.surveys.models import Invitation
 
 from .at_risk import at_risk_rows
-from .home import CACHE_SECONDS, COMPARED
+from .home import COMPARED
 from .home_rules import MENTOR_ROLES, bounced_emails, rate
 
 #: the counts of a row (summed across rows for the total)
@@ -278,18 +281,54 @@ def running_programs_of(member: Member) -> list[Program]:
 
 def organisation_figures(*, member: Member, fresh: bool = False) -> dict[str, Any]:
     """The organisation's Home as this member may see it: {"as_of", "programs" (running,
-    visible), "rows" {id: figures}, "total"}; counted in five queries, the figures cached
-    CACHE_SECONDS for the same set of programmes."""
+    visible), "rows" {id: figures}, "total"}. Each programme's row is read from its Home
+    snapshot (home_snapshot: the same figures, counted by the worker), one query for them
+    all, whatever their size; a stale one is served and its refresh queued, as the
+    programme's Home does; the programmes without one are counted here (program_rows) and
+    their snapshot queued. `as_of` is the oldest row's. `fresh` counts every row here."""
     programs = running_programs_of(member)
-    ids = ",".join(str(program.pk) for program in programs)
-    key = f"reports:home:compare2:{member.organisation_id}:{ids}"
-    found = None if fresh else cache.get(key)
-    if found is None:
-        now = timezone.now()
+    now = timezone.now()
+    if fresh:
         rows = program_rows(programs=programs, now=now)
-        found = {"as_of": now, "rows": rows, "total": total_row(rows.values())}
-        cache.set(key, found, CACHE_SECONDS)
-    return {**found, "programs": programs}
+        as_of = now
+    else:
+        rows, as_of = _snapshot_rows(programs, now)
+    return {"as_of": as_of, "rows": rows, "total": total_row(rows.values()), "programs": programs}
+
+
+def _snapshot_rows(
+    programs: Sequence[Program], now: dt.datetime
+) -> tuple[dict[int, dict[str, int | float]], dt.datetime]:
+    from . import home_snapshot
+    from .models import HomeSnapshot
+    from .tasks import home_snapshot_refresh
+
+    snapshots = {
+        snapshot.program_id: snapshot
+        for snapshot in HomeSnapshot.objects.filter(
+            program__in=[program.pk for program in programs], version=home_snapshot.VERSION
+        ).only("program_id", "computed_at", "figures", "refresh_queued_at")
+    }
+    missing = [program for program in programs if program.pk not in snapshots]
+    counted = program_rows(programs=missing, now=now) if missing else {}
+    rows: dict[int, dict[str, int | float]] = {}
+    as_of = now
+    for program in programs:
+        snapshot = snapshots.get(program.pk)
+        if snapshot is None:
+            rows[program.pk] = counted[program.pk]
+            # one refresh queued per programme while none is done (a hint kept in the
+            # cache: a second one would only count it twice)
+            if cache.add(f"reports:home:snapshot-asked:{program.pk}", 1, 10 * 60):
+                pk = program.pk
+                transaction.on_commit(lambda pk=pk: home_snapshot_refresh.enqueue(pk))
+            continue
+        figures = snapshot.figures
+        rows[program.pk] = with_rates({key: int(figures.get(key, 0)) for key in COUNTS})
+        as_of = min(as_of, snapshot.computed_at)
+        if home_snapshot.is_stale(snapshot, now):
+            home_snapshot.home_snapshot_refresh_queue(program=program, snapshot=snapshot, now=now)
+    return rows, as_of
 
 
 def sorted_programs(
