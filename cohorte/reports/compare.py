@@ -13,6 +13,7 @@ have none yet.
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from functools import partial
 from typing import Any
 
 from django.core.cache import cache
@@ -320,8 +321,7 @@ def _snapshot_rows(
             # one refresh queued per programme while none is done (a hint kept in the
             # cache: a second one would only count it twice)
             if cache.add(f"reports:home:snapshot-asked:{program.pk}", 1, 10 * 60):
-                pk = program.pk
-                transaction.on_commit(lambda pk=pk: home_snapshot_refresh.enqueue(pk))
+                transaction.on_commit(partial(home_snapshot_refresh.enqueue, program.pk))
             continue
         figures = snapshot.figures
         rows[program.pk] = with_rates({key: int(figures.get(key, 0)) for key in COUNTS})
