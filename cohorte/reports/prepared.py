@@ -258,9 +258,12 @@ def members_report(scope: Scope) -> Report:
         start = len(lead)
         end = start + len(names)
         yes_no = {True: _yes_no(True), False: _yes_no(False)}
+        field_at = {field_id: i for i, field_id in enumerate(field_ids)}
+        no_answers = [""] * len(field_ids)
         for chunk in batched(queryset.iterator(chunk_size=MEMBERS_CHUNK), MEMBERS_CHUNK):
             ids = [row[0] for row in chunk]
-            answers: dict[tuple[int, int], list[str]] = {}
+            # each member's cells joined once here: a row then takes them in one lookup
+            found: dict[int, list[list[str]]] = {}
             if field_ids:
                 for member_id, field_id, value in (
                     CustomFieldValue.objects.filter(member_id__in=_among(ids))
@@ -268,7 +271,11 @@ def members_report(scope: Scope) -> Report:
                     .order_by("pk")
                     .values_list("member_id", "field_id", "value")
                 ):
-                    answers.setdefault((member_id, field_id), []).append(value)
+                    cells = found.get(member_id)
+                    if cells is None:
+                        cells = found[member_id] = [[] for _field in field_ids]
+                    cells[field_at[field_id]].append(value)
+            answers = {m: [", ".join(cell) for cell in cells] for m, cells in found.items()}
             groups: dict[int, list[str]] = {}
             for member_id, cohort in (
                 Cohort.members.through.objects.filter(member_id__in=_among(ids))
@@ -276,6 +283,7 @@ def members_report(scope: Scope) -> Report:
                 .values_list("member_id", "cohort__name")
             ):
                 groups.setdefault(member_id, []).append(cohort)
+            cohorts = {m: ", ".join(named) for m, named in groups.items()}
             for row in chunk:
                 member_id = row[0]
                 line: list[Any] = []
@@ -284,7 +292,7 @@ def members_report(scope: Scope) -> Report:
                 profile = ["" if cell is None else cell for cell in row[start:end]]
                 profile[role_at] = member_roles.get(row[start + role_at], "")
                 line += profile
-                line += [", ".join(answers.get((member_id, f), [])) for f in field_ids]
+                line += answers.get(member_id, no_answers)
                 completion, last_access, relationships, matches, minutes = row[end : end + 5]
                 joined, deactivated, active = row[end + 5 :]
                 line += [
@@ -296,7 +304,7 @@ def members_report(scope: Scope) -> Report:
                     _when(joined, tz, DAY),
                     _when(deactivated, tz, DAY),
                     yes_no[active],
-                    ", ".join(groups.get(member_id, [])),
+                    cohorts.get(member_id, ""),
                 ]
                 yield line
 
