@@ -212,7 +212,14 @@ class MeetingAttendee(models.Model):
                 name="attendance_rating_1_to_5",
             ),
         ]
-        indexes = [models.Index(fields=["member", "meeting"])]
+        indexes = [
+            models.Index(fields=["member", "meeting"]),
+            # the few attendances that said « oui, elle a eu lieu » (evaluations_unsettled
+            # reads them for every page of the activity table): not a scan of all of them
+            models.Index(
+                fields=["meeting"], condition=models.Q(took_place=True), name="attendee_said_held"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.member_id} @ {self.meeting_id}"
