@@ -350,6 +350,11 @@ class ActivityPage:
             return (flagged if descending else ~flagged), by_member
         return None
 
+    @staticmethod
+    def _none_level() -> Q:
+        """The progress level of those without a confirmed meeting."""
+        return Q(stats__confirmed_meetings=0) | Q(stats__isnull=True)
+
     def _progress_levels(self) -> list[Q] | None:
         """Sorting by progress is sorting by meetings up to the objective: one level per
         count (objective reached, objective − 1, …, none), each read by member id. Exact
@@ -360,17 +365,24 @@ class ActivityPage:
         column = "stats__confirmed_meetings"
         levels = [Q(**{f"{column}__gte": objective})]
         levels += [Q(**{column: n}) for n in range(objective - 1, 0, -1)]
-        levels.append(Q(**{column: 0}) | Q(stats__isnull=True))
+        levels.append(self._none_level())
         return levels if self.order == "desc" else levels[::-1]
 
     def _by_levels(self, levels: list[Q], stop: int) -> list[int]:
-        """The first `stop` ids, level after level, each level by member id."""
+        """The first `stop` ids, level after level, each level by member id. A level of
+        people with meetings is read through the counter's index, then sorted: walked in
+        member order instead, as the planner prefers (it cannot know which programme the
+        counters it sees belong to), a level empty in this programme but not in another
+        was a walk through all 100,000 enrolments (211 ms). Those without any meeting,
+        most of them, are walked in member order, which stops after `stop`."""
         ids: list[int] = []
         for level in levels:
+            walk = level == self._none_level() or level.negated
+            order = F("member_id") if walk else F("member_id") + 0
             ids += (
                 participants_filtered(program=self.program, now=self.now, **self.filters)
                 .filter(level)
-                .order_by("member_id")
+                .order_by(order.asc())
                 .values_list("pk", flat=True)[: stop - len(ids)]
             )
             if len(ids) >= stop:
