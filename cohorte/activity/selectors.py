@@ -256,7 +256,7 @@ def participant_activity_rows(
     counted between the programme's dates, sorted in the database; every order ends on
     the member's id, so pages never overlap. For one page, participant_activity_page."""
     now = now or timezone.now()
-    figures = _figures(program, now, every_row=every_row or sort == "upcoming_meetings")
+    figures = _figures(program, now, every_row=every_row)
     if sort != "flags":
         del figures["flag_count"]
     rows = (
