@@ -124,6 +124,7 @@ def test_administrator_sees_every_running_programme_summed_and_side_by_side(
     for program in (program_a, program_b):
         assert f'href="{reverse("reports:home", args=[program.pk])}"' in html
     assert "À jour le" in html
+    assert "recalculé en arrière-plan dès qu'il date de plus de 60 secondes" in html
     # the sum with its definition
     assert re.search(r'data-figure="adoption_rate".*?57 %', html, re.S)
     assert "une personne inscrite à deux programmes" in html

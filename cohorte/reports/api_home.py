@@ -167,7 +167,7 @@ class ProgramFiguresOut(Schema):
 
 
 class OrganisationDashboardOut(Schema):
-    #: when the figures were counted (counted afresh, then kept up to a minute)
+    #: when the figures were counted: the oldest of the programmes' Home snapshots read
     as_of: dt.datetime
     #: the running programmes the caller may see, summed (a person in two counts twice)
     figures: list[FigureOut]
