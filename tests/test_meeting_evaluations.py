@@ -376,10 +376,14 @@ def test_a_past_meeting_reads_awaiting_evaluation_in_every_api_and_page(
         },
     )
     assert created.status_code == 201 and created.json()["status"] == "awaiting_evaluation"
-    # the calendar: no « Reporter / Annuler » on a session that is over
+    # the calendar: no « Reporter / Annuler » on a session that is over (two hours ago may
+    # be yesterday: the window holds both days)
     feed = signed_in(manager_a).get(
         f"/api/programs/{program_a.pk}/calendar",
-        {"start": f"{today}T00:00:00", "end": f"{today + dt.timedelta(days=1)}T00:00:00"},
+        {
+            "start": f"{today - dt.timedelta(days=1)}T00:00:00",
+            "end": f"{today + dt.timedelta(days=1)}T00:00:00",
+        },
     )
     event = next(e for e in feed.json() if e["id"] == str(past.pk))
     props = event["extendedProps"]

@@ -13,11 +13,8 @@ have none yet.
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from functools import partial
 from typing import Any
 
-from django.core.cache import cache
-from django.db import transaction
 from django.db.models import Count, F, Func, IntegerField, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
@@ -302,7 +299,6 @@ def _snapshot_rows(
 ) -> tuple[dict[int, dict[str, int | float]], dt.datetime]:
     from . import home_snapshot
     from .models import HomeSnapshot
-    from .tasks import home_snapshot_refresh
 
     snapshots = {
         snapshot.program_id: snapshot
@@ -318,10 +314,7 @@ def _snapshot_rows(
         snapshot = snapshots.get(program.pk)
         if snapshot is None:
             rows[program.pk] = counted[program.pk]
-            # one refresh queued per programme while none is done (a hint kept in the
-            # cache: a second one would only count it twice)
-            if cache.add(f"reports:home:snapshot-asked:{program.pk}", 1, 10 * 60):
-                transaction.on_commit(partial(home_snapshot_refresh.enqueue, program.pk))
+            home_snapshot.home_snapshot_ask(program=program)
             continue
         figures = snapshot.figures
         rows[program.pk] = with_rates({key: int(figures.get(key, 0)) for key in COUNTS})

@@ -17,8 +17,10 @@ home.progress_table, at_risk.at_risk_rows), only called by the worker instead of
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -120,6 +122,19 @@ def home_snapshot_refresh_queue(
     from .tasks import home_snapshot_refresh
 
     transaction.on_commit(lambda: home_snapshot_refresh.enqueue(program.pk))
+    return True
+
+
+def home_snapshot_ask(*, program: Program) -> bool:
+    """Queue the worker's count of a programme that has no snapshot yet (a view counted it
+    there and then), once per QUEUED_GIVE_UP: with no row to mark, the hint is kept in
+    the cache (a second queue would only count it twice). True if this call queued it."""
+    seconds = int(QUEUED_GIVE_UP.total_seconds())
+    if not cache.add(f"reports:home:snapshot-asked:{program.pk}", 1, seconds):
+        return False
+    from .tasks import home_snapshot_refresh
+
+    transaction.on_commit(partial(home_snapshot_refresh.enqueue, program.pk))
     return True
 
 
