@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from cohorte.accounts.models import Member
 from cohorte.activity.models import ActivityEvent, EventKind
 from cohorte.activity.selectors import (
     SORTS,
@@ -19,6 +20,7 @@ from cohorte.activity.selectors import (
 from cohorte.activity.services import EventItem, events_ingest, report_create
 from cohorte.meetings.services import meeting_create
 from cohorte.programs.models import Enrolment, Program, ProgramKind, Role
+from cohorte.programs.selectors import search_members
 
 from .conftest import body_of, hold_meetings, make_member, run_tasks, signed_in
 
@@ -437,6 +439,9 @@ def test_every_page_is_the_slice_of_the_whole_order(program_a, ties, sort, order
         for start in range(0, 12, size):
             page = [row.member_id for row in paged[start : start + size]]
             assert page == whole[start : start + size], (sort, order, start, size)
+    # past the middle a page is read from the other end (the order reversed): still the
+    # same rows, and none past the last
+    assert paged.count() == 12 and paged[12:24] == [] and paged[11:100][0].member_id == whole[11]
 
 
 @pytest.mark.parametrize("sort", ["upcoming_meetings", "progress", "profiles_visited", "flags"])
@@ -454,3 +459,22 @@ def test_a_searched_page_is_the_slice_of_the_searched_order(program_a, ties, sor
             for start in range(0, 4, size):
                 page = [row.member_id for row in paged[start : start + size]]
                 assert page == whole[start : start + size], (sort, order, start, size)
+
+
+def test_a_search_is_served_by_the_members_trigram_indexes_on_postgresql(program_a, ties):
+    """accounts/0014: on PostgreSQL each word's `UPPER(column) LIKE` of the first name,
+    last name and e-mail is what a trigram index serves (the planner matches the expression
+    Django writes: told to avoid a scan, it reads all three); the page is the same. SQLite
+    has no such index: there the search is a scan, and this only checks the rows."""
+    searched = participant_activity_page(program=program_a, q="tie1")
+    assert [row.member.last_name for row in searched[0:25]] == ["Tie1"] * 4
+    if connection.vendor != "postgresql":
+        return
+    found = search_members(Member.objects.all(), "tie1").values("pk")
+    sql, params = found.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+    for column in ("first_name", "last_name", "email"):
+        assert f"member_{column}_search_idx" in plan, plan

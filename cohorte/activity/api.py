@@ -28,7 +28,6 @@ from .selectors import (
     SORTS,
     ActivityRow,
     participant_activity_page,
-    participants_filtered,
     row_flags,
 )
 
@@ -122,14 +121,7 @@ def participants_list(request, program_id: ApiId, filters: Query[ParticipantQuer
         never_on_platform=filters.never_on_platform,
         flagged=filters.flagged,
     )
-    # the total from the enrolments alone (an index-only count), not from the sorted rows
-    count = participants_filtered(
-        program=program,
-        q=filters.q,
-        never_signed_in=filters.never_signed_in,
-        never_on_platform=filters.never_on_platform,
-        flagged=filters.flagged,
-    ).count()
+    count = rows.count()  # from the enrolments alone, not from the sorted rows
     start = (filters.page - 1) * filters.page_size
     page_rows = cast(
         list[ActivityRow], rows[start : start + filters.page_size] if start < count else []
