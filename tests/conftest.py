@@ -4,6 +4,7 @@ a mentee (participant), and an outsider from another organisation."""
 
 import datetime as dt
 import socket
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
@@ -14,7 +15,9 @@ from cohorte.accounts.models import Language, Member
 from cohorte.programs.models import Enrolment, Group, Organisation, Program, ProgramKind, Role
 
 PASSWORD = "correct horse battery staple"
-TODAY = dt.datetime.now(tz=dt.UTC).date()
+# The organisation's day (Paris), by which its programmes' windows are cut: from midnight to
+# one in Paris, UTC's date is still yesterday's.
+TODAY = dt.datetime.now(tz=ZoneInfo("Europe/Paris")).date()
 
 
 @pytest.fixture(autouse=True)
