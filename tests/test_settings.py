@@ -34,6 +34,41 @@ def test_cache_follows_redis_url():
         assert settings.CACHES["default"]["BACKEND"].endswith("LocMemCache")
 
 
+def _planner_cost(url: str, **extra: str) -> str:
+    """The random_page_cost a connection to `url` asks for, as settings write it."""
+    env = {**os.environ, "DATABASE_URL": url, **extra}
+    script = (
+        "import django; django.setup(); from django.db import connections; "
+        "print(connections['default'].get_connection_params().get('options', ''))"
+    )
+    env.setdefault("DJANGO_SETTINGS_MODULE", "cohorte.settings")
+    result = subprocess.run(  # noqa: S603 (our own interpreter and script)
+        [sys.executable, "-c", script],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def test_postgresql_connections_plan_for_ssds_unless_told_otherwise(db):
+    """random_page_cost 1.1 on every PostgreSQL connection (at PostgreSQL's 4 a search read
+    every member rather than the trigram indexes); empty leaves the server's own; SQLite
+    knows no such thing."""
+    url = "postgres://postgres@127.0.0.1:5432/test"
+    assert _planner_cost(url) == "-c jit=off -c random_page_cost=1.1"
+    assert _planner_cost(url, COHORTE_PG_RANDOM_PAGE_COST="2") == (
+        "-c jit=off -c random_page_cost=2.0"
+    )
+    assert _planner_cost(url, COHORTE_PG_RANDOM_PAGE_COST="") == "-c jit=off"
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW random_page_cost")
+            assert cursor.fetchone()[0] == "1.1"
+
+
 def check_deploy(tmp_path, **extra: str) -> subprocess.CompletedProcess:
     env = {
         **os.environ,
