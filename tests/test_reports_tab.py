@@ -240,7 +240,7 @@ def test_adoption_and_repeat_at_their_edges(winter, manager_a, adoption_story):
     response = tab(signed_in(manager_a), winter)
     assert response.status_code == 200
     page = text_of(response)
-    assert "Taux d'adoption des mentorés" in page
+    assert "Taux d'adoption des inscrits suivis" in page
     assert "60 % — 3 sur 5 ont au moins une rencontre tenue" in page
     assert "33 % — 1 sur 3 en ont eu deux ou plus" in page
     # only February: b's held meeting; c's two are in January and March
