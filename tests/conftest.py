@@ -15,9 +15,17 @@ from cohorte.accounts.models import Language, Member
 from cohorte.programs.models import Enrolment, Group, Organisation, Program, ProgramKind, Role
 
 PASSWORD = "correct horse battery staple"
-# The organisation's day (Paris), by which its programmes' windows are cut: from midnight to
-# one in Paris, UTC's date is still yesterday's.
-TODAY = dt.datetime.now(tz=ZoneInfo("Europe/Paris")).date()
+#: the time zone of `organisation`, by whose midnights its programmes' windows are cut
+ORGANISATION_TZ = ZoneInfo("Europe/Paris")
+
+
+def organisation_today() -> dt.date:
+    """The organisation's day: from midnight to one in Paris, UTC's date is still
+    yesterday's."""
+    return dt.datetime.now(tz=ORGANISATION_TZ).date()
+
+
+TODAY = organisation_today()
 
 
 @pytest.fixture(autouse=True)
@@ -50,7 +58,7 @@ def _fresh_cache():
 
 @pytest.fixture
 def organisation(db) -> Organisation:
-    return Organisation.objects.create(name="Lycées de Poitiers", timezone="Europe/Paris")
+    return Organisation.objects.create(name="Lycées de Poitiers", timezone=ORGANISATION_TZ.key)
 
 
 @pytest.fixture

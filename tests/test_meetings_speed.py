@@ -5,7 +5,6 @@ day holds more sessions than its cell can show."""
 import datetime as dt
 import json
 import re
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -25,22 +24,17 @@ from cohorte.meetings.models import (
 from cohorte.meetings.selectors import calendar_meetings
 from cohorte.programs.models import Enrolment, Role
 
-from .conftest import make_member, signed_in
+from .conftest import make_member, organisation_today, signed_in
 
+#: noon UTC falls on the organisation's day (Paris) whatever the hour the tests run at
 NOON = dt.time(12, tzinfo=dt.UTC)
-
-
-def paris_today() -> dt.date:
-    """The organisation's day (Paris): noon UTC falls on it whatever the hour, where the
-    UTC date is yesterday's from midnight to one in Paris."""
-    return timezone.localdate(timezone=ZoneInfo("Europe/Paris"))
 
 
 @pytest.fixture
 def pairs(organisation, program_b):
     """Twelve pairs of program_b, each with four 1:1 meetings (yesterday, today, in two and
     in five days, at noon UTC) and one group session of all the mentees the day after."""
-    today = paris_today()
+    today = organisation_today()
     made = []
     for n in range(12):
         mentor = make_member(organisation, f"mentor{n}@x.example", first=f"Mentor{n}", last="M")
@@ -101,7 +95,7 @@ def test_relations_and_meetings_tabs_read_as_many_queries_for_100_rows_as_for_10
     assert "Mentor11 M" in whole and "Mentee0 E" in whole and "vu 3" in whole
     # noon UTC is 13:00 in Paris: the date and the hours of each row
     with translation.override("fr"):
-        noon = dt.datetime.combine(paris_today(), NOON)
+        noon = dt.datetime.combine(organisation_today(), NOON)
         today = formats.date_format(noon.astimezone(program_b.organisation.tzinfo), "j F Y")
     assert f'<td class="nowrap">{today}</td><td class="nowrap">13h00 à 13h30</td>' in whole
     _count, relations = queries_of(client, url, {"tab": "all", "size": 100})
@@ -177,7 +171,7 @@ def test_the_calendar_json_is_what_the_schema_writes(api_as, admin, program_b, p
     nameless = make_member(program_b.organisation, "sans.nom@x.example")
     group = Meeting.objects.get(kind=MeetingKind.GROUP)
     MeetingAttendee.objects.create(meeting=group, member=nameless, response="declined")
-    today = paris_today()
+    today = organisation_today()
     start = dt.datetime.combine(today - dt.timedelta(days=3), dt.time.min, tzinfo=dt.UTC)
     end = dt.datetime.combine(today + dt.timedelta(days=9), dt.time.min, tzinfo=dt.UTC)
     expected = [
@@ -210,7 +204,7 @@ def test_free_slots_read_only_the_days_looked_at(program_b, pairs):
         Availability.objects.bulk_create(
             [Availability(member=member, weekday=d, start="08:00", end="20:00") for d in range(7)]
         )
-    day = paris_today() + dt.timedelta(days=2)
+    day = organisation_today() + dt.timedelta(days=2)
     start = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
     people = services.people_of(
         [mentor, mentee],
