@@ -4,6 +4,7 @@ Embedded default: SQLite file under var/, local-memory cache, console e-mail.
 At scale: DATABASE_URL=postgres://…, REDIS_URL=redis://…, EMAIL_URL=smtp://…
 """
 
+import math
 import os
 from email.utils import formataddr, parseaddr
 from pathlib import Path
@@ -137,7 +138,16 @@ else:
         # slower at 1.1. COHORTE_PG_RANDOM_PAGE_COST= (empty) leaves the server's own.
         pg_options = ["-c jit=off"]
         if page_cost := os.environ.get("COHORTE_PG_RANDOM_PAGE_COST", "1.1").strip():
-            pg_options.append(f"-c random_page_cost={float(page_cost)}")
+            try:
+                cost = float(page_cost)
+            except ValueError:
+                cost = math.nan
+            if not 0.1 <= cost <= 100:  # also false for nan: every connection would fail
+                raise ImproperlyConfigured(
+                    "COHORTE_PG_RANDOM_PAGE_COST must be a number from 0.1 to 100, or empty "
+                    f"for the server's own, not {page_cost!r}."
+                )
+            pg_options.append(f"-c random_page_cost={cost}")
         DATABASES["default"].setdefault("OPTIONS", {})["options"] = " ".join(pg_options)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

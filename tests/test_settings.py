@@ -34,35 +34,45 @@ def test_cache_follows_redis_url():
         assert settings.CACHES["default"]["BACKEND"].endswith("LocMemCache")
 
 
-def _planner_cost(url: str, **extra: str) -> str:
-    """The random_page_cost a connection to `url` asks for, as settings write it."""
+def _connection_options(url: str, **extra: str) -> subprocess.CompletedProcess:
+    """What a process started with DATABASE_URL=url prints of its connection's libpq
+    options (`-c …`, as settings write them), or how it refuses to start."""
     env = {**os.environ, "DATABASE_URL": url, **extra}
+    env.setdefault("DJANGO_SETTINGS_MODULE", "cohorte.settings")
     script = (
         "import django; django.setup(); from django.db import connections; "
         "print(connections['default'].get_connection_params().get('options', ''))"
     )
-    env.setdefault("DJANGO_SETTINGS_MODULE", "cohorte.settings")
-    result = subprocess.run(  # noqa: S603 (our own interpreter and script)
+    return subprocess.run(  # noqa: S603 (our own interpreter and script)
         [sys.executable, "-c", script],
         cwd=settings.BASE_DIR,
         env=env,
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
     )
-    return result.stdout.strip()
 
 
-def test_postgresql_connections_plan_for_ssds_unless_told_otherwise(db):
+def test_postgresql_connections_plan_for_ssds_unless_told_otherwise(db, tmp_path):
     """random_page_cost 1.1 on every PostgreSQL connection (at PostgreSQL's 4 a search read
-    every member rather than the trigram indexes); empty leaves the server's own; SQLite
-    knows no such thing."""
+    every member rather than the trigram indexes); another value if asked, empty leaves the
+    server's own, a value out of its bounds stops the start with the variable's name; SQLite
+    gets no such option."""
+
+    def options(url: str, **extra: str) -> str:
+        result = _connection_options(url, **extra)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
     url = "postgres://postgres@127.0.0.1:5432/test"
-    assert _planner_cost(url) == "-c jit=off -c random_page_cost=1.1"
-    assert _planner_cost(url, COHORTE_PG_RANDOM_PAGE_COST="2") == (
-        "-c jit=off -c random_page_cost=2.0"
-    )
-    assert _planner_cost(url, COHORTE_PG_RANDOM_PAGE_COST="") == "-c jit=off"
+    assert options(url) == "-c jit=off -c random_page_cost=1.1"
+    assert options(url, COHORTE_PG_RANDOM_PAGE_COST=" 2 ") == "-c jit=off -c random_page_cost=2.0"
+    assert options(url, COHORTE_PG_RANDOM_PAGE_COST="") == "-c jit=off"
+    for bad in ("0", "-1", "nan", "inf", "1e400", "1,1", "quatre"):
+        refused = _connection_options(url, COHORTE_PG_RANDOM_PAGE_COST=bad)
+        assert refused.returncode != 0
+        assert "COHORTE_PG_RANDOM_PAGE_COST must be a number from 0.1 to 100" in refused.stderr
+    assert options(f"sqlite:///{tmp_path / 'x.sqlite3'}") == ""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SHOW random_page_cost")
