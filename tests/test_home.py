@@ -592,3 +592,5 @@ def test_home_in_english_for_an_english_manager(program_b, manager_b, mentor):
     with translation.override("en"):
         label = str(home.figure_texts(program_b)["not_adopted"].label)
     assert label in page.content.decode()
+    # a definition follows its name after an English colon, not a French one
+    assert f"<dfn>{label}</dfn>: " in page.content.decode()
